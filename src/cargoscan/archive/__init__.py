@@ -1,0 +1,35 @@
+"""The scan archive format (version 1.0): the contract every part of cargoscan reads."""
+
+from cargoscan.archive.format import SCHEMA_VERSION, ArchiveError, ArchivePaths, ScanId
+from cargoscan.archive.io import (
+    decode_rle,
+    encode_rle,
+    load_sample,
+    read_json,
+    read_labels,
+    read_scan,
+    read_sidecar,
+    write_json,
+    write_labels,
+    write_scan,
+)
+from cargoscan.archive.validate import read_table, write_table
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ArchiveError",
+    "ArchivePaths",
+    "ScanId",
+    "decode_rle",
+    "encode_rle",
+    "load_sample",
+    "read_json",
+    "read_labels",
+    "read_scan",
+    "read_sidecar",
+    "read_table",
+    "write_json",
+    "write_labels",
+    "write_scan",
+    "write_table",
+]

@@ -1,0 +1,173 @@
+"""Reading and writing scans, sidecars and labels, with errors that name the file.
+
+Samples are dicts in the torchgeo manner: ``image`` (2×H×W uint16, high then low), ``mask`` (H×W uint8, only
+when labels are asked for), ``meta`` (the sidecar) and ``instances``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+from cargoscan.archive.format import SCHEMA_VERSION, ArchiveError, ArchivePaths
+from cargoscan.archive.validate import check
+
+
+def read_scan(path: str | Path) -> np.ndarray:
+    """Read a 2-page uint16 scan TIFF into a (2, H, W) array: high energy, then low.
+
+    Raises:
+        ArchiveError: for a missing, truncated or unreadable file, a page count other than 2, a dtype other
+            than uint16, pages of different shapes, or a non-2-D page.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ArchiveError(path, "scan file not found")
+    try:
+        with tifffile.TiffFile(path) as tif:
+            pages = list(tif.pages)
+            if len(pages) != 2:
+                raise ArchiveError(path, f"expected 2 pages (high, low energy), found {len(pages)}")
+            arrays = [p.asarray() for p in pages]
+    except ArchiveError:
+        raise
+    except Exception as exc:  # tifffile raises many types on damaged files
+        raise ArchiveError(path, f"unreadable or truncated TIFF ({type(exc).__name__}: {exc})") from exc
+    for i, a in enumerate(arrays):
+        if a.dtype != np.uint16:
+            raise ArchiveError(path, f"page {i} is {a.dtype}, expected uint16 (an 8-bit rescale loses the physics)")
+        if a.ndim != 2:
+            raise ArchiveError(path, f"page {i} has shape {a.shape}, expected a 2-D image")
+    if arrays[0].shape != arrays[1].shape:
+        raise ArchiveError(path, f"pages differ in shape: {arrays[0].shape} vs {arrays[1].shape}")
+    return np.stack(arrays)
+
+
+def write_scan(path: str | Path, image: np.ndarray) -> None:
+    """Write a (2, H, W) uint16 array as a 2-page deflate-compressed TIFF (byte-identical for equal input)."""
+    image = np.asarray(image)
+    if image.dtype != np.uint16 or image.ndim != 3 or image.shape[0] != 2:
+        raise ValueError(f"a scan is (2, H, W) uint16, got {image.shape} {image.dtype}")
+    with tifffile.TiffWriter(path) as tif:
+        for page, name in zip(image, ("high", "low")):
+            tif.write(page, compression="zlib", predictor=True, description=f"cargoscan {name} energy",
+                      metadata=None, software=False, datetime=False)
+
+
+def read_json(path: str | Path) -> dict[str, Any]:
+    """Read a JSON file, naming the file when it is missing or malformed."""
+    path = Path(path)
+    if not path.exists():
+        raise ArchiveError(path, "file not found")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ArchiveError(path, f"not valid JSON ({exc})") from exc
+
+
+def write_json(path: str | Path, document: dict[str, Any]) -> None:
+    """Write JSON deterministically (sorted keys, UTF-8, Cyrillic kept)."""
+    Path(path).write_text(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n", "utf-8")
+
+
+def read_sidecar(path: str | Path) -> dict[str, Any]:
+    """Read and validate a scan sidecar.
+
+    Raises:
+        ArchiveError: naming the file for a missing sidecar, a wrong ``schema_version`` or any schema violation.
+    """
+    doc = read_json(path)
+    version = doc.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ArchiveError(path, f"schema_version {version!r} is not supported (this reader reads {SCHEMA_VERSION})")
+    check("sidecar", doc, path)
+    return doc
+
+
+def encode_rle(mask: np.ndarray) -> tuple[list[int], list[int]]:
+    """Crop a boolean mask to its bounding box and run-length encode it (row-major, first run is zeros).
+
+    Returns:
+        ``(bbox, rle)`` with ``bbox = [x0, y0, x1, y1]`` (exclusive ends).
+    """
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return [0, 0, 0, 0], []
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    flat = mask[y0:y1, x0:x1].ravel().astype(np.int8)
+    change = np.flatnonzero(np.diff(np.concatenate([[0], flat, [1 - flat[-1]]])))
+    runs = np.diff(np.concatenate([[0], change])).tolist()
+    return [x0, y0, x1, y1], [int(r) for r in runs]
+
+
+def decode_rle(bbox: list[int], rle: list[int], shape: tuple[int, int]) -> np.ndarray:
+    """Inverse of :func:`encode_rle`: a full-size boolean mask."""
+    x0, y0, x1, y1 = bbox
+    out = np.zeros(shape, dtype=bool)
+    if not rle:
+        return out
+    vals = np.zeros(sum(rle), dtype=bool)
+    pos, on = 0, False
+    for r in rle:
+        if on:
+            vals[pos:pos + r] = True
+        pos += r
+        on = not on
+    out[y0:y1, x0:x1] = vals[: (y1 - y0) * (x1 - x0)].reshape(y1 - y0, x1 - x0)
+    return out
+
+
+def read_labels(root: str | Path, scan_id: str, shape: tuple[int, int] | None = None) -> tuple[np.ndarray, dict]:
+    """Read a scan's semantic mask and instance file, checking the shape against the scan's.
+
+    Raises:
+        ArchiveError: naming the file for a missing label, a wrong dtype or a shape that differs from the scan.
+    """
+    paths = ArchivePaths(Path(root))
+    png, js = paths.label_png(scan_id), paths.label_json(scan_id)
+    if not png.exists():
+        raise ArchiveError(png, "label mask not found")
+    try:
+        mask = np.asarray(Image.open(png))
+    except Exception as exc:
+        raise ArchiveError(png, f"unreadable PNG ({exc})") from exc
+    if mask.dtype != np.uint8 or mask.ndim != 2:
+        raise ArchiveError(png, f"label mask must be 2-D uint8, got {mask.shape} {mask.dtype}")
+    if shape is not None and mask.shape != tuple(shape):
+        raise ArchiveError(png, f"label shape {mask.shape} differs from the scan's {tuple(shape)}")
+    doc = read_json(js)
+    check("labels", doc, js)
+    return mask, doc
+
+
+def write_labels(root: str | Path, scan_id: str, mask: np.ndarray, doc: dict[str, Any]) -> None:
+    """Write a semantic mask PNG and its instance JSON."""
+    paths = ArchivePaths(Path(root))
+    paths.labels.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(mask.astype(np.uint8)).save(paths.label_png(scan_id), optimize=False)
+    write_json(paths.label_json(scan_id), doc)
+
+
+def load_sample(root: str | Path, scan_id: str, labels: bool = False) -> dict[str, Any]:
+    """Load one scan as a sample dict: ``image``, ``meta`` and, with ``labels``, ``mask`` and ``instances``.
+
+    Raises:
+        ArchiveError: for any malformed part, naming its file.
+    """
+    paths = ArchivePaths(Path(root))
+    image = read_scan(paths.scan_tiff(scan_id))
+    meta = read_sidecar(paths.sidecar(scan_id))
+    if meta["scan_id"] != scan_id:
+        raise ArchiveError(paths.sidecar(scan_id), f"scan_id {meta['scan_id']!r} differs from the file name")
+    sample: dict[str, Any] = {"image": image, "meta": meta}
+    if labels:
+        mask, doc = read_labels(root, scan_id, image.shape[1:])
+        sample["mask"] = mask
+        sample["instances"] = doc["instances"]
+        sample["label_doc"] = doc
+    return sample
