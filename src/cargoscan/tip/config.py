@@ -28,7 +28,7 @@ class TipParams:
     """Threat image projection: what is inserted, how the background is modelled, how much is mixed in."""
 
     #: Two basis materials of the background's equivalent path (low Z, high Z), names of the synth library.
-    basis: tuple[str, str] = ("polyethylene", "steel")
+    basis: tuple[str, str] = ("polyethylene", "lead")
     #: Gaussian sigma (px) used to smooth the background before its basis decomposition; beam hardening
     #: varies slowly, and decomposing raw noise would put noise into the hardening.
     background_smoothing_px: float = 2.0
