@@ -46,6 +46,8 @@ class TipParams:
     starvation_value: int = 2
     #: Fraction of prepared training scans that are TIP-augmented real scans (0 = synthetic only).
     mix_ratio: float = 0.3
+    #: ScannerParams overrides for real scans (their scanner is not the synthesiser's; defaults otherwise).
+    scanner: dict[str, float] = field(default_factory=dict)
     #: Seed of the insertion sampler.
     seed: int = 0
     placement: PlacementParams = field(default_factory=PlacementParams)
