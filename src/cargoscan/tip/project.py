@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from scipy import ndimage
-from scipy.interpolate import RectBivariateSpline
+from scipy.spatial import cKDTree
 
 from cargoscan.tip.config import TipParams
 from cargoscan.tip.library import ThreatPatch
@@ -32,17 +32,17 @@ from cargoscan.tip.library import ThreatPatch
 MAX_VALUE = 65535.0
 #: Largest attenuation the inversion aims at: a starved pixel reads ln(131070) ≈ 11.8.
 A_MAX = 12.0
-_B0, _BMAX, _N = 0.5, 800.0, 56  # basis areal-density grid (g/cm²), log-spaced as the scanner's own table
+_B0, _BMAX, _N = 0.5, 800.0, 96  # basis areal-density grid (g/cm²), log-spaced as the scanner's own table
 
 
 class BackgroundModel:
     """(A_high, A_low) → equivalent path lengths (cm) of two basis materials, by inverting the scanner model.
 
     The forward model is tabulated once on a log-spaced grid of basis areal densities (one call of
-    ``scanner.transmission`` on the grid as an image), splined in the grid coordinate, and inverted per pixel by
-    damped Newton steps. At MeV energies the two basis directions are nearly parallel, so the split between them
-    is loosely determined — but any split that reproduces both measured attenuations hardens the beam alike,
-    which is all the projection needs.
+    ``scanner.transmission`` with the grid as an image) and inverted per pixel by damped Newton steps on its
+    bilinear interpolation, started from the nearest grid node. At MeV energies the two basis directions are
+    nearly parallel, so the split between them is loosely determined — but any split that reproduces both
+    measured attenuations hardens the beam alike, which is all the projection needs.
     """
 
     def __init__(self, scanner, basis: tuple[str, str], steps: int = 8):
@@ -52,33 +52,51 @@ class BackgroundModel:
         self.steps = steps
         self.density = np.array([get_material(b).density_g_cm3 for b in basis])
         self.u = np.linspace(0.0, np.log1p(_BMAX / _B0), _N)
+        self.du = float(self.u[1] - self.u[0])
         g = _B0 * np.expm1(self.u)
         b1, b2 = np.meshgrid(g, g, indexing="ij")
         t = scanner.transmission({basis[0]: (b1 / self.density[0]).astype(np.float32),
                                   basis[1]: (b2 / self.density[1]).astype(np.float32)})
         a = -np.log(np.clip(t.astype(np.float64), 1e-30, 1.0))
-        self.splines = [RectBivariateSpline(self.u, self.u, a[c], kx=3, ky=3) for c in range(2)]
-        self._a_pe = a[0][:, 0]  # A_high along the low-Z axis: the first guess
+        self.table = np.ascontiguousarray(np.moveaxis(a, 0, -1))  # (N, N, 2)
+        # First guesses: the nearest grid node in (A_high, A_low). The attenuation surface bends (hardening
+        # changes the dual-energy ratio with thickness), so Newton from a fixed start can stall at a bound.
+        uu1, uu2 = np.meshgrid(np.arange(_N), np.arange(_N), indexing="ij")
+        keep = (a[0] < A_MAX + 1).ravel()
+        self._nodes = np.stack([uu1.ravel()[keep], uu2.ravel()[keep]]).astype(np.float64)
+        self._tree = cKDTree(np.stack([a[0].ravel()[keep], a[1].ravel()[keep]], axis=1))
+
+    def _eval(self, k1: np.ndarray, k2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Bilinear value and derivatives (per grid step) at fractional grid coordinates: (2, N) each."""
+        i1 = np.minimum(k1.astype(np.int64), _N - 2)
+        i2 = np.minimum(k2.astype(np.int64), _N - 2)
+        f1, f2 = (k1 - i1)[:, None], (k2 - i2)[:, None]
+        v00, v01 = self.table[i1, i2], self.table[i1, i2 + 1]
+        v10, v11 = self.table[i1 + 1, i2], self.table[i1 + 1, i2 + 1]
+        value = (1 - f1) * ((1 - f2) * v00 + f2 * v01) + f1 * ((1 - f2) * v10 + f2 * v11)
+        d1 = (1 - f2) * (v10 - v00) + f2 * (v11 - v01)
+        d2 = (1 - f1) * (v01 - v00) + f1 * (v11 - v10)
+        return value.T, d1.T, d2.T
 
     def invert(self, a_high: np.ndarray, a_low: np.ndarray) -> dict[str, np.ndarray]:
         """Basis path maps (cm, float32, the inputs' shape) reproducing both attenuations."""
         shape = a_high.shape
         target = np.stack([np.clip(a_high, 0, A_MAX).ravel(), np.clip(a_low, 0, A_MAX).ravel()])
-        umax = self.u[-1]
-        u1 = np.interp(target[0], self._a_pe, self.u)
-        u2 = np.zeros_like(u1)
+        _, nearest = self._tree.query(target.T)
+        k1, k2 = self._nodes[0][nearest], self._nodes[1][nearest]
+        top = float(_N - 1)
         for _ in range(self.steps):
-            r = np.stack([s.ev(u1, u2) for s in self.splines]) - target
-            j11, j12 = (self.splines[0].ev(u1, u2, dx=1), self.splines[0].ev(u1, u2, dy=1))
-            j21, j22 = (self.splines[1].ev(u1, u2, dx=1), self.splines[1].ev(u1, u2, dy=1))
+            value, d1, d2 = self._eval(k1, k2)
+            r = value - target
+            j11, j21, j12, j22 = d1[0], d1[1], d2[0], d2[1]
             # Levenberg–Marquardt on the 2×2 system: damping keeps the near-parallel directions from blowing up.
             a11, a12, a22 = j11 * j11 + j21 * j21, j11 * j12 + j21 * j22, j12 * j12 + j22 * j22
             lam = 1e-3 * (a11 + a22) + 1e-12
             g1, g2 = j11 * r[0] + j21 * r[1], j12 * r[0] + j22 * r[1]
             det = (a11 + lam) * (a22 + lam) - a12 * a12
-            u1 = np.clip(u1 - ((a22 + lam) * g1 - a12 * g2) / det, 0, umax)
-            u2 = np.clip(u2 - ((a11 + lam) * g2 - a12 * g1) / det, 0, umax)
-        p = _B0 * np.expm1(np.stack([u1, u2])) / self.density[:, None]
+            k1 = np.clip(k1 - ((a22 + lam) * g1 - a12 * g2) / det, 0, top)
+            k2 = np.clip(k2 - ((a11 + lam) * g2 - a12 * g1) / det, 0, top)
+        p = _B0 * np.expm1(np.stack([k1, k2]) * self.du) / self.density[:, None]
         return {b: p[i].reshape(shape).astype(np.float32) for i, b in enumerate(self.basis)}
 
 
@@ -143,14 +161,21 @@ class Projector:
             t_background: (2, h, w) smooth physical transmission of the background.
             threat: the threat's path maps (cm) over the same window.
         """
-        a = -np.log(np.clip(t_background, np.exp(-A_MAX), 1.0))
-        bg = self.background.invert(a[0], a[1])
+        f = np.ones(t_background.shape, np.float64)
+        sel = np.any([p > 0 for p in threat.values()], axis=0)
+        if not sel.any():
+            return f
+        # Only the threat's pixels change (f = 1 elsewhere, exactly): decompose and project just those, as a
+        # (1, N) strip.
+        a = -np.log(np.clip(t_background[:, sel], np.exp(-A_MAX), 1.0))
+        bg = {k: v[None, :] for k, v in self.background.invert(a[0], a[1]).items()}
         both = dict(bg)
         for name, p in threat.items():
-            both[name] = both[name] + p if name in both else p
-        t_bg = self.scanner.transmission(bg).astype(np.float64)
-        t_all = self.scanner.transmission(both).astype(np.float64)
-        return np.clip(t_all / np.maximum(t_bg, 1e-30), 0.0, 1.0)
+            both[name] = both[name] + p[sel][None, :] if name in both else p[sel][None, :].astype(np.float32)
+        t_bg = self.scanner.transmission(bg).astype(np.float64)[:, 0]
+        t_all = self.scanner.transmission(both).astype(np.float64)[:, 0]
+        f[:, sel] = np.clip(t_all / np.maximum(t_bg, 1e-30), 0.0, 1.0)
+        return f
 
     def project(self, image: np.ndarray, patch: ThreatPatch, y: int, x: int, rng: np.random.Generator
                 ) -> np.ndarray:
@@ -197,7 +222,7 @@ class Projector:
         return np.stack([blur(c.astype(np.float32), *self.psf.sigma) for c in white]).astype(np.float64)
 
 
-def local_variance(v: np.ndarray, diff_gain: float = 2.0, size: tuple[int, int] = (5, 9)) -> np.ndarray:
+def local_variance(v: np.ndarray, diff_gain: float = 2.0, size: tuple[int, int] = (3, 7)) -> np.ndarray:
     """Per-pixel noise variance of (C, h, w) values from adjacent-column differences.
 
     The median absolute difference (robust to the scan's own edges) over a window, as a Gaussian σ, divided by
