@@ -54,10 +54,11 @@ def test_projection_matches_direct_synthesis(scanner, projector, cargo_steel_cm,
         se = np.hypot(a_direct[c].std(), a_tip[c].std()) / np.sqrt(n)
         # Within noise (4 standard errors) plus 0.7 % for the model's table interpolation and smoothing.
         assert abs(a_tip[c].mean() - a_direct[c].mean()) < 4 * se + 0.007 * a_direct[c].mean()
-        # The noise is restored too: column-difference σ within 20 % of the direct scan's.
-        s_d = np.diff(a_direct[c], axis=1).std()
-        s_t = np.diff(a_tip[c], axis=1).std()
-        assert abs(s_t / s_d - 1) < 0.2
+        # The noise is restored too: the column-difference σ of the transmission (where the noise model lives;
+        # −ln T would be dominated by the few near-starved pixels) within 15 % of the direct scan's.
+        t_direct, t_tip = direct[inner][c].astype(float), tip[inner][c].astype(float)
+        s_d, s_t = np.diff(t_direct, axis=1).std(), np.diff(t_tip, axis=1).std()
+        assert abs(s_t / s_d - 1) < 0.15
 
 
 def test_log_additive_insertion_overestimates(scanner):

@@ -154,17 +154,20 @@ class Projector:
         self.dark = float(getattr(sp, "dark_offset", params.starvation_value / MAX_VALUE))
         self.margin = int(np.ceil(4 * max(self.psf.sigma) + abs(self.lag))) + 2
 
-    def factor(self, t_background: np.ndarray, threat: dict[str, np.ndarray]) -> np.ndarray:
-        """Per-channel transmission factor f = T(background + threat) / T(background), (2, h, w), no PSF.
+    def factor(self, t_background: np.ndarray, threat: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel factors of the threat behind the background, no PSF: ``f`` = T(background + threat) /
+        T(background) of the signal, and ``f2`` the same of its second moment (what the quantum noise scales by:
+        the hardened beam deposits more per photon, so the noise falls less than the signal).
 
         Args:
             t_background: (2, h, w) smooth physical transmission of the background.
             threat: the threat's path maps (cm) over the same window.
         """
         f = np.ones(t_background.shape, np.float64)
+        f2 = f.copy()
         sel = np.any([p > 0 for p in threat.values()], axis=0)
         if not sel.any():
-            return f
+            return f, f2
         # Only the threat's pixels change (f = 1 elsewhere, exactly): decompose and project just those, as a
         # (1, N) strip.
         a = -np.log(np.clip(t_background[:, sel], np.exp(-A_MAX), 1.0))
@@ -172,10 +175,11 @@ class Projector:
         both = dict(bg)
         for name, p in threat.items():
             both[name] = both[name] + p[sel][None, :] if name in both else p[sel][None, :].astype(np.float32)
-        t_bg = self.scanner.transmission(bg).astype(np.float64)[:, 0]
-        t_all = self.scanner.transmission(both).astype(np.float64)[:, 0]
+        t_bg, m_bg = moments(self.scanner, bg)
+        t_all, m_all = moments(self.scanner, both)
         f[:, sel] = np.clip(t_all / np.maximum(t_bg, 1e-30), 0.0, 1.0)
-        return f
+        f2[:, sel] = np.clip(m_all / np.maximum(m_bg, 1e-30), 0.0, 1.0)
+        return f, f2
 
     def project(self, image: np.ndarray, patch: ThreatPatch, y: int, x: int, rng: np.random.Generator
                 ) -> np.ndarray:
@@ -201,25 +205,42 @@ class Projector:
             full = np.zeros((y1 - y0, x1 - x0), np.float32)
             full[y - y0:y - y0 + ph, x - x0:x - x0 + pw] = p
             threat[name] = full
-        f = self.factor(t_smooth, threat)
-        f[1] = shift_columns(f[1], self.lag)
+        f, f2 = self.factor(t_smooth, threat)
+        f[1], f2[1] = shift_columns(f[1], self.lag), shift_columns(f2[1], self.lag)
         f = np.stack([blur(c.astype(np.float32), *self.psf.sigma) for c in f]).astype(np.float64)
+        f2 = np.stack([blur(c.astype(np.float32), *self.psf.sigma) for c in f2]).astype(np.float64)
 
         out = t_true * f
         if self.params.renoise:
-            out += self._missing_noise(v, f, rng)
+            out += self._missing_noise(v, f, f2, rng)
         value = np.rint(np.clip((out - self.dark) * MAX_VALUE, 0, MAX_VALUE))
         value[raw == 0] = 0  # starved stays starved
         result = image.copy()
         result[:, y0:y1, x0:x1] = value.astype(np.uint16)
         return result
 
-    def _missing_noise(self, v: np.ndarray, f: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Noise with the variance the darker pixels lack, σ²·(f − f²), textured by the PSF."""
+    def _missing_noise(self, v: np.ndarray, f: np.ndarray, f2: np.ndarray, rng: np.random.Generator
+                       ) -> np.ndarray:
+        """Noise with the variance the darker pixels lack, σ²·(f₂ − f²), textured by the PSF."""
         var = local_variance(v, self.psf.diff_gain)
-        missing = np.clip(var * (f - f * f), 0, None)
+        missing = np.clip(var * (f2 - f * f), 0, None)
         white = rng.standard_normal(v.shape) * np.sqrt(missing / self.psf.kappa)
         return np.stack([blur(c.astype(np.float32), *self.psf.sigma) for c in white]).astype(np.float64)
+
+
+def moments(scanner, paths: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Ideal transmission of the signal and of its second moment, (2, …) each, float64.
+
+    The synthesiser's scanner tabulates both (its ``_lookup`` gives −ln of each); a scanner model without the
+    second moment falls back to the signal's (variance ∝ signal, plain Poisson).
+    """
+    lookup, basis_maps = getattr(scanner, "_lookup", None), getattr(scanner, "basis_maps", None)
+    if lookup is not None and basis_maps is not None:
+        table = np.asarray(lookup(*basis_maps(paths)), np.float64)
+        if table.shape[0] >= 4:
+            return np.exp(-table[:2])[:, 0], np.exp(-table[2:4])[:, 0]
+    t = np.asarray(scanner.transmission(paths), np.float64)[:, 0]
+    return t, t
 
 
 def local_variance(v: np.ndarray, diff_gain: float = 2.0, size: tuple[int, int] = (3, 7)) -> np.ndarray:
