@@ -209,20 +209,19 @@ def _drums(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> No
     n_y = int(u.width_m / (2 * r))
     tiers = 2 if (u.z1 - u.z0) > 2.2 and rng.random() < 0.7 else 1
     x = u.x0 + 0.05
-    c0, wc = g.cols_cov(x, x + 2 * r)
-    xc = (np.arange(len(wc)) + 0.5) * g.col_pitch_m - r
-    chord = 2 * np.sqrt(np.clip(r * r - xc ** 2, 0, None)) * 100.0        # cm through one drum at each column
-    shell = np.minimum(2 * 0.12 * r / np.sqrt(np.clip(r * r - xc ** 2, 1e-4, None)), 20.0)
     while x + 2 * r <= u.x0 + (u.x1 - u.x0) * fill:
+        c0, wc = g.cols_cov(x, x + 2 * r)
+        xc = (np.arange(c0, c0 + len(wc)) + 0.5) * g.col_pitch_m + g.x_offset_m - (x + r)
+        chord = (2 * np.sqrt(np.clip(r * r - xc ** 2, 0, None)) * 100.0)[None, :]   # cm through one drum
+        shell = np.minimum(2 * 0.12 * r / np.sqrt(np.clip(r * r - xc ** 2, 1e-4, None)), 20.0)[None, :]
         for tier in range(tiers):
             z = u.z0 + 0.14 + tier * (h + 0.16)
             level = rng.uniform(0.85, 0.95)
             for mat, share in cat.materials:
-                g.box(mat, x, x + 2 * r, z + 0.02, z + 0.02 + (h - 0.04) * level,
-                      (n_y * chord * share)[None, :len(g.cols_cov(x, x + 2 * r)[1])])
-            p.box("steel", x, x + 2 * r, z, z + h, (n_y * shell)[None, :len(p.cols_cov(x, x + 2 * r)[1])])
+                g.box(mat, x, x + 2 * r, z + 0.02, z + 0.02 + (h - 0.04) * level, n_y * chord * share)
+            p.box("steel", x, x + 2 * r, z, z + h, n_y * shell)
             for zh in (z + h / 3, z + 2 * h / 3, z, z + h - 0.01):                     # rolling hoops, chimes
-                p.box("steel", x, x + 2 * r, zh, zh + 0.01, (n_y * chord * 0.03)[None, :len(p.cols_cov(x, x + 2 * r)[1])])
+                p.box("steel", x, x + 2 * r, zh, zh + 0.01, n_y * chord * 0.03)
             p.box("wood", x, x + 2 * r, z - 0.14, z, 2 * n_y * 2.0)
             ld.packages += n_y
         x += 2 * r + rng.uniform(0.0, 0.05)
