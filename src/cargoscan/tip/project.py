@@ -168,15 +168,24 @@ class Projector:
         sel = np.any([p > 0 for p in threat.values()], axis=0)
         if not sel.any():
             return f, f2
-        # Only the threat's pixels change (f = 1 elsewhere, exactly): decompose and project just those, as a
-        # (1, N) strip.
+        # Only the threat's pixels change (f = 1 elsewhere, exactly): decompose and project just those, packed
+        # into a near-square image (the scanner's lookups want 2-D maps of moderate width).
+        n = int(sel.sum())
+        cols = int(np.ceil(np.sqrt(n)))
+        rows = -(-n // cols)
+
+        def pack(vec: np.ndarray) -> np.ndarray:
+            out = np.zeros(rows * cols, np.float32)
+            out[:n] = vec
+            return out.reshape(rows, cols)
+
         a = -np.log(np.clip(t_background[:, sel], np.exp(-A_MAX), 1.0))
-        bg = {k: v[None, :] for k, v in self.background.invert(a[0], a[1]).items()}
+        bg = {k: pack(v) for k, v in self.background.invert(a[0], a[1]).items()}
         both = dict(bg)
         for name, p in threat.items():
-            both[name] = both[name] + p[sel][None, :] if name in both else p[sel][None, :].astype(np.float32)
-        t_bg, m_bg = moments(self.scanner, bg)
-        t_all, m_all = moments(self.scanner, both)
+            both[name] = both[name] + pack(p[sel]) if name in both else pack(p[sel])
+        t_bg, m_bg = (x.reshape(2, -1)[:, :n] for x in moments(self.scanner, bg))
+        t_all, m_all = (x.reshape(2, -1)[:, :n] for x in moments(self.scanner, both))
         f[:, sel] = np.clip(t_all / np.maximum(t_bg, 1e-30), 0.0, 1.0)
         f2[:, sel] = np.clip(m_all / np.maximum(m_bg, 1e-30), 0.0, 1.0)
         return f, f2
@@ -238,8 +247,8 @@ def moments(scanner, paths: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarr
     if lookup is not None and basis_maps is not None:
         table = np.asarray(lookup(*basis_maps(paths)), np.float64)
         if table.shape[0] >= 4:
-            return np.exp(-table[:2])[:, 0], np.exp(-table[2:4])[:, 0]
-    t = np.asarray(scanner.transmission(paths), np.float64)[:, 0]
+            return np.exp(-table[:2]), np.exp(-table[2:4])
+    t = np.asarray(scanner.transmission(paths), np.float64)
     return t, t
 
 
