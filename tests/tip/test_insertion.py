@@ -74,3 +74,27 @@ def test_tip_id_variants():
     assert tip_id("32701RF06202502181747029", 0) == "32701RF06202502181747020"
     with pytest.raises(ValueError):
         tip_id("32701RF06202502181747029", 9)
+
+
+def test_tip_on_every_synthetic_wagon_kind(tiny_archive, tmp_path):
+    """Each kind of wagon the synthesiser makes takes threats, never in the air around the wagon."""
+    from cargoscan.archive import ArchivePaths
+    from cargoscan.tip.placement import attenuation_high
+
+    params = TipParams(threats_per_scan=(2, 2))
+    rng = np.random.default_rng(0)
+    written = 0
+    for scan_id in ArchivePaths(tiny_archive).scan_ids():
+        new = tip_scan(tiny_archive, tmp_path, scan_id, 0, None, rng, params)  # the scan's own scanner
+        if new is None:
+            continue
+        written += 1
+        before = load_sample(tiny_archive, scan_id, labels=True)
+        after = load_sample(tmp_path, new, labels=True)
+        assert after["meta"]["source"]["background_source"] == "synthetic"
+        n_old = len(before["instances"])
+        a = attenuation_high(before["image"])
+        for inst in after["instances"][n_old:]:
+            m = decode_rle(inst["bbox"], inst["mask"]["rle"], a.shape)
+            assert (a[m] > params.placement.wall_level).all(), (scan_id, inst["class"])
+    assert written >= 4

@@ -9,8 +9,8 @@ orientation), so a failure means an option is wrong, and the message names the o
   transmission;
 * ``air_value``  — values well above the stated air value;
 * ``swapped_channels`` — over loaded regions the low energy must attenuate *more* than the high one;
-* ``orientation`` — air above the load (top rows near full transmission), bogies and wheels (the densest,
-  starved structures) in the bottom rows;
+* ``orientation`` — bogies and wheels (the densest, starved structures) in the bottom rows, air or the top of
+  the load in the top rows;
 * ``transposed`` — a wagon is wider than tall; rows along the train mean rows and columns are swapped.
 
 ``--force NAME`` skips a check deliberately; the importer records it in the sidecar.
@@ -27,6 +27,8 @@ MAX_VALUE = 65535
 AIR_T = 0.9
 #: A_high range of "loaded" pixels: neither air nor starved.
 LOADED_A = (0.15, 6.0)
+#: A_high above which a pixel counts as starved (a 0 reads 11.8; the last few counts read 9–11).
+STARVED_A = 9.0
 
 CHECKS = ("eight_bit", "air_value", "inverted", "transposed", "swapped_channels", "orientation")
 
@@ -70,14 +72,17 @@ def check_air_value(raw: np.ndarray, air_value: float) -> CheckFailure | None:
 
 
 def check_inverted(t: np.ndarray) -> CheckFailure | None:
-    """Air must be bright: a scan with almost no pixel near full transmission but many near 0 is a log image."""
+    """Air must be bright: the scan's end columns (the gaps between wagons, air above the couplers) and the
+    bulk of the image's bright/dark split say whether it holds transmission or attenuation."""
     air = float(np.mean(t[0] > AIR_T))
     dark = float(np.mean(t[0] < 1 - AIR_T))
-    if air < 0.02 and dark > 0.2:
-        return CheckFailure("inverted", f"only {air:.1%} of pixels are near full transmission but {dark:.1%} are "
-                            "near 0: air reads dark, so the export holds attenuation (an inverted log image), "
-                            "not transmission; pass --encoding attenuation --attenuation-scale S (counts per unit "
-                            "of −ln T) or --encoding inverted (value = air − transmission)")
+    ends = float(np.median(np.concatenate([t[0][:, :3], t[0][:, -3:]], axis=1)))
+    if (air < 0.02 and dark > 0.2) or (ends < 0.5 and dark > air):
+        return CheckFailure("inverted", f"the scan's end columns read {ends:.0%} of full transmission and {dark:.0%} "
+                            f"of pixels are near 0 against {air:.0%} near full: air reads dark, so the export "
+                            "holds attenuation (an inverted log image), not transmission; pass --encoding "
+                            "attenuation --attenuation-scale S (counts per unit of −ln T) or --encoding inverted "
+                            "(value = air − transmission)")
     return None
 
 
@@ -108,20 +113,23 @@ def check_swapped(a: np.ndarray) -> CheckFailure | None:
 
 
 def check_orientation(t: np.ndarray) -> CheckFailure | None:
-    """Air above the load, bogies (densest, starved) at the bottom; the reverse means the scan is upside down."""
+    """Bogies at the bottom: the bottom band holds the starved wheels and axles, the top band air or the load's
+    top (containers may fill the top rows, so "air above" alone cannot decide)."""
     a = -np.log(np.clip(t[0], 0.5 / MAX_VALUE, 1.0))
     h = a.shape[0]
     band = max(1, int(round(0.12 * h)))
     top, bottom = a[:band], a[-band:]
-    # The densest structure in a band (98th percentile) and how much air the band holds.
+    # Starved share (wheels, axles) and the densest structure (98th percentile) of each band.
+    s_top, s_bottom = float(np.mean(top > STARVED_A)), float(np.mean(bottom > STARVED_A))
     q_top, q_bottom = float(np.percentile(top, 98)), float(np.percentile(bottom, 98))
-    air_top, air_bottom = float(np.mean(top < -np.log(AIR_T))), float(np.mean(bottom < -np.log(AIR_T)))
-    if q_top > q_bottom + 0.5 and air_top < air_bottom:
-        return CheckFailure("orientation", f"the top rows hold the densest structure (A98 {q_top:.1f} vs "
-                            f"{q_bottom:.1f} at the bottom) and less air ({air_top:.0%} vs {air_bottom:.0%}): the "
-                            "bogies are at the top, so the scan is upside down; pass the other of "
-                            "--rail-at-bottom / --rail-at-top")
-    return None
+    if s_top > 2 * s_bottom + 0.005:
+        why = f"{s_top:.1%} of the top rows are starved (wheels, axles) against {s_bottom:.1%} of the bottom rows"
+    elif max(s_top, s_bottom) <= 0.005 and q_top > q_bottom + 0.5:
+        why = f"the top rows hold the densest structure (A98 {q_top:.1f} vs {q_bottom:.1f} at the bottom)"
+    else:
+        return None
+    return CheckFailure("orientation", f"{why}: the bogies are at the top, so the scan is upside down; pass the "
+                        "other of --rail-at-bottom / --rail-at-top")
 
 
 def run_checks(raw: np.ndarray, image: np.ndarray, air_value: float, skip: tuple[str, ...] = ()

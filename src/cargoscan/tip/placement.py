@@ -77,10 +77,10 @@ def find_envelope(image: np.ndarray, params: PlacementParams = PlacementParams()
     top, last = int(ys[0]), int(ys[-1]) + 1
     bottom = last - int(round(params.bogie_band * (last - top)))
     floor = bottom - int(round(params.floor_band * (bottom - top)))
+    # Inside = attenuating pixels within those bounds. Holes (no wall in the beam: the air between two containers,
+    # above a tank) stay out: a threat there would float in air. The raw A must agree with the smoothed one.
     inside = np.zeros_like(solid)
-    inside[top:bottom, left:right] = solid[top:bottom, left:right]
-    # Holes inside the body (between cargo rows) are still inside the walls; fill them, never grow outwards.
-    inside = ndimage.binary_fill_holes(inside)
+    inside[top:bottom, left:right] = solid[top:bottom, left:right] & (a_raw[top:bottom, left:right] > params.wall_level)
     if bottom - top < 4 or right - left < 4:
         raise PlacementError(f"the wagon body is too small ({bottom - top}×{right - left} px)")
     return Envelope(top, bottom, left, right, floor, inside, a_raw >= params.max_background_a)
