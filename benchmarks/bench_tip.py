@@ -32,13 +32,13 @@ def wagon(h: int, w: int, cargo_steel_cm: float = 0.0, wood_cm: float = 0.0) -> 
     """Walls, a load block, floor, bogies with starved axles (cm of material along the beam)."""
     p = {"steel": np.zeros((h, w), np.float32), "wood": np.zeros((h, w), np.float32)}
     top, floor, bottom = int(0.12 * h), int(0.78 * h), int(0.96 * h)
-    p["steel"][top:floor, 20:w - 20] = 0.5
-    p["steel"][top + 30:floor - 10, 60:w - 60] += cargo_steel_cm
-    p["wood"][top + 30:floor - 10, 60:w - 60] += wood_cm
-    p["steel"][floor:floor + 20, 20:w - 20] = 30.0
+    p["steel"][top:floor, 20 : w - 20] = 0.5
+    p["steel"][top + 30 : floor - 10, 60 : w - 60] += cargo_steel_cm
+    p["wood"][top + 30 : floor - 10, 60 : w - 60] += wood_cm
+    p["steel"][floor : floor + 20, 20 : w - 20] = 30.0
     for cx in (int(0.15 * w), int(0.85 * w)):
-        p["steel"][floor + 20:bottom, cx - 120:cx + 120] = 25.0
-        p["steel"][floor + 40:floor + 70, cx - 30:cx + 30] = 250.0
+        p["steel"][floor + 20 : bottom, cx - 120 : cx + 120] = 25.0
+        p["steel"][floor + 40 : floor + 70, cx - 30 : cx + 30] = 250.0
     return p
 
 
@@ -63,25 +63,36 @@ def errors(scanner: Scanner, projector: Projector) -> None:
     h, w, y, x, ph, pw = 200, 360, 60, 150, 30, 50
     inner = (slice(y + 3, y + ph - 3), slice(x + 3, x + pw - 3))
     print(f"{'background':>22} {'threat':>16} | log-additive error H / L (%) | TIP − direct H / L (%)")
-    for bg_name, bg in (("empty wagon", wagon(h, w)), ("wood 40 cm", wagon(h, w, 0.0, 40.0)),
-                        ("steel 5 cm + wood 40", wagon(h, w, 5.0, 40.0)), ("steel 12 cm", wagon(h, w, 12.0))):
+    for bg_name, bg in (
+        ("empty wagon", wagon(h, w)),
+        ("wood 40 cm", wagon(h, w, 0.0, 40.0)),
+        ("steel 5 cm + wood 40", wagon(h, w, 5.0, 40.0)),
+        ("steel 12 cm", wagon(h, w, 12.0)),
+    ):
         for material, length in (("cocaine", 40.0), ("tobacco", 80.0), ("steel", 5.0)):
-            patch = ThreatPatch("block", "in_cargo", {material: np.full((ph, pw), length, np.float32)},
-                                [PatchInstance("drugs", np.ones((ph, pw), bool), material, 0.0)])
+            patch = ThreatPatch(
+                "block",
+                "in_cargo",
+                {material: np.full((ph, pw), length, np.float32)},
+                [PatchInstance("drugs", np.ones((ph, pw), bool), material, 0.0)],
+            )
             alone = {material: np.zeros((h, w), np.float32)}
-            alone[material][y:y + ph, x:x + pw] = length
+            alone[material][y : y + ph, x : x + pw] = length
             both = {k: v.copy() for k, v in bg.items()}
             both[material] = both.get(material, np.zeros((h, w), np.float32)) + alone[material]
             a_both = -np.log(scanner.transmission(both))
             a_add = -np.log(scanner.transmission(bg)) - np.log(scanner.transmission(alone))
             e_add = [100 * (a_add[c][inner].mean() / a_both[c][inner].mean() - 1) for c in range(2)]
             direct = scanner.acquire(both, np.random.default_rng(1))
-            tip = projector.project(scanner.acquire(bg, np.random.default_rng(2)), patch, y, x,
-                                    np.random.default_rng(3))
+            tip = projector.project(
+                scanner.acquire(bg, np.random.default_rng(2)), patch, y, x, np.random.default_rng(3)
+            )
             a = [-np.log(np.clip(s.astype(float) / 65535, 0.5 / 65535, 1)) for s in (direct, tip)]
             e_tip = [100 * (a[1][c][inner].mean() / a[0][c][inner].mean() - 1) for c in range(2)]
-            print(f"{bg_name:>22} {material + f' {length:g} cm':>16} | {e_add[0]:+6.2f} / {e_add[1]:+6.2f}"
-                  f"                  | {e_tip[0]:+6.2f} / {e_tip[1]:+6.2f}")
+            print(
+                f"{bg_name:>22} {material + f' {length:g} cm':>16} | {e_add[0]:+6.2f} / {e_add[1]:+6.2f}"
+                f"                  | {e_tip[0]:+6.2f} / {e_tip[1]:+6.2f}"
+            )
 
 
 def main() -> None:
@@ -93,7 +104,10 @@ def main() -> None:
     scanner = Scanner(ScannerParams())
     projector = Projector(scanner, TipParams())
     print(f"scanner + projector set-up: {time.perf_counter() - t0:.2f} s (once per scanner)")
-    print(f"TIP throughput, 720x3000 scan, mixed library: {throughput(scanner, projector, args.n):.1f} insertions/s")
+    print(
+        f"TIP throughput, 720x3000 scan, mixed library: "
+        f"{throughput(scanner, projector, args.n):.1f} insertions/s"
+    )
     errors(scanner, projector)
 
 

@@ -16,12 +16,12 @@ def constructed_wagon(h: int = 120, w: int = 300, seed: int = 0) -> np.ndarray:
     a = np.zeros((h, w), np.float64)
     top, floor, bottom = int(0.15 * h), int(0.72 * h), int(0.95 * h)
     left, right = int(0.05 * w), int(0.95 * w)
-    a[top:floor, left:right] = 0.12                        # two side walls, seen through
-    a[top + 8:floor - 2, left + 6:right - 6] += 1.4        # cargo
-    a[floor:floor + 4, left:right] = 2.5                   # floor and sole bar
-    for cx in (int(0.2 * w), int(0.8 * w)):                # bogies: frames and starved axles
-        a[floor + 4:bottom, cx - 20:cx + 20] = 4.0
-        a[floor + 10:floor + 18, cx - 6:cx + 6] = 13.0
+    a[top:floor, left:right] = 0.12  # two side walls, seen through
+    a[top + 8 : floor - 2, left + 6 : right - 6] += 1.4  # cargo
+    a[floor : floor + 4, left:right] = 2.5  # floor and sole bar
+    for cx in (int(0.2 * w), int(0.8 * w)):  # bogies: frames and starved axles
+        a[floor + 4 : bottom, cx - 20 : cx + 20] = 4.0
+        a[floor + 10 : floor + 18, cx - 6 : cx + 6] = 13.0
     t = np.stack([np.exp(-a), np.exp(-1.2 * a)])
     t = t * (1 + 0.004 * rng.standard_normal(t.shape))
     img = np.rint(np.clip(t, 0, 1) * 65535)
@@ -39,14 +39,30 @@ def sidecar(scan_id: str, shape: tuple[int, int], pitch_mm: float = 10.0, kind: 
     from cargoscan.archive import ScanId
 
     sid = ScanId.parse(scan_id)
-    return {"schema_version": "1.0", "scan_id": scan_id, "post_code": sid.post_code, "device_id": sid.device_id,
-            "scanned_at": sid.stamp.strftime("%Y-%m-%dT%H:%M:%S+05:00"), "energies_mev": [6.0, 4.0],
-            "pixel_pitch_mm": {"row": pitch_mm, "column": pitch_mm}, "train_number": "2001", "wagon_number": None,
-            "container_numbers": [], "direction": "import", "speed_kmh": 7.0, "source": {"kind": kind}}
+    return {
+        "schema_version": "1.0",
+        "scan_id": scan_id,
+        "post_code": sid.post_code,
+        "device_id": sid.device_id,
+        "scanned_at": sid.stamp.strftime("%Y-%m-%dT%H:%M:%S+05:00"),
+        "energies_mev": [6.0, 4.0],
+        "pixel_pitch_mm": {"row": pitch_mm, "column": pitch_mm},
+        "train_number": "2001",
+        "wagon_number": None,
+        "container_numbers": [],
+        "direction": "import",
+        "speed_kmh": 7.0,
+        "source": {"kind": kind},
+    }
 
 
-def write_background(root, image: np.ndarray, scan_id: str = "32701RF06202502181747020", kind: str = "imported",
-                     pitch_mm: float = 10.0) -> str:
+def write_background(
+    root,
+    image: np.ndarray,
+    scan_id: str = "32701RF06202502181747020",
+    kind: str = "imported",
+    pitch_mm: float = 10.0,
+) -> str:
     """Write ``image`` with a sidecar into archive ``root``; returns the scan ID."""
     from cargoscan.archive import ArchivePaths, write_json, write_scan
 
@@ -61,11 +77,11 @@ def wagon_paths(h: int = 200, w: int = 360, cargo_steel_cm: float = 0.0) -> dict
     """Material paths (cm) of an empty or loaded wagon for the physics scanner: walls, floor, bogies."""
     p = {"steel": np.zeros((h, w), np.float32), "wood": np.zeros((h, w), np.float32)}
     top, floor, bottom = int(0.1 * h), int(0.75 * h), int(0.95 * h)
-    p["steel"][top:floor, 8:w - 8] = 0.6                        # two 3 mm side walls
-    p["steel"][top + 10:floor - 4, 20:w - 20] += cargo_steel_cm  # machinery, when loaded
-    p["wood"][top + 10:floor - 4, 20:w - 20] += 30.0 if cargo_steel_cm else 0.0
-    p["steel"][floor:floor + 6, 8:w - 8] = 25.0                 # floor and sole bars, seen along their width
+    p["steel"][top:floor, 8 : w - 8] = 0.6  # two 3 mm side walls
+    p["steel"][top + 10 : floor - 4, 20 : w - 20] += cargo_steel_cm  # machinery, when loaded
+    p["wood"][top + 10 : floor - 4, 20 : w - 20] += 30.0 if cargo_steel_cm else 0.0
+    p["steel"][floor : floor + 6, 8 : w - 8] = 25.0  # floor and sole bars, seen along their width
     for cx in (int(0.2 * w), int(0.8 * w)):
-        p["steel"][floor + 6:bottom, cx - 25:cx + 25] = 20.0     # bogie frames
-        p["steel"][floor + 12:floor + 22, cx - 8:cx + 8] = 200.0  # axles: starved
+        p["steel"][floor + 6 : bottom, cx - 25 : cx + 25] = 20.0  # bogie frames
+        p["steel"][floor + 12 : floor + 22, cx - 8 : cx + 8] = 200.0  # axles: starved
     return p

@@ -13,10 +13,17 @@ AIR = 60000.0
 
 
 def meta(seq: int = 0) -> ScanMeta:
-    return ScanMeta(post_code="32701", device_id="RF06", scanned_at=datetime(2025, 2, 18, 17, 47, 2,
-                    tzinfo=timezone(timedelta(hours=5))), train_number="2001", direction="import", speed_kmh=7.5,
-                    energies_mev=(6.0, 4.0), wagon_number=make_wagon_number("covered", np.random.default_rng(1)),
-                    seq=seq)
+    return ScanMeta(
+        post_code="32701",
+        device_id="RF06",
+        scanned_at=datetime(2025, 2, 18, 17, 47, 2, tzinfo=timezone(timedelta(hours=5))),
+        train_number="2001",
+        direction="import",
+        speed_kmh=7.5,
+        energies_mev=(6.0, 4.0),
+        wagon_number=make_wagon_number("covered", np.random.default_rng(1)),
+        seq=seq,
+    )
 
 
 def export(wagon: np.ndarray) -> np.ndarray:
@@ -47,8 +54,12 @@ def test_import_tiff_pair(tmp_path, wagon):
     raw = np.round(wagon.astype(np.float64) / 65535 * AIR).astype(np.uint16)
     tifffile.imwrite(tmp_path / "hi.tif", raw[0])
     tifffile.imwrite(tmp_path / "lo.tif", raw[1])
-    tiff = import_scan([tmp_path / "hi.tif", tmp_path / "lo.tif"], opts(high_channel=0, rail_at_bottom=True),
-                       meta(), tmp_path / "arch")
+    tiff = import_scan(
+        [tmp_path / "hi.tif", tmp_path / "lo.tif"],
+        opts(high_channel=0, rail_at_bottom=True),
+        meta(),
+        tmp_path / "arch",
+    )
     assert ArchivePaths(tmp_path / "arch").scan_ids() == [tiff.stem]
 
 
@@ -80,8 +91,12 @@ def test_inverted_log_refused(tmp_path, wagon):
     # ...and the option the message names imports it.
     src = tmp_path / "log.npy"
     np.save(src, log_image)
-    tiff = import_scan([src], opts(encoding="attenuation", attenuation_scale=5000.0, air_value=1.0), meta(),
-                       tmp_path / "arch2")
+    tiff = import_scan(
+        [src],
+        opts(encoding="attenuation", attenuation_scale=5000.0, air_value=1.0),
+        meta(),
+        tmp_path / "arch2",
+    )
     got = load_sample(tmp_path / "arch2", tiff.stem)["image"].astype(float) / 65535
     want = wagon.astype(float) / 65535
     loaded = want[0] > 0.01
@@ -105,14 +120,17 @@ def test_air_value_too_low_refused(tmp_path, wagon):
     assert "--air-value" in msg
 
 
-@pytest.mark.parametrize("shape,dtype,match", [
-    ((100, 300), np.uint16, "2-channel"),
-    ((100, 300, 3), np.uint16, "2-channel|channel axis|does not fit"),
-    ((1, 100, 300), np.uint16, "channel axis"),
-    ((100, 300, 2), np.int32, "negative"),
-    ((100, 300, 2), np.float32, "NaN"),
-    ((2, 100, 2), np.uint16, "channel axis"),
-])
+@pytest.mark.parametrize(
+    "shape,dtype,match",
+    [
+        ((100, 300), np.uint16, "2-channel"),
+        ((100, 300, 3), np.uint16, "2-channel|channel axis|does not fit"),
+        ((1, 100, 300), np.uint16, "channel axis"),
+        ((100, 300, 2), np.int32, "negative"),
+        ((100, 300, 2), np.float32, "NaN"),
+        ((2, 100, 2), np.uint16, "channel axis"),
+    ],
+)
 def test_wrong_shapes_and_dtypes_refused(tmp_path, shape, dtype, match):
     raw = np.full(shape, 1000, dtype=dtype)
     if dtype == np.int32:

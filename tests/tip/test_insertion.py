@@ -27,13 +27,26 @@ def background(tmp_path, scanner):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_labels_line_up_with_inserted_pixels(background, scanner, seed):
     root, scan_id, image = background
-    params = TipParams(threats_per_scan=(2, 2), threats=("drugs_bricks", "rifle", "pistol", "cigarettes_cases"))
-    new = tip_scan(root / "imported", root / "tip", scan_id, 0, Projector(scanner, params),
-                   np.random.default_rng(seed), params)
+    params = TipParams(
+        threats_per_scan=(2, 2), threats=("drugs_bricks", "rifle", "pistol", "cigarettes_cases")
+    )
+    new = tip_scan(
+        root / "imported",
+        root / "tip",
+        scan_id,
+        0,
+        Projector(scanner, params),
+        np.random.default_rng(seed),
+        params,
+    )
     assert new == tip_id(scan_id, 0)
     sample = load_sample(root / "tip", new, labels=True)  # sidecar and labels valid against the schemas
-    assert sample["meta"]["source"] == {"kind": "tip", "background": scan_id, "threats": sample["meta"]["source"]
-                                        ["threats"], "background_source": "imported"}
+    assert sample["meta"]["source"] == {
+        "kind": "tip",
+        "background": scan_id,
+        "threats": sample["meta"]["source"]["threats"],
+        "background_source": "imported",
+    }
     out, mask = sample["image"].astype(float), sample["mask"]
     threat = np.isin(mask, threat_ids())
     assert threat.any()
@@ -48,6 +61,7 @@ def test_labels_line_up_with_inserted_pixels(background, scanner, seed):
     a_in, a_out = (-np.log(np.clip(x / 65535, 0.5 / 65535, 1)) for x in (image.astype(float), out))
     changed = (np.abs(a_out - a_in) > 0.05).any(axis=0)
     from scipy import ndimage
+
     assert not (changed & ~ndimage.binary_dilation(threat, iterations=2)).any()
     # ... and the labelled pixels did change: the threat adds attenuation where the label says.
     assert (a_out[0] - a_in[0])[threat].mean() > 0.1

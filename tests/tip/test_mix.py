@@ -9,8 +9,11 @@ from .conftest import write_background
 def _archive(root, kinds: list[str], start: int = 0) -> list[str]:
     ids = []
     for i, kind in enumerate(kinds, start=start):
-        ids.append(write_background(root, np.full((2, 4, 6), 30000, np.uint16), f"32701RF0620250218174{i:03d}0",
-                                    kind=kind))
+        ids.append(
+            write_background(
+                root, np.full((2, 4, 6), 30000, np.uint16), f"32701RF0620250218174{i:03d}0", kind=kind
+            )
+        )
     return ids
 
 
@@ -31,8 +34,16 @@ def test_real_sets_and_rates(tmp_path):
     clean_ids = _archive(tmp_path / "imp", ["imported"] * 5, start=10)
     sets = real_sets(tmp_path / "tip", tmp_path / "imp")
     assert [s for _, s in sets["tip"]] == tip_ids and [s for _, s in sets["clean"]] == clean_ids
-    decisions = {tip_ids[0]: True, tip_ids[1]: True, tip_ids[2]: False, tip_ids[3]: True,
-                 clean_ids[0]: True, clean_ids[1]: False, clean_ids[2]: False, clean_ids[3]: False}
+    decisions = {
+        tip_ids[0]: True,
+        tip_ids[1]: True,
+        tip_ids[2]: False,
+        tip_ids[3]: True,
+        clean_ids[0]: True,
+        clean_ids[1]: False,
+        clean_ids[2]: False,
+        clean_ids[3]: False,
+    }
     rates = real_background_rates(decisions, sets)
     assert rates["real_detection_rate"] == pytest.approx(0.75)
     # clean_ids[4] has no decision: fail closed, it counts as an alarm.

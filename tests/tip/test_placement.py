@@ -24,8 +24,8 @@ def test_placements_stay_inside_the_envelope(wagon, site):
     region = allowed_region(env, site, PlacementParams().margin_px)
     for _ in range(30):
         y, x = place(wagon, foot, site, rng, envelope=env)
-        assert region[y:y + 8, x:x + 12].all()
-        assert (a[y:y + 8, x:x + 12] > PlacementParams().wall_level).all()  # never in air
+        assert region[y : y + 8, x : x + 12].all()
+        assert (a[y : y + 8, x : x + 12] > PlacementParams().wall_level).all()  # never in air
         assert y + 8 <= env.bottom
     if site == "false_floor":
         assert y >= env.floor

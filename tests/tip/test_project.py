@@ -22,8 +22,12 @@ def projector(scanner):
 
 def block(material: str, path_cm: float, h: int = 30, w: int = 50) -> ThreatPatch:
     mask = np.ones((h, w), bool)
-    return ThreatPatch("block", "in_cargo", {material: np.full((h, w), path_cm, np.float32)},
-                       [PatchInstance("drugs", mask, material, 1.0)])
+    return ThreatPatch(
+        "block",
+        "in_cargo",
+        {material: np.full((h, w), path_cm, np.float32)},
+        [PatchInstance("drugs", mask, material, 1.0)],
+    )
 
 
 def attenuation(scan: np.ndarray) -> np.ndarray:
@@ -34,19 +38,22 @@ def embed(paths, patch, y, x):
     out = {k: v.copy() for k, v in paths.items()}
     for k, v in patch.paths.items():
         out.setdefault(k, np.zeros_like(next(iter(paths.values()))))
-        out[k][y:y + v.shape[0], x:x + v.shape[1]] += v
+        out[k][y : y + v.shape[0], x : x + v.shape[1]] += v
     return out
 
 
-@pytest.mark.parametrize("cargo_steel_cm,material,path_cm", [(0.0, "tobacco", 60.0), (6.0, "cocaine", 40.0),
-                                                             (6.0, "steel", 4.0)])
+@pytest.mark.parametrize(
+    "cargo_steel_cm,material,path_cm", [(0.0, "tobacco", 60.0), (6.0, "cocaine", 40.0), (6.0, "steel", 4.0)]
+)
 def test_projection_matches_direct_synthesis(scanner, projector, cargo_steel_cm, material, path_cm):
     """The same threat synthesised into the wagon and projected into the same empty wagon: the same A."""
     bg = wagon_paths(cargo_steel_cm=cargo_steel_cm)
     patch, y, x = block(material, path_cm), 60, 150
     both = embed(bg, patch, y, x)
     direct = scanner.acquire(both, np.random.default_rng(1))
-    tip = projector.project(scanner.acquire(bg, np.random.default_rng(2)), patch, y, x, np.random.default_rng(3))
+    tip = projector.project(
+        scanner.acquire(bg, np.random.default_rng(2)), patch, y, x, np.random.default_rng(3)
+    )
     inner = (slice(None), slice(y + 3, y + 27), slice(x + 3, x + 47))
     a_direct, a_tip = attenuation(direct)[inner], attenuation(tip)[inner]
     n = a_direct[0].size
@@ -62,20 +69,24 @@ def test_projection_matches_direct_synthesis(scanner, projector, cargo_steel_cm,
 
 
 def test_log_additive_insertion_overestimates(scanner):
-    """Adding attenuations ignores beam hardening: several per cent too much at 6 MeV behind a loaded wagon."""
+    """Adding attenuations ignores beam hardening: several per cent too much at 6 MeV behind a load."""
     bg = wagon_paths(cargo_steel_cm=6.0)
     patch, y, x = block("cocaine", 40.0), 60, 150
     threat_alone = embed({"steel": np.zeros_like(bg["steel"])}, patch, y, x)
     inner = (slice(y + 3, y + 27), slice(x + 3, x + 47))
     a_direct = -np.log(scanner.transmission(embed(bg, patch, y, x)))[0][inner].mean()
-    a_logadd = (-np.log(scanner.transmission(bg)) - np.log(scanner.transmission(threat_alone)))[0][inner].mean()
+    a_logadd = (-np.log(scanner.transmission(bg)) - np.log(scanner.transmission(threat_alone)))[0][
+        inner
+    ].mean()
     assert a_logadd / a_direct - 1 > 0.03
 
 
 def test_background_model_reproduces_attenuation(scanner):
     rng = np.random.default_rng(0)
-    paths = {"wood": rng.uniform(0, 150, (20, 20)).astype(np.float32),
-             "steel": rng.uniform(0, 20, (20, 20)).astype(np.float32)}
+    paths = {
+        "wood": rng.uniform(0, 150, (20, 20)).astype(np.float32),
+        "steel": rng.uniform(0, 20, (20, 20)).astype(np.float32),
+    }
     a = -np.log(scanner.transmission(paths))
     model = BackgroundModel(scanner, ("polyethylene", "lead"))
     basis = model.invert(a[0], a[1])
@@ -93,10 +104,15 @@ def test_starvation_clipping_and_untouched_pixels(scanner, projector):
     assert (out[:, 70:80, 160:170] == 0).all()
     m = projector.margin
     far = np.ones(scan.shape[1:], bool)
-    far[y - m:y + 30 + m, x - m:x + 50 + m] = False
+    far[y - m : y + 30 + m, x - m : x + 50 + m] = False
     assert (out[:, far] == scan[:, far]).all()
-    assert (out[:, y + 5:y + 25, x + 5:x + 45] <= scan[:, y + 5:y + 25, x + 5:x + 45].astype(int) + 2000).all()
-    assert attenuation(out)[0, y + 5:y + 25, x + 5:x + 45].mean() > attenuation(scan)[0, y + 5:y + 25, x + 5:x + 45].mean() + 0.5
+    assert (
+        out[:, y + 5 : y + 25, x + 5 : x + 45] <= scan[:, y + 5 : y + 25, x + 5 : x + 45].astype(int) + 2000
+    ).all()
+    assert (
+        attenuation(out)[0, y + 5 : y + 25, x + 5 : x + 45].mean()
+        > attenuation(scan)[0, y + 5 : y + 25, x + 5 : x + 45].mean() + 0.5
+    )
 
 
 def test_psf_spreads_the_edge():

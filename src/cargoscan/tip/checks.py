@@ -50,15 +50,24 @@ def check_eight_bit(raw: np.ndarray) -> CheckFailure | None:
         return None
     vmax = int(raw.max())
     if vmax <= 255:
-        return CheckFailure("eight_bit", f"the largest value is {vmax}: this is 8-bit data, not raw 16-bit "
-                            "detector counts; re-export the scan without the 8-bit conversion")
+        return CheckFailure(
+            "eight_bit",
+            f"the largest value is {vmax}: this is 8-bit data, not raw 16-bit "
+            "detector counts; re-export the scan without the 8-bit conversion",
+        )
     if np.all(raw % 257 == 0):
-        return CheckFailure("eight_bit", "every value is a multiple of 257: an 8-bit image was rescaled to 16 bits "
-                            "(×257); re-export the raw 16-bit detector data")
+        return CheckFailure(
+            "eight_bit",
+            "every value is a multiple of 257: an 8-bit image was rescaled to 16 bits "
+            "(×257); re-export the raw 16-bit detector data",
+        )
     levels = np.unique(raw[:, ::4, ::4]).size
     if raw.size >= 4096 * 16 and levels <= 256:
-        return CheckFailure("eight_bit", f"only {levels} distinct levels in a 16-bit scan: it went through 8 bits; "
-                            "re-export the raw 16-bit detector data")
+        return CheckFailure(
+            "eight_bit",
+            f"only {levels} distinct levels in a 16-bit scan: it went through 8 bits; "
+            "re-export the raw 16-bit detector data",
+        )
     return None
 
 
@@ -66,8 +75,11 @@ def check_air_value(raw: np.ndarray, air_value: float) -> CheckFailure | None:
     """Values well above the stated air value mean the air value is wrong."""
     p999 = float(np.percentile(raw[0], 99.9))
     if p999 > 1.05 * air_value:
-        return CheckFailure("air_value", f"0.1 % of the high-energy values exceed {p999:.0f}, above --air-value "
-                            f"{air_value:g}: pass the detector's open-beam (air) value, e.g. --air-value {p999:.0f}")
+        return CheckFailure(
+            "air_value",
+            f"0.1 % of the high-energy values exceed {p999:.0f}, above --air-value "
+            f"{air_value:g}: pass the detector's open-beam (air) value, e.g. --air-value {p999:.0f}",
+        )
     return None
 
 
@@ -78,11 +90,14 @@ def check_inverted(t: np.ndarray) -> CheckFailure | None:
     dark = float(np.mean(t[0] < 1 - AIR_T))
     ends = float(np.median(np.concatenate([t[0][:, :3], t[0][:, -3:]], axis=1)))
     if (air < 0.02 and dark > 0.2) or (ends < 0.5 and dark > air):
-        return CheckFailure("inverted", f"the scan's end columns read {ends:.0%} of full transmission and {dark:.0%} "
-                            f"of pixels are near 0 against {air:.0%} near full: air reads dark, so the export "
-                            "holds attenuation (an inverted log image), not transmission; pass --encoding "
-                            "attenuation --attenuation-scale S (counts per unit of −ln T) or --encoding inverted "
-                            "(value = air − transmission)")
+        return CheckFailure(
+            "inverted",
+            f"the scan's end columns read {ends:.0%} of full transmission and {dark:.0%} "
+            f"of pixels are near 0 against {air:.0%} near full: air reads dark, so the export "
+            "holds attenuation (an inverted log image), not transmission; pass --encoding "
+            "attenuation --attenuation-scale S (counts per unit of −ln T) or --encoding inverted "
+            "(value = air − transmission)",
+        )
     return None
 
 
@@ -90,8 +105,11 @@ def check_transposed(t: np.ndarray) -> CheckFailure | None:
     """A wagon is longer than tall: rows far outnumbering columns means the axes are swapped."""
     h, w = t.shape[1:]
     if h > 2 * w:
-        return CheckFailure("transposed", f"the scan is {h} rows × {w} columns; rows must run top→rail and columns "
-                            "along the train: pass --transpose")
+        return CheckFailure(
+            "transposed",
+            f"the scan is {h} rows × {w} columns; rows must run top→rail and columns "
+            "along the train: pass --transpose",
+        )
     return None
 
 
@@ -107,13 +125,17 @@ def check_swapped(a: np.ndarray) -> CheckFailure | None:
         return None  # an empty scan says nothing about the channel order
     rel = np.median((a[1][sel] - a[0][sel]) / a[0][sel])
     if rel < -0.01:
-        return CheckFailure("swapped_channels", f"over loaded regions the 'low' energy attenuates {-rel:.1%} LESS "
-                            "than the 'high' one: the channels are swapped; pass the other --high-channel")
+        return CheckFailure(
+            "swapped_channels",
+            f"over loaded regions the 'low' energy attenuates {-rel:.1%} LESS "
+            "than the 'high' one: the channels are swapped; pass the other --high-channel",
+        )
     return None
 
 
 def check_orientation(t: np.ndarray) -> CheckFailure | None:
-    """Bogies at the bottom: the bottom band holds the starved wheels and axles, the top band air or the load's
+    """Bogies at the bottom: the bottom band holds the starved wheels and axles, the top band air or the
+    load's
     top (containers may fill the top rows, so "air above" alone cannot decide)."""
     a = -np.log(np.clip(t[0], 0.5 / MAX_VALUE, 1.0))
     h = a.shape[0]
@@ -123,17 +145,21 @@ def check_orientation(t: np.ndarray) -> CheckFailure | None:
     s_top, s_bottom = float(np.mean(top > STARVED_A)), float(np.mean(bottom > STARVED_A))
     q_top, q_bottom = float(np.percentile(top, 98)), float(np.percentile(bottom, 98))
     if s_top > 2 * s_bottom + 0.005:
-        why = f"{s_top:.1%} of the top rows are starved (wheels, axles) against {s_bottom:.1%} of the bottom rows"
+        why = f"{s_top:.1%} of the top rows are starved (wheels, axles), {s_bottom:.1%} of the bottom rows"
     elif max(s_top, s_bottom) <= 0.005 and q_top > q_bottom + 0.5:
         why = f"the top rows hold the densest structure (A98 {q_top:.1f} vs {q_bottom:.1f} at the bottom)"
     else:
         return None
-    return CheckFailure("orientation", f"{why}: the bogies are at the top, so the scan is upside down; pass the "
-                        "other of --rail-at-bottom / --rail-at-top")
+    return CheckFailure(
+        "orientation",
+        f"{why}: the bogies are at the top, so the scan is upside down; pass the "
+        "other of --rail-at-bottom / --rail-at-top",
+    )
 
 
-def run_checks(raw: np.ndarray, image: np.ndarray, air_value: float, skip: tuple[str, ...] = ()
-               ) -> list[CheckFailure]:
+def run_checks(
+    raw: np.ndarray, image: np.ndarray, air_value: float, skip: tuple[str, ...] = ()
+) -> list[CheckFailure]:
     """Run every check not in ``skip``.
 
     Args:

@@ -27,37 +27,62 @@ def _meta_from_row(row: dict[str, str]):
     need = ["post_code", "device_id", "scanned_at", "train_number", "direction", "speed_kmh", "energies_mev"]
     missing = [k for k in need if not (row.get(k) or "").strip()]
     if missing:
-        raise ImportRefused(f"metadata lacks {missing}: pass --post --device --scanned-at --train --direction "
-                            "--speed-kmh --energies-mev, or give them as CSV columns of --meta")
+        raise ImportRefused(
+            f"metadata lacks {missing}: pass --post --device --scanned-at --train --direction "
+            "--speed-kmh --energies-mev, or give them as CSV columns of --meta"
+        )
     try:
         scanned = datetime.fromisoformat(row["scanned_at"])
     except ValueError:
-        raise ImportRefused(f"scanned_at {row['scanned_at']!r} is not ISO 8601 (2025-02-18T17:47:02+05:00)") from None
+        raise ImportRefused(
+            f"scanned_at {row['scanned_at']!r} is not ISO 8601 (2025-02-18T17:47:02+05:00)"
+        ) from None
     containers = tuple(c for c in (row.get("container_numbers") or "").replace(";", " ").split() if c)
-    return ScanMeta(post_code=row["post_code"], device_id=row["device_id"], scanned_at=scanned,
-                    train_number=row["train_number"], direction=row["direction"],  # type: ignore[arg-type]
-                    speed_kmh=float(row["speed_kmh"]), energies_mev=_parse_pair(row["energies_mev"], "energies"),
-                    wagon_number=(row.get("wagon_number") or None), container_numbers=containers,
-                    wagon_type=(row.get("wagon_type") or None), seq=int(row.get("seq") or 0))
+    return ScanMeta(
+        post_code=row["post_code"],
+        device_id=row["device_id"],
+        scanned_at=scanned,
+        train_number=row["train_number"],
+        direction=row["direction"],  # type: ignore[arg-type]
+        speed_kmh=float(row["speed_kmh"]),
+        energies_mev=_parse_pair(row["energies_mev"], "energies"),
+        wagon_number=(row.get("wagon_number") or None),
+        container_numbers=containers,
+        wagon_type=(row.get("wagon_type") or None),
+        seq=int(row.get("seq") or 0),
+    )
 
 
 def import_command(
-    sources: list[Path] = typer.Argument(None, help="One 2-channel file (.npy/.npz/.tif) or two TIFFs (one per "
-                                         "energy); omit with --meta"),
-    high_channel: int = typer.Option(..., help="Index (0/1) of the HIGH-energy channel in the source's order."),
+    sources: list[Path] = typer.Argument(
+        None, help="One 2-channel file (.npy/.npz/.tif) or two TIFFs (one per energy); omit with --meta"
+    ),
+    high_channel: int = typer.Option(
+        ..., help="Index (0/1) of the HIGH-energy channel in the source's order."
+    ),
     air_value: float = typer.Option(..., help="Raw value of the open beam (full transmission)."),
-    rail_at_bottom: bool = typer.Option(..., "--rail-at-bottom/--rail-at-top",
-                                        help="Where the rail is in the image as stored."),
+    rail_at_bottom: bool = typer.Option(
+        ..., "--rail-at-bottom/--rail-at-top", help="Where the rail is in the image as stored."
+    ),
     pitch_row_mm: float = typer.Option(..., help="Pixel pitch across rows (vertical), mm."),
     pitch_column_mm: float = typer.Option(..., help="Pixel pitch along the train, mm."),
-    layout: str = typer.Option("auto", help="Channel axis of a single array: auto, hwc (H×W×2), chw (2×H×W)."),
-    encoding: str = typer.Option("transmission", help="transmission | inverted (air − T) | attenuation (−ln T)."),
-    attenuation_scale: Optional[float] = typer.Option(None, help="Counts per unit of −ln T (with attenuation)."),
+    layout: str = typer.Option(
+        "auto", help="Channel axis of a single array: auto, hwc (H×W×2), chw (2×H×W)."
+    ),
+    encoding: str = typer.Option(
+        "transmission", help="transmission | inverted (air − T) | attenuation (−ln T)."
+    ),
+    attenuation_scale: Optional[float] = typer.Option(
+        None, help="Counts per unit of −ln T (with attenuation)."
+    ),
     transpose: bool = typer.Option(False, help="Rows run along the train as stored."),
     key: Optional[str] = typer.Option(None, help="Array name inside an .npz holding several."),
     force: list[str] = typer.Option([], help="Skip a named check deliberately (recorded in the sidecar)."),
-    meta: Optional[Path] = typer.Option(None, help="CSV of metadata, one row per scan, with a 'file' column "
-                                        "(paths relative to the CSV; two TIFFs joined by ';')."),
+    meta: Optional[Path] = typer.Option(
+        None,
+        help="CSV of metadata, one row per scan, with a 'file' column "
+        "(paths relative to the CSV; two TIFFs joined by ';').",
+    ),
     post: Optional[str] = typer.Option(None, help="5-digit post code."),
     device: Optional[str] = typer.Option(None, help="Scanner id, RFnn."),
     scanned_at: Optional[str] = typer.Option(None, help="ISO 8601 with timezone."),
@@ -74,10 +99,17 @@ def import_command(
     """Import real scans into the archive format, refusing any that fail validation."""
     from cargoscan.tip.importer import ImportOptions, ImportRefused, import_scan
 
-    opts = ImportOptions(high_channel=high_channel, air_value=air_value, rail_at_bottom=rail_at_bottom,
-                         pitch_mm=(pitch_row_mm, pitch_column_mm), layout=layout,  # type: ignore[arg-type]
-                         encoding=encoding, attenuation_scale=attenuation_scale,  # type: ignore[arg-type]
-                         transpose=transpose, force=tuple(force))
+    opts = ImportOptions(
+        high_channel=high_channel,
+        air_value=air_value,
+        rail_at_bottom=rail_at_bottom,
+        pitch_mm=(pitch_row_mm, pitch_column_mm),
+        layout=layout,  # type: ignore[arg-type]
+        encoding=encoding,
+        attenuation_scale=attenuation_scale,  # type: ignore[arg-type]
+        transpose=transpose,
+        force=tuple(force),
+    )
     jobs: list[tuple[list[Path], dict[str, str]]] = []
     if meta is not None:
         with meta.open(newline="", encoding="utf-8") as fh:
@@ -85,10 +117,19 @@ def import_command(
                 files = [meta.parent / f.strip() for f in (row.get("file") or "").split(";") if f.strip()]
                 jobs.append((files, row))
     else:
-        row = {"post_code": post, "device_id": device, "scanned_at": scanned_at, "seq": str(seq),
-               "train_number": train, "wagon_number": wagon, "container_numbers": " ".join(container),
-               "direction": direction, "speed_kmh": None if speed_kmh is None else str(speed_kmh),
-               "energies_mev": energies_mev, "wagon_type": wagon_type}
+        row = {
+            "post_code": post,
+            "device_id": device,
+            "scanned_at": scanned_at,
+            "seq": str(seq),
+            "train_number": train,
+            "wagon_number": wagon,
+            "container_numbers": " ".join(container),
+            "direction": direction,
+            "speed_kmh": None if speed_kmh is None else str(speed_kmh),
+            "energies_mev": energies_mev,
+            "wagon_type": wagon_type,
+        }
         jobs.append((list(sources or []), {k: v for k, v in row.items() if v is not None}))
     failed = 0
     for files, row in jobs:
@@ -103,7 +144,9 @@ def import_command(
 
 
 def tip_command(
-    src: Path = typer.Argument(Path("data/imported"), help="Archive of background scans (imported or synthetic)."),
+    src: Path = typer.Argument(
+        Path("data/imported"), help="Archive of background scans (imported or synthetic)."
+    ),
     out: Path = typer.Option(Path("data/tip"), help="Archive root for the TIP'd scans."),
     variants: int = typer.Option(1, help="TIP'd versions per background scan (at most 9)."),
     seed: Optional[int] = typer.Option(None, help="Overrides tip.seed."),

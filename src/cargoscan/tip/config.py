@@ -36,7 +36,8 @@ class TipParams:
     decompose_steps: int = 8
     #: Threats per scan: an inclusive range [min, max].
     threats_per_scan: tuple[int, int] = (1, 2)
-    #: Which library objects may be inserted (names of :func:`cargoscan.tip.library.list_threats`); empty = all.
+    # #: Which library objects may be inserted (names of :func:`cargoscan.tip.library.list_threats`); empty =
+    # all.
     threats: tuple[str, ...] = ()
     #: Add the noise that the lower transmission lacks (estimated from the scan itself).
     renoise: bool = True
@@ -55,6 +56,8 @@ class TipParams:
     def __post_init__(self) -> None:
         lo, hi = self.threats_per_scan
         if not 0 <= lo <= hi:
-            raise ValueError(f"tip.threats_per_scan must be [min, max] with 0 <= min <= max, got {self.threats_per_scan}")
+            raise ValueError(
+                f"tip.threats_per_scan must be [min, max] with 0 <= min <= max, got {self.threats_per_scan}"
+            )
         if not 0.0 <= self.mix_ratio <= 1.0:
             raise ValueError(f"tip.mix_ratio must lie in [0, 1], got {self.mix_ratio}")

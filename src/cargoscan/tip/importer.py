@@ -43,15 +43,15 @@ class ImportRefused(ValueError):
 class ImportOptions:
     """What the importer cannot infer from the pixels; every field without a default must be given."""
 
-    high_channel: int                      #: index (0/1) of the high-energy channel in the source's order
-    air_value: float                       #: raw value of the open beam (full transmission)
-    rail_at_bottom: bool                   #: True when the rail is in the last rows as stored
-    pitch_mm: tuple[float, float]          #: (row, column) pixel pitch in mm
+    high_channel: int  #: index (0/1) of the high-energy channel in the source's order
+    air_value: float  #: raw value of the open beam (full transmission)
+    rail_at_bottom: bool  #: True when the rail is in the last rows as stored
+    pitch_mm: tuple[float, float]  #: (row, column) pixel pitch in mm
     layout: Literal["auto", "hwc", "chw"] = "auto"
     encoding: Encoding = "transmission"
     attenuation_scale: float | None = None  #: raw counts per unit of −ln T, for ``encoding="attenuation"``
-    transpose: bool = False                #: rows run along the train as stored
-    force: tuple[str, ...] = ()            #: checks skipped deliberately (recorded in the sidecar)
+    transpose: bool = False  #: rows run along the train as stored
+    force: tuple[str, ...] = ()  #: checks skipped deliberately (recorded in the sidecar)
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,11 @@ class ScanMeta:
 
     post_code: str
     device_id: str
-    scanned_at: datetime                   #: timezone-aware
+    scanned_at: datetime  #: timezone-aware
     train_number: str
     direction: Literal["import", "export", "transit"]
     speed_kmh: float
-    energies_mev: tuple[float, float]      #: (high, low) nominal endpoints
+    energies_mev: tuple[float, float]  #: (high, low) nominal endpoints
     wagon_number: str | None = None
     container_numbers: tuple[str, ...] = ()
     wagon_type: str | None = None
@@ -76,10 +76,12 @@ class ScanMeta:
         return f"{self.post_code}{self.device_id}{self.scanned_at:%Y%m%d%H%M%S}{self.seq}"
 
 
-# --- reading --------------------------------------------------------------------------------------------------
+# --- reading
+# --------------------------------------------------------------------------------------------------
+
 
 def read_source(paths: list[Path], key: str | None = None) -> np.ndarray:
-    """Read the raw array(s) of one scan: a 3-D array, or a (2, H, W) stack of two 2-D TIFFs in the given order.
+    """Read the raw array(s) of one scan: a 3-D array, or a (2, H, W) stack of two 2-D TIFFs in given order.
 
     Raises:
         ImportRefused: for unsupported formats, a missing ``key`` in a multi-array ``.npz``, unreadable files.
@@ -89,8 +91,10 @@ def read_source(paths: list[Path], key: str | None = None) -> np.ndarray:
             raise ImportRefused(f"{p}: file not found")
         fmt = UNSUPPORTED.get(p.suffix.lower())
         if fmt:
-            raise ImportRefused(f"{p}: {fmt} is not supported — no maintained Python library reads it; export the "
-                                "scan as 16-bit TIFF (one per energy) or a 2-channel .npy instead")
+            raise ImportRefused(
+                f"{p}: {fmt} is not supported — no maintained Python library reads it; export the "
+                "scan as 16-bit TIFF (one per energy) or a 2-channel .npy instead"
+            )
     if len(paths) == 2:
         pages = [_read_one(p, key) for p in paths]
         for p, a in zip(paths, pages):
@@ -135,8 +139,11 @@ def to_channels_first(raw: np.ndarray, layout: str) -> np.ndarray:
     if raw.ndim != 3:
         raise ImportRefused(f"expected a 2-channel scan (H×W×2 or 2×H×W), got shape {raw.shape}")
     if raw.dtype.kind not in "uif" or raw.dtype == np.uint8 or raw.dtype == np.int8:
-        what = "8-bit data has lost the physics; re-export raw 16-bit counts" if raw.dtype.itemsize == 1 else \
-            "expected unsigned 16-bit counts (or float transmissions)"
+        what = (
+            "8-bit data has lost the physics; re-export raw 16-bit counts"
+            if raw.dtype.itemsize == 1
+            else "expected unsigned 16-bit counts (or float transmissions)"
+        )
         raise ImportRefused(f"dtype {raw.dtype}: {what}")
     if raw.dtype.kind == "f" and not np.all(np.isfinite(raw)):
         raise ImportRefused("the scan holds NaN or infinite values")
@@ -145,7 +152,9 @@ def to_channels_first(raw: np.ndarray, layout: str) -> np.ndarray:
     first, last = raw.shape[0] == 2, raw.shape[2] == 2
     if layout == "auto":
         if first == last:
-            raise ImportRefused(f"cannot tell the channel axis of shape {raw.shape}; pass --layout hwc or chw")
+            raise ImportRefused(
+                f"cannot tell the channel axis of shape {raw.shape}; pass --layout hwc or chw"
+            )
         layout = "chw" if first else "hwc"
     if layout == "chw" and not first or layout == "hwc" and not last:
         raise ImportRefused(f"--layout {layout} does not fit shape {raw.shape}")
@@ -153,7 +162,7 @@ def to_channels_first(raw: np.ndarray, layout: str) -> np.ndarray:
 
 
 def to_archive_image(raw: np.ndarray, opts: ImportOptions) -> np.ndarray:
-    """Apply the user's options: (2, H, W) raw in source order → archive image (high, low; top→rail) uint16."""
+    """Apply the user's options: (2, H, W) raw, source order → archive image (high, low; top→rail) uint16."""
     if opts.high_channel not in (0, 1):
         raise ImportRefused(f"--high-channel must be 0 or 1, got {opts.high_channel}")
     if opts.air_value <= 0:
@@ -165,10 +174,14 @@ def to_archive_image(raw: np.ndarray, opts: ImportOptions) -> np.ndarray:
         t = (opts.air_value - x) / opts.air_value
     elif opts.encoding == "attenuation":
         if not opts.attenuation_scale or opts.attenuation_scale <= 0:
-            raise ImportRefused("--encoding attenuation needs --attenuation-scale (raw counts per unit of −ln T)")
+            raise ImportRefused(
+                "--encoding attenuation needs --attenuation-scale (raw counts per unit of −ln T)"
+            )
         t = np.exp(-x / opts.attenuation_scale)
     else:
-        raise ImportRefused(f"unknown --encoding {opts.encoding!r}; known: transmission, inverted, attenuation")
+        raise ImportRefused(
+            f"unknown --encoding {opts.encoding!r}; known: transmission, inverted, attenuation"
+        )
     if opts.transpose:
         t = np.swapaxes(t, 1, 2)
     if not opts.rail_at_bottom:
@@ -177,15 +190,20 @@ def to_archive_image(raw: np.ndarray, opts: ImportOptions) -> np.ndarray:
     return np.rint(np.clip(t, 0.0, 1.0) * MAX_VALUE).astype(np.uint16)
 
 
-# --- metadata ---------------------------------------------------------------------------------------------------
+# --- metadata
+# ---------------------------------------------------------------------------------------------------
 
-def build_sidecar(meta: ScanMeta, opts: ImportOptions, shape: tuple[int, int], source: dict[str, Any]
-                  ) -> dict[str, Any]:
-    """The archive sidecar of an imported scan, checked against the schema and the identifiers' check digits."""
+
+def build_sidecar(
+    meta: ScanMeta, opts: ImportOptions, shape: tuple[int, int], source: dict[str, Any]
+) -> dict[str, Any]:
+    """The archive sidecar of an imported scan, checked against the schema and the identifiers' digits."""
     if meta.scanned_at.tzinfo is None:
         raise ImportRefused("scanned_at needs a timezone (e.g. 2025-02-18T17:47:02+05:00)")
     if meta.wagon_number is not None and not is_valid_wagon(meta.wagon_number):
-        raise ImportRefused(f"wagon number {meta.wagon_number!r} fails its check digit; pass it as read, or none")
+        raise ImportRefused(
+            f"wagon number {meta.wagon_number!r} fails its check digit; pass it as read, or none"
+        )
     bad = [c for c in meta.container_numbers if not is_valid_container(c)]
     if bad:
         raise ImportRefused(f"container number(s) {bad} fail the ISO 6346 check digit")
@@ -209,10 +227,13 @@ def build_sidecar(meta: ScanMeta, opts: ImportOptions, shape: tuple[int, int], s
     return doc
 
 
-# --- the whole import -------------------------------------------------------------------------------------------
+# --- the whole import
+# -------------------------------------------------------------------------------------------
 
-def import_scan(paths: list[Path], opts: ImportOptions, meta: ScanMeta, root: Path, key: str | None = None
-                ) -> Path:
+
+def import_scan(
+    paths: list[Path], opts: ImportOptions, meta: ScanMeta, root: Path, key: str | None = None
+) -> Path:
     """Read, normalise, check and write one scan into the archive at ``root``.
 
     Returns:
@@ -239,15 +260,20 @@ def import_scan(paths: list[Path], opts: ImportOptions, meta: ScanMeta, root: Pa
     digest = hashlib.sha256()
     for p in paths:
         digest.update(p.read_bytes())
-    source = {"files": [p.name for p in paths], "sha256": digest.hexdigest(),
-              "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(opts).items()},
-              "forced_checks": list(opts.force)}
+    source = {
+        "files": [p.name for p in paths],
+        "sha256": digest.hexdigest(),
+        "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(opts).items()},
+        "forced_checks": list(opts.force),
+    }
     archive = ArchivePaths(root)
     doc = build_sidecar(meta, opts, image.shape[1:], source)
     check("sidecar", doc, archive.sidecar(meta.scan_id))
     tiff = archive.scan_tiff(meta.scan_id)
     if tiff.exists() or archive.sidecar(meta.scan_id).exists():
-        raise ImportRefused(f"{tiff}: scan {meta.scan_id} is already in the archive; give another sequence digit")
+        raise ImportRefused(
+            f"{tiff}: scan {meta.scan_id} is already in the archive; give another sequence digit"
+        )
     archive.scans.mkdir(parents=True, exist_ok=True)
     write_scan(tiff, image)
     write_json(archive.sidecar(meta.scan_id), doc)

@@ -2,7 +2,8 @@
 
 The semantic mask of a real background is unknown except for the threats we put in and the air around the
 wagon, so pixels of the wagon that are not a projected threat carry :data:`UNLABELLED` (255) — an
-``ignore_index`` for losses and metrics — while air is ``background`` (0). A background that already has labels
+``ignore_index`` for losses and metrics — while air is ``background`` (0). A background that already has
+labels
 (a synthetic scan) keeps them, and its instances come first.
 """
 
@@ -16,8 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from cargoscan.archive import ArchiveError, ArchivePaths, ScanId, encode_rle, load_sample, write_json, write_labels
-from cargoscan.archive import write_scan
+from cargoscan.archive import (
+    ArchiveError,
+    ArchivePaths,
+    ScanId,
+    encode_rle,
+    load_sample,
+    write_json,
+    write_labels,
+    write_scan,
+)
 from cargoscan.archive.classes import class_id, paint
 from cargoscan.archive.validate import check
 from cargoscan.tip.config import TipParams
@@ -54,8 +63,13 @@ def make_scanner(meta: dict[str, Any], overrides: dict[str, float] | None = None
     return Scanner(ScannerParams(**values))
 
 
-def tip_image(image: np.ndarray, pitch_mm: tuple[float, float], projector: Projector, rng: np.random.Generator,
-              params: TipParams = TipParams()) -> tuple[np.ndarray, list[Placed]]:
+def tip_image(
+    image: np.ndarray,
+    pitch_mm: tuple[float, float],
+    projector: Projector,
+    rng: np.random.Generator,
+    params: TipParams = TipParams(),
+) -> tuple[np.ndarray, list[Placed]]:
     """Project ``params.threats_per_scan`` threats into a (2, H, W) scan.
 
     Returns:
@@ -77,16 +91,18 @@ def tip_image(image: np.ndarray, pitch_mm: tuple[float, float], projector: Proje
             continue
         out = projector.project(out, patch, y, x, rng)
         ph, pw = patch.shape
-        occupied[y:y + ph, x:x + pw] |= patch.footprint
+        occupied[y : y + ph, x : x + pw] |= patch.footprint
         for inst in patch.instances:
             full = np.zeros(image.shape[1:], bool)
-            full[y:y + ph, x:x + pw] = inst.mask
+            full[y : y + ph, x : x + pw] = inst.mask
             placed.append(Placed(inst.cls, full, inst.material, inst.mass_kg, patch.site, name))
     return out, placed
 
 
-def label_mask(image: np.ndarray, placed: list[Placed], base: np.ndarray | None, wall_level: float) -> np.ndarray:
-    """Semantic mask: the background's labels (or air = 0, wagon = :data:`UNLABELLED`) with the threats painted."""
+def label_mask(
+    image: np.ndarray, placed: list[Placed], base: np.ndarray | None, wall_level: float
+) -> np.ndarray:
+    """Semantic mask: the background's labels (or air 0, wagon :data:`UNLABELLED`) with threats painted."""
     if base is None:
         base = np.where(attenuation_high(image) > wall_level, UNLABELLED, 0).astype(np.uint8)
     mask = base.copy()
@@ -105,8 +121,18 @@ def instances_doc(placed: list[Placed], start: int, unit: str | None) -> list[di
     out = []
     for i, p in enumerate(placed, start=start):
         bbox, rle = encode_rle(p.mask)
-        out.append({"id": i, "class": p.cls, "bbox": bbox, "mask": {"rle": rle}, "material": p.material,
-                    "mass_kg": round(float(p.mass_kg), 3), "site": p.site, "unit": unit})
+        out.append(
+            {
+                "id": i,
+                "class": p.cls,
+                "bbox": bbox,
+                "mask": {"rle": rle},
+                "material": p.material,
+                "mass_kg": round(float(p.mass_kg), 3),
+                "site": p.site,
+                "unit": unit,
+            }
+        )
     return out
 
 
@@ -118,8 +144,15 @@ def tip_id(background_id: str, variant: int) -> str:
     return str(dataclasses.replace(sid, seq=(sid.seq + 1 + variant) % 10))
 
 
-def tip_scan(src: Path, dst: Path, scan_id: str, variant: int, projector: Projector | None,
-             rng: np.random.Generator, params: TipParams = TipParams()) -> str | None:
+def tip_scan(
+    src: Path,
+    dst: Path,
+    scan_id: str,
+    variant: int,
+    projector: Projector | None,
+    rng: np.random.Generator,
+    params: TipParams = TipParams(),
+) -> str | None:
     """Write one TIP'd version of ``scan_id`` from archive ``src`` into archive ``dst``.
 
     Returns:
@@ -150,9 +183,15 @@ def tip_scan(src: Path, dst: Path, scan_id: str, variant: int, projector: Projec
     doc = dict(sample.get("label_doc") or {"schema_version": "1.0", "shape": list(image.shape[1:])})
     doc.update(scan_id=new_id, instances=old + instances_doc(placed, len(old) + 1, unit))
     side = {k: v for k, v in meta.items() if k != "source"}
-    side.update(scan_id=new_id, source={"kind": "tip", "background": scan_id,
-                                        "threats": sorted({p.threat for p in placed}),
-                                        "background_source": meta.get("source", {}).get("kind", "unknown")})
+    side.update(
+        scan_id=new_id,
+        source={
+            "kind": "tip",
+            "background": scan_id,
+            "threats": sorted({p.threat for p in placed}),
+            "background_source": meta.get("source", {}).get("kind", "unknown"),
+        },
+    )
     check("sidecar", side, paths.sidecar(new_id))
     check("labels", doc, paths.label_json(new_id))
     paths.scans.mkdir(parents=True, exist_ok=True)

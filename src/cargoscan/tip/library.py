@@ -2,7 +2,8 @@
 
 A :class:`ThreatPatch` is what the physics needs and what the labels say: per-material path maps (cm along the
 beam, over a small H×W window at the scan's pitch) and the labelled instances inside the window. Objects are
-drawn from the same materials (``cargoscan.synth.materials``) and at the same sizes as the synthesiser's threats:
+drawn from the same materials (``cargoscan.synth.materials``) and at the same sizes as the synthesiser's
+threats:
 bricks of drugs, master cases of cigarettes, firearms, and false walls/floors with contraband behind them.
 
 ``list_threats()`` / ``create_threat(name, rng, pitch_mm)`` in the timm manner.
@@ -57,13 +58,15 @@ class _Canvas:
     def px(self, y_cm: float, x_cm: float) -> tuple[int, int]:
         return int(round(y_cm / self.pitch_cm[0])), int(round(x_cm / self.pitch_cm[1]))
 
-    def box(self, material: str, y_cm: float, x_cm: float, h_cm: float, w_cm: float, path_cm: float) -> np.ndarray:
+    def box(
+        self, material: str, y_cm: float, x_cm: float, h_cm: float, w_cm: float, path_cm: float
+    ) -> np.ndarray:
         """Add ``path_cm`` of ``material`` over a box (at least one pixel); returns the box's mask."""
         y0, x0 = self.px(y_cm, x_cm)
         y1, x1 = self.px(y_cm + h_cm, x_cm + w_cm)
         y1, x1 = max(y1, y0 + 1), max(x1, x0 + 1)
         mask = np.zeros((self.h, self.w), bool)
-        mask[max(y0, 0):min(y1, self.h), max(x0, 0):min(x1, self.w)] = True
+        mask[max(y0, 0) : min(y1, self.h), max(x0, 0) : min(x1, self.w)] = True
         p = self.paths.setdefault(material, np.zeros((self.h, self.w), np.float32))
         p[mask] += np.float32(path_cm)
         return mask
@@ -79,8 +82,9 @@ class _Canvas:
         return total * self.pitch_cm[0] * self.pitch_cm[1] * get_material(material).density_g_cm3 / 1000.0
 
 
-def _bricks(c: _Canvas, material: str, rng: np.random.Generator, depth_cm: float, fill: float = 0.85
-            ) -> np.ndarray:
+def _bricks(
+    c: _Canvas, material: str, rng: np.random.Generator, depth_cm: float, fill: float = 0.85
+) -> np.ndarray:
     """A stack of 1 kg bricks (≈ 30×20 cm faces) over the whole window, each at its own depth."""
     mask = np.zeros((c.h, c.w), bool)
     rows, cols = max(1, round(c.h * c.pitch_cm[0] / 10)), max(1, round(c.w * c.pitch_cm[1] / 30))
@@ -97,8 +101,9 @@ def drugs_bricks(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> Thr
     material = str(rng.choice(["cocaine", "heroin"]))
     c = _Canvas(rng.uniform(20, 50), rng.uniform(30, 90), pitch_mm)
     mask = _bricks(c, material, rng, depth_cm=rng.uniform(20, 50))
-    return ThreatPatch("drugs_bricks", "in_cargo", c.paths,
-                       [PatchInstance("drugs", mask, material, c.mass_kg(material))])
+    return ThreatPatch(
+        "drugs_bricks", "in_cargo", c.paths, [PatchInstance("drugs", mask, material, c.mass_kg(material))]
+    )
 
 
 def cigarettes_cases(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> ThreatPatch:
@@ -107,8 +112,12 @@ def cigarettes_cases(rng: np.random.Generator, pitch_mm: tuple[float, float]) ->
     depth = rng.uniform(40, 120)
     mask = c.box("tobacco", 0, 0, c.h * c.pitch_cm[0], c.w * c.pitch_cm[1], depth * 0.55)
     c.box("cellulose", 0, 0, c.h * c.pitch_cm[0], c.w * c.pitch_cm[1], depth * 0.05)
-    return ThreatPatch("cigarettes_cases", "in_cargo", c.paths,
-                       [PatchInstance("cigarettes", mask, "tobacco", c.mass_kg("tobacco") + c.mass_kg("cellulose"))])
+    return ThreatPatch(
+        "cigarettes_cases",
+        "in_cargo",
+        c.paths,
+        [PatchInstance("cigarettes", mask, "tobacco", c.mass_kg("tobacco") + c.mass_kg("cellulose"))],
+    )
 
 
 def rifle(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> ThreatPatch:
@@ -120,19 +129,25 @@ def rifle(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> ThreatPatc
     grip = c.box("steel", 12, length * 0.62, 8, 3.5, 2.5)
     stock = c.box("wood", 5, length * 0.75, 12, length * 0.25, 4.0)
     mask = barrel | receiver | grip | stock
-    return ThreatPatch("rifle", "in_cargo", c.paths,
-                       [PatchInstance("weapon", mask, "steel", c.mass_kg("steel") + c.mass_kg("wood"))])
+    return ThreatPatch(
+        "rifle",
+        "in_cargo",
+        c.paths,
+        [PatchInstance("weapon", mask, "steel", c.mass_kg("steel") + c.mass_kg("wood"))],
+    )
 
 
 def pistol(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> ThreatPatch:
     """A pistol seen side-on (≈ 1 kg of steel)."""
     c = _Canvas(15, 22, pitch_mm)
     mask = c.box("steel", 0, 0, 3.5, 20, rng.uniform(2.5, 3.2)) | c.box("steel", 3.5, 14, 10, 3.5, 3.0)
-    return ThreatPatch("pistol", "in_cargo", c.paths, [PatchInstance("weapon", mask, "steel", c.mass_kg("steel"))])
+    return ThreatPatch(
+        "pistol", "in_cargo", c.paths, [PatchInstance("weapon", mask, "steel", c.mass_kg("steel"))]
+    )
 
 
 def false_front_wall(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> ThreatPatch:
-    """A false end wall: a steel sheet across the wagon (seen edge-on: a dense line) and a cavity with drugs."""
+    """A false end wall: a steel sheet across the wagon (edge-on: a dense line), a cavity of contraband."""
     height, cavity = rng.uniform(80, 180), rng.uniform(15, 40)
     c = _Canvas(height, cavity + 1.0, pitch_mm)
     # A 3 mm sheet across a 2.4 m wide body, seen edge-on, fills 3 mm of a column: average it over the column.
@@ -141,9 +156,15 @@ def false_front_wall(rng: np.random.Generator, pitch_mm: tuple[float, float]) ->
     material = str(rng.choice(["cocaine", "heroin", "tobacco"]))
     goods = c.box(material, height * 0.1, 0, height * 0.85, cavity, rng.uniform(60, 200))
     cls = "cigarettes" if material == "tobacco" else "drugs"
-    return ThreatPatch("false_front_wall", "false_front_wall", c.paths,
-                       [PatchInstance("hidden_compartment", sheet | _cavity(c, cavity), "steel", c.mass_kg("steel")),
-                        PatchInstance(cls, goods, material, c.mass_kg(material))])
+    return ThreatPatch(
+        "false_front_wall",
+        "false_front_wall",
+        c.paths,
+        [
+            PatchInstance("hidden_compartment", sheet | _cavity(c, cavity), "steel", c.mass_kg("steel")),
+            PatchInstance(cls, goods, material, c.mass_kg(material)),
+        ],
+    )
 
 
 def false_floor(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> ThreatPatch:
@@ -154,9 +175,15 @@ def false_floor(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> Thre
     material = str(rng.choice(["cocaine", "tobacco"]))
     goods = c.box(material, c.pitch_cm[0], 0, depth, length, rng.uniform(60, 200))
     cls = "cigarettes" if material == "tobacco" else "drugs"
-    return ThreatPatch("false_floor", "false_floor", c.paths,
-                       [PatchInstance("hidden_compartment", sheet | goods, "steel", c.mass_kg("steel")),
-                        PatchInstance(cls, goods, material, c.mass_kg(material))])
+    return ThreatPatch(
+        "false_floor",
+        "false_floor",
+        c.paths,
+        [
+            PatchInstance("hidden_compartment", sheet | goods, "steel", c.mass_kg("steel")),
+            PatchInstance(cls, goods, material, c.mass_kg(material)),
+        ],
+    )
 
 
 def _cavity(c: _Canvas, width_cm: float) -> np.ndarray:

@@ -13,8 +13,9 @@ import numpy as np
 from cargoscan.archive import ArchivePaths, read_sidecar
 
 
-def select(tip_root: str | Path, n_synthetic: int, ratio: float, rng: np.random.Generator
-           ) -> list[tuple[Path, str]]:
+def select(
+    tip_root: str | Path, n_synthetic: int, ratio: float, rng: np.random.Generator
+) -> list[tuple[Path, str]]:
     """TIP'd scans to add to ``n_synthetic`` synthetic ones so that they make ``ratio`` of the mix.
 
     Args:
@@ -44,24 +45,33 @@ def real_sets(tip_root: str | Path, imported_root: str | Path) -> dict[str, list
     the TIP'd copies are different scans."""
     tip_root, imported_root = Path(tip_root), Path(imported_root)
     tip = [(tip_root, s) for s in ArchivePaths(tip_root).scan_ids() if _kind(tip_root, s) == "tip"]
-    clean = [(imported_root, s) for s in ArchivePaths(imported_root).scan_ids()
-             if _kind(imported_root, s) == "imported"]
+    clean = [
+        (imported_root, s)
+        for s in ArchivePaths(imported_root).scan_ids()
+        if _kind(imported_root, s) == "imported"
+    ]
     return {"tip": tip, "clean": clean}
 
 
-def real_background_rates(suspicious: dict[str, bool], sets: dict[str, list[tuple[Path, str]]]
-                          ) -> dict[str, float | int]:
+def real_background_rates(
+    suspicious: dict[str, bool], sets: dict[str, list[tuple[Path, str]]]
+) -> dict[str, float | int]:
     """Detection rate on TIP'd real scans and false-alarm rate on clean real scans.
 
     Args:
-        suspicious: the model's per-scan decision (True = «под подозрением»), by scan ID; a missing scan counts
+        suspicious: the model's per-scan decision (True = «под подозрением»), by scan ID; a missing scan
+        counts
             as suspicious (fail closed).
         sets: from :func:`real_sets`.
     """
     tip = [suspicious.get(s, True) for _, s in sets["tip"]]
     clean = [suspicious.get(s, True) for _, s in sets["clean"]]
-    return {"real_tip_n": len(tip), "real_detection_rate": float(np.mean(tip)) if tip else float("nan"),
-            "real_clean_n": len(clean), "real_false_alarm_rate": float(np.mean(clean)) if clean else float("nan")}
+    return {
+        "real_tip_n": len(tip),
+        "real_detection_rate": float(np.mean(tip)) if tip else float("nan"),
+        "real_clean_n": len(clean),
+        "real_false_alarm_rate": float(np.mean(clean)) if clean else float("nan"),
+    }
 
 
 def _kind(root: Path, scan_id: str) -> str:

@@ -33,10 +33,10 @@ class Envelope:
     """The load envelope of a scan, in pixels (exclusive ends)."""
 
     top: int
-    bottom: int       #: first row of the bogie band (threats stay above it)
+    bottom: int  #: first row of the bogie band (threats stay above it)
     left: int
     right: int
-    floor: int        #: first row of the floor region
+    floor: int  #: first row of the floor region
     inside: np.ndarray  #: (H, W) bool: pixels inside the wagon body (walls seen through), bogie band excluded
     starved: np.ndarray  #: (H, W) bool: background too dense to show a threat (A_high ≥ max_background_a)
 
@@ -60,7 +60,8 @@ def find_envelope(image: np.ndarray, params: PlacementParams = PlacementParams()
     a = ndimage.uniform_filter(a_raw, size=3)
     solid = a > params.wall_level
     h, w = solid.shape
-    # Columns inside a wagon are attenuating over a good part of the height; the longest run of them is the body.
+    # Columns inside a wagon are attenuating over a good part of the height; the longest run of them is the
+    # body.
     cols = solid.mean(axis=0) > 0.25
     runs, n = ndimage.label(cols)
     if n == 0:
@@ -77,10 +78,13 @@ def find_envelope(image: np.ndarray, params: PlacementParams = PlacementParams()
     top, last = int(ys[0]), int(ys[-1]) + 1
     bottom = last - int(round(params.bogie_band * (last - top)))
     floor = bottom - int(round(params.floor_band * (bottom - top)))
-    # Inside = attenuating pixels within those bounds. Holes (no wall in the beam: the air between two containers,
+    # Inside = attenuating pixels within those bounds. Holes (no wall in the beam: the air between two
+    # containers,
     # above a tank) stay out: a threat there would float in air. The raw A must agree with the smoothed one.
     inside = np.zeros_like(solid)
-    inside[top:bottom, left:right] = solid[top:bottom, left:right] & (a_raw[top:bottom, left:right] > params.wall_level)
+    inside[top:bottom, left:right] = solid[top:bottom, left:right] & (
+        a_raw[top:bottom, left:right] > params.wall_level
+    )
     if bottom - top < 4 or right - left < 4:
         raise PlacementError(f"the wagon body is too small ({bottom - top}×{right - left} px)")
     return Envelope(top, bottom, left, right, floor, inside, a_raw >= params.max_background_a)
@@ -104,12 +108,19 @@ def allowed_region(env: Envelope, site: str, margin: int) -> np.ndarray:
     return region
 
 
-def place(image: np.ndarray, footprint: np.ndarray, site: str, rng: np.random.Generator,
-          params: PlacementParams = PlacementParams(), envelope: Envelope | None = None,
-          occupied: np.ndarray | None = None) -> tuple[int, int]:
+def place(
+    image: np.ndarray,
+    footprint: np.ndarray,
+    site: str,
+    rng: np.random.Generator,
+    params: PlacementParams = PlacementParams(),
+    envelope: Envelope | None = None,
+    occupied: np.ndarray | None = None,
+) -> tuple[int, int]:
     """Choose the top-left corner (row, column) of ``footprint`` in ``image`` for ``site``.
 
-    Every footprint pixel must lie in the allowed region, off pixels already ``occupied`` by earlier insertions,
+    Every footprint pixel must lie in the allowed region, off pixels already ``occupied`` by earlier
+    insertions,
     and over a background that is not starved (A_high below ``params.max_background_a``).
 
     Raises:
@@ -123,18 +134,21 @@ def place(image: np.ndarray, footprint: np.ndarray, site: str, rng: np.random.Ge
     h, w = region.shape
     if fh > h or fw > w:
         raise PlacementError(f"a {fh}×{fw} px threat does not fit a {h}×{w} px scan")
-    # Rejection sampling first: centre the footprint on a random allowed pixel and check it (cheap per try) ...
+    # Rejection sampling first: centre the footprint on a random allowed pixel and check it (cheap per try)
+    # ...
     cand_y, cand_x = np.nonzero(region)
     if cand_y.size == 0:
         raise PlacementError(f"no {site} site: the load envelope has no free pixel for it")
     for _ in range(params.attempts):
         i = int(rng.integers(cand_y.size))
         y, x = int(cand_y[i]) - fh // 2, int(cand_x[i]) - fw // 2
-        if 0 <= y <= h - fh and 0 <= x <= w - fw and region[y:y + fh, x:x + fw][footprint].all():
+        if 0 <= y <= h - fh and 0 <= x <= w - fw and region[y : y + fh, x : x + fw][footprint].all():
             return y, x
     # ... then the exhaustive search, for tight sites: positions with no forbidden pixel under the footprint
     # (a 'valid' correlation by FFT).
-    hits = signal.fftconvolve((~region).astype(np.float32), footprint[::-1, ::-1].astype(np.float32), mode="valid")
+    hits = signal.fftconvolve(
+        (~region).astype(np.float32), footprint[::-1, ::-1].astype(np.float32), mode="valid"
+    )
     ys, xs = np.nonzero(hits < 0.5)
     if ys.size == 0:
         raise PlacementError(f"no {site} site fits a {fh}×{fw} px threat inside the load envelope")

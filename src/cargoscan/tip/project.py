@@ -1,11 +1,13 @@
 """Threat image projection through the scanner's polyenergetic physics.
 
-Multiplying transmissions (adding attenuations) is wrong at MeV energies: behind a thick background the beam is
+Multiplying transmissions (adding attenuations) is wrong at MeV energies: behind a thick background the beam
+is
 already hardened, so an added object attenuates it *less* than it would in air — log-additive insertion
 overestimates the combined attenuation by several per cent at 6 MeV. So, per pixel of the window around the
 threat:
 
-1. the measured scan becomes physical transmission (dark level added back) and, smoothed, is decomposed into the
+1. the measured scan becomes physical transmission (dark level added back) and, smoothed, is decomposed into
+the
    background's equivalent path lengths of two basis materials (:class:`BackgroundModel`: the inverse of the
    scanner model over a table of basis paths);
 2. the scanner model gives the transmission of background + threat and of the background alone; their ratio
@@ -55,8 +57,12 @@ class BackgroundModel:
         self.du = float(self.u[1] - self.u[0])
         g = _B0 * np.expm1(self.u)
         b1, b2 = np.meshgrid(g, g, indexing="ij")
-        t = scanner.transmission({basis[0]: (b1 / self.density[0]).astype(np.float32),
-                                  basis[1]: (b2 / self.density[1]).astype(np.float32)})
+        t = scanner.transmission(
+            {
+                basis[0]: (b1 / self.density[0]).astype(np.float32),
+                basis[1]: (b2 / self.density[1]).astype(np.float32),
+            }
+        )
         a = -np.log(np.clip(t.astype(np.float64), 1e-30, 1.0))
         self.table = np.ascontiguousarray(np.moveaxis(a, 0, -1))  # (N, N, 2)
         # First guesses: the nearest grid node in (A_high, A_low). The attenuation surface bends (hardening
@@ -89,7 +95,8 @@ class BackgroundModel:
             value, d1, d2 = self._eval(k1, k2)
             r = value - target
             j11, j21, j12, j22 = d1[0], d1[1], d2[0], d2[1]
-            # Levenberg–Marquardt on the 2×2 system: damping keeps the near-parallel directions from blowing up.
+            # Levenberg–Marquardt on the 2×2 system: damping keeps the near-parallel directions from blowing
+            # up.
             a11, a12, a22 = j11 * j11 + j21 * j21, j11 * j12 + j21 * j22, j12 * j12 + j22 * j22
             lam = 1e-3 * (a11 + a22) + 1e-12
             g1, g2 = j11 * r[0] + j21 * r[1], j12 * r[0] + j22 * r[1]
@@ -101,7 +108,7 @@ class BackgroundModel:
 
 
 def shift_columns(img: np.ndarray, shift: float) -> np.ndarray:
-    """Sample ``img`` ``shift`` columns later (linear interpolation, edge repeated), as the scanner's low pulse."""
+    """Sample ``img`` ``shift`` columns later (linear interpolation, edge repeated): the low pulse's lag."""
     if shift == 0:
         return img
     whole = int(np.floor(shift))
@@ -116,22 +123,23 @@ def blur(img: np.ndarray, sigma_row: float, sigma_col: float) -> np.ndarray:
     """The detector PSF: a separable Gaussian (as the synthesiser's acquisition chain)."""
     if sigma_row < 0.05 and sigma_col < 0.05:
         return img
-    return cv2.GaussianBlur(img, (0, 0), sigmaX=max(sigma_col, 1e-3), sigmaY=max(sigma_row, 1e-3),
-                            borderType=cv2.BORDER_REFLECT)
+    return cv2.GaussianBlur(
+        img, (0, 0), sigmaX=max(sigma_col, 1e-3), sigmaY=max(sigma_row, 1e-3), borderType=cv2.BORDER_REFLECT
+    )
 
 
 @dataclass(frozen=True)
 class _Psf:
     sigma: tuple[float, float]
-    kappa: float       #: Σk²: variance kept by the PSF from white noise
-    diff_gain: float   #: var(adjacent-column difference) / var(pixel) of PSF-blurred white noise
+    kappa: float  #: Σk²: variance kept by the PSF from white noise
+    diff_gain: float  #: var(adjacent-column difference) / var(pixel) of PSF-blurred white noise
 
 
 def _psf(sigma_row: float, sigma_col: float) -> _Psf:
     delta = np.zeros((41, 41), np.float32)
     delta[20, 20] = 1.0
     k = blur(delta, sigma_row, sigma_col).astype(np.float64)
-    kappa = float((k ** 2).sum())
+    kappa = float((k**2).sum())
     diff = float(((k - np.roll(k, 1, axis=1)) ** 2).sum())
     return _Psf((sigma_row, sigma_col), kappa, diff / kappa)
 
@@ -149,14 +157,19 @@ class Projector:
         self.params = params
         self.background = BackgroundModel(scanner, params.basis, params.decompose_steps)
         sp = scanner.params
-        self.psf = _psf(getattr(sp, "blur_row", params.psf_sigma_px), getattr(sp, "blur_col", params.psf_sigma_px))
+        self.psf = _psf(
+            getattr(sp, "blur_row", params.psf_sigma_px), getattr(sp, "blur_col", params.psf_sigma_px)
+        )
         self.lag = float(getattr(sp, "misregistration_cols", 0.0))
         self.dark = float(getattr(sp, "dark_offset", params.starvation_value / MAX_VALUE))
         self.margin = int(np.ceil(4 * max(self.psf.sigma) + abs(self.lag))) + 2
 
-    def factor(self, t_background: np.ndarray, threat: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def factor(
+        self, t_background: np.ndarray, threat: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per-channel factors of the threat behind the background, no PSF: ``f`` = T(background + threat) /
-        T(background) of the signal, and ``f2`` the same of its second moment (what the quantum noise scales by:
+        T(background) of the signal, and ``f2`` the same of its second moment (what the quantum noise scales
+        by:
         the hardened beam deposits more per photon, so the noise falls less than the signal).
 
         Args:
@@ -190,8 +203,9 @@ class Projector:
         f2[:, sel] = np.clip(m_all / np.maximum(m_bg, 1e-30), 0.0, 1.0)
         return f, f2
 
-    def project(self, image: np.ndarray, patch: ThreatPatch, y: int, x: int, rng: np.random.Generator
-                ) -> np.ndarray:
+    def project(
+        self, image: np.ndarray, patch: ThreatPatch, y: int, x: int, rng: np.random.Generator
+    ) -> np.ndarray:
         """A copy of ``image`` (2, H, W) uint16 with ``patch`` projected at top-left (``y``, ``x``).
 
         Raises:
@@ -212,7 +226,7 @@ class Projector:
         threat = {}
         for name, p in patch.paths.items():
             full = np.zeros((y1 - y0, x1 - x0), np.float32)
-            full[y - y0:y - y0 + ph, x - x0:x - x0 + pw] = p
+            full[y - y0 : y - y0 + ph, x - x0 : x - x0 + pw] = p
             threat[name] = full
         f, f2 = self.factor(t_smooth, threat)
         f[1], f2[1] = shift_columns(f[1], self.lag), shift_columns(f2[1], self.lag)
@@ -228,8 +242,9 @@ class Projector:
         result[:, y0:y1, x0:x1] = value.astype(np.uint16)
         return result
 
-    def _missing_noise(self, v: np.ndarray, f: np.ndarray, f2: np.ndarray, rng: np.random.Generator
-                       ) -> np.ndarray:
+    def _missing_noise(
+        self, v: np.ndarray, f: np.ndarray, f2: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
         """Noise with the variance the darker pixels lack, σ²·(f₂ − f²), textured by the PSF."""
         var = local_variance(v, self.psf.diff_gain)
         missing = np.clip(var * (f2 - f * f), 0, None)
