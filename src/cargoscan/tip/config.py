@@ -59,5 +59,10 @@ class TipParams:
             raise ValueError(
                 f"tip.threats_per_scan must be [min, max] with 0 <= min <= max, got {self.threats_per_scan}"
             )
+        from cargoscan.tip.library import list_threats
+
+        unknown = set(self.threats) - set(list_threats())
+        if unknown:
+            raise ValueError(f"tip.threats: unknown {sorted(unknown)}; known: {list_threats()}")
         if not 0.0 <= self.mix_ratio <= 1.0:
             raise ValueError(f"tip.mix_ratio must lie in [0, 1], got {self.mix_ratio}")
