@@ -63,6 +63,20 @@ def make_scanner(meta: dict[str, Any], overrides: dict[str, float] | None = None
     return Scanner(ScannerParams(**values))
 
 
+_PROJECTORS: dict = {}
+
+
+def projector_for(meta: dict[str, Any], params: TipParams = TipParams()) -> Projector:
+    """The projector of a scan's scanner model, cached per scanner parameters (a build takes ~1 s)."""
+    scanner = make_scanner(meta, params.scanner)
+    key = (scanner.params, repr(params))  # TipParams holds a dict: not hashable itself
+    if key not in _PROJECTORS:
+        if len(_PROJECTORS) >= 16:
+            _PROJECTORS.clear()
+        _PROJECTORS[key] = Projector(scanner, params)
+    return _PROJECTORS[key]
+
+
 def tip_image(
     image: np.ndarray,
     pitch_mm: tuple[float, float],
@@ -166,7 +180,7 @@ def tip_scan(
     sample = load_sample(src, scan_id, labels=has_labels)
     meta, image = sample["meta"], sample["image"]
     if projector is None:
-        projector = Projector(make_scanner(meta, params.scanner), params)
+        projector = projector_for(meta, params)
     pitch = (meta["pixel_pitch_mm"]["row"], meta["pixel_pitch_mm"]["column"])
     out, placed = tip_image(image, pitch, projector, rng, params)
     if not placed:
