@@ -173,9 +173,10 @@ def verify_session(session: Session, checkpoints: Iterable[tuple[int, str]] = ()
     """Verify the audit trail stored in the database, streaming rows in ``seq`` order.
 
     The head and the rows are read in one snapshot (a repeatable-read transaction on PostgreSQL, the
-    immediate transaction on SQLite), so appends running meanwhile do not look like tampering.
+    immediate transaction on SQLite), so appends running meanwhile do not look like tampering. Pass a fresh
+    session: on PostgreSQL the snapshot can only be chosen before the session's first query.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     head = session.get(AuditHead, 1)
     head_t = (head.count, head.last_hash) if head is not None else (0, GENESIS_HASH)
