@@ -5,7 +5,7 @@ officer's identity comes from the token alone. Refused calls are answered 401/40
 trail. Domain refusals map to HTTP codes: unknown → 404, invalid → 422, release not allowed → 409.
 """
 
-from __future__ import annotations
+# No "from __future__ import annotations": FastAPI must see the closures used in Depends() at definition time.
 
 from typing import Annotated, Any, Literal
 
