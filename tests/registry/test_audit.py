@@ -155,3 +155,17 @@ def test_db_tampering_is_located(registry, tamper, seq, kind):
         res = audit.verify_session(s)
     assert not res.ok
     assert (res.breaks[0].seq, res.breaks[0].kind) == (seq, kind), res.breaks
+
+
+def test_fast_canonical_record_equals_the_generic_encoder():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @given(st.integers(min_value=0, max_value=2**40), st.lists(st.text(), min_size=6, max_size=6))
+    @settings(max_examples=300, deadline=None, database=None)
+    def check(seq, texts):
+        fields = dict(zip(("at", "actor", "role", "action", "subject", "details"), texts), seq=seq)
+        fast = audit.canonical_record(seq, *texts)
+        assert fast == audit._encode_details(fields)
+
+    check()

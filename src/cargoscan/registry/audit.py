@@ -41,11 +41,26 @@ def canonical_details(details: dict[str, Any] | None) -> str:
     return _encode_details(details or {})
 
 
+_q = json.encoder.encode_basestring  # what the encoder above uses for strings (ensure_ascii=False)
+
+
+def canonical_record(seq: int, at: str, actor: str, role: str, action: str, subject: str, details: str) -> str:
+    """Canonical JSON of one record: keys sorted, no spaces, UTF-8 kept.
+
+    Spelled out with the encoder's own string quoting, because the generic encoder is the verifier's
+    bottleneck; for any other types (a tampered copy) it falls back to the encoder, with the same result.
+    """
+    if type(seq) is int and all(type(v) is str for v in (at, actor, role, action, subject, details)):
+        return (f'{{"action":{_q(action)},"actor":{_q(actor)},"at":{_q(at)},"details":{_q(details)},'
+                f'"role":{_q(role)},"seq":{seq},"subject":{_q(subject)}}}')
+    return _encode_details({"action": action, "actor": actor, "at": at, "details": details, "role": role,
+                            "seq": seq, "subject": subject})
+
+
 def entry_hash(prev_hash: str, seq: int, at: str, actor: str, role: str, action: str, subject: str,
                details: str) -> str:
-    """SHA-256 over the previous hash and the canonical JSON of one record."""
-    record = _encode_details({"action": action, "actor": actor, "at": at, "details": details, "role": role,
-                              "seq": seq, "subject": subject})
+    """SHA-256 over the previous hash, a newline and the canonical JSON of one record."""
+    record = canonical_record(seq, at, actor, role, action, subject, details)
     return hashlib.sha256(f"{prev_hash}\n{record}".encode()).hexdigest()
 
 
@@ -112,7 +127,7 @@ def verify_rows(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None = No
         head: ``(count, last_hash)`` from ``audit_head``; a chain shorter than the head was truncated.
         checkpoints: ``(count, hash)`` pairs from signed checkpoints; each must match entry ``count``.
     """
-    sha256, enc = hashlib.sha256, _encode_details
+    sha256, canon = hashlib.sha256, canonical_record
     checkpoints = list(checkpoints)
     wanted = {c for c, _ in checkpoints}
     breaks: list[Break] = []
@@ -134,8 +149,7 @@ def verify_rows(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None = No
         elif prev_hash != prev:
             breaks.append(Break(seq, "edited", f"prev_hash does not match the stored hash of seq {prev_seq}: "
                                                f"one of the two entries was rewritten"))
-        record = enc({"action": action, "actor": actor, "at": at, "details": details, "role": role,
-                      "seq": seq, "subject": subject})
+        record = canon(seq, at, actor, role, action, subject, details)
         if sha256(f"{prev_hash}\n{record}".encode()).hexdigest() != digest:
             breaks.append(Break(seq, "edited", "the stored hash does not match the record: the entry was edited"))
         if seq in wanted:
