@@ -76,11 +76,11 @@ def _tamper(rows, rng):
         i = rng.randrange(n - 1)  # the last one is "truncation"
         k = rng.randint(1, min(3, n - 1 - i))
         del rows[i:i + k]
-        return kind, rows, {i + k + 1}
+        return kind, rows, {i + 1}  # the first missing entry
     if kind == "reorder":
         i, j = sorted(rng.sample(range(n), 2))
         rows[i], rows[j] = rows[j], rows[i]
-        return kind, rows, {j + 1}  # position i now holds seq j + 1
+        return kind, rows, {i + 1}  # where the order first breaks
     k = rng.randint(1, n - 1)
     return kind, rows[:n - k], {n - k + 1}
 
@@ -140,7 +140,7 @@ def _drop_triggers(conn) -> None:
 
 @pytest.mark.parametrize("tamper, seq, kind", [
     ("UPDATE audit_log SET subject = 'S99' WHERE seq = 5", 5, "edited"),
-    ("DELETE FROM audit_log WHERE seq = 4", 5, "deleted"),
+    ("DELETE FROM audit_log WHERE seq = 4", 4, "deleted"),
     ("UPDATE audit_log SET seq = -1 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 6;"
      " UPDATE audit_log SET seq = 6 WHERE seq = -1", 3, "edited"),  # two entries swap places
     ("DELETE FROM audit_log WHERE seq > 7", 8, "truncated"),

@@ -139,8 +139,8 @@ def verify_rows(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None = No
         n += 1
         if seq != prev_seq + 1:
             if seq > prev_seq + 1:
-                b = Break(seq, "deleted", f"expected seq {prev_seq + 1}, found {seq}: "
-                                          f"entries {prev_seq + 1}..{seq - 1} missing")
+                b = Break(prev_seq + 1, "deleted", f"expected seq {prev_seq + 1}, found {seq}: "
+                                                   f"entries {prev_seq + 1}..{seq - 1} missing")
                 gaps.append((b, prev_seq + 1, seq - 1))
             else:
                 b = Break(seq, "reordered", f"seq {seq} comes after seq {prev_seq}: the order was changed")
@@ -160,10 +160,11 @@ def verify_rows(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None = No
             b.kind, b.message = "reordered", b.message.replace("missing", "moved elsewhere")
     if head is not None:
         count, last = head
-        if n < count:
-            breaks.append(Break(n + 1, "truncated", f"the head records {count} entries but the trail holds {n}: "
-                                                    f"entries {n + 1}..{count} were removed"))
-        elif n > count or last != prev:
+        if prev_seq < count:
+            breaks.append(Break(prev_seq + 1, "truncated", f"the head records {count} entries but the trail "
+                                                           f"ends at seq {prev_seq}: entries {prev_seq + 1}..{count} "
+                                                           f"were removed"))
+        elif n != count or last != prev:
             breaks.append(Break(None, "head", f"the head (count {count}, hash {last[:12]}…) does not match the "
                                               f"trail ({n} entries, last hash {prev[:12]}…)"))
     for count, h in checkpoints:

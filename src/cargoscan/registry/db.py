@@ -16,8 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from alembic import command
-from alembic.config import Config
+logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter at import is not news
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
