@@ -3,6 +3,7 @@ the auxiliary cargo-category head."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import lightning as L
@@ -86,5 +87,14 @@ class SegmentationModule(L.LightningModule):
     def configure_optimizers(self) -> dict[str, Any]:
         opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         total = max(1, int(self.trainer.estimated_stepping_batches))
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.hparams.lr, total_steps=total, pct_start=0.15)
+        warm = max(1, total // 10)
+
+        def factor(step: int) -> float:
+            # Linear warm-up, then cosine to 1 %; past the planned end (a resume with more epochs) it stays at 1 %.
+            if step < warm:
+                return (step + 1) / warm
+            t = min(1.0, (step - warm) / max(1, total - warm))
+            return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t))
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
