@@ -1,0 +1,185 @@
+"""The dataset report: what the archive holds, how balanced it is, and how real its scans look."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+
+from cargoscan.archive.classes import load_classes
+from cargoscan.reports import figures as F
+from cargoscan.reports.sources import Archive, THREAT_CLASSES, load_scan, read_realism_targets, realism_function
+
+log = logging.getLogger(__name__)
+
+
+def contents(arc: Archive) -> pd.DataFrame:
+    """One line per headline figure of the archive (what a reviewer checks first)."""
+    s = arc.scans
+    rows = [
+        ("scans", len(s)),
+        ("trains", s["train_number"].nunique()),
+        ("wagons identified", int(s["wagon_number"].notna().sum())),
+        ("containers", int(s["n_containers"].sum())),
+        ("consignments (declarations)", len(arc.declarations)),
+        ("labelled scans", int(s["has_labels"].sum())),
+        ("scans with a threat", int(s["scan_id"].isin(_threat_scans(arc)).sum())),
+        ("first scan", f"{s['scanned_at'].min():%Y-%m-%d %H:%M}" if len(s) else "—"),
+        ("last scan", f"{s['scanned_at'].max():%Y-%m-%d %H:%M}" if len(s) else "—"),
+        ("image height, px (min–max)", f"{s['height'].min()}–{s['height'].max()}" if len(s) else "—"),
+        ("image width, px (min–max)", f"{s['width'].min()}–{s['width'].max()}" if len(s) else "—"),
+        ("pixel pitch row × column, mm", ", ".join(sorted({f"{r:g} × {c:g}" for r, c in
+                                                         zip(s["pitch_row_mm"], s["pitch_col_mm"])}))),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
+
+
+def _threat_scans(arc: Archive) -> set[str]:
+    if arc.instances.empty:
+        return set()
+    return set(arc.instances.loc[arc.instances["class"].isin(THREAT_CLASSES), "scan_id"])
+
+
+def breakdown(arc: Archive) -> pd.DataFrame:
+    """Scans per wagon type × direction × cargo category (counts)."""
+    s = arc.scans.assign(cargo_category=arc.scans["cargo_category"].fillna("—"))
+    return s.groupby(["wagon_type", "direction", "cargo_category"]).size().rename("scans").reset_index()
+
+
+def class_balance(arc: Archive, max_scans: int = 0) -> pd.DataFrame:
+    """Per label class: instances, scans containing it and its share of labelled pixels.
+
+    Args:
+        arc: the archive.
+        max_scans: read at most this many label masks for the pixel shares (0 = all); the first ones in
+            scan-ID order, so the figure is reproducible.
+    """
+    ids = arc.scans.loc[arc.scans["has_labels"], "scan_id"].tolist()
+    ids = ids[:max_scans] if max_scans else ids
+    counts = np.zeros(len(load_classes()), dtype=np.int64)
+    for sid in ids:
+        from cargoscan.archive import read_labels
+
+        mask, _ = read_labels(arc.root, sid)
+        counts += np.bincount(mask.ravel(), minlength=len(counts))[: len(counts)]
+    inst = arc.instances
+    rows = []
+    for c in load_classes():
+        sub = inst[inst["class"] == c.name] if not inst.empty else inst
+        rows.append({"class": c.name, "ru": c.ru, "threat": c.threat, "instances": len(sub),
+                     "scans": sub["scan_id"].nunique() if len(sub) else 0,
+                     "pixel share, %": f"{100.0 * counts[c.id] / max(1, counts.sum()):.2f}"})
+    return pd.DataFrame(rows)
+
+
+def concealment_sites(arc: Archive) -> pd.DataFrame:
+    """Threat instances per class × concealment site, with the mean concealed mass."""
+    inst = arc.instances
+    if inst.empty:
+        return pd.DataFrame()
+    thr = inst[inst["class"].isin(THREAT_CLASSES)]
+    table = pd.crosstab(thr["class"], thr["site"], margins=True, margins_name="total")
+    return table
+
+
+def weights(arc: Archive) -> pd.DataFrame:
+    """Per consignment: declared and true net weight (kg), the relative difference and the mismatch kind."""
+    t, d = arc.truth, arc.declarations
+    if t.empty or d.empty:
+        return pd.DataFrame(columns=["pi_number", "declared_net_kg", "true_net_kg", "difference, %", "mismatch"])
+    m = t.merge(d[["pi_number", "net_weight_kg"]], on="pi_number", how="left")
+    out = pd.DataFrame({"pi_number": m["pi_number"], "declared_net_kg": m["net_weight_kg"],
+                        "true_net_kg": m["true_net_weight_kg"], "mismatch": m["mismatch"]})
+    out["difference, %"] = 100.0 * (out["true_net_kg"] - out["declared_net_kg"]) / out["declared_net_kg"]
+    return out
+
+
+def mismatch_summary(w: pd.DataFrame) -> pd.DataFrame:
+    """Consignments per mismatch kind, with the median and worst weight difference."""
+    if w.empty:
+        return pd.DataFrame()
+    g = w.groupby("mismatch")["difference, %"]
+    return pd.DataFrame({"consignments": g.size(), "median difference, %": g.median(),
+                         "largest |difference|, %": g.apply(lambda s: s.abs().max())})
+
+
+def weights_figure(w: pd.DataFrame) -> plt.Figure:
+    """Declared against true net weight, one point per consignment, coloured by mismatch kind."""
+    return F.mass_scatter(w, "declared_net_kg", "true_net_kg", "mismatch", "declared net weight, kg",
+                          "true net weight, kg", "Declared vs true net weight")
+
+
+def sample_items(arc: Archive, n: int) -> list[dict[str, Any]]:
+    """``n`` scans for the overlay gallery: one per threat class first, then clean ones (deterministic)."""
+    chosen: list[str] = []
+    inst = arc.instances
+    for cls in THREAT_CLASSES:
+        if inst.empty:
+            break
+        hit = sorted(set(inst.loc[inst["class"] == cls, "scan_id"]) - set(chosen))
+        if hit and len(chosen) < n:
+            chosen.append(hit[0])
+    rest = [s for s in arc.scans["scan_id"] if s not in chosen]
+    chosen += rest[: max(0, n - len(chosen))]
+    items = []
+    for sid in chosen:
+        image, mask = load_scan(arc, sid)
+        row = arc.scans.set_index("scan_id").loc[sid]
+        cls = sorted(set(inst.loc[(inst["scan_id"] == sid) & inst["class"].isin(THREAT_CLASSES), "class"])) \
+            if not inst.empty else []
+        items.append({"image": image, "mask": mask,
+                      "title": f"{sid} · {row['wagon_type']} · {', '.join(cls) or 'clean'}"})
+    return items
+
+
+def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, dict):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: d}
+
+
+def _is_range(v: Any) -> bool:
+    return isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v)
+
+
+def realism(arc: Archive, n_scans: int) -> tuple[pd.DataFrame | None, str]:
+    """Realism statistics of up to ``n_scans`` scans against the real-scanner targets.
+
+    Returns:
+        ``(table, note)``: the table is ``None`` when the statistics function or the targets are missing, and
+        the note says why.
+    """
+    fn, targets = realism_function(), read_realism_targets()
+    if fn is None or targets is None:
+        return None, ("Realism statistics are not available in this build "
+                      f"({'cargoscan.synth.realism' if fn is None else 'realism_targets.json'} missing).")
+    flat_t = {k: v for k, v in _flatten(targets).items() if not isinstance(v, str)}
+    per_scan = []
+    for sid in arc.scans["scan_id"].tolist()[:n_scans]:
+        image, _ = load_scan(arc, sid)
+        per_scan.append(_flatten(fn(image)))
+    rows = []
+    for key in sorted(set().union(*per_scan) if per_scan else []):
+        t = flat_t.get(key)
+        vals = [s.get(key) for s in per_scan]
+        if t is None or vals[0] is None:
+            continue
+        # a statistic per band (a list) is compared band by band against a list of ranges
+        pairs = list(zip(np.array(vals, dtype=float).T, t)) if isinstance(vals[0], (list, tuple)) \
+            and isinstance(t, (list, tuple)) and len(t) == len(vals[0]) else [(np.array(vals, dtype=float), t)]
+        for i, (v, target) in enumerate(pairs):
+            med, lo, hi = np.nanmedian(v), np.nanpercentile(v, 5), np.nanpercentile(v, 95)
+            within = (target[0] <= med <= target[1]) if _is_range(target) else None
+            rows.append({"statistic": key + (f"[{i}]" if len(pairs) > 1 else ""), "synthetic median": med,
+                         "synthetic p5–p95": f"{lo:.4g} – {hi:.4g}",
+                         "real scanner": (f"{target[0]:.4g} – {target[1]:.4g}" if _is_range(target)
+                                          else f"{target:.4g}" if isinstance(target, (int, float)) else str(target)),
+                         "within": {True: "yes", False: "NO", None: "—"}[within]})
+    note = f"{len(per_scan)} scans measured against: {targets.get('source', 'the packaged targets')}."
+    return pd.DataFrame(rows), note

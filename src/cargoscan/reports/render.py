@@ -1,0 +1,115 @@
+"""Render the report notebooks: papermill executes them, nbconvert writes HTML without code cells.
+
+The kernel runs the same ``cargoscan`` as the caller (its source directory is put first on the kernel's
+``PYTHONPATH``), so a worktree, an editable install and CI all render with the code under test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import cargoscan
+from cargoscan.reports.config import ReportParams
+
+log = logging.getLogger(__name__)
+
+TITLES = {"dataset": "cargoscan — dataset report", "evaluation": "cargoscan — model evaluation",
+          "batch": "cargoscan — batch report"}
+
+
+def ensure_kernel(name: str = "python3") -> str:
+    """Make sure a Jupyter kernel called ``name`` exists; install one from this interpreter if not.
+
+    The kernel spec goes into ``sys.prefix`` (the venv's ``share/jupyter``), so nothing outside the
+    environment changes. Returns the kernel's resource directory.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        return KernelSpecManager().get_kernel_spec(name).resource_dir
+    except NoSuchKernel:
+        from ipykernel.kernelspec import install
+
+        log.info("installing Jupyter kernel %r into %s", name, sys.prefix)
+        return install(kernel_name=name, prefix=sys.prefix)
+
+
+@contextlib.contextmanager
+def kernel_env() -> Iterator[None]:
+    """Put this process's ``cargoscan`` source directory first on the kernel's PYTHONPATH; headless plots."""
+    src = str(Path(cargoscan.__file__).resolve().parents[1])
+    old = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND")}
+    parts = [src] + [p for p in (old["PYTHONPATH"] or "").split(os.pathsep) if p and p != src]
+    os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+    os.environ["MPLBACKEND"] = "Agg"
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def execute(notebook: str | Path, output: str | Path, parameters: dict[str, Any], kernel: str = "python3",
+            timeout_s: int = 900, cwd: str | Path | None = None) -> Path:
+    """Execute ``notebook`` with papermill into ``output``, injecting ``parameters``."""
+    import papermill as pm
+
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with kernel_env():
+        pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=kernel,
+                            cwd=str(cwd or Path.cwd()), progress_bar=False, log_output=False,
+                            execution_timeout=timeout_s)
+    return output
+
+
+def to_html(executed: str | Path, html: str | Path, title: str = "") -> Path:
+    """Write an executed notebook as standalone HTML without code cells, prompts or stderr (log) output."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(executed), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or Path(html).stem}})
+    html = Path(html)
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+def render(params: ReportParams, names: tuple[str, ...] | None = None, cwd: str | Path | None = None
+           ) -> dict[str, Path]:
+    """Execute and convert the report notebooks; returns ``{name: html_path}``.
+
+    Raises:
+        FileNotFoundError: when a notebook named in ``params.notebooks`` does not exist.
+        papermill.PapermillExecutionError: when a notebook cell fails (the executed notebook is kept in
+            ``params.work_dir`` with the traceback for inspection).
+    """
+    ensure_kernel(params.kernel)
+    out = {}
+    for name in names or params.notebooks:
+        src = Path(params.notebooks_dir) / f"{name}.ipynb"
+        if not src.exists():
+            raise FileNotFoundError(f"{src}: report notebook not found")
+        t0 = time.perf_counter()
+        executed = execute(src, Path(params.work_dir) / f"{name}.ipynb", params.notebook_parameters(name),
+                           params.kernel, params.cell_timeout_s, cwd)
+        html = to_html(executed, Path(params.out_dir) / f"{name}.html", TITLES.get(name, name))
+        log.info("%s: %.0f kB in %.1f s", html, html.stat().st_size / 1024, time.perf_counter() - t0)
+        out[name] = html
+    return out
