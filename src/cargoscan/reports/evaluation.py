@@ -37,10 +37,10 @@ def fmt(v: Any) -> str:
 
 def iou_table(m: Metrics) -> pd.DataFrame:
     """Per-class IoU and Dice on the test split, as printed."""
-    df = m.per_class.copy()
-    for c in ("iou", "dice"):
-        if c in df:
-            df[c] = df[c].map(fmt)
+    cols = [c for c in ("iou", "dice") if c in m.per_class]   # a fixed order, whatever the JSON's key order
+    df = m.per_class[["class", *cols]].copy()
+    for c in cols:
+        df[c] = df[c].map(fmt)
     return df.rename(columns={"iou": "IoU", "dice": "Dice"}).set_index("class")
 
 

@@ -26,21 +26,24 @@ plt.rcParams.update({"figure.dpi": 72, "font.size": 9, "axes.titlesize": 10, "ax
                      "savefig.bbox": "tight", "figure.max_open_warning": 0})
 
 
-def show(fig: plt.Figure, name: str, figures_dir: str | Path, dpi: int = 72) -> Path:
-    """Save ``fig`` as ``<figures_dir>/<name>.png``, display that PNG inline, close the figure."""
+def save(fig: plt.Figure, name: str, figures_dir: str | Path, dpi: int = 72) -> Path:
+    """Save ``fig`` as ``<figures_dir>/<name>.png`` (no timestamp, so unchanged data gives identical bytes)."""
     out = Path(figures_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.png"
-    # no timestamp metadata, so that re-rendering unchanged data gives byte-identical PNGs (clean DVC/git diffs)
     fig.savefig(path, dpi=dpi, metadata={"Software": None})
     plt.close(fig)
+    return path
+
+
+def show(fig: plt.Figure, name: str, figures_dir: str | Path, dpi: int = 72) -> None:
+    """Save ``fig`` with :func:`save` and display that very PNG inline (returns nothing, so no path is echoed)."""
+    path = save(fig, name, figures_dir, dpi)
     try:
         from IPython.display import Image, display
-
-        display(Image(filename=str(path)))
     except ImportError:  # outside Jupyter the file is enough
-        pass
-    return path
+        return
+    display(Image(filename=str(path), alt=name.replace("_", " ")))
 
 
 def _display_image(image: np.ndarray) -> tuple[np.ndarray, int]:

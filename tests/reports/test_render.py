@@ -1,0 +1,131 @@
+"""Render the three notebooks on the tiny world (papermill → HTML) once, then check the HTML and run nbval."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+import cargoscan
+from cargoscan.reports.config import NOTEBOOKS, ReportParams
+
+ROOT = Path(__file__).resolve().parents[2]
+SECTIONS = {
+    "dataset": ["Archive contents", "Class balance", "Concealment sites", "Declared vs true weights",
+                "Sample scans with overlays", "Realism against the real-scanner targets"],
+    "evaluation": ["Summary", "Per-class IoU", "Operating point", "Detection per threat class and concealment site",
+                   "Declared vs estimated mass", "Declaration mismatches", "Worst misses", "Worst false alarms",
+                   "Calibration", "Model card"],
+    "batch": ["Trains", "Wagons to look at (red or held)", "Decisions and corridors", "Timings"],
+}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def rendered(world):
+    from cargoscan.reports.render import render
+
+    params = ReportParams(**{k: str(v) for k, v in world.items()}, notebooks_dir=str(ROOT / "notebooks"),
+                          realism_scans=2)
+    return params, render(params, cwd=ROOT)
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def table_after(doc: BeautifulSoup, heading: str) -> dict[str, dict[str, str]]:
+    """The first table after a heading, as {row label: {column: cell}}."""
+    h = next(h for h in doc.find_all(["h1", "h2", "h3"]) if h.get_text(strip=True).rstrip("¶") == heading)
+    table = h.find_next("table")
+    header = [c.get_text(strip=True) for c in table.find("thead").find("tr").find_all("th")][1:]
+    rows = {}
+    for tr in table.find("tbody").find_all("tr"):
+        cells = [c.get_text(strip=True) for c in tr.find_all(["th", "td"])]
+        rows[cells[0]] = dict(zip(header, cells[1:]))
+    return rows
+
+
+def check_numbers_match_metrics(html: Path, metrics: dict) -> int:
+    """Every per-class IoU/Dice, the operating point and per-group rates printed as metrics.json holds them."""
+    doc, f = soup(html), (lambda v: f"{v:.3f}")
+    iou = table_after(doc, "Per-class IoU")
+    for cls, v in metrics["per_class"].items():
+        assert (iou[cls]["IoU"], iou[cls]["Dice"]) == (f(v["iou"]), f(v["dice"])), cls
+    op = {k: v["value"] for k, v in table_after(doc, "Operating point").items()}
+    det = metrics["detection"]
+    assert op["detection rate, wagons with something to find"] == f(det["operating_point"]["detection_rate"])
+    assert op["false-alarm rate, clean wagons"] == f(det["operating_point"]["false_alarm_rate"])
+    assert op["score threshold"] == f(det["operating_point"]["threshold"])
+    assert op["ROC AUC"] == f(det["auc"])
+    assert op["cargo-category accuracy"] == f(metrics["category"]["accuracy"])
+    groups = table_after(doc, "Detection per threat class and concealment site")
+    for cls, v in metrics.get("per_threat_class", {}).items():
+        assert (groups[cls]["rate"], groups[cls]["detected"]) == (f(v["rate"]), str(v["detected"])), cls
+    return len(iou)
+
+
+def test_html_has_sections_figures_and_no_code(rendered):
+    params, htmls = rendered
+    assert set(htmls) == set(NOTEBOOKS)
+    for name, path in htmls.items():
+        doc = soup(path)
+        headings = {h.get_text(strip=True).rstrip("¶") for h in doc.find_all(["h1", "h2", "h3"])}
+        assert set(SECTIONS[name]) <= headings, name
+        text = doc.get_text()
+        assert "cargoscan.reports" not in text and "import " not in text, f"{name}: code leaked into the HTML"
+        assert not doc.select(".jp-CodeCell .jp-InputArea"), name
+        assert "Traceback" not in text and "PosixPath" not in text
+        assert path.stat().st_size < 2_000_000
+        imgs = doc.find_all("img")
+        assert imgs and all(i["src"].startswith("data:image/png;base64,") for i in imgs)
+    figures = {p.stem for p in Path(params.figures_dir).glob("*.png")}
+    assert {"dataset_samples", "evaluation_roc", "evaluation_worst_misses", "evaluation_reliability",
+            "batch_timings"} <= figures
+
+
+def test_html_numbers_match_metrics_json(rendered, world):
+    _, htmls = rendered
+    metrics = json.loads(Path(world["metrics"]).read_text(encoding="utf-8"))
+    assert check_numbers_match_metrics(htmls["evaluation"], metrics) == len(metrics["per_class"])
+
+
+def test_batch_html_shows_russian_decisions_and_corridors(rendered):
+    _, htmls = rendered
+    trains = table_after(soup(htmls["batch"]), "Trains")
+    assert {"2417", "3001", "4420", "5012"} <= set(trains)
+    text = soup(htmls["batch"]).get_text()
+    assert "held" in text and "анализ не выполнен" in text and "под подозрением" in text
+
+
+def test_nbval_lax_on_the_executed_notebooks(rendered, tmp_path):
+    params, _ = rendered
+    executed = sorted(str(p) for p in Path(params.work_dir).glob("*.ipynb"))
+    assert len(executed) == len(NOTEBOOKS)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")   # not the project's ini
+    env = {**os.environ, "PYTHONPATH": str(Path(cargoscan.__file__).resolve().parents[1]), "MPLBACKEND": "Agg"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(tmp_path / "pytest.ini"),
+         "--rootdir", str(tmp_path), "--nbval-lax", "--nbval-kernel-name", params.kernel,
+         "--nbval-sanitize-with", str(Path(__file__).with_name("nbval_sanitize.cfg")), *executed],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and " failed" not in proc.stdout
+
+
+def test_committed_reports_match_committed_metrics():
+    html, metrics = ROOT / "reports" / "evaluation.html", ROOT / "reports" / "metrics.json"
+    if not (html.exists() and metrics.exists()):
+        pytest.skip("no committed reports/evaluation.html and reports/metrics.json yet (run `dvc repro report`)")
+    check_numbers_match_metrics(html, json.loads(metrics.read_text(encoding="utf-8")))
+
+
+def test_missing_notebook_is_a_clear_error(tmp_path):
+    from cargoscan.reports.render import render
+
+    with pytest.raises(FileNotFoundError, match="report notebook not found"):
+        render(ReportParams(notebooks_dir=str(tmp_path)), ("dataset",))
