@@ -1,11 +1,10 @@
-"""Fixtures of the report tests: the tiny world of ``report_world`` (archive, metrics, model card, inspections)."""
+"""Fixtures of the report tests: the tiny world of ``report_world`` (archive, metrics, card, inspections)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
 from report_world import write_world
 
 

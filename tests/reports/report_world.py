@@ -2,7 +2,8 @@
 ``metrics.json``, an exported model's card and config, and inspection results.
 
 The metrics and inspection documents below are RECORDED EXAMPLES of the evaluate stage's and the inspection
-engine's outputs (contract B), written by hand to the agreed formats; they are not produced by those parts here.
+engine's outputs (contract B), written by hand to the agreed formats;
+they are not produced by those parts here.
 Nine scans on four trains cover each case a reviewer must see:
 
 =====  =======  ==========================  =========================  ================================
@@ -26,7 +27,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
-
 
 from cargoscan.archive import ArchivePaths, encode_rle, write_json, write_labels, write_scan, write_table
 from cargoscan.archive.classes import class_id, class_names
@@ -84,22 +84,28 @@ def write_archive(root: Path) -> dict:
         stamp = START + timedelta(minutes=3 * i)
         write_json(paths.sidecar(sid), {
             "schema_version": "1.0", "scan_id": sid, "post_code": "32701", "device_id": "RF06",
-            "scanned_at": stamp.isoformat(), "energies_mev": [6.0, 4.0], "pixel_pitch_mm": {"row": 5.0, "column": 5.0},
-            "train_number": TRAINS[i], "wagon_number": wagon, "container_numbers": [cont], "direction": "import",
+            "scanned_at": stamp.isoformat(), "energies_mev": [6.0, 4.0], "pixel_pitch_mm": {"row": 5.0,
+                                                                                            "column": 5.0},
+            "train_number": TRAINS[i], "wagon_number": wagon, "container_numbers": [cont],
+            "direction": "import",
             "speed_kmh": 5.0, "wagon_type": WAGON_KINDS[i], "source": {"kind": "synthetic"},
             "generator": {"name": "fixture", "version": "0", "seed": i}})
         write_labels(root, sid, mask, {
             "schema_version": "1.0", "scan_id": sid, "shape": [H, W], "cargo_category": TRUE_CATEGORY[i],
             "wagon_type": WAGON_KINDS[i], "instances": instances,
-            "units": [{"kind": "container", "number": cont, "x0": 8, "x1": 152, "cargo_category": TRUE_CATEGORY[i],
+            "units": [{"kind": "container", "number": cont, "x0": 8, "x1": 152,
+                       "cargo_category": TRUE_CATEGORY[i],
                        "net_mass_kg": TRUE_NET[i]}]})
         table1.append({"п/п": str(i + 1), "номер состава": TRAINS[i], "платформа": wagon,
                        "дата": f"{stamp:%d.%m.%Y}", "время": f"{stamp:%H:%M}", "ID снимка": sid})
         decl.append({"pi_number": f"PI{i:04d}", "train_number": TRAINS[i], "wagon_number": wagon,
                      "container_number": cont, "hs_code": "6204", "goods_description": CATEGORY[i],
-                     "packages_count": "100", "packaging": "boxes", "gross_weight_kg": f"{DECLARED_NET[i] + 2300:.0f}",
-                     "net_weight_kg": f"{DECLARED_NET[i]:.0f}", "consignor": "ТОО «Пример»", "consignee": "ООО «Образец»"})
-        truth.append({"scan_id": sid, "pi_number": f"PI{i:04d}", "wagon_number": wagon, "container_number": cont,
+                     "packages_count": "100", "packaging": "boxes",
+                     "gross_weight_kg": f"{DECLARED_NET[i] + 2300:.0f}",
+                     "net_weight_kg": f"{DECLARED_NET[i]:.0f}", "consignor": "ТОО «Пример»",
+                     "consignee": "ООО «Образец»"})
+        truth.append({"scan_id": sid, "pi_number": f"PI{i:04d}", "wagon_number": wagon,
+                      "container_number": cont,
                       "true_category": TRUE_CATEGORY[i], "true_hs_code": "6204",
                       "true_goods_description": TRUE_CATEGORY[i], "true_net_weight_kg": f"{TRUE_NET[i]:.0f}",
                       "true_packages_count": "100", "mismatch": MISMATCH.get(i, "none"),
@@ -107,7 +113,8 @@ def write_archive(root: Path) -> dict:
                       "threat_classes": THREATS[i][0] if i in THREATS else ""})
         rfid.append({"read_at": stamp.isoformat(), "reader_id": "R1", "train_number": TRAINS[i],
                      "position": str(i + 1), "tag_payload": wagon})
-    for name, rows in ((SCANS_TABLE, table1), (DECLARATIONS_TABLE, decl), (TRUTH_TABLE, truth), (RFID_TABLE, rfid)):
+    for name, rows in ((SCANS_TABLE, table1), (DECLARATIONS_TABLE, decl), (TRUTH_TABLE, truth), (RFID_TABLE,
+                                                                                                 rfid)):
         write_table(paths.table(name), rows)
     return ids
 
@@ -139,8 +146,10 @@ def inspection_document(i: int, sid: str, cont: str) -> dict:
     areas, reasons = [], []
     if i in (0, 4):
         cls, _, (x0, y0, x1, y1) = THREATS[i]
-        areas.append({"id": 1, "class": cls, "score": 0.93 if i == 0 else 0.81, "bbox_px": [x0 - 2, y0, x1, y1 + 1],
-                      "bbox_m": [x0 * 0.005, y0 * 0.005, x1 * 0.005, y1 * 0.005], "area_m2": 0.05, "unit": cont})
+        areas.append({"id": 1, "class": cls, "score": 0.93 if i == 0 else 0.81, "bbox_px": [x0 - 2, y0, x1,
+                                                                                            y1 + 1],
+                      "bbox_m": [x0 * 0.005, y0 * 0.005, x1 * 0.005, y1 * 0.005], "area_m2": 0.05,
+                      "unit": cont})
         reasons.append({"code": f"THREAT_{cls.upper()}", "text": "обнаружена область риска"})
     if i == 3:
         areas.append({"id": 1, "class": "weapon", "score": 0.71, "bbox_px": [120, 12, 140, 30],
@@ -155,7 +164,8 @@ def inspection_document(i: int, sid: str, cont: str) -> dict:
         reasons.append({"code": "CARGO_MISMATCH", "text": "груз не соответствует декларации"})
     complete = i != 6
     if not complete:
-        areas, reasons = [], [{"code": "ANALYSIS_FAILED_CORRUPT_SCAN", "text": "анализ не выполнен: файл повреждён"}]
+        areas, reasons = [], [{"code": "ANALYSIS_FAILED_CORRUPT_SCAN",
+                               "text": "анализ не выполнен: файл повреждён"}]
     suspicious = bool(reasons)
     return {
         "schema_version": "1.0", "scan_id": sid,
@@ -167,10 +177,12 @@ def inspection_document(i: int, sid: str, cont: str) -> dict:
         "mass": {"estimated_net_kg": est, "uncertainty_kg": 0.05 * est, "declared_net_kg": DECLARED_NET[i],
                  "weight_mismatch": weight_flag, "density_mismatch": False},
         "references": {"similarity": 0.8, "nearest": []},
-        "provenance": {"scan_sha256": "0" * 64, "model": {"name": "cargoscan-seg", "version": "3", "sha256": "1" * 64},
+        "provenance": {"scan_sha256": "0" * 64, "model": {"name": "cargoscan-seg", "version": "3",
+                                                          "sha256": "1" * 64},
                        "thresholds_version": "1", "software_version": "0.1.0",
                        "timings_ms": {"read": 40.0, "model": 900.0 + 100 * i, "total": 1000.0 + 100 * i}},
-        "declaration": {"pi_number": f"PI{i:04d}"}, "inspected_at": (START + timedelta(minutes=3 * i + 1)).isoformat(),
+        "declaration": {"pi_number": f"PI{i:04d}"},
+        "inspected_at": (START + timedelta(minutes=3 * i + 1)).isoformat(),
     }
 
 
@@ -188,7 +200,8 @@ def write_world(root: Path) -> dict[str, Path]:
     for i, (sid, cont) in enumerate(zip(ids["scan_id"], ids["container"])):
         if i != 7:   # scan 7's analysis is missing
             write_json(insp / f"{sid}.json", inspection_document(i, sid, cont))
-    (insp / "summary.csv").write_text("scan_id,decision\n", encoding="utf-8")   # the batch summary: not an inspection
+    (insp / "summary.csv").write_text("scan_id,decision\n",
+                                      encoding="utf-8")   # the batch summary: not an inspection
     return {"archive": root / "raw", "metrics": root / "reports" / "metrics.json", "model_dir": model,
             "inspections": insp, "out_dir": root / "reports", "figures_dir": root / "reports" / "figures",
             "work_dir": root / "executed"}

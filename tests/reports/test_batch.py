@@ -14,7 +14,9 @@ from cargoscan.reports import sources as S
     ([], [], [], B.NOT_HELD),
 ])
 def test_corridor_rule(suspicious, complete, inspected, expected):
-    s = lambda v: pd.Series(v, dtype=bool)  # noqa: E731
+    def s(v):
+        return pd.Series(v, dtype=bool)
+
     assert B.corridor(s(suspicious), s(complete), s(inspected)) == expected
 
 

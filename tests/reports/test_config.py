@@ -33,7 +33,8 @@ def test_notebooks_are_thin_and_stripped(name):
     path = ROOT / "notebooks" / f"{name}.ipynb"
     nb = nbformat.read(path, as_version=4)
     assert path.stat().st_size < 100_000
-    assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
     assert all(len(c.source.splitlines()) <= 12 for c in nb.cells if c.cell_type == "code")
 
 

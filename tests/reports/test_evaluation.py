@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
+from report_world import ESTIMATE_ERROR, THREATS
 
 from cargoscan.reports import evaluation as E
 from cargoscan.reports import sources as S
-from report_world import ESTIMATE_ERROR, THREATS
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,8 @@ def test_headline_counts_finds_misses_and_false_alarms(loaded):
     assert h.iloc[1].startswith("2 of 3")
     assert h.iloc[2] == "1 of 3"
     assert h.iloc[3].startswith("1 of ")
-    assert h.iloc[0] == f"{m.operating_point['detection_rate']:.3f} / {m.operating_point['false_alarm_rate']:.3f}"
+    op = m.operating_point
+    assert h.iloc[0] == f"{op['detection_rate']:.3f} / {op['false_alarm_rate']:.3f}"
 
 
 def test_instance_detection_by_class_and_site(loaded):
@@ -82,6 +83,7 @@ def test_worst_galleries_pick_the_right_scans(loaded):
 
 
 def test_model_card_is_nested_below_the_report(world):
-    md = E.model_card(S.read_model_card(world["model_dir"]), {"name": "m", "version": "2", "wagon_threshold": 0.6})
+    md = E.model_card(S.read_model_card(world["model_dir"]), {"name": "m", "version": "2",
+                                                              "wagon_threshold": 0.6})
     assert "### Model card" in md and "#### Limits" in md and "0.600" in md
     assert "No exported model" in E.model_card(None, None)

@@ -16,8 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = {
     "dataset": ["Archive contents", "Class balance", "Concealment sites", "Declared vs true weights",
                 "Sample scans with overlays", "Realism against the real-scanner targets"],
-    "evaluation": ["Summary", "Per-class IoU", "Operating point", "Detection per threat class and concealment site",
-                   "Declared vs estimated mass", "Declaration mismatches", "Worst misses", "Worst false alarms",
+    "evaluation": ["Summary", "Per-class IoU", "Operating point",
+                   "Detection per threat class and concealment site",
+                   "Declared vs estimated mass", "Declaration mismatches", "Worst misses",
+                   "Worst false alarms",
                    "Calibration", "Model card"],
     "batch": ["Trains", "Wagons to look at (red or held)", "Decisions and corridors", "Timings"],
 }
@@ -51,7 +53,7 @@ def table_after(doc: BeautifulSoup, heading: str) -> dict[str, dict[str, str]]:
 
 
 def check_numbers_match_metrics(html: Path, metrics: dict) -> int:
-    """Every per-class IoU/Dice, the operating point and per-group rates printed as metrics.json holds them."""
+    """Per-class IoU/Dice, the operating point and per-group rates printed exactly as in metrics.json."""
     doc, f = soup(html), (lambda v: f"{v:.3f}")
     iou = table_after(doc, "Per-class IoU")
     for cls, v in metrics["per_class"].items():
@@ -107,7 +109,8 @@ def test_nbval_lax_on_the_executed_notebooks(rendered, tmp_path):
     executed = sorted(str(p) for p in Path(params.work_dir).glob("*.ipynb"))
     assert len(executed) == len(NOTEBOOKS)
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")   # not the project's ini
-    env = {**os.environ, "PYTHONPATH": str(Path(cargoscan.__file__).resolve().parents[1]), "MPLBACKEND": "Agg"}
+    env = {**os.environ, "PYTHONPATH": str(Path(cargoscan.__file__).resolve().parents[1]),
+           "MPLBACKEND": "Agg"}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(tmp_path / "pytest.ini"),
          "--rootdir", str(tmp_path), "--nbval-lax", "--nbval-kernel-name", params.kernel,
@@ -120,7 +123,7 @@ def test_nbval_lax_on_the_executed_notebooks(rendered, tmp_path):
 def test_committed_reports_match_committed_metrics():
     html, metrics = ROOT / "reports" / "evaluation.html", ROOT / "reports" / "metrics.json"
     if not (html.exists() and metrics.exists()):
-        pytest.skip("no committed reports/evaluation.html and reports/metrics.json yet (run `dvc repro report`)")
+        pytest.skip("no committed reports/evaluation.html + reports/metrics.json yet (`dvc repro report`)")
     check_numbers_match_metrics(html, json.loads(metrics.read_text(encoding="utf-8")))
 
 

@@ -1,9 +1,9 @@
 import json
 
 import pandas as pd
+from report_world import DECLARED_NET, MISMATCH, THREATS, TRAINS, TRUE_NET
 
 from cargoscan.reports import sources as S
-from report_world import DECLARED_NET, MISMATCH, THREATS, TRAINS, TRUE_NET
 
 
 def test_read_archive_counts_and_instances(world):

@@ -38,10 +38,12 @@ def wagons(arc: Archive | None, insp: Inspections) -> pd.DataFrame:
         w["inspected"] = w["_merge"] != "left_only"
         w = w.drop(columns="_merge")
     else:
-        w = s.assign(train_number="(unknown: no archive)", wagon_number=None, containers="", scanned_at=pd.NaT,
+        w = s.assign(train_number="(unknown: no archive)", wagon_number=None, containers="",
+                     scanned_at=pd.NaT,
                      inspected=True)
     w["train_number"] = w["train_number"].fillna("(not in archive)")
-    w["suspicious"] = w["suspicious"].fillna(True).astype(bool)   # a missing analysis is never «без подозрения»
+    # a missing analysis is never «без подозрения»
+    w["suspicious"] = w["suspicious"].fillna(True).astype(bool)
     w["complete"] = w["complete"].fillna(False).astype(bool)
     w = w.sort_values(["train_number", "scanned_at", "scan_id"]).reset_index(drop=True)
     w["position"] = w.groupby("train_number").cumcount() + 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,12 +16,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("report")
     def report(
-        only: Optional[list[str]] = typer.Option(None, "--only", help="Render only these notebooks "
+        only: list[str] | None = typer.Option(None, "--only", help="Render only these notebooks "
                                                  "(dataset, evaluation, batch); repeatable."),
         params_file: Path = typer.Option(Path("params.yaml"), "--params", help="Parameter file."),
-        archive: Optional[str] = typer.Option(None, help="Override report.archive."),
-        inspections: Optional[str] = typer.Option(None, help="Override report.inspections."),
-        out_dir: Optional[str] = typer.Option(None, "--out", help="Override report.out_dir (HTML)."),
+        archive: str | None = typer.Option(None, help="Override report.archive."),
+        inspections: str | None = typer.Option(None, help="Override report.inspections."),
+        out_dir: str | None = typer.Option(None, "--out", help="Override report.out_dir (HTML)."),
     ) -> None:
         """Execute the report notebooks with papermill and write reports/*.html and reports/figures/*.png."""
         from cargoscan.config import load_section
@@ -30,7 +29,8 @@ def register(app: typer.Typer) -> None:
         from cargoscan.reports.render import render
 
         params = load_section(ReportParams, "report", params_file)
-        overrides = {k: v for k, v in {"archive": archive, "inspections": inspections, "out_dir": out_dir}.items()
+        overrides = {k: v for k, v in {"archive": archive, "inspections": inspections,
+                                       "out_dir": out_dir}.items()
                      if v is not None}
         params = dataclasses.replace(params, **overrides)
         unknown = set(only or ()) - set(params.notebooks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-#: The notebooks the ``report`` stage renders, in order; each is ``notebooks/<name>.ipynb`` → ``reports/<name>.html``.
+#: The notebooks the ``report`` stage renders, in order: ``notebooks/<name>.ipynb`` → ``reports/<name>.html``.
 NOTEBOOKS = ("dataset", "evaluation", "batch")
 
 

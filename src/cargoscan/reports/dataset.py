@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
 
 from cargoscan.archive.classes import load_classes
 from cargoscan.reports import figures as F
-from cargoscan.reports.sources import Archive, THREAT_CLASSES, load_scan, read_realism_targets, realism_function
+from cargoscan.reports.sources import (
+    THREAT_CLASSES,
+    Archive,
+    load_scan,
+    read_realism_targets,
+    realism_function,
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +95,8 @@ def weights(arc: Archive) -> pd.DataFrame:
     """Per consignment: declared and true net weight (kg), the relative difference and the mismatch kind."""
     t, d = arc.truth, arc.declarations
     if t.empty or d.empty:
-        return pd.DataFrame(columns=["pi_number", "declared_net_kg", "true_net_kg", "difference, %", "mismatch"])
+        return pd.DataFrame(columns=["pi_number", "declared_net_kg", "true_net_kg", "difference, %",
+                                     "mismatch"])
     m = t.merge(d[["pi_number", "net_weight_kg"]], on="pi_number", how="left")
     out = pd.DataFrame({"pi_number": m["pi_number"], "declared_net_kg": m["net_weight_kg"],
                         "true_net_kg": m["true_net_weight_kg"], "mismatch": m["mismatch"]})
@@ -148,6 +155,12 @@ def _is_range(v: Any) -> bool:
     return isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v)
 
 
+def _target_text(target: Any) -> str:
+    if _is_range(target):
+        return f"{target[0]:.4g} – {target[1]:.4g}"
+    return f"{target:.4g}" if isinstance(target, (int, float)) else str(target)
+
+
 def realism(arc: Archive, n_scans: int) -> tuple[pd.DataFrame | None, str]:
     """Realism statistics of up to ``n_scans`` scans against the real-scanner targets.
 
@@ -171,15 +184,15 @@ def realism(arc: Archive, n_scans: int) -> tuple[pd.DataFrame | None, str]:
         if t is None or vals[0] is None:
             continue
         # a statistic per band (a list) is compared band by band against a list of ranges
-        pairs = list(zip(np.array(vals, dtype=float).T, t)) if isinstance(vals[0], (list, tuple)) \
-            and isinstance(t, (list, tuple)) and len(t) == len(vals[0]) else [(np.array(vals, dtype=float), t)]
+        seq = (list, tuple)
+        banded = isinstance(vals[0], seq) and isinstance(t, seq) and len(t) == len(vals[0])
+        v_all = np.array(vals, dtype=float)
+        pairs = list(zip(v_all.T, t)) if banded else [(v_all, t)]
         for i, (v, target) in enumerate(pairs):
             med, lo, hi = np.nanmedian(v), np.nanpercentile(v, 5), np.nanpercentile(v, 95)
             within = (target[0] <= med <= target[1]) if _is_range(target) else None
-            rows.append({"statistic": key + (f"[{i}]" if len(pairs) > 1 else ""), "synthetic median": med,
-                         "synthetic p5–p95": f"{lo:.4g} – {hi:.4g}",
-                         "real scanner": (f"{target[0]:.4g} – {target[1]:.4g}" if _is_range(target)
-                                          else f"{target:.4g}" if isinstance(target, (int, float)) else str(target)),
+            rows.append({"statistic": key + (f"[{i}]" if banded else ""), "synthetic median": med,
+                         "synthetic p5–p95": f"{lo:.4g} – {hi:.4g}", "real scanner": _target_text(target),
                          "within": {True: "yes", False: "NO", None: "—"}[within]})
     note = f"{len(per_scan)} scans measured against: {targets.get('source', 'the packaged targets')}."
     return pd.DataFrame(rows), note

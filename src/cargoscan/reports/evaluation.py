@@ -18,7 +18,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
 from cargoscan.reports import figures as F
-from cargoscan.reports.sources import Archive, Inspections, Metrics, THREAT_CLASSES, load_scan, scan_truth
+from cargoscan.reports.sources import THREAT_CLASSES, Archive, Inspections, Metrics, load_scan, scan_truth
 
 #: Decimals of every rate/score printed in the report; the HTML test formats metrics.json the same way.
 DECIMALS = 3
@@ -33,7 +33,7 @@ def fmt(v: Any) -> str:
     return f"{float(v):.{DECIMALS}f}"
 
 
-# --- the evaluate stage (metrics.json) -----------------------------------------------------------------------
+# --- the evaluate stage (metrics.json) ----------------------------------------------------------------------
 
 def iou_table(m: Metrics) -> pd.DataFrame:
     """Per-class IoU and Dice on the test split, as printed."""
@@ -68,18 +68,20 @@ def group_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
 def roc_figure(m: Metrics) -> plt.Figure:
     """Per-wagon detection ROC from the test split, with the operating point."""
     op = m.operating_point
-    point = (op["false_alarm_rate"], op["detection_rate"]) if {"false_alarm_rate", "detection_rate"} <= set(op) \
+    point = (op["false_alarm_rate"], op["detection_rate"]) if {"false_alarm_rate",
+                                                               "detection_rate"} <= set(op) \
         else None
     curves = {f"test split (AUC {fmt(m.auc)})": (m.roc["fpr"], m.roc["tpr"])} if not m.roc.empty else {}
     return F.roc(curves, point, "Per-wagon detection (test split)")
 
 
-# --- the inspection engine against truth and declarations ----------------------------------------------------
+# --- the inspection engine against truth and declarations ---------------------------------------------------
 
 def joined(arc: Archive, insp: Inspections) -> pd.DataFrame:
     """One row per completed inspection: the truth, the declaration and what the engine said.
 
-    Failed analyses (fail-closed, always «под подозрением») carry no findings to score; the summary counts them.
+    Failed analyses (fail-closed, always «под подозрением») carry no findings to score; the
+    summary counts them.
     """
     truth = scan_truth(arc)
     if insp.scans.empty:
@@ -88,7 +90,8 @@ def joined(arc: Archive, insp: Inspections) -> pd.DataFrame:
     # the engine's own declared mass when it reports one, else the declarations table
     j["declared_kg"] = j["declared_net_kg_insp"].fillna(j["declared_net_kg"]) if "declared_net_kg_insp" in j \
         else j["declared_net_kg"]
-    j["flagged"] = j["wagon_score"] > 0  # a threat-class risk area was reported (above the engine's threshold)
+    # a threat-class risk area was reported (the engine applies its own operating point)
+    j["flagged"] = j["wagon_score"] > 0
     j["mass_vs_declared"] = (j["estimated_net_kg"] - j["declared_kg"]) / j["declared_kg"]
     j["mass_vs_true"] = (j["estimated_net_kg"] - j["true_net_kg"]) / j["true_net_kg"]
     return j
@@ -101,9 +104,11 @@ def headline(j: pd.DataFrame, m: Metrics | None, insp: Inspections | None = None
     rows = [
         ("What does it find? (wagons with a threat flagged)",
          f"{int(thr['flagged'].sum())} of {len(thr)} ({fmt(thr['flagged'].mean() if len(thr) else None)})"),
-        ("What does it miss? (wagons with a threat not flagged)", f"{int((~thr['flagged']).sum())} of {len(thr)}"),
+        ("What does it miss? (wagons with a threat not flagged)",
+         f"{int((~thr['flagged']).sum())} of {len(thr)}"),
         ("How often does it cry wolf? (clean wagons flagged)",
-         f"{int(clean['flagged'].sum())} of {len(clean)} ({fmt(clean['flagged'].mean() if len(clean) else None)})"),
+         f"{int(clean['flagged'].sum())} of {len(clean)} "
+         f"({fmt(clean['flagged'].mean() if len(clean) else None)})"),
         ("…and clean wagons «под подозрением» for any reason",
          f"{int(clean['suspicious'].sum())} of {len(clean)}"),
         ("How far do mass estimates stray from declarations? (median |Δ|/declared)",
@@ -162,10 +167,12 @@ def mass_summary(j: pd.DataFrame, tolerance: float) -> pd.DataFrame:
     rows = []
     for name, col in (("estimated vs declared", "mass_vs_declared"), ("estimated vs true", "mass_vs_true")):
         v = j[col].dropna()
-        rows.append({"comparison": name, "scans": len(v), "median Δ, %": f"{100 * v.median():.1f}" if len(v) else "—",
+        rows.append({"comparison": name, "scans": len(v),
+                     "median Δ, %": f"{100 * v.median():.1f}" if len(v) else "—",
                      "median |Δ|, %": f"{100 * v.abs().median():.1f}" if len(v) else "—",
                      "90th pct |Δ|, %": f"{100 * v.abs().quantile(0.9):.1f}" if len(v) else "—",
-                     f"within ±{100 * tolerance:g} %": fmt((v.abs() <= tolerance).mean() if len(v) else None)})
+                     f"within ±{100 * tolerance:g} %": fmt((v.abs() <= tolerance).mean()
+                                                            if len(v) else None)})
     return pd.DataFrame(rows).set_index("comparison")
 
 
@@ -173,8 +180,10 @@ def mass_figures(j: pd.DataFrame, tolerance: float) -> tuple[plt.Figure, plt.Fig
     """Declared vs estimated net mass (scatter, ±1σ bars) and the relative error distribution."""
     d = j.dropna(subset=["declared_kg", "estimated_net_kg"])
     scatter = F.mass_scatter(d, "declared_kg", "estimated_net_kg", "mismatch", "declared net weight, kg",
-                             "estimated net mass, kg", "Declared vs estimated mass", yerr="estimated_net_sigma_kg")
-    hist = F.histogram(100 * j["mass_vs_declared"].to_numpy(dtype=float), "(estimated − declared) / declared, %",
+                             "estimated net mass, kg", "Declared vs estimated mass",
+                             yerr="estimated_net_sigma_kg")
+    hist = F.histogram(100 * j["mass_vs_declared"].to_numpy(dtype=float),
+                       "(estimated − declared) / declared, %",
                        "Mass error against the declaration", lines=(-100 * tolerance, 100 * tolerance))
     return scatter, hist
 
@@ -227,7 +236,8 @@ def mismatch_roc(j: pd.DataFrame) -> tuple[pd.DataFrame, plt.Figure]:
     for k, (y, s) in mismatch_scores(j).items():
         both = y.any() and (~y).any()
         auc = roc_auc_score(y, s) if both else None
-        rows.append({"mismatch": k, "positives": int(y.sum()), "honest": int((~y).sum()), "ROC AUC": fmt(auc)})
+        rows.append({"mismatch": k, "positives": int(y.sum()), "honest": int((~y).sum()),
+                     "ROC AUC": fmt(auc)})
         if both:
             fpr, tpr, _ = roc_curve(y, s)
             curves[f"{k} (AUC {fmt(auc)})"] = (fpr, tpr)
@@ -250,7 +260,7 @@ def calibration(j: pd.DataFrame, bins: int) -> tuple[pd.DataFrame, plt.Figure | 
 
 
 def worst(arc: Archive, insp: Inspections, j: pd.DataFrame, n: int, kind: str) -> list[dict[str, Any]]:
-    """Gallery items: the ``n`` worst misses (threat wagons, lowest score) or false alarms (clean, highest)."""
+    """Gallery items: the ``n`` worst misses (threat wagons, lowest score) or false alarms (clean, top)."""
     if kind == "misses":
         sel = j[j["has_threat"] & ~j["flagged"]].sort_values("wagon_score").head(n)
     else:
@@ -272,8 +282,9 @@ def model_card(card: str | None, config: dict[str, Any] | None) -> str:
     if config:
         parts.append(f"**{config.get('name', '?')}** version {config.get('version', '?')}: "
                      f"{config.get('arch', '?')} / {config.get('encoder', '?')}, input "
-                     f"{', '.join(config.get('in_channels', []))} at {config.get('pitch_mm')} mm; wagon threshold "
-                     f"{fmt(config.get('wagon_threshold'))}, thresholds version {config.get('thresholds_version', '?')}.")
+                     f"{', '.join(config.get('in_channels', []))} at {config.get('pitch_mm')} mm; "
+                     f"wagon threshold {fmt(config.get('wagon_threshold'))}, "
+                     f"thresholds version {config.get('thresholds_version', '?')}.")
     if card:
         # the card's own headings sit below this report's "Model card" section
         parts.append("\n".join("##" + line if line.startswith("#") else line for line in card.splitlines()))

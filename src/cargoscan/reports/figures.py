@@ -1,24 +1,24 @@
 """Matplotlib helpers for the reports, and the one function that exports a figure.
 
-Every figure goes through :func:`show`: it is written as a PNG to ``reports/figures/`` and the *same* PNG bytes
-are displayed in the notebook, so the HTML embeds exactly the committed file at a modest dpi.
+Every figure goes through :func:`show`: it is written as a PNG to ``reports/figures/`` and the *same* PNG
+bytes are displayed in the notebook, so the HTML embeds exactly the committed file at a modest dpi.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")  # headless: CI and the DVC stage have no display
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.patches import Patch, Rectangle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Patch, Rectangle
 
-from cargoscan.archive.classes import load_classes, palette  # noqa: E402
+from cargoscan.archive.classes import load_classes, palette
 
 MAX_DISPLAY_COLUMNS = 900  # a 40 m wagon is decimated for display; the physics is not affected
 
@@ -27,7 +27,7 @@ plt.rcParams.update({"figure.dpi": 72, "font.size": 9, "axes.titlesize": 10, "ax
 
 
 def save(fig: plt.Figure, name: str, figures_dir: str | Path, dpi: int = 72) -> Path:
-    """Save ``fig`` as ``<figures_dir>/<name>.png`` (no timestamp, so unchanged data gives identical bytes)."""
+    """Save ``fig`` as ``<figures_dir>/<name>.png`` (no timestamp: same data, same bytes)."""
     out = Path(figures_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.png"
@@ -37,7 +37,7 @@ def save(fig: plt.Figure, name: str, figures_dir: str | Path, dpi: int = 72) -> 
 
 
 def show(fig: plt.Figure, name: str, figures_dir: str | Path, dpi: int = 72) -> None:
-    """Save ``fig`` with :func:`save` and display that very PNG inline (returns nothing, so no path is echoed)."""
+    """Save ``fig`` with :func:`save` and display that very PNG inline (returns None: no path echoed)."""
     path = save(fig, name, figures_dir, dpi)
     try:
         from IPython.display import Image, display
@@ -60,7 +60,8 @@ def overlay(ax: plt.Axes, image: np.ndarray, mask: np.ndarray | None = None,
     Args:
         ax: the axes.
         image: (2, H, W) uint16 scan.
-        mask: (H, W) label mask; classes with id >= ``min_class`` (compartments, voids, contraband) are coloured.
+        mask: (H, W) label mask; classes with id >= ``min_class`` (compartments, voids, contraband)
+            are coloured.
         boxes: predicted risk areas with ``x0, y0, x1, y1, class, score`` in scan pixels.
         title: axes title.
         min_class: the first class id to colour (cargo and vehicle would drown the threats).
@@ -141,7 +142,8 @@ def confusion(df: pd.DataFrame, title: str, xlabel: str = "predicted", ylabel: s
 
 def reliability(prob_pred: np.ndarray, prob_true: np.ndarray, counts: np.ndarray, title: str) -> plt.Figure:
     """Reliability diagram: mean predicted score against observed frequency per bin, bin sizes below."""
-    fig, (ax, axh) = plt.subplots(2, 1, figsize=(4.2, 4.4), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    fig, (ax, axh) = plt.subplots(2, 1, figsize=(4.2, 4.4), sharex=True, gridspec_kw={"height_ratios": [3,
+                                                                                                        1]})
     ax.plot([0, 1], [0, 1], ":", color="grey", lw=0.8, label="perfectly calibrated")
     ax.plot(prob_pred, prob_true, "o-", label="model")
     ax.set(ylabel="fraction with a threat", title=title, ylim=(-0.02, 1.02))
@@ -182,7 +184,8 @@ def bars(df: pd.DataFrame, x: str, ys: Sequence[str], title: str, ylabel: str = 
          horizontal: bool = False) -> plt.Figure:
     """Grouped bars of columns ``ys`` per ``x``."""
     fig, ax = plt.subplots(figsize=(max(4.2, 0.5 * len(df) + 2), 3.0))
-    df.set_index(x)[list(ys)].plot.barh(ax=ax) if horizontal else df.set_index(x)[list(ys)].plot.bar(ax=ax, rot=30)
+    df.set_index(x)[list(ys)].plot.barh(ax=ax) if horizontal else df.set_index(x)[list(ys)].plot.bar(ax=ax,
+                                                                                                     rot=30)
     ax.set(title=title, ylabel=ylabel, xlabel="")
     ax.legend(fontsize=7)
     return fig

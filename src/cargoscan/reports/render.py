@@ -11,8 +11,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import cargoscan
 from cargoscan.reports.config import ReportParams

@@ -1,26 +1,27 @@
 """Loaders for everything the reports read from other parts, as pandas DataFrames.
 
-This is the ONLY module of ``cargoscan.reports`` that knows other parts' field names. When a producer renames a
-field (the evaluate stage's ``metrics.json``, the inspection JSON of contract B, the archive tables), the edit
-belongs here and nowhere else. Missing inputs give empty frames or ``None`` so that a report still renders and
-says what is missing, instead of failing a whole shift's report on one absent file.
+This is the ONLY module of ``cargoscan.reports`` that knows other parts' field names. When a producer
+renames a field (the evaluate stage's ``metrics.json``, the inspection JSON of contract B, the archive
+tables), the edit belongs here and nowhere else. Missing inputs give empty frames or ``None`` so that a report
+still renders and says what is missing, instead of failing a whole shift's report on one absent file.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import tifffile
 
 from cargoscan.archive import ArchivePaths, read_json, read_table
-from cargoscan.archive.classes import threat_ids, load_classes
+from cargoscan.archive.classes import load_classes, threat_ids
 from cargoscan.archive.format import DECLARATIONS_TABLE, SCANS_TABLE, TRUTH_TABLE
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ NOT_SUSPICIOUS = "Контроль ИДК, без подозрения"
 THREAT_CLASSES = tuple(c.name for c in load_classes() if c.id in threat_ids())
 
 
-# --- the archive ---------------------------------------------------------------------------------------------
+# --- the archive --------------------------------------------------------------------------------------------
 
 @dataclass
 class Archive:
@@ -39,7 +40,7 @@ class Archive:
     root: Path
     scans: pd.DataFrame                      # scan_id, train_number, wagon_number, wagon_type, direction, ...
     instances: pd.DataFrame = field(default_factory=pd.DataFrame)   # scan_id, class, site, mass_kg, x0..y1
-    units: pd.DataFrame = field(default_factory=pd.DataFrame)       # scan_id, kind, number, category, net_mass_kg
+    units: pd.DataFrame = field(default_factory=pd.DataFrame)       # scan_id, kind, number, net_mass_kg
     declarations: pd.DataFrame = field(default_factory=pd.DataFrame)
     truth: pd.DataFrame = field(default_factory=pd.DataFrame)
     table1: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -71,11 +72,13 @@ def read_archive(root: str | Path) -> Archive:
         with tifffile.TiffFile(paths.scan_tiff(sid)) as tif:   # header only: shape without decoding pixels
             h, w = tif.pages[0].shape
         pitch = meta.get("pixel_pitch_mm", {})
-        row = {"scan_id": sid, "train_number": meta.get("train_number"), "wagon_number": meta.get("wagon_number"),
+        row = {"scan_id": sid, "train_number": meta.get("train_number"),
+               "wagon_number": meta.get("wagon_number"),
                "wagon_type": meta.get("wagon_type", "other"), "direction": meta.get("direction"),
                "scanned_at": pd.to_datetime(meta.get("scanned_at"), utc=True),
                "containers": ";".join(meta.get("container_numbers", [])),
-               "n_containers": len(meta.get("container_numbers", [])), "source": meta.get("source", {}).get("kind"),
+               "n_containers": len(meta.get("container_numbers", [])),
+               "source": meta.get("source", {}).get("kind"),
                "height": h, "width": w, "pitch_row_mm": pitch.get("row"), "pitch_col_mm": pitch.get("column"),
                "cargo_category": None, "has_labels": paths.label_json(sid).exists()}
         if row["has_labels"]:
@@ -85,7 +88,8 @@ def read_archive(root: str | Path) -> Archive:
             for i in doc.get("instances", []):
                 x0, y0, x1, y1 = i["bbox"]
                 inst.append({"scan_id": sid, "id": i["id"], "class": i["class"], "site": i.get("site"),
-                             "material": i.get("material"), "mass_kg": i.get("mass_kg"), "unit": i.get("unit"),
+                             "material": i.get("material"), "mass_kg": i.get("mass_kg"),
+                             "unit": i.get("unit"),
                              "x0": x0, "y0": y0, "x1": x1, "y1": y1, "rle": i["mask"]["rle"]})
             for u in doc.get("units", []):
                 units.append({"scan_id": sid, "kind": u.get("kind"), "number": u.get("number"),
@@ -102,7 +106,7 @@ def read_archive(root: str | Path) -> Archive:
 
 
 def scan_truth(arc: Archive) -> pd.DataFrame:
-    """One row per scan: has_threat, threat classes, mismatch kinds, true and declared net mass, categories."""
+    """One row per scan: has_threat, threat classes, mismatch kinds, true and declared net mass, category."""
     t, d = arc.truth, arc.declarations
     out = arc.scans[["scan_id", "train_number", "wagon_number", "wagon_type", "cargo_category"]].copy()
     if not arc.instances.empty:
@@ -114,10 +118,12 @@ def scan_truth(arc: Archive) -> pd.DataFrame:
     out["has_threat"] = out["threat_classes"].fillna("").ne("")
     if not t.empty:
         if not d.empty:
-            t = t.merge(d[["pi_number", "net_weight_kg", "goods_description", "hs_code"]], on="pi_number", how="left")
+            t = t.merge(d[["pi_number", "net_weight_kg", "goods_description", "hs_code"]], on="pi_number",
+                        how="left")
         else:
             t = t.assign(net_weight_kg=np.nan, goods_description=None, hs_code=None)
-        kinds = t[t["mismatch"] != "none"].groupby("scan_id")["mismatch"].apply(lambda s: ";".join(sorted(set(s))))
+        kinds = t[t["mismatch"] != "none"].groupby("scan_id")["mismatch"].apply(
+            lambda s: ";".join(sorted(set(s))))
         agg = t.groupby("scan_id").agg(true_net_kg=("true_net_weight_kg", "sum"),
                                        declared_net_kg=("net_weight_kg", lambda s: s.sum(min_count=1)),
                                        true_category=("true_category", "first"))
@@ -140,7 +146,7 @@ def load_scan(arc: Archive, scan_id: str) -> tuple[np.ndarray, np.ndarray | None
     return image, mask
 
 
-# --- the evaluate stage's metrics.json -----------------------------------------------------------------------
+# --- the evaluate stage's metrics.json ----------------------------------------------------------------------
 
 @dataclass
 class Metrics:
@@ -179,12 +185,13 @@ def read_metrics(path: str | Path) -> Metrics | None:
     labels = cat.get("labels", [])
     conf = pd.DataFrame(cat.get("confusion", []), index=labels, columns=labels) if labels else pd.DataFrame()
     return Metrics(raw=m, per_class=per_class, roc=roc, auc=det.get("auc"),
-                   operating_point=det.get("operating_point", {}), per_threat_class=_groups(m.get("per_threat_class")),
+                   operating_point=det.get("operating_point", {}),
+                   per_threat_class=_groups(m.get("per_threat_class")),
                    per_site=_groups(m.get("per_site")), category_accuracy=cat.get("accuracy"),
                    category_confusion=conf)
 
 
-# --- inspections (contract B) --------------------------------------------------------------------------------
+# --- inspections (contract B) -------------------------------------------------------------------------------
 
 @dataclass
 class Inspections:
@@ -193,7 +200,7 @@ class Inspections:
     scans: pd.DataFrame
     areas: pd.DataFrame
     reasons: pd.DataFrame
-    errors: list[str]                # files that could not be read (shown in the report, never dropped silently)
+    errors: list[str]                # unreadable files: shown in the report, never dropped silently
 
 
 def _inspection_row(doc: dict[str, Any]) -> dict[str, Any]:
@@ -206,7 +213,8 @@ def _inspection_row(doc: dict[str, Any]) -> dict[str, Any]:
     conf = cargo.get("confidence")
     mismatch = cargo.get("mismatch", None if predicted is None or declared is None else predicted != declared)
     return {
-        "scan_id": doc["scan_id"], "decision": doc.get("decision"), "suspicious": bool(doc.get("suspicious", True)),
+        "scan_id": doc["scan_id"], "decision": doc.get("decision"), "suspicious": bool(doc.get("suspicious",
+                                                                                               True)),
         "complete": bool(doc.get("complete", False)),
         "failed": any(r.get("code", "").startswith("ANALYSIS_FAILED_") for r in doc.get("reasons") or []),
         "n_areas": len(areas), "wagon_score": max(threat_scores, default=0.0),
@@ -219,12 +227,16 @@ def _inspection_row(doc: dict[str, Any]) -> dict[str, Any]:
         "category_mismatch_score": cargo.get("mismatch_score",
                                              None if conf is None or mismatch is None
                                              else (conf if mismatch else 1.0 - conf)),
-        "estimated_net_kg": mass.get("estimated_net_kg"), "estimated_net_sigma_kg": mass.get("uncertainty_kg"),
-        "declared_net_kg": mass.get("declared_net_kg"), "weight_flag": bool(mass.get("weight_mismatch", False)),
+        "estimated_net_kg": mass.get("estimated_net_kg"),
+        "estimated_net_sigma_kg": mass.get("uncertainty_kg"),
+        "declared_net_kg": mass.get("declared_net_kg"), "weight_flag": bool(mass.get("weight_mismatch",
+                                                                                     False)),
         "density_flag": bool(mass.get("density_mismatch", False)),
         "reference_similarity": refs.get("similarity"),
-        "model": "{} {}".format((prov.get("model") or {}).get("name", "?"), (prov.get("model") or {}).get("version", "?")),
-        "total_ms": timings.get("total", sum(v for v in timings.values() if isinstance(v, (int, float))) or None),
+        "model": "{} {}".format((prov.get("model") or {}).get("name", "?"),
+                                (prov.get("model") or {}).get("version", "?")),
+        "total_ms": timings.get("total", sum(v for v in timings.values() if isinstance(v, (int,
+                                                                                           float))) or None),
         "inspected_at": pd.to_datetime(doc.get("inspected_at"), utc=True, errors="coerce"),
     }
 
@@ -257,7 +269,7 @@ def read_inspections(directory: str | Path) -> Inspections:
                        pd.DataFrame(reasons, columns=["scan_id", "code", "text"]), errors)
 
 
-# --- the exported model --------------------------------------------------------------------------------------
+# --- the exported model -------------------------------------------------------------------------------------
 
 def read_model_card(model_dir: str | Path) -> str | None:
     """The model card's Markdown, or ``None`` when no model has been exported yet."""
@@ -271,7 +283,7 @@ def read_model_config(model_dir: str | Path) -> dict[str, Any] | None:
     return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
 
 
-# --- realism (the physics part) ------------------------------------------------------------------------------
+# --- realism (the physics part) -----------------------------------------------------------------------------
 
 def realism_function() -> Callable[[np.ndarray], dict] | None:
     """``cargoscan.synth.realism.realism_stats`` when the physics part is installed, else ``None``."""
