@@ -120,25 +120,46 @@ def write_archive(root: Path) -> dict:
 
 
 def metrics_document() -> dict:
-    """A recorded example of the evaluate stage's ``reports/metrics.json``."""
+    """A recorded example of the evaluate stage's ``reports/metrics.json`` (cargoscan.training.evaluate)."""
     names = class_names()
     return {
-        "per_class": {n: {"iou": round(0.9 - 0.07 * k, 4), "dice": round(0.94 - 0.05 * k, 4)}
-                      for k, n in enumerate(names)},
-        "detection": {"auc": 0.9713,
-                      "roc": {"fpr": [0.0, 0.0, 0.0125, 0.05, 1.0], "tpr": [0.0, 0.62, 0.874, 0.95, 1.0],
-                              "thresholds": [1.0, 0.9, 0.61, 0.3, 0.0]},
-                      "operating_point": {"threshold": 0.61, "target_far": 0.02, "detection_rate": 0.874,
-                                          "false_alarm_rate": 0.0125}},
-        "per_threat_class": {"drugs": {"detected": 17, "total": 19, "rate": 17 / 19},
-                             "weapon": {"detected": 8, "total": 11, "rate": 8 / 11},
-                             "cigarettes": {"detected": 12, "total": 12, "rate": 1.0}},
-        "per_site": {"false_front_wall": {"detected": 9, "total": 10, "rate": 0.9},
-                     "false_floor": {"detected": 5, "total": 8, "rate": 0.625},
-                     "in_cargo": {"detected": 23, "total": 24, "rate": 23 / 24}},
-        "category": {"accuracy": 0.8333, "labels": ["food", "machinery", "textiles", "tobacco"],
-                     "confusion": [[5, 1, 0, 0], [0, 4, 0, 0], [1, 0, 6, 1], [0, 0, 1, 5]]},
+        "segmentation": {"iou": {n: round(0.9 - 0.07 * k, 4) for k, n in enumerate(names)},
+                         "dice": {n: round(0.94 - 0.05 * k, 4) for k, n in enumerate(names)},
+                         "miou": 0.655, "threat_miou": 0.515},
+        "detection": {"auroc": 0.9713, "ap": 0.95, "threshold": 0.61, "target_far": 0.02,
+                      "detection_rate": 0.874, "false_alarm_rate": 0.0125, "n_positive": 42, "n_negative": 80,
+                      "val_false_alarm_rate": 0.018,
+                      "per_class": {"drugs": {"n": 19, "detection_rate": 17 / 19,
+                                              "class_detection_rate": 0.9},
+                                    "weapon": {"n": 11, "detection_rate": 8 / 11,
+                                               "class_detection_rate": 0.8},
+                                    "cigarettes": {"n": 12, "detection_rate": 1.0,
+                                                   "class_detection_rate": 1.0}},
+                      "per_site": {"false_front_wall": {"n": 10, "detection_rate": 0.9},
+                                   "false_floor": {"n": 8, "detection_rate": 0.625},
+                                   "in_cargo": {"n": 24, "detection_rate": 23 / 24}}},
+        "operating_point": {"wagon_threshold": 0.61, "class_thresholds": {}, "score_top_k": 16,
+                            "chosen_on": "val", "target_far": 0.02},
+        "category": {"accuracy": 14 / 17, "n": 17},   # = confusion.csv below
+        "wagons": {"val": 60, "test": 122, "test_with_threat": 42},
     }
+
+
+def write_metrics(reports: Path) -> None:
+    """``metrics.json`` and its sibling plot CSVs, as the evaluate stage writes them (recorded examples)."""
+    reports.mkdir(parents=True, exist_ok=True)
+    write_json(reports / "metrics.json", metrics_document())
+    (reports / "roc.csv").write_text("fpr,tpr\n0,0\n0,0.62\n0.0125,0.874\n0.05,0.95\n1,1\n", encoding="utf-8")
+    pairs = [("food", "food")] * 5 + [("food", "machinery"), ("machinery", "machinery")] * 2 + \
+        [("textiles", "textiles")] * 6 + [("textiles", "tobacco"), ("tobacco", "tobacco")]
+    (reports / "confusion.csv").write_text("actual,predicted\n" + "".join(f"{a},{p}\n" for a, p in pairs),
+                                           encoding="utf-8")
+    rng = np.random.default_rng(3)
+    y = rng.random(40) < 0.4
+    score = np.clip(np.where(y, 0.7, 0.2) + rng.normal(0, 0.2, 40), 0, 1)
+    split = ["test" if i % 4 else "val" for i in range(len(y))]
+    rows = "".join(f"W{i:03d},{sp},{int(t)},{v:.4f}\n" for i, (sp, t, v) in enumerate(zip(split, y, score)))
+    (reports / "wagon_scores.csv").write_text("scan_id,split,has_threat,score\n" + rows, encoding="utf-8")
 
 
 def inspection_document(i: int, sid: str, cont: str) -> dict:
@@ -171,16 +192,20 @@ def inspection_document(i: int, sid: str, cont: str) -> dict:
         "schema_version": "1.0", "scan_id": sid,
         "decision": "Контроль ИДК, под подозрением" if suspicious else "Контроль ИДК, без подозрения",
         "suspicious": suspicious, "complete": complete, "reasons": reasons, "risk_areas": areas,
-        "cargo": {"predicted": predicted, "confidence": 0.9 if i != 7 else 0.55, "declared": CATEGORY[i],
-                  "declared_hs_code": "6204", "mismatch": predicted != CATEGORY[i]},
-        "material": {"classes": {"organic": 0.7, "mixed": 0.2, "inorganic": 0.1, "heavy": 0.0}},
-        "mass": {"estimated_net_kg": est, "uncertainty_kg": 0.05 * est, "declared_net_kg": DECLARED_NET[i],
-                 "weight_mismatch": weight_flag, "density_mismatch": False},
-        "references": {"similarity": 0.8, "nearest": []},
+        "cargo": {"predicted": predicted, "confidence": 0.9 if i != 7 else 0.55, "declared": [CATEGORY[i]],
+                  "probabilities": {predicted: 0.9,
+                                    **({CATEGORY[i]: 0.05} if predicted != CATEGORY[i] else {})},
+                  "match": predicted == CATEGORY[i]},
+        "material": {"overall": {"class": "organic"}, "density_flag": False},
+        "mass": {"net_kg": est, "sigma_kg": 0.05 * est, "declared_net_kg": DECLARED_NET[i],
+                 "difference_rel": (est - DECLARED_NET[i]) / DECLARED_NET[i], "flag": weight_flag,
+                 "tolerance_rel": 0.1},
+        "references": {"similarity_declared": 0.8, "nearest_category": CATEGORY[i]},
+        "meta": {"scan_id": sid, "train_number": TRAINS[i]},
         "provenance": {"scan_sha256": "0" * 64, "model": {"name": "cargoscan-seg", "version": "3",
                                                           "sha256": "1" * 64},
                        "thresholds_version": "1", "software_version": "0.1.0",
-                       "timings_ms": {"read": 40.0, "model": 900.0 + 100 * i, "total": 1000.0 + 100 * i}},
+                       "timings_ms": {"read": 40.0, "segmentation": 860.0 + 100 * i, "material": 100.0}},
         "declaration": {"pi_number": f"PI{i:04d}"},
         "inspected_at": (START + timedelta(minutes=3 * i + 1)).isoformat(),
     }
@@ -189,8 +214,7 @@ def inspection_document(i: int, sid: str, cont: str) -> dict:
 def write_world(root: Path) -> dict[str, Path]:
     """Archive, metrics, model card and inspections under ``root``; returns the paths by parameter name."""
     ids = write_archive(root / "raw")
-    (root / "reports").mkdir(parents=True, exist_ok=True)
-    write_json(root / "reports" / "metrics.json", metrics_document())
+    write_metrics(root / "reports")
     model = root / "models" / "export"
     model.mkdir(parents=True)
     (model / "model_card.md").write_text("# Model card: cargoscan-seg v3\n\nUnet-ResNet18, fixture.\n\n"

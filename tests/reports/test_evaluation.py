@@ -67,11 +67,15 @@ def test_mismatch_confusion_and_roc(loaded):
 
 
 def test_calibration_reports_brier(loaded):
-    _, _, j, _ = loaded
-    table, fig = E.calibration(j, 5)
+    _, _, j, m = loaded
+    table, fig = E.calibration(j, 5)                     # from the inspections
     y, p = j["has_threat"].to_numpy(float), j["wagon_score"].to_numpy(float)
     assert table.loc["Brier score", "value"] == f"{np.mean((p - y) ** 2):.3f}"
     assert fig is not None
+    table, _ = E.calibration(j, 5, m)                    # from the evaluate stage's test-split scores
+    s = m.wagon_scores
+    assert table.loc["wagons", "value"] == str(len(s))
+    assert table.loc["Brier score", "value"] == f"{np.mean((s['score'] - s['has_threat']) ** 2):.3f}"
 
 
 def test_worst_galleries_pick_the_right_scans(loaded):

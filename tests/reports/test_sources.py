@@ -1,6 +1,8 @@
 import json
 
+import numpy as np
 import pandas as pd
+import pytest
 from report_world import DECLARED_NET, MISMATCH, THREATS, TRAINS, TRUE_NET
 
 from cargoscan.reports import sources as S
@@ -25,8 +27,6 @@ def test_scan_truth_joins_declared_and_true_mass(world):
 
 
 def test_read_archive_refuses_a_non_archive(tmp_path):
-    import pytest
-
     with pytest.raises(FileNotFoundError, match="no scans directory"):
         S.read_archive(tmp_path)
 
@@ -34,10 +34,15 @@ def test_read_archive_refuses_a_non_archive(tmp_path):
 def test_read_metrics(world):
     m = S.read_metrics(world["metrics"])
     raw = json.loads(world["metrics"].read_text())
-    assert m.auc == raw["detection"]["auc"]
-    assert set(m.per_class["class"]) == set(raw["per_class"])
-    assert m.category_confusion.loc["tobacco", "tobacco"] == 5
-    assert set(m.per_site["group"]) == set(raw["per_site"])
+    assert m.auc == raw["detection"]["auroc"]
+    assert set(m.per_class["class"]) == set(raw["segmentation"]["iou"])
+    assert m.operating_point["threshold"] == raw["detection"]["threshold"]
+    # confusion.csv (one row per wagon) becomes a square matrix whose diagonal are the correct answers
+    assert list(m.category_confusion.index) == list(m.category_confusion.columns)
+    acc = np.trace(m.category_confusion.to_numpy()) / m.category_confusion.to_numpy().sum()
+    assert acc == pytest.approx(raw["category"]["accuracy"], abs=1e-3)
+    assert set(m.per_site["group"]) == set(raw["detection"]["per_site"])
+    assert len(m.roc) == 5 and (m.wagon_scores["split"] == "test").all()
     assert S.read_metrics(world["metrics"].parent / "absent.json") is None
 
 

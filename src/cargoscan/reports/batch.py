@@ -38,10 +38,11 @@ def wagons(arc: Archive | None, insp: Inspections) -> pd.DataFrame:
         w["inspected"] = w["_merge"] != "left_only"
         w = w.drop(columns="_merge")
     else:
-        w = s.assign(train_number="(unknown: no archive)", wagon_number=None, containers="",
-                     scanned_at=pd.NaT,
-                     inspected=True)
-    w["train_number"] = w["train_number"].fillna("(not in archive)")
+        w = s.assign(train_number=None, wagon_number=None, containers="", scanned_at=pd.NaT, inspected=True)
+    # the inspection carries the sidecar too: use its train number for scans the archive does not list
+    if "train_number_insp" in w:
+        w["train_number"] = w["train_number"].fillna(w["train_number_insp"])
+    w["train_number"] = w["train_number"].fillna("(unknown)")
     # a missing analysis is never «без подозрения»
     w["suspicious"] = w["suspicious"].fillna(True).astype(bool)
     w["complete"] = w["complete"].fillna(False).astype(bool)

@@ -47,8 +47,9 @@ def iou_table(m: Metrics) -> pd.DataFrame:
 def operating_point_table(m: Metrics) -> pd.DataFrame:
     """The chosen operating point (on validation) and what it gives on the test split."""
     op = m.operating_point
-    rows = [("score threshold", fmt(op.get("threshold"))),
-            ("target false-alarm rate (validation)", fmt(op.get("target_far"))),
+    rows = [("wagon score threshold", fmt(op.get("threshold"))),
+            ("target false-alarm rate (chosen on validation)", fmt(op.get("target_far"))),
+            ("false-alarm rate on validation", fmt(op.get("val_false_alarm_rate"))),
             ("detection rate, wagons with something to find", fmt(op.get("detection_rate"))),
             ("false-alarm rate, clean wagons", fmt(op.get("false_alarm_rate"))),
             ("ROC AUC", fmt(m.auc)),
@@ -57,12 +58,15 @@ def operating_point_table(m: Metrics) -> pd.DataFrame:
 
 
 def group_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Detected / total / rate per group (threat class or concealment site), as printed."""
+    """Wagons and detection rate per group (threat class or concealment site), as printed."""
     if df.empty:
         return df
     out = df.rename(columns={"group": name}).set_index(name)
-    out["rate"] = out["rate"].map(fmt)
-    return out
+    for c in ("detection_rate", "class_detection_rate"):
+        if c in out:
+            out[c] = out[c].map(fmt)
+    return out.rename(columns={"detection_rate": "detection rate",
+                               "class_detection_rate": "detection rate, own class threshold"})
 
 
 def roc_figure(m: Metrics) -> plt.Figure:
@@ -244,9 +248,18 @@ def mismatch_roc(j: pd.DataFrame) -> tuple[pd.DataFrame, plt.Figure]:
     return pd.DataFrame(rows).set_index("mismatch"), F.roc(curves, None, "Declaration mismatch detection")
 
 
-def calibration(j: pd.DataFrame, bins: int) -> tuple[pd.DataFrame, plt.Figure | None]:
-    """Reliability of the per-wagon score as a probability of a threat: diagram, Brier score and ECE."""
-    y, p = j["has_threat"].to_numpy(dtype=int), j["wagon_score"].clip(0, 1).to_numpy(dtype=float)
+def calibration(j: pd.DataFrame, bins: int, m: Metrics | None = None) -> tuple[pd.DataFrame,
+                                                                               plt.Figure | None]:
+    """Reliability of the per-wagon score as a probability of a threat: diagram, Brier score and ECE.
+
+    Uses the evaluate stage's test-split wagon scores when there are any, else the inspections' wagon scores
+    (the highest threat-area score, 0 without an area).
+    """
+    if m is not None and {"has_threat", "score"} <= set(m.wagon_scores):
+        y, p, source = m.wagon_scores["has_threat"], m.wagon_scores["score"], "test split (evaluate stage)"
+    else:
+        y, p, source = j["has_threat"], j["wagon_score"], "inspections"
+    y, p = y.to_numpy(dtype=int), p.clip(0, 1).to_numpy(dtype=float)
     if len(y) == 0 or y.min() == y.max():
         return pd.DataFrame({"value": ["needs wagons with and without threats"]}, index=["calibration"]), None
     prob_true, prob_pred = calibration_curve(y, p, n_bins=bins, strategy="uniform")
@@ -254,8 +267,8 @@ def calibration(j: pd.DataFrame, bins: int) -> tuple[pd.DataFrame, plt.Figure | 
     counts = np.bincount(np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1), minlength=bins)
     counts = counts[counts > 0]
     ece = float(np.sum(counts / counts.sum() * np.abs(prob_true - prob_pred)))
-    table = pd.DataFrame({"value": [fmt(brier_score_loss(y, p)), fmt(ece), str(len(y))]},
-                         index=["Brier score", "expected calibration error", "wagons"])
+    table = pd.DataFrame({"value": [source, fmt(brier_score_loss(y, p)), fmt(ece), str(len(y))]},
+                         index=["scores from", "Brier score", "expected calibration error", "wagons"])
     return table, F.reliability(prob_pred, prob_true, counts, "Reliability of the wagon score")
 
 

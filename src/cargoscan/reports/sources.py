@@ -150,45 +150,63 @@ def load_scan(arc: Archive, scan_id: str) -> tuple[np.ndarray, np.ndarray | None
 
 @dataclass
 class Metrics:
-    """``reports/metrics.json`` as frames. ``raw`` keeps the document for the numbers test."""
+    """The evaluate stage's outputs (``metrics.json`` and its sibling CSVs) as frames.
+
+    ``metrics.json`` (cargoscan.training.evaluate): ``segmentation.{iou,dice}`` per class; ``detection``
+    (``auroc``, ``ap``, ``threshold``, ``target_far``, ``detection_rate``, ``false_alarm_rate``,
+    ``val_false_alarm_rate``, ``per_class``/``per_site`` with ``n`` and ``detection_rate``);
+    ``category.accuracy``.
+    Siblings: ``roc.csv`` (fpr, tpr), ``confusion.csv`` (actual, predicted per wagon), ``wagon_scores.csv``
+    (scan_id, split, has_threat, score, ...).
+    """
 
     raw: dict[str, Any]
     per_class: pd.DataFrame          # class, iou, dice
-    roc: pd.DataFrame                # fpr, tpr, threshold (per-wagon detection)
+    roc: pd.DataFrame                # fpr, tpr (per-wagon detection, test split)
     auc: float | None
-    operating_point: dict[str, Any]  # threshold, target_far, detection_rate, false_alarm_rate
-    per_threat_class: pd.DataFrame   # group, detected, total, rate
+    operating_point: dict[str, Any]  # threshold, target_far, detection_rate, false_alarm_rate, ...
+    per_threat_class: pd.DataFrame   # group, wagons, detection_rate[, class_detection_rate]
     per_site: pd.DataFrame
     category_accuracy: float | None
-    category_confusion: pd.DataFrame  # rows true, columns predicted
+    category_confusion: pd.DataFrame  # rows true, columns predicted (wagons)
+    wagon_scores: pd.DataFrame        # test-split wagons: has_threat, score
 
 
 def _groups(d: dict[str, Any] | None) -> pd.DataFrame:
-    rows = [{"group": k, **(v if isinstance(v, dict) else {"rate": v})} for k, v in (d or {}).items()]
-    df = pd.DataFrame(rows, columns=None if rows else ["group", "detected", "total", "rate"])
-    if "rate" not in df and {"detected", "total"} <= set(df):
-        df["rate"] = df["detected"] / df["total"].where(df["total"] > 0)
-    return df
+    rows = [{"group": k, **v} for k, v in (d or {}).items()]
+    cols = ["group", "wagons", "detection_rate"]
+    return pd.DataFrame(rows).rename(columns={"n": "wagons"}) if rows else pd.DataFrame(columns=cols)
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path) if path.exists() else pd.DataFrame()
 
 
 def read_metrics(path: str | Path) -> Metrics | None:
-    """Read the evaluate stage's metrics; ``None`` when the file does not exist yet."""
+    """Read the evaluate stage's metrics and plot CSVs; ``None`` when ``metrics.json`` does not exist yet."""
     path = Path(path)
     if not path.exists():
         log.warning("%s not found: the evaluation report shows no test-split metrics", path)
         return None
     m = json.loads(path.read_text(encoding="utf-8"))
-    per_class = pd.DataFrame([{"class": k, **v} for k, v in m.get("per_class", {}).items()])
-    det = m.get("detection", {})
-    roc = pd.DataFrame(det.get("roc", {}))
-    cat = m.get("category", {})
-    labels = cat.get("labels", [])
-    conf = pd.DataFrame(cat.get("confusion", []), index=labels, columns=labels) if labels else pd.DataFrame()
-    return Metrics(raw=m, per_class=per_class, roc=roc, auc=det.get("auc"),
-                   operating_point=det.get("operating_point", {}),
-                   per_threat_class=_groups(m.get("per_threat_class")),
-                   per_site=_groups(m.get("per_site")), category_accuracy=cat.get("accuracy"),
-                   category_confusion=conf)
+    seg, det, cat = m.get("segmentation", {}), m.get("detection", {}), m.get("category", {})
+    per_class = pd.DataFrame({"class": list(seg.get("iou", {})), "iou": list(seg.get("iou", {}).values()),
+                              "dice": [seg.get("dice", {}).get(k) for k in seg.get("iou", {})]})
+    op = {k: det.get(k) for k in ("threshold", "target_far", "detection_rate", "false_alarm_rate",
+                                  "val_false_alarm_rate", "n_positive", "n_negative")}
+    conf = _csv(path.with_name("confusion.csv"))
+    confusion = pd.crosstab(conf["actual"], conf["predicted"]) if {"actual", "predicted"} <= set(conf) \
+        else pd.DataFrame()
+    if not confusion.empty:   # square, same order on both axes, so the diagonal is the correct answers
+        labels = sorted(set(confusion.index) | set(confusion.columns))
+        confusion = confusion.reindex(index=labels, columns=labels, fill_value=0)
+    scores = _csv(path.with_name("wagon_scores.csv"))
+    if "split" in scores:
+        scores = scores[scores["split"] == "test"]
+    return Metrics(raw=m, per_class=per_class, roc=_csv(path.with_name("roc.csv")), auc=det.get("auroc"),
+                   operating_point=op, per_threat_class=_groups(det.get("per_class")),
+                   per_site=_groups(det.get("per_site")), category_accuracy=cat.get("accuracy"),
+                   category_confusion=confusion, wagon_scores=scores)
 
 
 # --- inspections (contract B) -------------------------------------------------------------------------------
@@ -204,37 +222,37 @@ class Inspections:
 
 
 def _inspection_row(doc: dict[str, Any]) -> dict[str, Any]:
-    cargo, mass = doc.get("cargo") or {}, doc.get("mass") or {}
-    prov, refs = doc.get("provenance") or {}, doc.get("references") or {}
+    """One inspection (cargoscan.inspect.result.Inspection.to_dict) as a flat row."""
+    cargo, mass, mat = doc.get("cargo") or {}, doc.get("mass") or {}, doc.get("material") or {}
+    prov, refs, meta = doc.get("provenance") or {}, doc.get("references") or {}, doc.get("meta") or {}
     timings = prov.get("timings_ms") or {}
     areas = doc.get("risk_areas") or []
     threat_scores = [a.get("score", 0.0) for a in areas if a.get("class") in THREAT_CLASSES]
-    predicted, declared = cargo.get("predicted"), cargo.get("declared")
-    conf = cargo.get("confidence")
-    mismatch = cargo.get("mismatch", None if predicted is None or declared is None else predicted != declared)
+    declared = cargo.get("declared") or []
+    declared = [declared] if isinstance(declared, str) else list(declared)
+    match, probs = cargo.get("match"), cargo.get("probabilities") or {}
+    # how strongly the scan contradicts the declared goods: 1 − P(the most likely declared category)
+    mismatch_score = 1.0 - max((probs.get(c, 0.0) for c in declared), default=0.0) if probs and declared \
+        else None
+    model = prov.get("model") or {}
     return {
-        "scan_id": doc["scan_id"], "decision": doc.get("decision"), "suspicious": bool(doc.get("suspicious",
-                                                                                               True)),
-        "complete": bool(doc.get("complete", False)),
+        "scan_id": doc["scan_id"], "decision": doc.get("decision"),
+        "suspicious": bool(doc.get("suspicious", True)), "complete": bool(doc.get("complete", False)),
         "failed": any(r.get("code", "").startswith("ANALYSIS_FAILED_") for r in doc.get("reasons") or []),
+        "train_number_insp": meta.get("train_number"),
         "n_areas": len(areas), "wagon_score": max(threat_scores, default=0.0),
         "area_classes": ";".join(sorted({a.get("class") for a in areas})),
         "reason_codes": ";".join(r.get("code", "") for r in doc.get("reasons") or []),
         "reason_texts": "; ".join(r.get("text", "") for r in doc.get("reasons") or []),
-        "predicted_category": predicted, "declared_category": declared, "category_confidence": conf,
-        "category_mismatch": mismatch,
-        # how strongly the scan contradicts the declared goods: the engine's own score when it gives one
-        "category_mismatch_score": cargo.get("mismatch_score",
-                                             None if conf is None or mismatch is None
-                                             else (conf if mismatch else 1.0 - conf)),
-        "estimated_net_kg": mass.get("estimated_net_kg"),
-        "estimated_net_sigma_kg": mass.get("uncertainty_kg"),
-        "declared_net_kg": mass.get("declared_net_kg"), "weight_flag": bool(mass.get("weight_mismatch",
-                                                                                     False)),
-        "density_flag": bool(mass.get("density_mismatch", False)),
-        "reference_similarity": refs.get("similarity"),
-        "model": "{} {}".format((prov.get("model") or {}).get("name", "?"),
-                                (prov.get("model") or {}).get("version", "?")),
+        "predicted_category": cargo.get("predicted"), "declared_category": ";".join(declared) or None,
+        "category_confidence": cargo.get("confidence"),
+        "category_mismatch": None if match is None else not match,
+        "category_mismatch_score": mismatch_score,
+        "estimated_net_kg": mass.get("net_kg"), "estimated_net_sigma_kg": mass.get("sigma_kg"),
+        "declared_net_kg": mass.get("declared_net_kg"), "weight_flag": bool(mass.get("flag", False)),
+        "density_flag": bool(mat.get("density_flag", False)),
+        "reference_similarity": refs.get("similarity_declared"),
+        "model": f"{model.get('name', '?')} {model.get('version', '?')}",
         "total_ms": timings.get("total", sum(v for v in timings.values() if isinstance(v, (int,
                                                                                            float))) or None),
         "inspected_at": pd.to_datetime(doc.get("inspected_at"), utc=True, errors="coerce"),
