@@ -32,14 +32,19 @@ def test_samples_prefer_threats(world):
 
 
 def test_realism_against_targets(world, monkeypatch):
-    monkeypatch.setattr(D, "realism_function", lambda: lambda img: {"zero_pixel_fraction": {"high": 0.03},
-                                                                      "noise": [0.01, 0.5]})
-    monkeypatch.setattr(D, "read_realism_targets", lambda: {"source": "six real scans",
-                                                            "zero_pixel_fraction": {"high": [0.02, 0.05]},
-                                                            "noise": [[0.0, 0.02], [0.0, 0.1]]})
+    # the shapes of cargoscan.synth.realism.realism_stats and realism_targets.json
+    monkeypatch.setattr(D, "realism_function", lambda: lambda img: {
+        "zero_fraction": {"high": 0.03, "low": 0.2}, "median_r": None, "sigma_a_high": [0.01, None, 0.5]})
+    monkeypatch.setattr(D, "read_realism_targets", lambda: {
+        "source": "six real scans", "zero_pixel_fraction": {"high": [0.02, 0.05], "low": [0.026, 0.135]},
+        "dual_energy_ratio_R": {"median_per_scan": [1.07, 1.10]},
+        "noise_sigma_of_A_high": {"bands": [[0.1, 0.5], [0.5, 1.5], [1.5, 3]],
+                                  "sigma": [[0.0, 0.02], [0.0, 0.1], [0.07, 0.157]]}})
     table, note = D.realism(S.read_archive(world["archive"]), 2)
     t = table.set_index("statistic")["within"]
-    assert t["zero_pixel_fraction.high"] == "yes" and t["noise[0]"] == "yes" and t["noise[1]"] == "NO"
+    assert t["zero-pixel fraction, high"] == "yes" and t["zero-pixel fraction, low"] == "NO"
+    assert t["noise σ of A_high, A 0.1–0.5"] == "yes" and t["noise σ of A_high, A 1.5–3"] == "NO"
+    assert not any("median R" in k or "0.5–1.5" in k for k in t.index)   # nothing measured: no row
     assert "2 scans" in note
 
 

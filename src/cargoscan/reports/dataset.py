@@ -12,6 +12,7 @@ import pandas as pd
 from cargoscan.archive.classes import load_classes
 from cargoscan.reports import figures as F
 from cargoscan.reports.sources import (
+    REALISM_PAIRS,
     THREAT_CLASSES,
     Archive,
     load_scan,
@@ -142,27 +143,21 @@ def sample_items(arc: Archive, n: int) -> list[dict[str, Any]]:
     return items
 
 
-def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(d, dict):
-        out: dict[str, Any] = {}
-        for k, v in d.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    return {prefix: d}
+def _get(d: Any, path: str) -> Any:
+    for key in path.split("."):
+        d = d.get(key) if isinstance(d, dict) else None
+    return d
 
 
 def _is_range(v: Any) -> bool:
     return isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v)
 
 
-def _target_text(target: Any) -> str:
-    if _is_range(target):
-        return f"{target[0]:.4g} – {target[1]:.4g}"
-    return f"{target:.4g}" if isinstance(target, (int, float)) else str(target)
-
-
 def realism(arc: Archive, n_scans: int) -> tuple[pd.DataFrame | None, str]:
     """Realism statistics of up to ``n_scans`` scans against the real-scanner targets.
+
+    Each statistic's median over the scans is compared with the real scanner's range (a per-band statistic,
+    band by band).
 
     Returns:
         ``(table, note)``: the table is ``None`` when the statistics function or the targets are missing, and
@@ -172,27 +167,27 @@ def realism(arc: Archive, n_scans: int) -> tuple[pd.DataFrame | None, str]:
     if fn is None or targets is None:
         return None, ("Realism statistics are not available in this build "
                       f"({'cargoscan.synth.realism' if fn is None else 'realism_targets.json'} missing).")
-    flat_t = {k: v for k, v in _flatten(targets).items() if not isinstance(v, str)}
-    per_scan = []
-    for sid in arc.scans["scan_id"].tolist()[:n_scans]:
-        image, _ = load_scan(arc, sid)
-        per_scan.append(_flatten(fn(image)))
+    stats = [fn(load_scan(arc, sid)[0]) for sid in arc.scans["scan_id"].tolist()[:n_scans]]
     rows = []
-    for key in sorted(set().union(*per_scan) if per_scan else []):
-        t = flat_t.get(key)
-        vals = [s.get(key) for s in per_scan]
-        if t is None or vals[0] is None:
+    for label, stat_path, target_path, bands_path in REALISM_PAIRS:
+        target, bands = _get(targets, target_path), _get(targets, bands_path) if bands_path else None
+        values = [_get(st, stat_path) for st in stats]
+        if target is None or not stats or all(v is None for v in values):
             continue
-        # a statistic per band (a list) is compared band by band against a list of ranges
-        seq = (list, tuple)
-        banded = isinstance(vals[0], seq) and isinstance(t, seq) and len(t) == len(vals[0])
-        v_all = np.array(vals, dtype=float)
-        pairs = list(zip(v_all.T, t)) if banded else [(v_all, t)]
-        for i, (v, target) in enumerate(pairs):
-            med, lo, hi = np.nanmedian(v), np.nanpercentile(v, 5), np.nanpercentile(v, 95)
-            within = (target[0] <= med <= target[1]) if _is_range(target) else None
-            rows.append({"statistic": key + (f"[{i}]" if banded else ""), "synthetic median": med,
-                         "synthetic p5–p95": f"{lo:.4g} – {hi:.4g}", "real scanner": _target_text(target),
+        # a per-band statistic is a list per scan: one row per band, missing bands (None) ignored
+        per_band = bands is not None
+        v = np.array([[np.nan if x is None else x for x in (val or [])] if per_band else
+                      (np.nan if val is None else val) for val in values], dtype=float)
+        columns = list(zip(v.T, target, bands)) if per_band else [(v, target, None)]
+        for col, rng, band in columns:
+            if not np.isfinite(col).any():
+                continue
+            med = float(np.nanmedian(col))
+            within = rng[0] <= med <= rng[1] if _is_range(rng) else None
+            rows.append({"statistic": label + (f", A {band[0]:g}–{band[1]:g}" if band else ""),
+                         "synthetic median": f"{med:.4g}",
+                         "synthetic p5–p95": "{:.4g} – {:.4g}".format(*np.nanpercentile(col, [5, 95])),
+                         "real scanner": f"{rng[0]:.4g} – {rng[1]:.4g}" if _is_range(rng) else str(rng),
                          "within": {True: "yes", False: "NO", None: "—"}[within]})
-    note = f"{len(per_scan)} scans measured against: {targets.get('source', 'the packaged targets')}."
+    note = f"{len(stats)} scans measured against: {targets.get('source', 'the packaged targets')}."
     return pd.DataFrame(rows), note

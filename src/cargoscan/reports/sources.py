@@ -303,6 +303,16 @@ def read_model_config(model_dir: str | Path) -> dict[str, Any] | None:
 
 # --- realism (the physics part) -----------------------------------------------------------------------------
 
+#: (label, path in realism_stats' result, path in realism_targets.json, path of the targets' bands or None)
+REALISM_PAIRS = (
+    ("zero-pixel fraction, high", "zero_fraction.high", "zero_pixel_fraction.high", None),
+    ("zero-pixel fraction, low", "zero_fraction.low", "zero_pixel_fraction.low", None),
+    ("saturated fraction, high", "saturated_fraction.high", "saturated_pixel_fraction.high", None),
+    ("median R = A_low / A_high", "median_r", "dual_energy_ratio_R.median_per_scan", None),
+    ("noise σ of A_high", "sigma_a_high", "noise_sigma_of_A_high.sigma", "noise_sigma_of_A_high.bands"),
+)
+
+
 def realism_function() -> Callable[[np.ndarray], dict] | None:
     """``cargoscan.synth.realism.realism_stats`` when the physics part is installed, else ``None``."""
     try:
