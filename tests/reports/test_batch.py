@@ -34,3 +34,10 @@ def test_trains_table(world):
 def test_wagons_without_archive(world):
     w = B.wagons(None, S.read_inspections(world["inspections"]))
     assert w["inspected"].all() and set(B.trains(w).index) == {"2417", "3001", "4420", "5012"}
+
+
+def test_batch_without_inspections_holds_every_train(world, tmp_path):
+    w = B.wagons(S.read_archive(world["archive"]), S.read_inspections(tmp_path / "none"))
+    t = B.trains(w)
+    assert set(t["corridor"]) == {B.HELD} and t["missing"].sum() == len(w)
+    B.attention(w), B.decision_counts(w), B.timings_figure(w)

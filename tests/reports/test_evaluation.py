@@ -91,3 +91,16 @@ def test_model_card_is_nested_below_the_report(world):
                                                               "wagon_threshold": 0.6})
     assert "### Model card" in md and "#### Limits" in md and "0.600" in md
     assert "No exported model" in E.model_card(None, None)
+
+
+def test_every_section_renders_without_inspections_or_metrics(world, tmp_path):
+    # the state before the inspection and evaluate stages have run: the report says so, it does not crash
+    arc, insp = S.read_archive(world["archive"]), S.read_inspections(tmp_path / "none")
+    assert S.read_metrics(tmp_path / "metrics.json") is None
+    j = E.joined(arc, insp)
+    assert j.empty
+    assert E.headline(j, None, insp)["answer"].iloc[0].startswith("0 of 0")
+    assert E.instance_rates(E.instance_detection(arc, insp), "class").empty
+    E.detection_by(j, "wagon_type"), E.mass_summary(j, 0.1), E.mass_figures(j, 0.1)
+    E.mismatch_confusion(j), E.mismatch_roc(j)
+    assert E.worst(arc, insp, j, 4, "misses") == [] and E.calibration(j, 10)[1] is None

@@ -101,7 +101,8 @@ def weights(arc: Archive) -> pd.DataFrame:
     m = t.merge(d[["pi_number", "net_weight_kg"]], on="pi_number", how="left")
     out = pd.DataFrame({"pi_number": m["pi_number"], "declared_net_kg": m["net_weight_kg"],
                         "true_net_kg": m["true_net_weight_kg"], "mismatch": m["mismatch"]})
-    out["difference, %"] = 100.0 * (out["true_net_kg"] - out["declared_net_kg"]) / out["declared_net_kg"]
+    declared = out["declared_net_kg"].where(out["declared_net_kg"] > 0)   # undeclared goods: no percentage
+    out["difference, %"] = 100.0 * (out["true_net_kg"] - declared) / declared
     return out
 
 

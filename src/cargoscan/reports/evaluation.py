@@ -88,9 +88,8 @@ def joined(arc: Archive, insp: Inspections) -> pd.DataFrame:
     summary counts them.
     """
     truth = scan_truth(arc)
-    if insp.scans.empty:
-        return truth.iloc[0:0]
-    j = truth.merge(insp.scans[insp.scans["complete"]], on="scan_id", how="inner", suffixes=("", "_insp"))
+    done = insp.scans[insp.scans["complete"].astype(bool)]
+    j = truth.merge(done, on="scan_id", how="inner", suffixes=("", "_insp"))
     # the engine's own declared mass when it reports one, else the declarations table
     j["declared_kg"] = j["declared_net_kg_insp"].fillna(j["declared_net_kg"]) if "declared_net_kg_insp" in j \
         else j["declared_net_kg"]

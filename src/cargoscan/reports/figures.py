@@ -21,6 +21,7 @@ from matplotlib.patches import Patch, Rectangle
 from cargoscan.archive.classes import load_classes, palette
 
 MAX_DISPLAY_COLUMNS = 900  # a 40 m wagon is decimated for display; the physics is not affected
+A_MAX = 7.0                # attenuation shown as black (T ≈ 0.1 %)
 
 plt.rcParams.update({"figure.dpi": 72, "font.size": 9, "axes.titlesize": 10, "axes.grid": False,
                      "savefig.bbox": "tight", "figure.max_open_warning": 0})
@@ -47,15 +48,18 @@ def show(fig: plt.Figure, name: str, figures_dir: str | Path, dpi: int = 72) -> 
 
 
 def _display_image(image: np.ndarray) -> tuple[np.ndarray, int]:
-    """High-energy transmission, decimated along the train so it fits; returns (pixels, column step)."""
+    """High-energy image on a log scale, decimated along the train so it fits; returns (pixels, column step).
+
+    Grey level = 1 − A/A_MAX with A = −ln T: dense cargo keeps its texture instead of going flat black.
+    """
     step = max(1, int(np.ceil(image.shape[-1] / MAX_DISPLAY_COLUMNS)))
-    t = image[0, :, ::step].astype(np.float32) / 65535.0
-    return t, step
+    t = np.maximum(image[0, :, ::step].astype(np.float32), 1.0) / 65535.0
+    return 1.0 - np.clip(-np.log(t) / A_MAX, 0.0, 1.0), step
 
 
 def overlay(ax: plt.Axes, image: np.ndarray, mask: np.ndarray | None = None,
             boxes: pd.DataFrame | None = None, title: str = "", min_class: int = 3) -> None:
-    """Draw a scan (high energy; air white, steel dark) with label colours and predicted boxes.
+    """Draw a scan (high energy, log scale; air white, steel dark) with label colours and predicted boxes.
 
     Args:
         ax: the axes.
@@ -121,7 +125,8 @@ def roc(curves: dict[str, tuple[Sequence[float], Sequence[float]]], point: tuple
     ax.plot([0, 1], [0, 1], ":", color="grey", lw=0.8)
     ax.set(xlabel="false-alarm rate (clean wagons flagged)", ylabel="detection rate", xlim=(-0.01, 1.01),
            ylim=(-0.01, 1.01), title=title)
-    ax.legend(fontsize=7, loc="lower right")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="lower right")
     return fig
 
 
@@ -164,7 +169,7 @@ def mass_scatter(df: pd.DataFrame, x: str, y: str, hue: str | None, xlabel: str,
     lim = np.nanmax(df[[x, y]].to_numpy(dtype=float)) * 1.05 if len(df) else 1.0
     ax.plot([0, lim], [0, lim], ":", color="grey", lw=0.8)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title, xlim=(0, lim), ylim=(0, lim))
-    if hue:
+    if hue and ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
     return fig
 

@@ -108,6 +108,8 @@ def render(params: ReportParams, names: tuple[str, ...] | None = None, cwd: str 
         if not src.exists():
             raise FileNotFoundError(f"{src}: report notebook not found")
         t0 = time.perf_counter()
+        for stale in Path(params.figures_dir).glob(f"{name}_*.png"):   # a section that no longer draws leaves none
+            stale.unlink()
         executed = execute(src, Path(params.work_dir) / f"{name}.ipynb", params.notebook_parameters(name),
                            params.kernel, params.cell_timeout_s, cwd)
         html = to_html(executed, Path(params.out_dir) / f"{name}.html", TITLES.get(name, name))

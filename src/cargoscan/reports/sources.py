@@ -283,7 +283,8 @@ def read_inspections(directory: str | Path) -> Inspections:
         for r in doc.get("reasons") or []:
             reasons.append({"scan_id": doc["scan_id"], "code": r.get("code"), "text": r.get("text")})
     area_cols = ["scan_id", "id", "class", "score", "x0", "y0", "x1", "y1", "area_m2", "unit"]
-    return Inspections(pd.DataFrame(rows), pd.DataFrame(areas, columns=area_cols),
+    scan_cols = list(_inspection_row({"scan_id": ""}))   # an empty batch still has every column
+    return Inspections(pd.DataFrame(rows, columns=scan_cols), pd.DataFrame(areas, columns=area_cols),
                        pd.DataFrame(reasons, columns=["scan_id", "code", "text"]), errors)
 
 
