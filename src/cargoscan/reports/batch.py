@@ -85,7 +85,7 @@ def attention(w: pd.DataFrame) -> pd.DataFrame:
     """The wagons a reviewer must look at: red or held, with the reasons and the areas to open."""
     cols = ["train_number", "position", "wagon_number", "containers", "scan_id", "corridor", "status",
             "reason_texts", "risk areas"]
-    sel = w[w["corridor"] != NOT_HELD][cols]
+    sel = w[w["corridor"] != NOT_HELD][cols].fillna({"reason_texts": "", "risk areas": ""})
     return sel.rename(columns={"train_number": "train", "wagon_number": "wagon", "reason_texts": "reasons"}
                       ).set_index(["train", "position"])
 
