@@ -86,6 +86,7 @@ def test_html_has_sections_figures_and_no_code(rendered):
         assert path.stat().st_size < 2_000_000
         imgs = doc.find_all("img")
         assert imgs and all(i["src"].startswith("data:image/png;base64,") for i in imgs)
+        assert all(i["alt"] != "No description has been provided for this image" for i in imgs)
     figures = {p.stem for p in Path(params.figures_dir).glob("*.png")}
     assert {"dataset_samples", "evaluation_roc", "evaluation_worst_misses", "evaluation_reliability",
             "batch_timings"} <= figures

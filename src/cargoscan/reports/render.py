@@ -86,6 +86,12 @@ def to_html(executed: str | Path, html: str | Path, title: str = "") -> Path:
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or Path(html).stem}})
+    # the lab template ignores an image's "alt" metadata and writes a placeholder: put the figure names back
+    placeholder = 'alt="No description has been provided for this image"'
+    outputs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    for o in outputs:
+        alt = o.get("metadata", {}).get("image/png", {}).get("alt") or "figure"
+        body = body.replace(placeholder, f'alt="{alt}"', 1)
     html = Path(html)
     html.parent.mkdir(parents=True, exist_ok=True)
     html.write_text(body, encoding="utf-8")
@@ -108,8 +114,8 @@ def render(params: ReportParams, names: tuple[str, ...] | None = None, cwd: str 
         if not src.exists():
             raise FileNotFoundError(f"{src}: report notebook not found")
         t0 = time.perf_counter()
-        for stale in Path(params.figures_dir).glob(f"{name}_*.png"):   # a section that no longer draws leaves none
-            stale.unlink()
+        for stale in Path(params.figures_dir).glob(f"{name}_*.png"):
+            stale.unlink()   # a section that no longer draws must not leave its old figure behind
         executed = execute(src, Path(params.work_dir) / f"{name}.ipynb", params.notebook_parameters(name),
                            params.kernel, params.cell_timeout_s, cwd)
         html = to_html(executed, Path(params.out_dir) / f"{name}.html", TITLES.get(name, name))
