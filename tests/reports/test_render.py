@@ -32,7 +32,7 @@ def rendered(world):
     from cargoscan.reports.render import render
 
     params = ReportParams(**{k: str(v) for k, v in world.items()}, notebooks_dir=str(ROOT / "notebooks"),
-                          realism_scans=2)
+                          realism_scans=2, jobs=3)
     return params, render(params, cwd=ROOT)
 
 
@@ -111,15 +111,19 @@ def test_nbval_lax_on_the_executed_notebooks(rendered, tmp_path):
     executed = sorted(str(p) for p in Path(params.work_dir).glob("*.ipynb"))
     assert len(executed) == len(NOTEBOOKS)
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")   # not the project's ini
-    env = {**os.environ, "PYTHONPATH": str(Path(cargoscan.__file__).resolve().parents[1]),
-           "MPLBACKEND": "Agg"}
-    proc = subprocess.run(
+    src = str(Path(cargoscan.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src, "MPLBACKEND": "Agg"}
+    sanitize = str(Path(__file__).with_name("nbval_sanitize.cfg"))
+    # one nbval run per notebook, in parallel: the kernels mostly start and import
+    procs = [subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(tmp_path / "pytest.ini"),
          "--rootdir", str(tmp_path), "--nbval-lax", "--nbval-kernel-name", params.kernel,
-         "--nbval-sanitize-with", str(Path(__file__).with_name("nbval_sanitize.cfg")), *executed],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert " passed" in proc.stdout and " failed" not in proc.stdout
+         "--nbval-sanitize-with", sanitize, nb],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for nb in executed]
+    for nb, proc in zip(executed, procs):
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"{nb}\n{out[-4000:]}"
+        assert " passed" in out and " failed" not in out
 
 
 def test_committed_reports_match_committed_metrics():

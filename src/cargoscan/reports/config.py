@@ -23,6 +23,7 @@ class ReportParams:
     work_dir: str = "data/tmp/reports"           # executed notebooks (with outputs; not committed)
     notebooks: tuple[str, ...] = NOTEBOOKS
     kernel: str = "python3"
+    jobs: int = 2                                # notebooks rendered in parallel (worker processes)
     dpi: int = 72                                # modest: keeps each HTML well under 2 MB
     n_samples: int = 4                           # sample scans with overlays in the dataset report
     gallery_size: int = 4                        # worst misses / worst false alarms shown
