@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from report_world import write_world
+
+from tests.reports.report_world import write_world
 
 
 @pytest.fixture(scope="session")

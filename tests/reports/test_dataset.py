@@ -1,8 +1,7 @@
 
-from report_world import MISMATCH, THREATS, TRAINS
-
 from cargoscan.reports import dataset as D
 from cargoscan.reports import sources as S
+from tests.reports.report_world import MISMATCH, THREATS, TRAINS
 
 
 def test_contents_and_class_balance(world):

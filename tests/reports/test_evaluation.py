@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from report_world import ESTIMATE_ERROR, THREATS
 
 from cargoscan.reports import evaluation as E
 from cargoscan.reports import sources as S
+from tests.reports.report_world import ESTIMATE_ERROR, THREATS
 
 
 @pytest.fixture(scope="module")

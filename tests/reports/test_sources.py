@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from report_world import DECLARED_NET, MISMATCH, THREATS, TRAINS, TRUE_NET
 
 from cargoscan.reports import sources as S
+from tests.reports.report_world import DECLARED_NET, MISMATCH, THREATS, TRAINS, TRUE_NET
 
 
 def test_read_archive_counts_and_instances(world):
