@@ -72,3 +72,12 @@ def test_missing_physics_part_gives_none(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_synth)
     assert S.realism_function() is None
+
+
+def test_inspection_row_tolerates_partial_documents():
+    # a fail-closed result carries no cargo, mass or timings; unmapped HS codes leave None in "declared"
+    row = S._inspection_row({"scan_id": "X", "decision": S.SUSPICIOUS, "suspicious": True, "complete": False,
+                             "reasons": [{"code": "ANALYSIS_FAILED_SCAN", "text": "анализ не выполнен: …"}],
+                             "cargo": {"declared": [None, "food"], "predicted": "food", "match": True}})
+    assert row["failed"] and not row["complete"] and row["declared_category"] == "food"
+    assert row["estimated_net_kg"] is None and row["total_ms"] is None and row["wagon_score"] == 0.0

@@ -229,7 +229,7 @@ def _inspection_row(doc: dict[str, Any]) -> dict[str, Any]:
     areas = doc.get("risk_areas") or []
     threat_scores = [a.get("score", 0.0) for a in areas if a.get("class") in THREAT_CLASSES]
     declared = cargo.get("declared") or []
-    declared = [declared] if isinstance(declared, str) else list(declared)
+    declared = [declared] if isinstance(declared, str) else [c for c in declared if c]
     match, probs = cargo.get("match"), cargo.get("probabilities") or {}
     # how strongly the scan contradicts the declared goods: 1 − P(the most likely declared category)
     mismatch_score = 1.0 - max((probs.get(c, 0.0) for c in declared), default=0.0) if probs and declared \
