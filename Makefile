@@ -20,8 +20,13 @@ $(BIN)/cargoscan: pyproject.toml
 
 setup: $(BIN)/cargoscan
 
-repro: setup
-	source $(BIN)/activate && dvc repro
+# The main job: the archive (synthesised once; `make archive` re-synthesises it), committed to DVC through
+# data.dvc, then the whole pipeline, then a push to the local default remote (.dvc/storage).
+repro: setup data/raw/scans.csv
+	source $(BIN)/activate && dvc commit -f -q data.dvc && dvc repro && dvc push -q
+
+data/raw/scans.csv:
+	$(MAKE) archive
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -29,6 +34,7 @@ test: setup
 bench: setup
 	source $(BIN)/activate && for b in benchmarks/bench_*.py; do python $$b; done
 
-# the default synthetic archive (data/raw, tracked by data.dvc); profile from params.yaml
+# The default synthetic archive (data/raw, tracked by data.dvc only): scans, labels, tables and camera frames.
 archive: setup
-	source $(BIN)/activate && cargoscan synth --out data/raw --force && dvc add data/raw
+	source $(BIN)/activate && cargoscan synth --out data/raw --force && cargoscan frames data/raw \
+	  && dvc commit -f -q data.dvc
