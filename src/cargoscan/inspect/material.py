@@ -1,0 +1,156 @@
+"""Material, areal density and mass findings from the dual-energy attenuations.
+
+The physics is the synthesiser's: ``cargoscan.synth.decompose.Decomposer`` inverts (A_high, A_low) into the areal
+density λ (g/cm²) and the effective atomic number Z_eff against the scanner's R-curves, and names the material
+class (organic, mixed, inorganic, heavy). Nothing here models X-rays.
+
+* Material per region: the class of the λ-weighted median Z_eff of the region's pixels.
+* Net cargo mass: M = Σ λ·a over the load pixels (cargo and threat classes; ``a`` the pixel area at the model
+  pitch) less the known structure in the beam — the walls of the container or wagon type, as an areal density
+  ``structure_g_cm2[type]`` times the same area (so the tare is counted over the pixels summed, not the whole
+  body). 1-σ uncertainty: σ² = (ε_λ·Σλa)² + (ε_s·structure)², ε from the parameters.
+* Mass flag: |M − declared net| > max(tol·declared, k·σ).
+* Density flag: the bulk density ρ = mean λ / beam depth of the type, or the dominant material class, outside
+  what the declared category allows (``hs_categories.yaml``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+import numpy as np
+
+from cargoscan.inspect.config import InspectParams
+from cargoscan.inspect.declarations import Category
+
+log = logging.getLogger(__name__)
+
+STARVED_A = 10.0   # attenuation above this: photon-starved, λ is a lower bound
+MATERIAL_RU = {"organic": "органика", "mixed": "смесь", "inorganic": "неорганика", "heavy": "тяжёлые металлы"}
+
+
+def default_decomposer(meta: dict[str, Any]):
+    """The synthesiser's decomposer for this scan's scanner, or its default calibration.
+
+    Raises:
+        ImportError: when ``cargoscan.synth.decompose`` is not installed.
+    """
+    from cargoscan.synth.decompose import Decomposer
+
+    scanner = (meta.get("generator") or {}).get("scanner")
+    if scanner:
+        try:
+            from cargoscan.synth.physics import ScannerParams
+
+            return Decomposer.for_scanner(ScannerParams(**scanner))
+        except Exception as exc:  # an unknown scanner record: use the post's default calibration
+            log.debug("scanner parameters not usable (%s); default decomposer", exc)
+    for name in ("default", "for_default"):
+        if hasattr(Decomposer, name):
+            return getattr(Decomposer, name)()
+    return Decomposer()
+
+
+def _class_name(decomposer, zeff: float) -> str:
+    out = decomposer.material_class(np.asarray([zeff], np.float32))
+    out = np.asarray(out).ravel()[0] if not isinstance(out, str) else out
+    return str(out.item() if hasattr(out, "item") else out)
+
+
+def invert_map(decomposer, a_high: np.ndarray, a_low: np.ndarray, chunk: int = 1024
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """λ and Z_eff maps, inverted in column chunks (bounded float memory)."""
+    lam = np.zeros(a_high.shape, np.float32)
+    zeff = np.zeros(a_high.shape, np.float16)
+    for c0 in range(0, a_high.shape[1], chunk):
+        sl = slice(c0, c0 + chunk)
+        lv, zv = decomposer.invert(a_high[:, sl].astype(np.float32), a_low[:, sl].astype(np.float32))
+        lam[:, sl] = np.nan_to_num(np.asarray(lv, np.float32), nan=0.0, posinf=0.0, neginf=0.0).clip(0)
+        zeff[:, sl] = np.nan_to_num(np.asarray(zv, np.float32), nan=0.0)
+    return lam, zeff
+
+
+def region_material(decomposer, lam: np.ndarray, zeff: np.ndarray, where: np.ndarray) -> dict[str, Any]:
+    """Material class, λ-weighted median Z_eff and mean λ of the pixels ``where``."""
+    if not where.any():
+        return {"class": None, "zeff": None, "lambda_mean_g_cm2": None}
+    lv, zv = lam[where].astype(np.float64), zeff[where].astype(np.float64)
+    order = np.argsort(zv)
+    cw = np.cumsum(lv[order])
+    z_med = float(zv[order][np.searchsorted(cw, cw[-1] / 2)]) if cw[-1] > 0 else float(np.median(zv))
+    cls = _class_name(decomposer, z_med)
+    return {"class": cls, "class_ru": MATERIAL_RU.get(cls, cls), "zeff": round(z_med, 2),
+            "lambda_mean_g_cm2": round(float(lv.mean()), 2)}
+
+
+def unit_type(meta: dict[str, Any]) -> str:
+    """The structure type whose walls the beam crosses: ``container`` when the wagon carries containers."""
+    return "container" if meta.get("container_numbers") else (meta.get("wagon_type") or "other")
+
+
+def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load: np.ndarray,
+                     pitch_mm: tuple[float, float], meta: dict[str, Any], params: InspectParams,
+                     decomposer, declared: dict[str, Any] | None, category: Category | None
+                     ) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]:
+    """The ``mass`` and ``material`` blocks and the flags raised (code, detail).
+
+    Args:
+        lam, zeff: maps from :func:`invert_map` at the model pitch.
+        a_high: high-energy attenuation (for photon starvation).
+        load: boolean map of the load pixels.
+        pitch_mm: the model pitch (row, column).
+        meta: the sidecar.
+        params: thresholds and structure table.
+        decomposer: for material class names.
+        declared: the declaration summary (``net_weight_kg``), or None.
+        category: the declared cargo category, or None.
+    """
+    px_cm2 = pitch_mm[0] * pitch_mm[1] / 100.0
+    n = int(load.sum())
+    kind = unit_type(meta)
+    gross_kg = float(lam[load].astype(np.float64).sum()) * px_cm2 / 1000.0
+    structure_kg = params.structure_g_cm2.get(kind, params.structure_g_cm2.get("other", 0.0)) * n * px_cm2 / 1000
+    net = max(0.0, gross_kg - structure_kg)
+    sigma = float(np.hypot(params.lambda_rel_uncertainty * gross_kg, params.structure_rel_uncertainty * structure_kg))
+    starved = float((a_high[load] > STARVED_A).mean()) if n else 0.0
+    flags: list[tuple[str, str]] = []
+    mass = {"net_kg": round(net, 1), "sigma_kg": round(sigma, 1), "gross_in_beam_kg": round(gross_kg, 1),
+            "structure_kg": round(structure_kg, 1), "structure_type": kind, "load_area_m2": round(n * px_cm2 / 1e4, 3),
+            "starved_fraction": round(starved, 4), "declared_net_kg": None, "difference_rel": None,
+            "flag": False, "tolerance_rel": params.mass_tolerance_rel}
+    if declared and declared.get("net_weight_kg"):
+        d = float(declared["net_weight_kg"])
+        diff = net - d
+        mass.update(declared_net_kg=d, difference_rel=round(diff / d, 3))
+        if abs(diff) > max(params.mass_tolerance_rel * d, params.mass_tolerance_sigma * sigma):
+            mass["flag"] = True
+            flags.append(("MASS_MISMATCH", f"оценка {net:.0f} ± {sigma:.0f} кг, заявлено {d:.0f} кг"))
+    overall = region_material(decomposer, lam, zeff, load)
+    depth = params.beam_depth_cm.get(kind, params.beam_depth_cm.get("other", 240.0))
+    rho = overall["lambda_mean_g_cm2"] / depth if overall["lambda_mean_g_cm2"] is not None else None
+    shares: dict[str, float] = {}
+    if n:
+        lv = lam[load].astype(np.float64)
+        zv = zeff[load].astype(np.float32)
+        cls = np.asarray(decomposer.material_class(zv)).astype(str)
+        total = lv.sum() or 1.0
+        for c in np.unique(cls):
+            shares[str(c)] = round(float(lv[cls == c].sum() / total), 3)
+    material = {"overall": overall, "shares_by_lambda": shares, "bulk_density_g_cm3": None if rho is None else
+                round(rho, 3), "beam_depth_cm": depth, "density_flag": False, "expected": None}
+    if category is not None and rho is not None:
+        lo, hi = category.density_g_cm3
+        material["expected"] = {"density_g_cm3": [lo, hi], "materials": list(category.materials)}
+        bad = []
+        if not lo <= rho <= hi:
+            bad.append(f"плотность {rho:.2f} г/см³ вне {lo}–{hi}")
+        if overall["class"] not in category.materials:
+            bad.append(f"материал «{overall.get('class_ru')}» не характерен для «{category.ru}»")
+        if bad:
+            material["density_flag"] = True
+            flags.append(("DENSITY_MISMATCH", "; ".join(bad)))
+    return mass, material, flags
+
+
+DecomposerFactory = Callable[[dict[str, Any]], Any]
