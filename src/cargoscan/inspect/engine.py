@@ -155,8 +155,9 @@ class Inspector:
 
         t = threading.Thread(target=target, name=f"inspect-{scan_id}", daemon=True)
         t.start()
-        t.join(self.params.timeout_s + 5.0 if self.params.timeout_s > 0 else None)
-        if "out" in box:
+        # A small grace lets a cooperative deadline report itself; past it the worker is abandoned (daemon thread).
+        t.join(self.params.timeout_s + 0.25 if self.params.timeout_s > 0 else None)
+        if "out" in box and not t.is_alive():
             return box["out"]
         code, detail = box.get("err", ("ANALYSIS_FAILED_TIMEOUT", f"превышен лимит {self.params.timeout_s:g} с"))
         return self._failed_result(scan_id, [failed("inspection", code, detail)], {}, None)

@@ -41,7 +41,7 @@ REASON_TEXTS: dict[str, str] = {
     "ANALYSIS_FAILED_TIMEOUT": FAILED_TEXT + "превышено время анализа ({detail})",
     "ANALYSIS_FAILED_PHYSICS": FAILED_TEXT + "не выполнен расчёт материала и массы ({detail})",
     "ANALYSIS_FAILED_REFERENCES": FAILED_TEXT + "нет библиотеки типовых снимков ({detail})",
-    "ANALYSIS_FAILED_CHECK_MISSING": FAILED_TEXT + "проверка не выполнялась ({detail})",
+    "ANALYSIS_FAILED_CHECK_MISSING": FAILED_TEXT + "проверки не выполнялись ({detail})",
     "ANALYSIS_FAILED_ERROR": FAILED_TEXT + "внутренняя ошибка ({detail})",
 }
 
@@ -102,16 +102,11 @@ def decide(checks: list[Check] | tuple[Check, ...], required: tuple[str, ...]) -
     «без подозрения» iff every required check is present and every check given passed. Anything else — a missing check, a failed one, a flagged one, an unknown status — is
     «под подозрением»; ``complete`` is false when a required check is missing or any check failed.
     """
-    by_name: dict[str, list[Check]] = {}
-    for c in checks:
-        by_name.setdefault(c.name, []).append(c)
-    reasons: list[Reason] = []
-    complete = True
-    for name in required:
-        if name not in by_name:
-            complete = False
-            reasons.append(reason("ANALYSIS_FAILED_CHECK_MISSING", name))
+    present = {c.name for c in checks}
+    missing = [name for name in required if name not in present]
+    complete = not missing
     clear = complete
+    reasons: list[Reason] = []
     for c in checks:
         if c.status == "passed":
             continue
@@ -119,6 +114,8 @@ def decide(checks: list[Check] | tuple[Check, ...], required: tuple[str, ...]) -
         if c.status != "flagged":   # "failed" or anything unexpected counts as not run
             complete = False
         reasons.extend(c.reasons or (reason("ANALYSIS_FAILED_ERROR", f"{c.name}: {c.status}"),))
+    if missing:                     # after the cause, one line naming the checks that never ran
+        reasons.append(reason("ANALYSIS_FAILED_CHECK_MISSING", ", ".join(missing)))
     if not reasons and not clear:   # defensive: never a suspicious decision without a reason
         reasons.append(reason("ANALYSIS_FAILED_ERROR", "нет результата проверок"))
     suspicious = not clear
