@@ -1,0 +1,53 @@
+"""Mass and density findings against synthetic truth (fake decomposer: λ = A/μ exactly)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cargoscan.inspect.config import InspectParams
+from cargoscan.inspect.declarations import load_categories
+from cargoscan.inspect.material import invert_map, mass_and_density
+from tests.inspect.conftest import MU, FakeDecomposer
+
+
+def setup(lam_cargo=30.0, wall=3.1, h=60, w=200):
+    a_high = np.zeros((h, w), np.float32)
+    a_high[10:50, 20:180] = MU * (lam_cargo + wall)
+    a_low = a_high * 1.02
+    dec = FakeDecomposer()
+    lam, zeff = invert_map(dec, a_high, a_low, chunk=64)
+    return a_high, lam, zeff, a_high > 0, dec
+
+
+def test_net_mass_subtracts_container_walls():
+    a_high, lam, zeff, load, dec = setup()
+    meta = {"container_numbers": ["CSQU3054383"]}
+    truth = 30.0 * 40 * 160 * 1.0 / 1000                    # λ × area (1 cm² pixels) in kg
+    mass, mat, flags = mass_and_density(lam, zeff, a_high, load, (10.0, 10.0), meta, InspectParams(), dec,
+                                        {"net_weight_kg": truth}, load_categories()["garments"])
+    assert abs(mass["net_kg"] - truth) / truth < 0.01
+    assert mass["structure_type"] == "container" and mass["structure_kg"] > 0
+    assert not mass["flag"] and not flags
+    assert mat["overall"]["class"] == "organic"
+
+
+def test_mass_flag_beyond_tolerance_and_sigma():
+    a_high, lam, zeff, load, dec = setup()
+    meta = {"container_numbers": ["CSQU3054383"]}
+    truth = 30.0 * 40 * 160 / 1000
+    p = InspectParams()
+    ok, _, _ = mass_and_density(lam, zeff, a_high, load, (10.0, 10.0), meta, p, dec, {"net_weight_kg": truth * 1.1},
+                                None)
+    bad, _, flags = mass_and_density(lam, zeff, a_high, load, (10.0, 10.0), meta, p, dec,
+                                     {"net_weight_kg": truth * 1.5}, None)
+    assert not ok["flag"] and bad["flag"] and flags[0][0] == "MASS_MISMATCH"
+
+
+def test_density_flag_for_dense_metal_declared_as_garments():
+    a_high, lam, zeff, load, dec = setup(lam_cargo=400.0)
+    a_low = a_high * 1.6                                       # high Z: the fake's Z_eff ≈ 30
+    lam, zeff = invert_map(dec, a_high, a_low)
+    _, mat, flags = mass_and_density(lam, zeff, a_high, load, (10.0, 10.0), {"container_numbers": ["X"]},
+                                     InspectParams(), dec, None, load_categories()["garments"])
+    assert mat["density_flag"] and flags[0][0] == "DENSITY_MISMATCH"
+    assert "плотность" in flags[0][1] and "материал" in flags[0][1]
