@@ -185,3 +185,30 @@ def inspector(artifact, library):
     from cargoscan.inspect import InspectParams, Inspector
 
     return Inspector.load(artifact, InspectParams(references_dir=str(library)), decomposer_factory=fake_decomposer)
+
+
+SMP_KWARGS = {"encoder_depth": 3, "decoder_channels": [32, 16, 8]}
+
+
+def export_smp_artifact(directory: Path, tile: int = 64) -> Path:
+    """A tiny real SMP Unet (resnet18 encoder cut to depth 3, random weights) as an artifact."""
+    import segmentation_models_pytorch as smp
+    import torch
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    classes = tuple(class_names())
+    model = smp.create_model("unet", encoder_name="resnet18", encoder_weights=None, in_channels=3,
+                             classes=len(classes), aux_params={"classes": len(CATEGORIES)}, **SMP_KWARGS).eval()
+    torch.onnx.export(model, torch.zeros(1, 3, tile, tile), str(directory / "model.onnx"),
+                      input_names=["image"], output_names=["mask", "label"],
+                      dynamic_axes={"image": {0: "n", 2: "h", 3: "w"}, "mask": {0: "n", 2: "h", 3: "w"},
+                                    "label": {0: "n"}}, dynamo=False)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(directory / "model.safetensors"))
+    ArtifactConfig(name="tiny-unet", version="0.0.1", arch="unet", encoder="resnet18",
+                   in_channels=("a_high", "a_low", "ratio"), classes=classes, categories=CATEGORIES,
+                   pitch_mm=(PITCH, PITCH), norm_mean=(1.0, 1.0, 1.0), norm_std=(1.0, 1.0, 0.2), tile=tile,
+                   overlap=16, extra={"model_kwargs": SMP_KWARGS},
+                   sha256={f: sha256_file(directory / f) for f in ("model.onnx", "model.safetensors")}).save(directory)
+    return directory
