@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         artifact: Path = typer.Option(DEFAULT_ARTIFACT, "--artifact", help="Exported model directory."),
         out: Path = typer.Option(Path("data/references"), "--out", help="Library directory."),
         split_file: Optional[Path] = typer.Option(None, "--split", help="Training split (csv scan_id,split / txt)."),
-        per_category: int = typer.Option(50, "--per-category", help="References per category at most."),
+        per_category: int = typer.Option(0, "--per-category", help="References per category (0 = params)."),
         params_file: Path = typer.Option(Path("params.yaml"), "--params"),
     ) -> None:
         """Build the reference library of typical images per cargo category (encoder embeddings)."""
@@ -103,6 +103,9 @@ def register(app: typer.Typer) -> None:
         inspector = Inspector.load(artifact, params)
         if inspector.backend is None:
             raise typer.BadParameter(f"model not loaded: {inspector.load_error}")
-        lib = build_library(root, inspector, str(split_file) if split_file else None, per_category)
+        split = str(split_file) if split_file else (params.references_split or None)
+        if split and not Path(split).exists():
+            raise typer.BadParameter(f"split file {split} not found")
+        lib = build_library(root, inspector, split, per_category or params.references_per_category)
         lib.save(out)
         typer.echo(f"{len(lib.scan_ids)} references in {len(lib.info['counts'])} categories → {out}")

@@ -37,6 +37,9 @@ class InspectParams:
         structure_g_cm2: areal density of the wagon/container walls the beam crosses, by type (g/cm²).
         beam_depth_cm: the load's extent along the beam, by type, for the bulk density (cm).
         references_dir: the reference library (``cargoscan references`` output); empty = none.
+        references_split: the training split the library is built from (csv ``scan_id,split`` or a list of IDs);
+            empty = every scan with a truth row.
+        references_per_category: at most this many references per category.
         reference_min_similarity: cosine similarity to the declared category's references below which a flag is
             raised when another category is nearer.
         reference_top_k: nearest references listed in the conclusion.
@@ -75,6 +78,8 @@ class InspectParams:
         "container": 235.0, "covered": 276.0, "gondola": 288.0, "tank": 280.0, "flat": 240.0, "other": 240.0,
     })
     references_dir: str = ""
+    references_split: str = ""
+    references_per_category: int = 50
     reference_min_similarity: float = 0.5
     reference_top_k: int = 3
     required_checks: tuple[str, ...] = DEFAULT_REQUIRED_CHECKS
