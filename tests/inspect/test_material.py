@@ -15,7 +15,7 @@ def setup(lam_cargo=30.0, wall=3.1, h=60, w=200):
     a_high[10:50, 20:180] = MU * (lam_cargo + wall)
     a_low = a_high * 1.02
     dec = FakeDecomposer()
-    lam, zeff = invert_map(dec, a_high, a_low, chunk=64)
+    lam, zeff = invert_map(dec, a_high, a_low, a_high > 0, chunk=64)
     return a_high, lam, zeff, a_high > 0, dec
 
 
@@ -46,7 +46,7 @@ def test_mass_flag_beyond_tolerance_and_sigma():
 def test_density_flag_for_dense_metal_declared_as_garments():
     a_high, lam, zeff, load, dec = setup(lam_cargo=400.0)
     a_low = a_high * 1.6                                       # high Z: the fake's Z_eff ≈ 30
-    lam, zeff = invert_map(dec, a_high, a_low)
+    lam, zeff = invert_map(dec, a_high, a_low, load)
     _, mat, flags = mass_and_density(lam, zeff, a_high, load, (10.0, 10.0), {"container_numbers": ["X"]},
                                      InspectParams(), dec, None, load_categories()["garments"])
     assert mat["density_flag"] and flags[0][0] == "DENSITY_MISMATCH"

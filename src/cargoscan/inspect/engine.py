@@ -269,9 +269,9 @@ class Inspector:
             checks.append(failed("material", "ANALYSIS_FAILED_PHYSICS", f"{type(exc).__name__}: {exc}"))
             checks.append(failed("mass", "ANALYSIS_FAILED_PHYSICS", "нет разложения (λ, Z_eff)"))
         if decomposer is not None:
-            lam, zeff = material.invert_map(decomposer, tiled.a_high, tiled.a_low)
             load_ids = [i for i, c in enumerate(cfg.classes) if c in LOAD_CLASSES] + list(np.flatnonzero(self.threat))
             load = np.isin(tiled.labels, load_ids)
+            lam, zeff = material.invert_map(decomposer, tiled.a_high, tiled.a_low, load)
             category = self.categories.get(declared[0]) if len(set(declared)) == 1 else None
             mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
                                                          self.params, decomposer, summary, category)

@@ -58,16 +58,20 @@ def _class_name(decomposer, zeff: float) -> str:
     return str(out.item() if hasattr(out, "item") else out)
 
 
-def invert_map(decomposer, a_high: np.ndarray, a_low: np.ndarray, chunk: int = 1024
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """λ and Z_eff maps, inverted in column chunks (bounded float memory)."""
+def invert_map(decomposer, a_high: np.ndarray, a_low: np.ndarray, where: np.ndarray | None = None,
+               chunk: int = 1 << 18) -> tuple[np.ndarray, np.ndarray]:
+    """λ and Z_eff maps, inverted only ``where`` (the load: air and structure need no inversion), in chunks of
+    pixels so that the float working set stays bounded. Elsewhere λ = 0 and Z_eff = 0."""
     lam = np.zeros(a_high.shape, np.float32)
     zeff = np.zeros(a_high.shape, np.float16)
-    for c0 in range(0, a_high.shape[1], chunk):
-        sl = slice(c0, c0 + chunk)
-        lv, zv = decomposer.invert(a_high[:, sl].astype(np.float32), a_low[:, sl].astype(np.float32))
-        lam[:, sl] = np.nan_to_num(np.asarray(lv, np.float32), nan=0.0, posinf=0.0, neginf=0.0).clip(0)
-        zeff[:, sl] = np.nan_to_num(np.asarray(zv, np.float32), nan=0.0)
+    idx = np.flatnonzero(where) if where is not None else np.arange(a_high.size)
+    ah, al = a_high.reshape(-1), a_low.reshape(-1)
+    lf, zf = lam.reshape(-1), zeff.reshape(-1)
+    for i in range(0, idx.size, chunk):
+        sel = idx[i:i + chunk]
+        lv, zv = decomposer.invert(ah[sel].astype(np.float32), al[sel].astype(np.float32))
+        lf[sel] = np.nan_to_num(np.asarray(lv, np.float32), nan=0.0, posinf=0.0, neginf=0.0).clip(0)
+        zf[sel] = np.nan_to_num(np.asarray(zv, np.float32), nan=0.0)
     return lam, zeff
 
 
