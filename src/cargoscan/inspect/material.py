@@ -4,7 +4,7 @@ The physics is the synthesiser's: ``cargoscan.synth.decompose.Decomposer`` inver
 density λ (g/cm²) and the effective atomic number Z_eff against the scanner's R-curves, and names the material
 class (organic, mixed, inorganic, heavy). Nothing here models X-rays.
 
-* Material per region: the class of the λ-weighted median Z_eff of the region's pixels.
+* Material per region: the class of the λ-weighted median Z_eff of the region's pixels (from a histogram).
 * Net cargo mass: M = Σ λ·a over the load pixels (cargo and threat classes; ``a`` the pixel area at the model
   pitch) less the known structure in the beam — the walls of the container or wagon type, as an areal density
   ``structure_g_cm2[type]`` times the same area (so the tare is counted over the pixels summed, not the whole
@@ -75,17 +75,40 @@ def invert_map(decomposer, a_high: np.ndarray, a_low: np.ndarray, where: np.ndar
     return lam, zeff
 
 
+Z_BINS = np.arange(0.0, 100.25, 0.25)   # Z_eff histogram bins: a λ-weighted median and shares without sorting
+
+
+def zeff_histogram(lam: np.ndarray, zeff: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """λ-weighted histogram of Z_eff over the pixels ``where`` (bins :data:`Z_BINS`)."""
+    z = zeff[where].astype(np.float32)
+    idx = np.clip((z / 0.25).astype(np.int32), 0, len(Z_BINS) - 2)
+    return np.bincount(idx, weights=lam[where], minlength=len(Z_BINS) - 1)
+
+
 def region_material(decomposer, lam: np.ndarray, zeff: np.ndarray, where: np.ndarray) -> dict[str, Any]:
-    """Material class, λ-weighted median Z_eff and mean λ of the pixels ``where``."""
-    if not where.any():
+    """Material class, λ-weighted median Z_eff (to 0.25) and mean λ of the pixels ``where``."""
+    n = int(where.sum())
+    if n == 0:
         return {"class": None, "zeff": None, "lambda_mean_g_cm2": None}
-    lv, zv = lam[where].astype(np.float64), zeff[where].astype(np.float64)
-    order = np.argsort(zv)
-    cw = np.cumsum(lv[order])
-    z_med = float(zv[order][np.searchsorted(cw, cw[-1] / 2)]) if cw[-1] > 0 else float(np.median(zv))
+    hist = zeff_histogram(lam, zeff, where)
+    total = hist.sum()
+    if total <= 0:
+        return {"class": None, "zeff": None, "lambda_mean_g_cm2": 0.0}
+    k = int(np.searchsorted(np.cumsum(hist), total / 2))
+    z_med = float(Z_BINS[k] + 0.125)
     cls = _class_name(decomposer, z_med)
     return {"class": cls, "class_ru": MATERIAL_RU.get(cls, cls), "zeff": round(z_med, 2),
-            "lambda_mean_g_cm2": round(float(lv.mean()), 2)}
+            "lambda_mean_g_cm2": round(float(total / n), 2)}
+
+
+def class_shares(decomposer, lam: np.ndarray, zeff: np.ndarray, where: np.ndarray) -> dict[str, float]:
+    """Share of the areal mass (Σλ) per material class over the pixels ``where``."""
+    hist = zeff_histogram(lam, zeff, where)
+    total = hist.sum()
+    if total <= 0:
+        return {}
+    names = np.asarray(decomposer.material_class(Z_BINS[:-1] + 0.125)).astype(str)
+    return {str(c): round(float(hist[names == c].sum() / total), 3) for c in np.unique(names) if hist[names == c].sum()}
 
 
 def unit_type(meta: dict[str, Any]) -> str:
@@ -113,7 +136,7 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
     px_cm2 = pitch_mm[0] * pitch_mm[1] / 100.0
     n = int(load.sum())
     kind = unit_type(meta)
-    gross_kg = float(lam[load].astype(np.float64).sum()) * px_cm2 / 1000.0
+    gross_kg = float(np.sum(lam[load], dtype=np.float64)) * px_cm2 / 1000.0
     structure_kg = params.structure_g_cm2.get(kind, params.structure_g_cm2.get("other", 0.0)) * n * px_cm2 / 1000
     net = max(0.0, gross_kg - structure_kg)
     sigma = float(np.hypot(params.lambda_rel_uncertainty * gross_kg, params.structure_rel_uncertainty * structure_kg))
@@ -133,14 +156,7 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
     overall = region_material(decomposer, lam, zeff, load)
     depth = params.beam_depth_cm.get(kind, params.beam_depth_cm.get("other", 240.0))
     rho = overall["lambda_mean_g_cm2"] / depth if overall["lambda_mean_g_cm2"] is not None else None
-    shares: dict[str, float] = {}
-    if n:
-        lv = lam[load].astype(np.float64)
-        zv = zeff[load].astype(np.float32)
-        cls = np.asarray(decomposer.material_class(zv)).astype(str)
-        total = lv.sum() or 1.0
-        for c in np.unique(cls):
-            shares[str(c)] = round(float(lv[cls == c].sum() / total), 3)
+    shares = class_shares(decomposer, lam, zeff, load) if n else {}
     material = {"overall": overall, "shares_by_lambda": shares, "bulk_density_g_cm3": None if rho is None else
                 round(rho, 3), "beam_depth_cm": depth, "density_flag": False, "expected": None}
     if category is not None and rho is not None:

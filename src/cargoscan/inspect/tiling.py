@@ -77,15 +77,16 @@ def classify(probs: np.ndarray, cfg: ArtifactConfig, threat: np.ndarray) -> tupl
     Threat classes are applied in class order, so a later (higher-priority) class wins.
     """
     k = probs.shape[0]
-    top = probs.argmax(0)
-    masked = np.where(threat[:, None, None], -1.0, probs)
-    labels = masked.argmax(0).astype(np.uint8)
+    base = np.flatnonzero(~threat)
+    labels = base[probs[base].argmax(0)].astype(np.uint8)
+    top = None
     for c in np.flatnonzero(threat):
         t = cfg.thresholds.get(cfg.classes[c])
-        if t is None:
-            where = probs[c] >= 0.5 if cfg.multilabel else top == c
+        if t is None and not cfg.multilabel:
+            top = probs.argmax(0) if top is None else top
+            where = top == c
         else:
-            where = probs[c] >= t
+            where = probs[c] >= (0.5 if t is None else t)
         labels[where] = c
     score = np.take_along_axis(probs, labels[None].astype(np.int64), 0)[0]
     assert k == len(cfg.classes)
@@ -93,9 +94,11 @@ def classify(probs: np.ndarray, cfg: ArtifactConfig, threat: np.ndarray) -> tupl
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    x = x - x.max(axis=axis, keepdims=True)
-    e = np.exp(x)
-    return e / e.sum(axis=axis, keepdims=True)
+    """Softmax in place (the logits are not needed afterwards): saves two full-size temporaries."""
+    x -= x.max(axis=axis, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(axis=axis, keepdims=True)
+    return x
 
 
 def model_shape(shape: tuple[int, int], src_pitch: tuple[float, float], dst_pitch: tuple[float, float]
@@ -187,7 +190,7 @@ def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: Artifact
         mask = np.concatenate([o[0] for o in outs])
         lab = np.concatenate([o[1] for o in outs])
         emb = np.concatenate([o[2] for o in outs])
-        probs = 1 / (1 + np.exp(-mask)) if cfg.multilabel else _softmax(mask, 1)
+        probs = 1 / (1 + np.exp(-mask)) if cfg.multilabel else _softmax(mask.astype(np.float32, copy=False), 1)
         # Cargo category and embedding: mean over tiles, weighted by how much load (attenuation) each holds.
         if has_a:
             ih = names.index("a_high")
