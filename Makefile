@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export MLFLOW_TRACKING_URI ?= sqlite:///mlflow.db
 
-.PHONY: setup repro test bench clean-data
+.PHONY: setup repro test bench clean-data archive
 
 $(BIN)/cargoscan: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,3 +28,7 @@ test: setup
 
 bench: setup
 	source $(BIN)/activate && for b in benchmarks/bench_*.py; do python $$b; done
+
+# the default synthetic archive (data/raw, tracked by data.dvc); profile from params.yaml
+archive: setup
+	source $(BIN)/activate && cargoscan synth --out data/raw --force && dvc add data/raw

@@ -51,9 +51,8 @@ def _register_all() -> None:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            # Only tolerate the command module itself being absent (a part not built yet), never a broken import
-            # inside it.
-            if exc.name != name:
+            # Only tolerate the command module (or its subpackage) being absent, never a broken import inside it.
+            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
                 raise
             continue
         module.register(app)

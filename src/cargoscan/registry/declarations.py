@@ -1,0 +1,192 @@
+"""Import of declarations and preliminary information from CSV and XLSX, validated with pandera.
+
+Rows that fail go to the ``declaration_rejects`` table whole, with every reason; nothing is dropped. A row
+whose PI number is already registered with the same content is skipped (idempotent import); with different
+content it is rejected, never overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cargoscan.archive.format import DECLARATIONS_TABLE, TABLE_COLUMNS
+from cargoscan.ids import is_valid_container, is_valid_wagon
+from cargoscan.registry import audit
+from cargoscan.registry.models import Declaration, DeclarationReject
+from cargoscan.registry.routing import route
+
+log = logging.getLogger(__name__)
+
+COLUMNS = TABLE_COLUMNS[DECLARATIONS_TABLE]
+NUMBER = r"^[0-9]+(\.[0-9]+)?$"
+
+
+def _text(max_len: int, min_len: int = 0) -> list[pa.Check]:
+    return [pa.Check.str_length(min_value=min_len, max_value=max_len),
+            pa.Check(lambda s: ~s.str.contains("\x00", regex=False), error="contains a NUL character")]
+
+
+SCHEMA = pa.DataFrameSchema(
+    {
+        "pi_number": pa.Column(str, _text(64, 1)),
+        "train_number": pa.Column(str, _text(64, 1)),
+        "wagon_number": pa.Column(str, [pa.Check.str_matches(r"^[0-9]{8}$"),
+                                        pa.Check(lambda s: s.map(is_valid_wagon), error="wagon check digit")]),
+        "container_number": pa.Column(str, pa.Check(lambda s: s.map(lambda v: v == "" or is_valid_container(v)),
+                                                    error="ISO 6346 container number with a valid check digit")),
+        "hs_code": pa.Column(str, pa.Check.str_matches(r"^[0-9]{4,10}$")),
+        "goods_description": pa.Column(str, _text(2000, 1)),
+        "packages_count": pa.Column(str, pa.Check.str_matches(r"^[0-9]{1,9}$")),
+        "packaging": pa.Column(str, _text(200)),
+        "gross_weight_kg": pa.Column(str, pa.Check.str_matches(NUMBER)),
+        "net_weight_kg": pa.Column(str, pa.Check.str_matches(NUMBER)),
+        "consignor": pa.Column(str, _text(2000)),
+        "consignee": pa.Column(str, _text(2000)),
+    },
+    checks=[pa.Check(lambda df: pd.to_numeric(df["net_weight_kg"], errors="coerce")
+                     <= pd.to_numeric(df["gross_weight_kg"], errors="coerce") + 1e-9,
+                     error="net weight exceeds gross weight", name="net_le_gross")],
+    strict=True,
+    coerce=False,
+)
+
+
+def _cell(v: Any) -> str:
+    """A spreadsheet cell as text: integral numbers without ".0", empty for blanks."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    return str(v).strip()
+
+
+def read_rows(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a CSV (UTF-8, optional BOM) or XLSX (first sheet) file as text, header from the first row."""
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        rows = list(wb.worksheets[0].iter_rows(values_only=True))
+        wb.close()
+        if not rows:
+            return []
+        header = [_cell(h) for h in rows[0]]
+        return [{h: _cell(v) for h, v in zip(header, r) if h} for r in rows[1:] if any(v is not None for v in r)]
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    return df.to_dict(orient="records")
+
+
+def validate_rows(rows: list[dict[str, str]]) -> dict[int, list[str]]:
+    """Reasons per row index for the rows that fail the schema (empty for a clean batch)."""
+    if not rows:
+        return {}
+    df = pd.DataFrame(rows, dtype=object).fillna("").astype(str)
+    missing = [c for c in COLUMNS if c not in df.columns]
+    extra = [c for c in df.columns if c not in COLUMNS]
+    if missing or extra:
+        why = (f"missing columns {missing}" if missing else "") + (f" unknown columns {extra}" if extra else "")
+        return {i: [why.strip()] for i in range(len(rows))}
+    df = df[COLUMNS]
+    try:
+        SCHEMA.validate(df, lazy=True)
+        return {}
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    reasons: dict[int, list[str]] = {}
+    for case in cases.itertuples(index=False):
+        if case.schema_context == "DataFrameSchema":  # a row-wise check: one reason, not one per column
+            msg = f"row: {case.check}"
+        else:
+            msg = f"{case.column}: fails {case.check} (value {case.failure_case!r})"
+        targets = [int(case.index)] if pd.notna(case.index) else range(len(rows))
+        for i in targets:
+            if msg not in reasons.setdefault(i, []):
+                reasons[i].append(msg)
+    return reasons
+
+
+def content_hash(row: dict[str, str]) -> str:
+    return hashlib.sha256(audit.canonical_details({c: row.get(c, "") for c in COLUMNS}).encode()).hexdigest()
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    corridors: dict[str, str] = field(default_factory=dict)
+    rejects: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+def _reject(session: Session, source: str, row_number: int, raw: dict, reasons: list[str], actor: str,
+            role: str) -> bool:
+    raw = {str(k): str(v) for k, v in raw.items()}
+    same = session.scalars(select(DeclarationReject).where(DeclarationReject.source == source,
+                                                           DeclarationReject.row_number == row_number)).all()
+    if any(r.raw == raw and r.reasons == reasons for r in same):
+        return False
+    session.add(DeclarationReject(source=source, row_number=row_number, raw=raw, reasons=reasons))
+    audit.append(session, actor=actor, role=role, action="declaration_rejected", subject=str(raw.get("pi_number", "")),
+                 details={"source": source, "row": row_number, "reasons": reasons})
+    return True
+
+
+def register_rows(session: Session, rows: list[dict[str, str]], source: str, *, actor: str,
+                  role: str) -> ImportReport:
+    """Validate and register declaration rows inside a write transaction; route each new declaration.
+
+    Row numbers in rejects are 1-based data rows (line ``n + 1`` of a file with a header).
+    """
+    report = ImportReport()
+    bad = validate_rows(rows)
+    for i, row in enumerate(rows):
+        n = i + 1
+        if i in bad:
+            report.rejected += 1
+            report.rejects.append((n, bad[i]))
+            _reject(session, source, n, row, bad[i], actor, role)
+            continue
+        digest = content_hash(row)
+        existing = session.get(Declaration, row["pi_number"])
+        if existing is not None:
+            if existing.content_sha256 == digest:
+                report.unchanged += 1
+                report.corridors[existing.pi_number] = existing.corridor
+                continue
+            why = [f"pi_number {row['pi_number']} is already registered with different content"]
+            report.rejected += 1
+            report.rejects.append((n, why))
+            _reject(session, source, n, row, why, actor, role)
+            continue
+        decl = Declaration(
+            pi_number=row["pi_number"], train_number=row["train_number"], wagon_number=row["wagon_number"],
+            container_number=row["container_number"], hs_code=row["hs_code"],
+            goods_description=row["goods_description"], packages_count=int(row["packages_count"]),
+            packaging=row["packaging"], gross_weight_kg=float(row["gross_weight_kg"]),
+            net_weight_kg=float(row["net_weight_kg"]), consignor=row["consignor"], consignee=row["consignee"],
+            source=source[:200], content_sha256=digest, corridor="held", corridor_reason="", risk_areas=[])
+        session.add(decl)
+        audit.append(session, actor=actor, role=role, action="declaration", subject=decl.pi_number,
+                     details={"source": source, "content_sha256": digest, "row": n})
+        session.flush()
+        report.corridors[decl.pi_number] = route(session, decl, actor=actor, role=role,
+                                                 trigger="declaration registered").corridor
+        report.added += 1
+    return report
+
+
+def import_file(registry, path: str | Path, *, actor: str = "cli", role: str = "operator") -> ImportReport:
+    """Import a CSV or XLSX file of declarations in one write transaction."""
+    path = Path(path)
+    rows = read_rows(path)
+    return registry.write(lambda s: register_rows(s, rows, path.name, actor=actor, role=role))

@@ -1,0 +1,337 @@
+"""Cargo categories of China → Kazakhstan/Europe rail freight and how each one is packed and drawn.
+
+A category names its HS codes with Russian (some Chinese) goods descriptions, its packaging, the materials of
+the goods, the stowed density (kg per m³ of package) and the fill ratio. :func:`load_unit` draws the goods and
+their packaging into two layers cropped to the unit (so concealment can cut into the goods before they are
+merged), counts packages, and weighs the goods from their path maps: the truth is what the image shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from cargoscan.synth.scene import Scene, _density, ellipse_template, ring_template
+from cargoscan.synth.wagons import Unit
+
+#: Fallback densities (g/cm³) for mass bookkeeping when the physics' material table is absent.
+NOMINAL_DENSITY = {
+    "steel": 7.87, "aluminium": 2.70, "wood": 0.60, "rubber": 1.20, "polyethylene": 0.93, "pvc": 1.38,
+    "cellulose": 0.90, "water": 1.0, "food": 1.05, "glass": 2.5, "copper": 8.96, "lead": 11.35, "concrete": 2.3,
+    "sand": 2.6, "coal": 1.35, "grain": 1.3, "cocaine": 1.2, "heroin": 1.3, "tobacco": 0.75, "brass": 8.5,
+    "textile": 1.5, "leather": 0.95, "oil": 0.85, "fertilizer": 1.7, "plastic_abs": 1.05, "soap": 1.1,
+}
+
+
+@dataclass(frozen=True)
+class Category:
+    """A cargo category: goods, packaging and how densely it is stowed."""
+
+    name: str
+    goods: tuple[tuple[str, str], ...]              # (HS code, description as declared)
+    packaging: str                                  # cartons | crates | bags | coils | drums | tyres | reels | bulk | liquid
+    materials: tuple[tuple[str, float], ...]        # goods materials and their mass shares
+    density: tuple[float, float]                    # kg/m³ of the stowed packages
+    fill: tuple[float, float]                       # fraction of the unit's length × height that is loaded
+    package: tuple[float, float, float] = (0.5, 0.4, 0.45)   # package size: along, height, across (m)
+    wagons: tuple[str, ...] = ("flat", "covered")
+    blobs: tuple[str, ...] = ()                     # materials drawn as dense parts inside packages
+
+
+CATEGORIES: dict[str, Category] = {c.name: c for c in (
+    Category("garments", (("6203", "Костюмы мужские из текстиля"), ("6204", "Платья женские трикотажные"),
+                          ("6110", "Свитеры, джемперы 毛衣"), ("6109", "Футболки хлопчатобумажные")),
+             "cartons", (("textile", 1.0),), (120, 260), (0.6, 0.95), (0.6, 0.4, 0.4)),
+    Category("footwear", (("6402", "Обувь с подошвой из резины 运动鞋"), ("6403", "Обувь кожаная")),
+             "cartons", (("rubber", 0.5), ("leather", 0.3), ("cellulose", 0.2)), (180, 320), (0.6, 0.95),
+             (0.55, 0.35, 0.4)),
+    Category("electronics", (("8528", "Мониторы и телевизоры"), ("8517", "Телефонные аппараты 手机"),
+                             ("8471", "Вычислительные машины")),
+             "cartons", (("plastic_abs", 0.55), ("glass", 0.15), ("copper", 0.1), ("steel", 0.2)), (150, 350),
+             (0.5, 0.9), (0.6, 0.5, 0.5), blobs=("steel", "copper")),
+    Category("machinery", (("8429", "Машины землеройные, узлы"), ("8474", "Оборудование для дробления"),
+                           ("8413", "Насосы центробежные")),
+             "crates", (("steel", 0.85), ("aluminium", 0.1), ("rubber", 0.05)), (350, 900), (0.4, 0.8),
+             (1.6, 1.4, 1.1), blobs=("steel",)),
+    Category("auto_parts", (("8708", "Части и принадлежности автомобилей 汽车配件"),
+                            ("8708", "Тормозные колодки, диски")),
+             "crates", (("steel", 0.7), ("aluminium", 0.15), ("rubber", 0.15)), (400, 800), (0.5, 0.9),
+             (1.2, 0.9, 1.0), blobs=("steel",)),
+    Category("tyres", (("4011", "Шины пневматические резиновые новые 轮胎"),),
+             "tyres", (("rubber", 0.85), ("steel", 0.15)), (250, 450), (0.7, 0.98), (0.7, 0.7, 0.22)),
+    Category("steel_products", (("7208", "Прокат плоский горячекатаный в рулонах"),
+                                ("7306", "Трубы стальные сварные"), ("7318", "Крепёж стальной")),
+             "coils", (("steel", 1.0),), (2000, 5000), (0.3, 0.7), (1.2, 1.2, 1.2),
+             wagons=("flat", "gondola")),
+    Category("plastics", (("3901", "Полиэтилен в первичных формах"), ("3904", "Поливинилхлорид ПВХ")),
+             "bags", (("polyethylene", 1.0),), (500, 650), (0.6, 0.95), (0.6, 0.15, 0.45)),
+    Category("furniture", (("9403", "Мебель деревянная в разобранном виде 家具"), ("9401", "Стулья, кресла")),
+             "cartons", (("wood", 0.8), ("steel", 0.1), ("textile", 0.1)), (120, 300), (0.6, 0.95),
+             (1.0, 0.5, 0.6), blobs=("steel",)),
+    Category("food", (("1902", "Макаронные изделия"), ("2009", "Соки фруктовые"), ("2103", "Соусы, приправы")),
+             "cartons", (("food", 0.8), ("water", 0.2)), (400, 700), (0.5, 0.9), (0.4, 0.3, 0.3)),
+    Category("paper", (("4802", "Бумага офсетная в рулонах"), ("4819", "Картонная тара")),
+             "reels", (("cellulose", 1.0),), (500, 800), (0.5, 0.9), (1.0, 1.0, 1.1)),
+    Category("chemicals", (("2815", "Гидроксид натрия"), ("2905", "Спирты ациклические"),
+                           ("3824", "Реагенты химические")),
+             "drums", (("water", 0.6), ("soap", 0.4)), (600, 900), (0.5, 0.9), (0.585, 0.88, 0.585)),
+    Category("bulk_minerals", (("2505", "Песок природный"), ("3102", "Удобрения азотные"),
+                               ("2701", "Уголь каменный")),
+             "bulk", (("sand", 0.5), ("fertilizer", 0.3), ("coal", 0.2)), (900, 1500), (0.5, 0.9),
+             wagons=("gondola",)),
+    Category("liquids", (("2710", "Масла нефтяные"), ("2905", "Метанол")),
+             "liquid", (("oil", 1.0),), (800, 900), (0.75, 0.95), wagons=("tank",)),
+)}
+
+
+def list_categories(wagon: str | None = None) -> list[str]:
+    """Category names (optionally those a wagon kind carries), in a fixed order."""
+    return [n for n, c in CATEGORIES.items() if wagon is None or wagon in c.wagons]
+
+
+@dataclass
+class Load:
+    """A unit's cargo, drawn but not yet merged: goods and packaging layers cropped to the unit."""
+
+    unit: Unit
+    category: str | None
+    goods: Scene
+    packing: Scene
+    packages: int = 0
+    top: np.ndarray = field(default_factory=lambda: np.zeros(0))   # load height (m) per layer column
+    goods_material: str = "textile"
+
+    def goods_mass(self) -> float:
+        return sum(self.goods.mass_kg(m) for m in self.goods.paths)
+
+
+def _layer(s: Scene, unit: Unit) -> Scene:
+    c0 = int(np.floor((unit.x0 - s.x_offset_m) / s.col_pitch_m))
+    c1 = int(np.ceil((unit.x1 - s.x_offset_m) / s.col_pitch_m))
+    c0, c1 = max(c0, 0), min(c1, s.cols)
+    return Scene(s.rows, c1 - c0, s.row_pitch_m, s.col_pitch_m, s.z_bottom_m, x_offset_m=s.x_offset_m
+                 + c0 * s.col_pitch_m)
+
+
+def _texture(rng: np.random.Generator, shape: tuple[int, int], cell: int, amp: float) -> np.ndarray:
+    """Smooth multiplicative texture 1 ± amp at a scale of ``cell`` pixels."""
+    coarse = rng.uniform(1 - amp, 1 + amp, (shape[0] // cell + 2, shape[1] // cell + 2)).astype(np.float32)
+    return cv2.resize(coarse, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def _solid(cat: Category, rng: np.random.Generator) -> float:
+    """Fraction of the package volume that is goods, averaged over the goods materials."""
+    rho = rng.uniform(*cat.density) / 1000.0
+    mean_density = sum(share * _density(m) for m, share in cat.materials)
+    return min(rho / mean_density, 0.95)
+
+
+def _packages(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """Cartons, crates and bags in stacks (on pallets for cartons and bags)."""
+    u, g, p = ld.unit, ld.goods, ld.packing
+    dx, dz, dy = (v * rng.uniform(0.85, 1.15) for v in cat.package)
+    n_y = max(1, int(u.width_m / dy))
+    pallet = cat.packaging in ("cartons", "bags") and rng.random() < 0.7
+    height = u.z1 - u.z0 - 0.05
+    solid = _solid(cat, rng)
+    across = n_y * dy * 100.0            # cm of packages along the beam
+    x, xs, tops = u.x0 + rng.uniform(0.0, 0.1), [], []
+    x_end = u.x0 + (u.x1 - u.x0) * min(1.0, fill * rng.uniform(1.0, 1.3))
+    level = min(1.0, fill / ((x_end - u.x0) / (u.x1 - u.x0)))
+    while x + dx <= x_end:
+        z = u.z0
+        if pallet:
+            p.box("wood", x, x + dx, z, z + 0.144, 2 * n_y * 2.2)                   # pallet blocks/boards
+            p.box("wood", x, x + dx, z + 0.12, z + 0.144, n_y * dy * 100 * 0.8)
+            z += 0.144
+        n_z = max(1, int(height * level * rng.uniform(0.85, 1.1) / dz))
+        n_z = min(n_z, int((u.z1 - z) / dz))
+        for _ in range(max(n_z, 0)):
+            m = rng.uniform(0.75, 1.2)
+            if cat.packaging == "bags":
+                t = ellipse_template(dz / 2 / g.row_pitch_m, dx / 2 / g.col_pitch_m, "sphere")
+                for mat, share in cat.materials:
+                    g.template(mat, t, x + dx / 2, z + dz / 2, across * solid * share * m * 1.3)
+            else:
+                for mat, share in cat.materials:
+                    if mat not in cat.blobs:
+                        g.box(mat, x + 0.01, x + dx - 0.01, z + 0.01, z + dz - 0.01, across * solid * share * m)
+                for mat in cat.blobs:       # dense parts: motors, castings, frames
+                    share = dict(cat.materials)[mat]
+                    for _ in range(int(rng.integers(1, 4))):
+                        bx, bz = rng.uniform(0.1, 0.45) * dx, rng.uniform(0.1, 0.45) * dz
+                        cx, cz = x + rng.uniform(bx, dx - bx), z + rng.uniform(bz, dz - bz)
+                        g.box(mat, cx - bx, cx + bx, cz - bz, cz + bz,
+                              across * solid * share * m * (dx * dz) / (4 * bx * bz) / 2.5)
+                wall = ("cellulose", 0.006, 0.5) if cat.packaging == "cartons" else ("wood", 0.02, 2.0)
+                p.box(wall[0], x, x + dx, z, z + dz, n_y * 2 * wall[2])                  # faces across the beam
+                for xe in (x, x + dx - wall[1]):                                         # faces along the beam
+                    p.box(wall[0], xe, xe + wall[1], z, z + dz, across * 0.9)
+                p.box(wall[0], x, x + dx, z + dz - wall[1], z + dz, across * 0.9)
+            ld.packages += n_y
+            z += dz
+        xs.append((x, x + dx))
+        tops.append(z)
+        x += dx + rng.uniform(0.0, 0.06)
+
+
+def _coils(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """Steel coils on wooden cradles (eye across the beam) or bundles of profiles and pipes."""
+    u, g, p = ld.unit, ld.goods, ld.packing
+    x = u.x0 + rng.uniform(0.2, 0.8)
+    span = (u.x1 - u.x0) * fill
+    while x < u.x0 + span:
+        if rng.random() < 0.65:
+            r = rng.uniform(0.45, 0.8)
+            width = rng.uniform(0.9, 1.5) * 100.0
+            t = ring_template(r / g.row_pitch_m, r / g.col_pitch_m, rng.uniform(0.3, 0.5))
+            g.template("steel", t, x + r, u.z0 + 0.12 + r, width)
+            p.box("wood", x + 0.1, x + 2 * r - 0.1, u.z0, u.z0 + 0.15, 2 * 30.0)
+            x += 2 * r + rng.uniform(0.3, 1.2)
+        else:
+            length, h = rng.uniform(1.5, 3.5), rng.uniform(0.3, 0.8)
+            frac = rng.uniform(0.08, 0.3)
+            z = u.z0 + 0.1
+            stripes = 0.7 + 0.6 * (np.arange(int(h / g.row_pitch_m) + 2) % 7 < 2)
+            r0, wr = g.rows_cov(z, z + h)
+            g.box("steel", x, x + length, z, z + h, (u.width_m * 100 * frac * stripes[:len(wr)])[:, None])
+            p.box("wood", x + 0.2, x + 0.3, u.z0, z, 2 * 10.0)
+            x += length + rng.uniform(0.3, 1.0)
+        ld.packages += 1
+
+
+def _drums(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """200-litre steel drums, one or two tiers, 3-4 across the beam."""
+    u, g, p = ld.unit, ld.goods, ld.packing
+    r, h = 0.29, 0.88
+    n_y = int(u.width_m / (2 * r))
+    tiers = 2 if (u.z1 - u.z0) > 2.2 and rng.random() < 0.7 else 1
+    x = u.x0 + 0.05
+    while x + 2 * r <= u.x0 + (u.x1 - u.x0) * fill:
+        c0, wc = g.cols_cov(x, x + 2 * r)
+        xc = (np.arange(c0, c0 + len(wc)) + 0.5) * g.col_pitch_m + g.x_offset_m - (x + r)
+        chord = (2 * np.sqrt(np.clip(r * r - xc ** 2, 0, None)) * 100.0)[None, :]   # cm through one drum
+        shell = np.minimum(2 * 0.12 * r / np.sqrt(np.clip(r * r - xc ** 2, 1e-4, None)), 20.0)[None, :]
+        for tier in range(tiers):
+            z = u.z0 + 0.14 + tier * (h + 0.16)
+            level = rng.uniform(0.85, 0.95)
+            for mat, share in cat.materials:
+                g.box(mat, x, x + 2 * r, z + 0.02, z + 0.02 + (h - 0.04) * level, n_y * chord * share)
+            p.box("steel", x, x + 2 * r, z, z + h, n_y * shell)
+            for zh in (z + h / 3, z + 2 * h / 3, z, z + h - 0.01):                     # rolling hoops, chimes
+                p.box("steel", x, x + 2 * r, zh, zh + 0.01, n_y * chord * 0.03)
+            p.box("wood", x, x + 2 * r, z - 0.14, z, 2 * n_y * 2.0)
+            ld.packages += n_y
+        x += 2 * r + rng.uniform(0.0, 0.05)
+
+
+def _tyres(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """Tyres standing in rows, their axes across the beam: rings in the image."""
+    u, g = ld.unit, ld.goods
+    r, tread = rng.uniform(0.3, 0.55), rng.uniform(0.18, 0.3)
+    n_y = int(u.width_m / tread)
+    ring = ring_template(r / g.row_pitch_m, r / g.col_pitch_m, 0.62)
+    belt = ring_template(r * 0.98 / g.row_pitch_m, r * 0.98 / g.col_pitch_m, 0.9)
+    n_z = max(1, int((u.z1 - u.z0) * rng.uniform(0.7, 1.0) / (2 * r)))
+    x = u.x0 + 0.02
+    while x + 2 * r <= u.x0 + (u.x1 - u.x0) * fill:
+        for k in range(n_z):
+            zc = u.z0 + r + k * 2 * r
+            g.template("rubber", ring, x + r, zc, n_y * 3.5)
+            g.template("steel", belt, x + r, zc, n_y * 0.25)
+            ld.packages += n_y
+        x += 2 * r * rng.uniform(0.8, 1.0)   # rows lean into each other
+
+
+def _reels(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """Paper reels lying with their axes across the beam, one or two tiers."""
+    u, g = ld.unit, ld.goods
+    r = rng.uniform(0.45, 0.6)
+    width = u.width_m * 100 * rng.uniform(0.8, 0.95)
+    disc = ellipse_template(r / g.row_pitch_m, r / g.col_pitch_m)
+    core = ellipse_template(0.05 / g.row_pitch_m, 0.05 / g.col_pitch_m)
+    tiers = 2 if (u.z1 - u.z0) > 4 * r + 0.1 else 1
+    x = u.x0 + 0.02
+    while x + 2 * r <= u.x0 + (u.x1 - u.x0) * fill:
+        for k in range(tiers):
+            zc = u.z0 + r + k * 2 * r
+            g.template("cellulose", disc, x + r, zc, width * 0.85)
+            g.template("cellulose", core, x + r, zc, -width * 0.85)
+            ld.packages += 2
+        x += 2 * r + rng.uniform(0.0, 0.05)
+
+
+def _bulk(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """Loose bulk with a heaped surface: repose slopes at the ends, undulations from the loading chute."""
+    u, g = ld.unit, ld.goods
+    mat = [m for m, _ in cat.materials][int(rng.integers(len(cat.materials)))]
+    ld.goods_material = mat
+    packing = min(rng.uniform(*cat.density) / 1000 / _density(mat), 0.9)
+    c0, wc = g.cols_cov(u.x0, u.x1)
+    x = (np.arange(c0, c0 + len(wc)) + 0.5) * g.col_pitch_m + g.x_offset_m
+    base = u.z0 + (u.z1 - u.z0) * fill
+    hump = sum(rng.uniform(0.05, 0.25) * np.sin(2 * np.pi * (x - u.x0) / rng.uniform(1.5, 5.0) + rng.uniform(0, 6))
+               for _ in range(3))
+    slope = np.minimum(x - u.x0, u.x1 - x) * np.tan(np.radians(rng.uniform(30, 40)))
+    surface = np.minimum(np.minimum(base + hump, u.z0 + slope + 0.3), u.z1 + 0.3)
+    r0, wr = g.rows_cov(u.z0, float(surface.max()))
+    z = g.z_top_m - (np.arange(r0, r0 + len(wr)) + 0.5) * g.row_pitch_m
+    inside = np.clip((surface[None, :] - z[:, None]) / g.row_pitch_m + 0.5, 0, 1)
+    tex = _texture(rng, inside.shape, 3, 0.06)
+    g.box(mat, u.x0, u.x1, u.z0, float(surface.max()), (inside * tex * u.width_m * 100 * packing).astype(np.float32))
+    ld.top = surface
+    ld.packages = 1
+
+
+def _liquid(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """The liquid in a tank barrel, up to its level: inner chord × (z below the level)."""
+    u, g = ld.unit, ld.goods
+    r0, c0_abs, inner = u.chord  # type: ignore[attr-defined]
+    level = u.z0 + (u.z1 - u.z0) * fill
+    z = g.z_top_m - (np.arange(r0, r0 + inner.shape[0]) + 0.5) * g.row_pitch_m
+    wet = np.clip((level - z) / g.row_pitch_m + 0.5, 0, 1)[:, None]
+    c_off = int(round((g.x_offset_m) / g.col_pitch_m)) - c0_abs
+    sub = inner[:, max(c_off, 0):max(c_off, 0) + g.cols] * wet * 100.0
+    mat = cat.materials[0][0]
+    g.path(mat)[r0:r0 + sub.shape[0], :sub.shape[1]] += sub.astype(np.float32)
+    ld.packages = 1
+
+
+_DRAW = {"cartons": _packages, "crates": _packages, "bags": _packages, "coils": _coils, "drums": _drums,
+         "tyres": _tyres, "reels": _reels, "bulk": _bulk, "liquid": _liquid}
+
+
+def load_unit(s: Scene, unit: Unit, category: str | None, fill: float, rng: np.random.Generator) -> Load:
+    """Draw the cargo of one unit into cropped layers (not yet merged into ``s``).
+
+    Args:
+        category: a name from :data:`CATEGORIES`, or None for an empty unit.
+        fill: fraction of the unit that is loaded (0 empty, 1 full).
+    """
+    ld = Load(unit, category, _layer(s, unit), _layer(s, unit))
+    if category is None or fill <= 0:
+        return ld
+    cat = CATEGORIES[category]
+    ld.goods_material = cat.materials[0][0]
+    _DRAW[cat.packaging](ld, cat, rng, fill)
+    if cat.packaging not in ("liquid", "bulk"):
+        # goods are never perfectly uniform: a smooth ±12% texture over the whole load
+        tex = _texture(rng, (s.rows, ld.goods.cols), 24, 0.12)
+        for m in ld.goods.paths:
+            ld.goods.paths[m] *= tex
+    return ld
+
+
+def merge(s: Scene, ld: Load) -> None:
+    """Add a load's layers into the scene and paint its cargo label."""
+    c0 = int(round((ld.goods.x_offset_m - s.x_offset_m) / s.col_pitch_m))
+    cs = slice(c0, c0 + ld.goods.cols)
+    occupied = np.zeros((s.rows, ld.goods.cols), bool)
+    for layer in (ld.goods, ld.packing):
+        for m, path in layer.paths.items():
+            np.maximum(path, 0, out=path)
+            s.path(m)[:, cs] += path
+            occupied |= path > 0.5
+    s.label("cargo", (slice(0, s.rows), cs), occupied)

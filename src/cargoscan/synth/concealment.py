@@ -1,0 +1,259 @@
+"""Things to find: hidden compartments, voids and contraband, drawn into a loaded scene.
+
+Each concealment kind cuts into the cargo layers of a :class:`~cargoscan.synth.cargo.Load` (before it is
+merged), adds its own structure and contents into the scene, and records labelled instances with their full
+extent. Contraband replaces the goods it displaces along the beam, so a brick of cocaine behind a wall of
+garments attenuates more than the garments beside it and reads organic in the dual-energy ratio.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from cargoscan.synth.cargo import Load
+from cargoscan.synth.scene import Scene, _density
+from cargoscan.synth.wagons import DECK_Z
+
+CIGARETTE_CASE = (0.6, 0.3, 0.45, 11.0)   # master case: along, height, across (m), kg (50 cartons)
+
+
+def _cut(ld: Load, x0: float, x1: float, z0: float, z1: float, fraction: float) -> float:
+    """Remove ``fraction`` of the goods and packaging inside a box; returns the goods mass removed (kg)."""
+    removed = 0.0
+    for layer, is_goods in ((ld.goods, True), (ld.packing, False)):
+        r0, wr = layer.rows_cov(z0, z1)
+        c0, wc = layer.cols_cov(x0, x1)
+        where = (slice(r0, r0 + len(wr)), slice(c0, c0 + len(wc)))
+        w = np.float32(fraction) * (wr[:, None] * wc[None, :])
+        m = layer.remove(list(layer.paths), where, w)
+        removed += m if is_goods else 0.0
+    return removed
+
+
+def _box_mask(s: Scene, x0: float, x1: float, z0: float, z1: float) -> np.ndarray:
+    r0, wr = s.rows_cov(z0, z1)
+    c0, wc = s.cols_cov(x0, x1)
+    return s.full_mask((slice(r0, r0 + len(wr)), slice(c0, c0 + len(wc))), (wr[:, None] * wc[None, :]) >= 0.5)
+
+
+def _block(s: Scene, material: str, x0: float, x1: float, z0: float, z1: float, mass_kg: float,
+           seams: tuple[float, float] | None = None, wrap: str | None = None) -> np.ndarray:
+    """Spread ``mass_kg`` of ``material`` uniformly over a box (with optional package seams); returns its mask."""
+    mask = _box_mask(s, x0, x1, z0, z1)
+    n = int(mask.sum())
+    if n == 0:
+        return mask
+    area_cm2 = s.row_pitch_m * s.col_pitch_m * 1e4
+    path = mass_kg * 1000.0 / (_density(material) * area_cm2 * n)
+    r0, wr = s.rows_cov(z0, z1)
+    c0, wc = s.cols_cov(x0, x1)
+    mod = np.ones((len(wr), len(wc)), np.float32)
+    if seams is not None:   # thin gaps between bricks/cases, tape wraps on their faces
+        rr = (np.arange(len(wr)) * s.row_pitch_m) % seams[1] < s.row_pitch_m
+        cc = (np.arange(len(wc)) * s.col_pitch_m) % seams[0] < s.col_pitch_m
+        mod[rr, :] *= 0.8
+        mod[:, cc] *= 0.8
+        mod /= mod.mean()
+    s.box(material, x0, x1, z0, z1, path * mod)
+    if wrap is not None:
+        s.box(wrap, x0, x1, z0, z1, 0.8 * mod)
+    return mask
+
+
+def _contents(s: Scene, ld: Load, what: str, x0: float, x1: float, z0: float, z1: float, depth: float,
+              spec: dict, site: str, rng: np.random.Generator) -> list[str]:
+    """Put contraband ``what`` in the box (``depth`` m along the beam), displacing goods; returns classes."""
+    unit = ld.unit.number
+    if what == "drugs":
+        drug = spec.get("drug", "cocaine")
+        mass = float(spec.get("mass_kg", 20.0))
+        # bricks pack at ~1 kg/L: shrink the box to the volume the mass needs
+        vol = mass / (1000.0 * _density(drug) * 0.85)
+        h = min(z1 - z0, max(0.1, np.sqrt(vol / depth) * 0.7))
+        length = min(x1 - x0, max(0.1, vol / (depth * h)))
+        if length * h * depth < vol:   # not enough room: fill the box, the rest goes deeper along the beam
+            depth = min(ld.unit.width_m, vol / (length * h))
+        xa = x0 + rng.uniform(0, max(x1 - x0 - length, 0))
+        za = z0 + rng.uniform(0, max(z1 - z0 - h, 0)) * (site == "in_cargo")
+        _cut(ld, xa, xa + length, za, za + h, min(depth / ld.unit.width_m, 1.0))
+        mask = _block(s, drug, xa, xa + length, za, za + h, mass, seams=(0.3, 0.05), wrap="polyethylene")
+        s.add_instance("drugs", mask, drug, mass, site, unit)
+        return ["drugs"]
+    if what == "cigarettes":
+        cl, ch, cd, ckg = CIGARETTE_CASE
+        n_x = max(1, int((x1 - x0) / cl))
+        n_z = max(1, int((z1 - z0) / ch))
+        n_y = max(1, int(depth / cd))
+        n = int(min(n_x * n_z * n_y, rng.integers(20, 400)))
+        cols = max(1, min(n_x, int(np.ceil(n / (n_z * n_y)))))
+        rows = max(1, min(n_z, int(np.ceil(n / (cols * n_y)))))
+        xa, za = x0, z0
+        _cut(ld, xa, xa + cols * cl, za, za + rows * ch, min(n_y * cd / ld.unit.width_m, 1.0))
+        mass = n * ckg
+        mask = _block(s, "tobacco", xa, xa + cols * cl, za, za + rows * ch, mass * 0.85, seams=(cl, ch))
+        _block(s, "cellulose", xa, xa + cols * cl, za, za + rows * ch, mass * 0.15)
+        s.add_instance("cigarettes", mask, "tobacco", mass, site, unit)
+        return ["cigarettes"]
+    if what == "weapons":
+        return _weapons(s, ld, x0, x1, z0, z1, site, rng)
+    return []
+
+
+def _weapon_template(kind: str, s: Scene, angle: float) -> tuple[np.ndarray, float]:
+    """A rotated steel path template (cm per unit) of a rifle, pistol or ammunition box; and its mass (kg)."""
+    px = max(s.row_pitch_m, s.col_pitch_m)
+    size = {"rifle": 1.1, "pistol": 0.25, "ammo_box": 0.4}[kind]
+    n = int(size / px) + 8
+    t = np.zeros((n, n), np.float32)
+    c = n // 2
+
+    def rect(x0: float, z0: float, w: float, h: float, cm: float) -> None:
+        t[int(c + z0 / px):int(c + (z0 + h) / px) + 1, int(c + x0 / px):int(c + (x0 + w) / px) + 1] += cm
+
+    if kind == "rifle":
+        rect(-0.5, -0.012, 0.6, 0.024, 1.6)        # barrel
+        rect(0.05, -0.03, 0.25, 0.07, 4.0)         # receiver
+        rect(0.12, 0.04, 0.05, 0.18, 3.0)          # magazine
+        rect(0.30, -0.02, 0.25, 0.09, 1.0)         # stock (steel-equivalent of the wood and fittings)
+        mass = 3.6
+    elif kind == "pistol":
+        rect(-0.09, -0.02, 0.18, 0.035, 2.6)       # slide
+        rect(0.04, 0.015, 0.035, 0.1, 2.6)         # grip with magazine
+        mass = 0.9
+    else:
+        rect(-0.15, -0.09, 0.3, 0.18, 0.3)         # steel box walls
+        rect(-0.14, -0.08, 0.28, 0.16, 4.0)        # cartridges: brass and lead as steel-equivalent
+        mass = 12.0
+    m = cv2.getRotationMatrix2D((c, c), np.degrees(angle), 1.0)
+    # pixels are not square: stretch the along-train axis by the pitch ratio after rotation
+    t = cv2.warpAffine(t, m, (n, n), flags=cv2.INTER_LINEAR)
+    fx = px / s.col_pitch_m
+    fy = px / s.row_pitch_m
+    t = cv2.resize(t, (max(1, int(n * fx)), max(1, int(n * fy))), interpolation=cv2.INTER_LINEAR)
+    return t, mass
+
+
+def _weapons(s: Scene, ld: Load, x0: float, x1: float, z0: float, z1: float, site: str,
+             rng: np.random.Generator) -> list[str]:
+    unit = ld.unit.number
+    kind = ["rifle", "pistol", "ammo_box"][int(rng.choice(3, p=[0.45, 0.35, 0.2]))]
+    count = int(rng.integers(1, {"rifle": 12, "pistol": 25, "ammo_box": 10}[kind]))
+    t, mass = _weapon_template(kind, s, rng.uniform(-0.4, 0.4) if kind != "ammo_box" else 0.0)
+    stack = min(count, 6)        # stacked along the beam; the rest beside them
+    groups = int(np.ceil(count / stack))
+    xs = np.linspace(x0 + 0.3, max(x0 + 0.3, x1 - 0.3), groups)
+    z = z0 + rng.uniform(0.3, max(0.31, min(1.2, z1 - z0 - 0.3)))
+    before = s.path("steel").copy()
+    for x in xs:
+        _cut(ld, x - 0.3, x + 0.3, z - 0.15, z + 0.15, 0.3)
+        s.template("steel", t, x, z, stack)
+    mask = (s.path("steel") - before) > 0.3
+    material = "brass" if kind == "ammo_box" else "steel"
+    s.add_instance("weapon", mask, material, mass * count, site, unit)
+    return ["weapon"]
+
+
+def _compartment(s: Scene, ld: Load, x0: float, x1: float, z0: float, z1: float, site: str,
+                 wall: tuple[float, float, float, float], spec: dict, rng: np.random.Generator) -> list[str]:
+    """A welded-in compartment: cut the goods, add its wall, label it, fill it (or leave it empty)."""
+    _cut(ld, x0, x1, z0, z1, 1.0)
+    wx0, wx1, wz0, wz1 = wall
+    s.box("steel", wx0, wx1, wz0, wz1, ld.unit.width_m * 100.0 * 0.9)
+    wall_mass = s.mass_kg("steel", _box_mask(s, wx0, wx1, wz0, wz1)) * 0.0 + \
+        (wx1 - wx0) * (wz1 - wz0) * ld.unit.width_m * 7870 * 0.9
+    mask = _box_mask(s, min(x0, wx0), max(x1, wx1), min(z0, wz0), max(z1, wz1))
+    s.add_instance("hidden_compartment", mask, "steel", wall_mass, site, ld.unit.number)
+    classes = ["hidden_compartment"]
+    what = spec.get("contents")
+    if what:
+        classes += _contents(s, ld, what, x0 + 0.02, x1 - 0.02, z0 + 0.02, z1 - 0.02, ld.unit.width_m * 0.8,
+                             spec, site, rng)
+    return classes
+
+
+def conceal(s: Scene, ld: Load, spec: dict, rng: np.random.Generator) -> list[str]:
+    """Draw one concealment into a loaded unit; returns the label classes it produced.
+
+    Args:
+        spec: ``{"kind": ..., "contents": "drugs"|"cigarettes"|"weapons"|None, "drug": ..., "mass_kg": ...}``;
+            kinds that do not fit the unit fall back to one that does (a bulk void needs bulk, a false front
+            wall needs an end wall).
+    """
+    u, kind = ld.unit, spec["kind"]
+    length, height = u.x1 - u.x0, u.z1 - u.z0
+    bulk = ld.category is not None and ld.top.size > 0
+    if kind == "bulk_void" and not bulk:
+        kind = "hollowed_goods"
+    if kind in ("false_front_wall", "false_roof") and u.kind == "tank_barrel":
+        kind = "structure_compartment"
+    if kind == "hollowed_goods" and ld.category is None:
+        kind = "false_floor" if u.kind != "tank_barrel" else "structure_compartment"
+    if kind == "false_front_wall":
+        d = rng.uniform(0.3, 0.8)
+        front = u.x0 if (u.door_x is None or u.door_x > (u.x0 + u.x1) / 2) else u.x1
+        xa, xb = (front, front + d) if front == u.x0 else (front - d, front)
+        xw = xb if front == u.x0 else xa - 0.004
+        return _compartment(s, ld, xa, xb, u.z0, u.z1, "false_front_wall", (xw, xw + 0.004, u.z0, u.z1), spec, rng)
+    if kind in ("false_floor", "false_roof"):
+        h = rng.uniform(0.08, 0.2)
+        span = rng.uniform(0.3, 0.8) * length
+        xa = u.x0 + rng.uniform(0, length - span)
+        za, zb = (u.z0, u.z0 + h) if kind == "false_floor" else (u.z1 - h, u.z1)
+        zw = zb if kind == "false_floor" else za - 0.004
+        return _compartment(s, ld, xa, xa + span, za, zb, kind, (xa, xa + span, zw, zw + 0.004), spec, rng)
+    if kind == "structure_compartment":
+        span = rng.uniform(0.6, 2.0)
+        xa = u.x0 + rng.uniform(1.0, max(1.1, length - span - 1.0))
+        za, zb = DECK_Z - 0.28, DECK_Z - 0.04
+        mask = _box_mask(s, xa, xa + span, za, zb)
+        s.box("steel", xa, xa + 0.006, za, zb, 40.0)
+        s.box("steel", xa + span - 0.006, xa + span, za, zb, 40.0)
+        s.add_instance("hidden_compartment", mask, "steel", span * 0.24 * 0.4 * 7870 * 0.03,
+                       "structure_compartment", u.number)
+        classes = ["hidden_compartment"]
+        what = spec.get("contents") or "drugs"
+        if what == "cigarettes":
+            what = "drugs"   # a master case does not fit a sill
+        spec = {**spec, "mass_kg": min(float(spec.get("mass_kg", 20)), span * 0.24 * 0.4 * 900)}
+        if what == "drugs":
+            drug = spec.get("drug", "cocaine")
+            m = _block(s, drug, xa + 0.01, xa + span - 0.01, za + 0.01, zb - 0.01, spec["mass_kg"],
+                       seams=(0.3, 0.05), wrap="polyethylene")
+            s.add_instance("drugs", m, drug, spec["mass_kg"], "structure_compartment", u.number)
+            classes.append("drugs")
+        else:
+            classes += _weapons(s, ld, xa, xa + span, za - 0.3, zb, "structure_compartment", rng)
+        return classes
+    if kind == "bulk_void":
+        cx = u.x0 + rng.uniform(0.2, 0.8) * length
+        top = float(np.interp(cx, np.linspace(u.x0, u.x1, ld.top.size), ld.top))
+        rz = rng.uniform(0.2, min(0.6, max(0.21, (top - u.z0) / 3)))
+        rx = rng.uniform(0.3, 1.0)
+        cz = u.z0 + rng.uniform(rz + 0.05, max(rz + 0.06, top - u.z0 - rz - 0.05))
+        removed = _cut(ld, cx - rx, cx + rx, cz - rz, cz + rz, rng.uniform(0.4, 0.8))
+        mask = _box_mask(s, cx - rx, cx + rx, cz - rz, cz + rz)
+        s.add_instance("void", mask, "air", 0.0, "bulk_cavity", u.number)
+        classes = ["void"]
+        if spec.get("contents"):
+            classes += _contents(s, ld, spec["contents"], cx - rx, cx + rx, cz - rz, cz + rz, 0.6, spec,
+                                 "bulk_cavity", rng)
+        del removed
+        return classes
+    if kind == "hollowed_goods":
+        lx, lz = rng.uniform(0.4, 1.2), rng.uniform(0.3, 0.8)
+        xa = u.x0 + rng.uniform(0, max(0.01, length * 0.6 - lx))
+        za = u.z0 + rng.uniform(0.15, max(0.16, min(height * 0.6, 1.2)))
+        _cut(ld, xa, xa + lx, za, za + lz, rng.uniform(0.5, 0.85))
+        mask = _box_mask(s, xa, xa + lx, za, za + lz)
+        s.add_instance("void", mask, "air", 0.0, "hollowed_goods", u.number)
+        classes = ["void"]
+        if spec.get("contents"):
+            classes += _contents(s, ld, spec["contents"], xa, xa + lx, za, za + lz, 0.5, spec, "hollowed_goods",
+                                 rng)
+        return classes
+    # contraband straight in the cargo, behind cover goods
+    what = {"drugs_in_cargo": "drugs", "cigarettes_in_cargo": "cigarettes", "weapons_in_cargo": "weapons"}[kind]
+    xa = u.x0 + rng.uniform(0.1, 0.5) * length
+    return _contents(s, ld, what, xa, min(u.x1, xa + rng.uniform(1.0, 3.0)), u.z0 + 0.02,
+                     min(u.z1, u.z0 + 1.8), u.width_m * rng.uniform(0.2, 0.6), spec, "in_cargo", rng)
