@@ -67,8 +67,8 @@ def ensure_artifact(args) -> Path:
     from cargoscan.archive.classes import class_names
     from cargoscan.models.artifact import ArtifactConfig, sha256_file
 
-    cats = ("garments", "footwear", "electronics", "machinery", "auto_parts", "tyres", "steel", "plastics",
-            "furniture", "food", "paper", "chemicals")
+    cats = ("garments", "footwear", "electronics", "machinery", "auto_parts", "tyres", "steel_products", "plastics",
+            "furniture", "food", "paper", "chemicals", "bulk_minerals", "liquids")
     out.mkdir(parents=True, exist_ok=True)
     model = smp.create_model(args.arch, encoder_name=args.encoder, encoder_weights=None, in_channels=3,
                              classes=len(class_names()), aux_params={"classes": len(cats)}).eval()

@@ -18,8 +18,8 @@ from cargoscan.archive import write_scan
 from cargoscan.archive.classes import class_names
 from cargoscan.models.artifact import ArtifactConfig, sha256_file
 
-CATEGORIES = ("garments", "footwear", "electronics", "machinery", "auto_parts", "tyres", "steel", "plastics",
-              "furniture", "food", "paper", "chemicals")
+CATEGORIES = ("garments", "footwear", "electronics", "machinery", "auto_parts", "tyres", "steel_products", "plastics",
+              "furniture", "food", "paper", "chemicals", "bulk_minerals", "liquids")
 PITCH = 10.0                # mm, scans and model alike unless a test says otherwise
 MU = 0.04                   # cm²/g: the fake decomposer's attenuation per areal density
 WALL = 3.1                  # g/cm²: InspectParams' container wall areal density
@@ -142,9 +142,19 @@ def declaration_row(net_kg: float, hs: str = "6204", wagon: str = "45488855", co
             "consignor": "ООО Отправитель", "consignee": "ТОО Получатель"}
 
 
-def true_net_kg(cargo=(40, 20, 360, 90), lam: float = CARGO_LAMBDA, pitch: float = PITCH) -> float:
+GARMENT_PACKAGING = 0.2     # hs_categories.yaml: cartons are 20 % of a garment load's mass
+
+
+def loaded_kg(cargo=(40, 20, 360, 90), lam: float = CARGO_LAMBDA, pitch: float = PITCH) -> float:
+    """Mass in the load box (goods and their cartons), kg."""
     x0, y0, x1, y1 = cargo
     return lam * (x1 - x0) * (y1 - y0) * (pitch / 10) ** 2 / 1000
+
+
+def true_net_kg(cargo=(40, 20, 360, 90), lam: float = CARGO_LAMBDA, pitch: float = PITCH,
+                packaging: float = GARMENT_PACKAGING) -> float:
+    """The goods' net mass of a garment load: the loaded mass less its cartons."""
+    return loaded_kg(cargo, lam, pitch) * (1 - packaging)
 
 
 @pytest.fixture(scope="session")

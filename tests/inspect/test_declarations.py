@@ -12,13 +12,22 @@ from tests.inspect.conftest import declaration_row
 
 
 @pytest.mark.parametrize("hs,cat", [("6204420000", "garments"), ("6109", "garments"), ("6403", "footwear"),
-                                    ("8517130000", "electronics"), ("8471300000", "machinery"), ("8708", "auto_parts"), ("870829", "auto_parts"),
+                                    ("8517130000", "electronics"), ("8471300000", "electronics"), ("8413", "machinery"), ("8708", "auto_parts"), ("870829", "auto_parts"),
                                     ("8409", "machinery"), ("4011100000", "tyres"), ("4012", None),
-                                    ("7208", "steel"), ("7308", "steel"), ("3923", "plastics"), ("9403", "furniture"),
+                                    ("7208", "steel_products"), ("7306", "steel_products"), ("2701", "bulk_minerals"), ("2710", "liquids"), ("2905", "chemicals"), ("3923", "plastics"), ("9403", "furniture"),
                                     ("1905", "food"), ("2106", "food"), ("4819", "paper"), ("2815", "chemicals"),
-                                    ("3808", "chemicals"), ("0101", None)])
+                                    ("3808", "chemicals"), ("0101", None), ("2709", None)])
 def test_hs_category(hs, cat):
     assert hs_category(hs, load_categories()) == cat
+
+
+def test_every_synthetic_hs_code_maps_to_its_category():
+    from cargoscan.synth.cargo import CATEGORIES
+
+    cats = load_categories()
+    for name, cat in CATEGORIES.items():
+        for hs, _ in cat.goods:
+            assert hs_category(hs, cats) == name or (hs, name) == ("2905", "liquids"), (hs, name)
 
 
 def test_every_category_has_russian_name_and_ranges():

@@ -51,3 +51,37 @@ def test_density_flag_for_dense_metal_declared_as_garments():
                                      InspectParams(), dec, None, load_categories()["garments"])
     assert mat["density_flag"] and flags[0][0] == "DENSITY_MISMATCH"
     assert "плотность" in flags[0][1] and "материал" in flags[0][1]
+
+
+def test_mass_with_real_physics(tiny_archive):
+    """The synthesiser's scans, its own decomposer, and the true label mask as the segmentation: the net mass
+    lies within 20 % of truth.csv (the rest is the packaging prior and starved pixels), and organic goods read
+    organic or mixed."""
+    from cargoscan.archive import ArchivePaths, load_sample, read_table
+    from cargoscan.archive.classes import class_names, threat_ids
+    from cargoscan.data.channels import input_channels
+    from cargoscan.inspect.material import default_decomposer
+
+    truth = read_table(tiny_archive / "truth.csv")
+    cats = load_categories()
+    names = class_names()
+    errors = []
+    for sid in ArchivePaths(tiny_archive).scan_ids():
+        rows = [r for r in truth if r["scan_id"] == sid and r["true_category"]]
+        if not rows:
+            continue
+        s = load_sample(tiny_archive, sid, labels=True)
+        meta = s["meta"]
+        a = input_channels(s["image"], names=("a_high", "a_low"))
+        load = np.isin(s["mask"], [names.index("cargo")] + threat_ids())
+        dec = default_decomposer(meta)
+        lam, zeff = invert_map(dec, a[0], a[1], load)
+        pitch = (meta["pixel_pitch_mm"]["row"], meta["pixel_pitch_mm"]["column"])
+        pf = float(np.mean([cats[r["true_category"]].packaging_fraction for r in rows]))
+        mass, mat, _ = mass_and_density(lam, zeff, a[0], load, pitch, meta, InspectParams(), dec, None, None, pf)
+        true_kg = sum(float(r["true_net_weight_kg"]) for r in rows)
+        errors.append((mass["net_kg"] - true_kg) / true_kg)
+        allowed = set().union(*(cats[r["true_category"]].materials for r in rows))
+        assert mat["overall"]["class"] in allowed | {"mixed"}, (sid, mat["overall"], allowed)
+    assert errors, "the fixture has no loaded wagon"
+    assert max(abs(e) for e in errors) < 0.2, errors

@@ -26,6 +26,7 @@ class Category:
     hs: tuple[str, ...]
     density_g_cm3: tuple[float, float]
     materials: tuple[str, ...]
+    packaging_fraction: float = 0.0
 
 
 @lru_cache(maxsize=8)
@@ -37,7 +38,7 @@ def load_categories(path: str = "") -> dict[str, Category]:
         text = resources.files("cargoscan.inspect").joinpath("hs_categories.yaml").read_text(encoding="utf-8")
     rows = yaml.safe_load(text)["categories"]
     return {name: Category(name, r["ru"], tuple(str(h) for h in r["hs"]), tuple(r["density_g_cm3"]),
-                           tuple(r["materials"])) for name, r in rows.items()}
+                           tuple(r["materials"]), float(r.get("packaging_fraction", 0.0))) for name, r in rows.items()}
 
 
 def hs_category(hs_code: str, categories: dict[str, Category]) -> str | None:

@@ -273,10 +273,11 @@ class Inspector:
             load = np.isin(tiled.labels, load_ids)
             lam, zeff = material.invert_map(decomposer, tiled.a_high, tiled.a_low, load)
             category = self.categories.get(declared[0]) if len(set(declared)) == 1 else None
+            pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
             mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
-                                                         self.params, decomposer, summary, category)
+                                                         self.params, decomposer, summary, category, pf)
             for a in areas:
-                m = material.region_material(decomposer, lam, zeff, id_map == a.id)
+                m = material.region_material(decomposer, lam, zeff, id_map == a.id, tiled.a_high)
                 a.material, a.lambda_g_cm2 = m.get("class"), m.get("lambda_mean_g_cm2")
             out.mass, out.material = mass, mat
             mflags = [reason(c, d) for c, d in flags if c == "MASS_MISMATCH"]

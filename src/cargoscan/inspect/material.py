@@ -5,10 +5,14 @@ density λ (g/cm²) and the effective atomic number Z_eff against the scanner's 
 class (organic, mixed, inorganic, heavy). Nothing here models X-rays.
 
 * Material per region: the class of the λ-weighted median Z_eff of the region's pixels (from a histogram).
-* Net cargo mass: M = Σ λ·a over the load pixels (cargo and threat classes; ``a`` the pixel area at the model
-  pitch) less the known structure in the beam — the walls of the container or wagon type, as an areal density
-  ``structure_g_cm2[type]`` times the same area (so the tare is counted over the pixels summed, not the whole
-  body). 1-σ uncertainty: σ² = (ε_λ·Σλa)² + (ε_s·structure)², ε from the parameters.
+* Net cargo mass: M = (Σ λ·a − S)·(1 − p). Σ λ·a runs over the load pixels (cargo and threat classes; ``a`` the
+  pixel area at the model pitch); S is the known structure in the beam — the walls of the container or wagon
+  type, as an areal density ``structure_g_cm2[type]`` times the same area (so the tare is counted over the pixels
+  summed, not the whole body); p is the declared goods' packaging share (``hs_categories.yaml``: cartons,
+  pallets, drums — the declared *net* weight excludes them). 1-σ uncertainty:
+  σ² = (ε_λ·Σλa)² + (ε_s·S)² + (p/2 · (Σλa − S))², ε from the parameters.
+* Z_eff (material class) is read only where A_high lies in :data:`Z_VALID`; λ counts everywhere (where photons
+  starve, λ is a lower bound and ``starved_fraction`` says how much of the load that is).
 * Mass flag: |M − declared net| > max(tol·declared, k·σ).
 * Density flag: the bulk density ρ = mean λ / beam depth of the type, or the dominant material class, outside
   what the declared category allows (``hs_categories.yaml``).
@@ -27,6 +31,8 @@ from cargoscan.inspect.declarations import Category
 log = logging.getLogger(__name__)
 
 STARVED_A = 10.0   # attenuation above this: photon-starved, λ is a lower bound
+#: A_high band where Z_eff means something (cargoscan.synth.decompose): thinner is noise, thicker starves.
+Z_VALID = (0.5, 7.0)
 MATERIAL_RU = {"organic": "органика", "mixed": "смесь", "inorganic": "неорганика", "heavy": "тяжёлые металлы"}
 
 
@@ -85,11 +91,19 @@ def zeff_histogram(lam: np.ndarray, zeff: np.ndarray, where: np.ndarray) -> np.n
     return np.bincount(idx, weights=lam[where], minlength=len(Z_BINS) - 1)
 
 
-def region_material(decomposer, lam: np.ndarray, zeff: np.ndarray, where: np.ndarray) -> dict[str, Any]:
-    """Material class, λ-weighted median Z_eff (to 0.25) and mean λ of the pixels ``where``."""
+def region_material(decomposer, lam: np.ndarray, zeff: np.ndarray, where: np.ndarray,
+                    a_high: np.ndarray | None = None) -> dict[str, Any]:
+    """Material class, λ-weighted median Z_eff (to 0.25) and mean λ of the pixels ``where``.
+
+    With ``a_high``, Z_eff is taken only from the pixels inside :data:`Z_VALID` (all of them if none is).
+    """
     n = int(where.sum())
     if n == 0:
         return {"class": None, "zeff": None, "lambda_mean_g_cm2": None}
+    lam_mean = float(np.sum(lam[where], dtype=np.float64) / n)
+    if a_high is not None:
+        valid = where & (a_high >= Z_VALID[0]) & (a_high <= Z_VALID[1])
+        where = valid if valid.any() else where
     hist = zeff_histogram(lam, zeff, where)
     total = hist.sum()
     if total <= 0:
@@ -98,7 +112,7 @@ def region_material(decomposer, lam: np.ndarray, zeff: np.ndarray, where: np.nda
     z_med = float(Z_BINS[k] + 0.125)
     cls = _class_name(decomposer, z_med)
     return {"class": cls, "class_ru": MATERIAL_RU.get(cls, cls), "zeff": round(z_med, 2),
-            "lambda_mean_g_cm2": round(float(total / n), 2)}
+            "lambda_mean_g_cm2": round(lam_mean, 2)}
 
 
 def class_shares(decomposer, lam: np.ndarray, zeff: np.ndarray, where: np.ndarray) -> dict[str, float]:
@@ -118,7 +132,8 @@ def unit_type(meta: dict[str, Any]) -> str:
 
 def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load: np.ndarray,
                      pitch_mm: tuple[float, float], meta: dict[str, Any], params: InspectParams,
-                     decomposer, declared: dict[str, Any] | None, category: Category | None
+                     decomposer, declared: dict[str, Any] | None, category: Category | None,
+                     packaging_fraction: float = 0.0
                      ) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]:
     """The ``mass`` and ``material`` blocks and the flags raised (code, detail).
 
@@ -132,18 +147,24 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
         decomposer: for material class names.
         declared: the declaration summary (``net_weight_kg``), or None.
         category: the declared cargo category, or None.
+        packaging_fraction: the share of the loaded mass that is packaging (cartons, pallets, drums) for the
+            declared goods; the declared net weight excludes it.
     """
     px_cm2 = pitch_mm[0] * pitch_mm[1] / 100.0
     n = int(load.sum())
     kind = unit_type(meta)
     gross_kg = float(np.sum(lam[load], dtype=np.float64)) * px_cm2 / 1000.0
     structure_kg = params.structure_g_cm2.get(kind, params.structure_g_cm2.get("other", 0.0)) * n * px_cm2 / 1000
-    net = max(0.0, gross_kg - structure_kg)
-    sigma = float(np.hypot(params.lambda_rel_uncertainty * gross_kg, params.structure_rel_uncertainty * structure_kg))
+    loaded = max(0.0, gross_kg - structure_kg)
+    net = loaded * (1.0 - packaging_fraction)
+    sigma = float(np.sqrt((params.lambda_rel_uncertainty * gross_kg) ** 2
+                          + (params.structure_rel_uncertainty * structure_kg) ** 2
+                          + (0.5 * packaging_fraction * loaded) ** 2))
     starved = float((a_high[load] > STARVED_A).mean()) if n else 0.0
     flags: list[tuple[str, str]] = []
     mass = {"net_kg": round(net, 1), "sigma_kg": round(sigma, 1), "gross_in_beam_kg": round(gross_kg, 1),
-            "structure_kg": round(structure_kg, 1), "structure_type": kind, "load_area_m2": round(n * px_cm2 / 1e4, 3),
+            "structure_kg": round(structure_kg, 1), "structure_type": kind,
+            "packaging_fraction": packaging_fraction, "load_area_m2": round(n * px_cm2 / 1e4, 3),
             "starved_fraction": round(starved, 4), "declared_net_kg": None, "difference_rel": None,
             "flag": False, "tolerance_rel": params.mass_tolerance_rel}
     if declared and declared.get("net_weight_kg"):
@@ -153,7 +174,7 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
         if abs(diff) > max(params.mass_tolerance_rel * d, params.mass_tolerance_sigma * sigma):
             mass["flag"] = True
             flags.append(("MASS_MISMATCH", f"оценка {net:.0f} ± {sigma:.0f} кг, заявлено {d:.0f} кг"))
-    overall = region_material(decomposer, lam, zeff, load)
+    overall = region_material(decomposer, lam, zeff, load, a_high)
     depth = params.beam_depth_cm.get(kind, params.beam_depth_cm.get("other", 240.0))
     rho = overall["lambda_mean_g_cm2"] / depth if overall["lambda_mean_g_cm2"] is not None else None
     shares = class_shares(decomposer, lam, zeff, load) if n else {}
