@@ -16,7 +16,7 @@ from tests.inspect.conftest import declaration_row
                                     ("8409", "machinery"), ("4011100000", "tyres"), ("4012", None),
                                     ("7208", "steel_products"), ("7306", "steel_products"), ("2701", "bulk_minerals"), ("2710", "liquids"), ("2905", "chemicals"), ("3923", "plastics"), ("9403", "furniture"),
                                     ("1905", "food"), ("2106", "food"), ("4819", "paper"), ("2815", "chemicals"),
-                                    ("3808", "chemicals"), ("0101", None), ("2709", None)])
+                                    ("3808", "chemicals"), ("0101", None), ("2709", None), ("8609", "empty"), ("8606", "empty")])
 def test_hs_category(hs, cat):
     assert hs_category(hs, load_categories()) == cat
 

@@ -27,7 +27,7 @@ def test_drugs_in_false_wall_is_suspicious_with_overlapping_area(tmp_path, inspe
     assert ix / union > 0.8
     assert drugs[0].unit == "CSQU3054383"
     assert drugs[0].bbox_m[0] == pytest.approx(3.0, abs=0.05)        # 300 px × 10 mm
-    assert drugs[0].bbox_m[3] == pytest.approx((96 - 25) * 0.01, abs=0.05)  # top edge height above the rail
+    assert drugs[0].bbox_m[3] == pytest.approx(0.30 + (96 - 25) * 0.01, abs=0.05)  # top edge above the rail
 
 
 def test_clean_wagon_with_matching_declaration_is_clear(tmp_path, inspector):

@@ -111,6 +111,8 @@ def layout(doc: dict[str, Any], form: dict[str, Any]) -> list[dict[str, Any]]:
                 css = ""
                 if f["path"] == "decision":
                     css = "suspicious" if doc.get("suspicious") else "clear"
+                if f.get("values") and value in f["values"]:
+                    value = f["values"][value]
                 sec["rows"].append({"label": f["label"], "value": fmt(value, f.get("format")),
                                     "emphasis": bool(f.get("emphasis")), "css": css})
         elif kind == "table":

@@ -47,6 +47,8 @@ class InspectParams:
         hs_categories: path of the HS→category map; empty = the packaged ``hs_categories.yaml``.
         conclusion_template: path of the conclusion field set; empty = the packaged ``conclusion.yaml``.
         overlay_width_px: width of the scan image in the conclusion.
+        image_bottom_m: height above the rail of the image's bottom row (the lowest detector channel) — a property
+            of the installation; risk-area heights are above the rail.
     """
 
     backend: str = "onnx"
@@ -86,6 +88,7 @@ class InspectParams:
     hs_categories: str = ""
     conclusion_template: str = ""
     overlay_width_px: int = 1600
+    image_bottom_m: float = 0.30
     thresholds_version: str = "inspect-1"
 
 

@@ -222,7 +222,7 @@ class Inspector:
         units = findings.unit_spans(tiled.a_high, list(meta.get("container_numbers") or []), meta.get("wagon_number"))
         areas, id_map = findings.risk_areas(tiled.labels, tiled.score, cfg.classes, self.threat, image.shape[1:],
                                             pitch, cfg.pitch_mm, units, self.params.min_area_px,
-                                            self.params.min_area_m2, self.classes_ru)
+                                            self.params.min_area_m2, self.classes_ru, self.params.image_bottom_m)
         out.risk_areas = areas
         threat_reasons = []
         for name in dict.fromkeys(a.cls for a in areas):
@@ -253,7 +253,9 @@ class Inspector:
                      "declared_ru": [self.categories[c].ru for c in declared],
                      "probabilities": {c: round(float(p), 4) for c, p in zip(cfg.categories, probs)},
                      "match": (pred in declared) if declared else None}
-        if declared and pred not in declared and probs[k] >= self.params.category_min_confidence:
+        # An empty unit is judged by mass and density; the head only judges it if it knows "empty".
+        comparable = [c for c in declared if c != "empty" or "empty" in cfg.categories]
+        if comparable and pred not in comparable and probs[k] >= self.params.category_min_confidence:
             checks.append(flagged("cargo", reason("CARGO_MISMATCH", f"модель: «{out.cargo['predicted_ru']}» "
                                                   f"({probs[k]:.2f}), заявлено: {', '.join(out.cargo['declared_ru'])}")))
         else:
@@ -279,6 +281,7 @@ class Inspector:
             for a in areas:
                 m = material.region_material(decomposer, lam, zeff, id_map == a.id, tiled.a_high)
                 a.material, a.lambda_g_cm2 = m.get("class"), m.get("lambda_mean_g_cm2")
+                a.material_ru = m.get("class_ru")
             out.mass, out.material = mass, mat
             mflags = [reason(c, d) for c, d in flags if c == "MASS_MISMATCH"]
             dflags = [reason(c, d) for c, d in flags if c == "DENSITY_MISMATCH"]

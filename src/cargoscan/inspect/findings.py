@@ -86,8 +86,10 @@ def unit_of(c0: int, c1: int, units: UnitSpans) -> str | None:
 def risk_areas(labels: np.ndarray, score: np.ndarray, classes: tuple[str, ...], threat: np.ndarray,
                scan_shape: tuple[int, int], scan_pitch_mm: tuple[float, float], model_pitch_mm: tuple[float, float],
                units: UnitSpans, min_area_px: int = 16, min_area_m2: float = 0.0,
-               classes_ru: dict[str, str] | None = None) -> tuple[list[RiskArea], np.ndarray]:
+               classes_ru: dict[str, str] | None = None, bottom_m: float = 0.0) -> tuple[list[RiskArea], np.ndarray]:
     """Connected components of the threat classes as risk areas, highest score first.
+
+    Heights are above the rail: ``bottom_m`` is the height of the image's bottom row (rows run top → rail).
 
     Returns:
         The areas (ids from 1) and a (H', W') int32 map of area ids (0 = none) at the model pitch.
@@ -116,8 +118,8 @@ def risk_areas(labels: np.ndarray, score: np.ndarray, classes: tuple[str, ...], 
         bx0, by0 = int(np.floor(c0 * sx)), int(np.floor(r0 * sy))
         bx1, by1 = min(scan_shape[1], int(np.ceil(c1 * sx))), min(scan_shape[0], int(np.ceil(r1 * sy)))
         pr, pc = scan_pitch_mm[0] / 1000, scan_pitch_mm[1] / 1000
-        bbox_m = [round(bx0 * pc, 3), round((scan_shape[0] - by1) * pr, 3), round(bx1 * pc, 3),
-                  round((scan_shape[0] - by0) * pr, 3)]
+        bbox_m = [round(bx0 * pc, 3), round(bottom_m + (scan_shape[0] - by1) * pr, 3), round(bx1 * pc, 3),
+                  round(bottom_m + (scan_shape[0] - by0) * pr, 3)]
         name = classes[c]
         areas.append(RiskArea(id=k, cls=name, score=round(sc, 4), bbox_px=[bx0, by0, bx1, by1], bbox_m=bbox_m,
                               area_m2=round(size * px_m2, 4), unit=unit_of(c0, c1, units),

@@ -130,12 +130,14 @@ class RiskArea:
     cls: str
     score: float
     bbox_px: list[int]            # [x0, y0, x1, y1] in scan pixels, exclusive ends
-    bbox_m: list[float]           # [x0, y0, x1, y1]: metres along the wagon from its first column, height above
-                                  # the rail (y0 lower edge, y1 upper edge)
+    bbox_m: list[float]           # [x0, y0, x1, y1]: metres along the scan from its first column; height above
+                                  # the rail (y0 lower edge, y1 upper edge; the image's bottom row lies
+                                  # InspectParams.image_bottom_m above the rail)
     area_m2: float
     unit: str | None              # container number, or the wagon number when it holds no containers
     class_ru: str = ""
     material: str | None = None   # dual-energy material class of the area
+    material_ru: str | None = None
     lambda_g_cm2: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
