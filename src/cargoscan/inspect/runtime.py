@@ -80,18 +80,24 @@ class OnnxBackend:
 
 
 def build_torch_model(cfg: ArtifactConfig):
-    """The SMP network of an artifact (no pretrained weights): the training side's factory when present."""
-    try:  # the training part's factory builds exactly what it trained
-        from cargoscan.models import build_model  # type: ignore[attr-defined]
+    """The SMP network of an artifact (random weights; the caller loads ``model.safetensors``).
 
-        return build_model(cfg)
-    except ImportError:
-        import segmentation_models_pytorch as smp
+    The training side's ``cargoscan.models.build_model`` builds exactly what it trained; an artifact that records
+    extra SMP arguments (``extra.model_kwargs``) is built with them directly.
+    """
+    kwargs = dict(cfg.extra.get("model_kwargs", {}))
+    if not kwargs:
+        try:
+            from cargoscan.models import build_model  # type: ignore[attr-defined]
 
-        kwargs = dict(cfg.extra.get("model_kwargs", {}))
-        return smp.create_model(cfg.arch, encoder_name=cfg.encoder, encoder_weights=None,
-                                in_channels=len(cfg.in_channels), classes=len(cfg.classes),
-                                aux_params={"classes": len(cfg.categories)}, **kwargs)
+            return build_model(cfg)
+        except ImportError:
+            pass
+    import segmentation_models_pytorch as smp
+
+    return smp.create_model(cfg.arch, encoder_name=cfg.encoder, encoder_weights=None,
+                            in_channels=len(cfg.in_channels), classes=len(cfg.classes),
+                            aux_params={"classes": len(cfg.categories)}, **kwargs)
 
 
 class TorchBackend:
