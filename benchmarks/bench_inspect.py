@@ -4,6 +4,8 @@
     python benchmarks/bench_inspect.py --mode cpu --pitch 0   # ... with the model at full resolution
     python benchmarks/bench_inspect.py --mode memory   # peak RSS: a 40 m scan vs a 13 m scan (subprocesses)
     python benchmarks/bench_inspect.py --mode gpu --device cuda   # wagons/s: batched bf16 channels_last vs eager fp32
+    python benchmarks/bench_inspect.py --mode gpu --device cuda --pitch 8 --arch unetplusplus --encoder efficientnet-b0
+                                                       # ... with the gpu profile's model shape
 
 ``--artifact DIR`` uses an exported model (default ``data/models/export`` when present); otherwise a stand-in
 artifact is exported once (SMP ``--arch``/``--encoder``, random weights, the shape of a real one) into the temp
@@ -58,7 +60,8 @@ def ensure_artifact(args) -> Path:
         return Path(args.artifact)
     if Path("data/models/export/config.json").exists() and not args.artifact:
         return Path("data/models/export")
-    out = Path(tempfile.gettempdir()) / f"cargoscan-bench-{args.arch}-{args.encoder}-{args.tile}-{args.pitch:g}"
+    tile = args.tile or 256
+    out = Path(tempfile.gettempdir()) / f"cargoscan-bench-{args.arch}-{args.encoder}-{tile}-{args.pitch:g}"
     if (out / "config.json").exists():
         return out
     import segmentation_models_pytorch as smp
@@ -73,7 +76,7 @@ def ensure_artifact(args) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     model = smp.create_model(args.arch, encoder_name=args.encoder, encoder_weights=None, in_channels=3,
                              classes=len(class_names()), aux_params={"classes": len(cats)}).eval()
-    torch.onnx.export(model, torch.zeros(1, 3, args.tile, args.tile), str(out / "model.onnx"),
+    torch.onnx.export(model, torch.zeros(1, 3, tile, tile), str(out / "model.onnx"),
                       input_names=["image"], output_names=["mask", "label"],
                       dynamic_axes={"image": {0: "n", 2: "h", 3: "w"}, "mask": {0: "n", 2: "h", 3: "w"},
                                     "label": {0: "n"}}, dynamo=False)
@@ -81,7 +84,7 @@ def ensure_artifact(args) -> Path:
     ArtifactConfig(name=f"bench-{args.arch}-{args.encoder}", version="bench", arch=args.arch, encoder=args.encoder,
                    in_channels=("a_high", "a_low", "ratio"), classes=tuple(class_names()), categories=cats,
                    pitch_mm=(args.pitch, args.pitch) if args.pitch else (PITCH_ROW, PITCH_COL),
-                   norm_mean=(1.0, 1.0, 1.0), norm_std=(1.0, 1.0, 0.2), tile=args.tile, overlap=32,
+                   norm_mean=(1.0, 1.0, 1.0), norm_std=(1.0, 1.0, 0.2), tile=tile, overlap=32,
                    sha256={f: sha256_file(out / f) for f in ("model.onnx", "model.safetensors")}).save(out)
     return out
 
@@ -271,7 +274,7 @@ def main() -> None:
     ap.add_argument("--artifact", default="")
     ap.add_argument("--arch", default="unet")
     ap.add_argument("--encoder", default="resnet18")
-    ap.add_argument("--tile", type=int, default=256)
+    ap.add_argument("--tile", type=int, default=0, help="tile side (0: the artifact's; 256 for the stand-in)")
     ap.add_argument("--pitch", type=float, default=20.0,
                     help="stand-in model pitch (mm); 20 = the small profile's, 0 = the scan's (full resolution)")
     ap.add_argument("--threads", type=int, default=2)
