@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 import schemathesis
-from conftest import OFFICER, declaration_row, inspection, sidecar
+from tests.registry.conftest import OFFICER, declaration_row, inspection, sidecar
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from openpyxl import load_workbook

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
-from conftest import inspection
+from tests.registry.conftest import inspection
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from conftest import declaration_row
+from tests.registry.conftest import declaration_row
 from openpyxl import Workbook
 from sqlalchemy import select
 

@@ -6,7 +6,7 @@ import csv
 import io
 
 import pytest
-from conftest import OFFICER, declaration_row, inspection
+from tests.registry.conftest import OFFICER, declaration_row, inspection
 from openpyxl import load_workbook
 
 from cargoscan.registry.declarations import register_rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import random
 
-from conftest import sidecar
+from tests.registry.conftest import sidecar
 from sqlalchemy import func, select
 
 from cargoscan.registry import audit

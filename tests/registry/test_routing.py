@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import OFFICER, declaration_row, inspection
+from tests.registry.conftest import OFFICER, declaration_row, inspection
 
 from cargoscan.registry.declarations import register_rows
 from cargoscan.registry.ingest import archive_inputs, ingest_one

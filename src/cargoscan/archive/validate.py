@@ -7,11 +7,12 @@ import json
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from cargoscan.archive.format import TABLE_COLUMNS, TABLE_SCHEMAS, ArchiveError
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 @lru_cache(maxsize=None)
@@ -22,7 +23,9 @@ def schema(name: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=None)
-def _validator(name: str) -> jsonschema.protocols.Validator:
+def _validator(name: str) -> "jsonschema.protocols.Validator":
+    import jsonschema  # imported here: it costs ~1.5 s of CPU, and most CLI calls never validate
+
     s = schema(name)
     cls = jsonschema.validators.validator_for(s)
     cls.check_schema(s)

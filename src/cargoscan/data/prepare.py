@@ -1,0 +1,179 @@
+"""The ``prepare`` stage: a raw archive → model-pitch scans, a tile index, train-level splits and statistics.
+
+Output layout (``prepare.out_dir``)::
+
+    scans/<scan_id>.image.npy   (C, H, W) input channels in physical units at the model pitch (float16/32)
+    scans/<scan_id>.mask.npy    (H, W) uint8 label mask at the model pitch
+    index.csv                   one row per usable scan: split, train, wagon, shape, category, threats, sites
+    tiles.csv                   one row per tile: scan, split, origin, class pixel counts
+    stats.json                  channels, pitch, tile, categories, norm stats (train split), class counts, weights
+    quarantine.csv              every rejected file or row with its reason
+
+Scans are stored whole rather than as tile files: tiles overlap, so whole scans are smaller, and evaluation needs
+whole wagons anyway. ``.npy`` memory-maps, so the dataset reads only the tiles it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cargoscan.archive import ArchiveError, ArchivePaths
+from cargoscan.archive.classes import class_names, threat_ids
+from cargoscan.data.channels import input_channels, resample_mask
+from cargoscan.data.config import PrepareParams
+from cargoscan.data.splits import SPLITS, split_trains
+from cargoscan.data.tiling import crop, tile_grid
+from cargoscan.data.validation import (
+    SCAN_INDEX_SCHEMA,
+    Rejected,
+    check_scan,
+    check_scans_table,
+    orphan_labels,
+    relative,
+    write_quarantine,
+)
+from cargoscan.logs import progress
+
+log = logging.getLogger(__name__)
+
+NO_CATEGORY = "none"
+
+
+def scan_category(label_doc: dict) -> str:
+    """The cargo category of a scan: the label file's ``cargo_category``, else its first unit's, else ``none``."""
+    cat = label_doc.get("cargo_category")
+    if not cat:
+        for unit in label_doc.get("units", []) or []:
+            if unit.get("cargo_category"):
+                cat = unit["cargo_category"]
+                break
+    return cat or NO_CATEGORY
+
+
+def threat_summary(mask: np.ndarray, instances: list[dict]) -> tuple[list[str], list[str]]:
+    """Threat classes present in the mask and the concealment sites of the threat instances."""
+    names = class_names()
+    present = sorted({names[i] for i in threat_ids() if np.any(mask == i)})
+    threat_names = {names[i] for i in threat_ids()}
+    sites = sorted({inst.get("site", "unknown") for inst in instances if inst["class"] in threat_names})
+    return present, sites
+
+
+def class_weights(counts: np.ndarray, power: float = 0.5, cap: float = 50.0) -> list[float]:
+    """Inverse-frequency class weights (softened by ``power``, capped), normalised to a mean of 1 over present
+    classes; absent classes get weight 1 so the loss stays defined."""
+    freq = counts / max(counts.sum(), 1)
+    w = np.ones_like(freq, dtype=np.float64)
+    present = freq > 0
+    w[present] = (1.0 / freq[present]) ** power
+    w[present] = np.minimum(w[present] / w[present].min(), cap)
+    w[present] /= w[present].mean()
+    return [round(float(x), 6) for x in w]
+
+
+def prepare(params: PrepareParams) -> dict:
+    """Run the stage. Returns the statistics written to ``stats.json``."""
+    root, out = Path(params.raw_dir), Path(params.out_dir)
+    if not root.exists():
+        raise FileNotFoundError(f"{root}: archive not found (run `cargoscan synth` first)")
+    (out / "scans").mkdir(parents=True, exist_ok=True)
+    for old in (out / "scans").glob("*.npy"):  # a rerun must not keep scans quarantined since
+        old.unlink()
+    paths = ArchivePaths(root)
+    table, rejected = check_scans_table(root)
+    listed = set(table["ID снимка"]) if len(table) else set()
+    scan_ids = paths.scan_ids()
+    for missing in sorted(listed - set(scan_ids)):
+        rejected.append(Rejected(f"{paths.scans.name}/{missing}.tiff", "listed in scans.csv but the scan is missing"))
+    rejected += orphan_labels(root)
+
+    names, n_cls = class_names(), len(class_names())
+    dtype = np.dtype(params.dtype)
+    rows, tiles = [], []
+    ch_sum = np.zeros(len(params.channels))
+    ch_sq = np.zeros(len(params.channels))
+    ch_n = 0
+    with progress() as bar:
+        task = bar.add_task("prepare", total=len(scan_ids))
+        for scan_id in scan_ids:
+            bar.advance(task)
+            try:
+                sample = check_scan(root, scan_id)
+            except ArchiveError as exc:
+                rejected.append(Rejected(relative(root, exc.path), exc.reason))
+                continue
+            meta = sample["meta"]
+            if scan_id not in listed:
+                log.warning("%s is not listed in scans.csv; using it (its sidecar is valid)", scan_id)
+            src = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
+            x = input_channels(sample["image"], src, tuple(params.pitch_mm), tuple(params.channels))
+            mask = resample_mask(sample["mask"], x.shape[1:])
+            if not np.all(np.isfinite(x)):
+                rejected.append(Rejected(f"scans/{scan_id}.tiff", "non-finite input channels"))
+                continue
+            np.save(out / "scans" / f"{scan_id}.image.npy", x.astype(dtype))
+            np.save(out / "scans" / f"{scan_id}.mask.npy", mask.astype(np.uint8))
+            present, sites = threat_summary(sample["mask"], sample["instances"])
+            rows.append({
+                "scan_id": scan_id, "train_number": meta["train_number"],
+                "wagon_number": meta.get("wagon_number") or "", "height": x.shape[1], "width": x.shape[2],
+                "pitch_row_mm": src[0], "pitch_col_mm": src[1],
+                "category": scan_category(sample["label_doc"]), "has_threat": int(bool(present)),
+                "threat_classes": ";".join(present), "sites": ";".join(sites),
+            })
+            for y0, x0 in tile_grid(x.shape[1:], params.tile, params.overlap):
+                counts = np.bincount(crop(mask, y0, x0, params.tile).ravel(), minlength=n_cls)
+                tiles.append({"scan_id": scan_id, "y": y0, "x": x0,
+                              **{f"n_{name}": int(c) for name, c in zip(names, counts)}})
+            rows[-1]["_sum"] = x.reshape(len(params.channels), -1).astype(np.float64).sum(1)
+            rows[-1]["_sq"] = (x.reshape(len(params.channels), -1).astype(np.float64) ** 2).sum(1)
+            rows[-1]["_n"] = x.shape[1] * x.shape[2]
+
+    if not rows:
+        write_quarantine(out / "quarantine.csv", rejected)
+        raise ValueError(f"{root}: no usable scans ({len(rejected)} quarantined, see {out / 'quarantine.csv'})")
+    split_of = split_trains([r["train_number"] for r in rows], tuple(params.split_fractions), params.seed)
+    for r in rows:
+        r["split"] = split_of[r["train_number"]]
+        if r["split"] == "train":  # normalisation statistics come from the training split only
+            ch_sum += r["_sum"]
+            ch_sq += r["_sq"]
+            ch_n += r["_n"]
+    index = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
+    SCAN_INDEX_SCHEMA.validate(index)
+    tile_df = pd.DataFrame(tiles).merge(index[["scan_id", "split"]], on="scan_id")
+    index.to_csv(out / "index.csv", index=False)
+    tile_df.to_csv(out / "tiles.csv", index=False)
+    write_quarantine(out / "quarantine.csv", rejected)
+
+    # Tiles overlap, so class counts come from the stored masks, not the tiles.
+    counts = {s: np.zeros(n_cls, dtype=np.int64) for s in SPLITS}
+    for r in rows:
+        m = np.load(out / "scans" / f"{r['scan_id']}.mask.npy")
+        counts[r["split"]] += np.bincount(m.ravel(), minlength=n_cls)
+    mean = ch_sum / max(ch_n, 1)
+    std = np.sqrt(np.maximum(ch_sq / max(ch_n, 1) - mean ** 2, 1e-12))
+    stats = {
+        "channels": list(params.channels), "pitch_mm": list(params.pitch_mm), "tile": params.tile,
+        "overlap": params.overlap, "classes": names,
+        "categories": sorted(set(index["category"])),
+        "norm_mean": [round(float(v), 6) for v in mean] if ch_n else [0.0] * len(params.channels),
+        "norm_std": [round(float(v), 6) for v in std] if ch_n else [1.0] * len(params.channels),
+        "class_pixels": {s: {n: int(c) for n, c in zip(names, counts[s])} for s in SPLITS},
+        "class_weights": class_weights(counts["train"] if counts["train"].sum() else sum(counts.values())),
+        "scans": {s: int((index["split"] == s).sum()) for s in SPLITS},
+        "trains": {s: int(index.loc[index["split"] == s, "train_number"].nunique()) for s in SPLITS},
+        "tiles": {s: int((tile_df["split"] == s).sum()) for s in SPLITS},
+        "threat_scans": {s: int(index.loc[index["split"] == s, "has_threat"].sum()) for s in SPLITS},
+        "tiles_with_threat": int((tile_df[[f"n_{names[i]}" for i in threat_ids()]].sum(1) > 0).sum()),
+        "quarantined": len(rejected),
+    }
+    (out / "stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    log.info("prepared %d scans (%s), %d tiles, %d quarantined → %s", len(rows), stats["scans"], len(tile_df),
+             len(rejected), out)
+    return stats

@@ -1,0 +1,63 @@
+"""Tiles with overlap over a scan, and stitching tile predictions back into the whole wagon.
+
+A scan smaller than a tile is padded with *air* (attenuation 0, the physical value of nothing in the beam) and
+label 0 (background), so a tile never invents material.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of side ``tile`` covering ``[0, length)`` with at least ``overlap`` overlap.
+
+    The last tile is flush with the end, so every pixel is covered and no tile reaches past the edge (unless the
+    whole length is shorter than one tile: then a single tile at 0, padded).
+    """
+    if length <= tile:
+        return [0]
+    stride = tile - overlap
+    starts = list(range(0, length - tile, stride))
+    starts.append(length - tile)
+    return starts
+
+
+def tile_grid(shape: tuple[int, int], tile: int, overlap: int) -> list[tuple[int, int]]:
+    """(y, x) origins of the tiles of a (H, W) image, row-major."""
+    return [(y, x) for y in tile_starts(shape[0], tile, overlap) for x in tile_starts(shape[1], tile, overlap)]
+
+
+def crop(array: np.ndarray, y: int, x: int, tile: int, fill: float = 0) -> np.ndarray:
+    """A (…, tile, tile) crop at (y, x), padded with ``fill`` past the edges."""
+    h, w = array.shape[-2:]
+    part = array[..., y:y + tile, x:x + tile]
+    if part.shape[-2:] == (tile, tile):
+        return np.ascontiguousarray(part)
+    out = np.full(array.shape[:-2] + (tile, tile), fill, dtype=array.dtype)
+    out[..., :part.shape[-2], :part.shape[-1]] = part
+    return out
+
+
+def blend_window(tile: int, overlap: int) -> np.ndarray:
+    """(tile, tile) weights that fall off linearly over the overlap, so seams between tiles do not show."""
+    ramp = np.ones(tile, dtype=np.float32)
+    if overlap > 0:
+        edge = (np.arange(overlap, dtype=np.float32) + 1) / (overlap + 1)
+        ramp[:overlap] = edge
+        ramp[-overlap:] = edge[::-1]
+    return np.outer(ramp, ramp)
+
+
+def stitch(tiles: np.ndarray, origins: list[tuple[int, int]], shape: tuple[int, int], overlap: int
+           ) -> np.ndarray:
+    """Blend (N, K, t, t) tile outputs at ``origins`` into a (K, H, W) map (weighted mean over overlaps)."""
+    n, k, t, _ = tiles.shape
+    h, w = shape
+    acc = np.zeros((k, max(h, t), max(w, t)), dtype=np.float32)
+    weight = np.zeros(acc.shape[1:], dtype=np.float32)
+    win = blend_window(t, overlap)
+    for tile_out, (y, x) in zip(tiles, origins):
+        acc[:, y:y + t, x:x + t] += tile_out * win
+        weight[y:y + t, x:x + t] += win
+    return (acc / np.maximum(weight, 1e-12))[:, :h, :w]

@@ -1,0 +1,144 @@
+"""Export of a trained network to the deployable artifact (contract D, :class:`ArtifactConfig`):
+``model.safetensors`` + ``config.json`` + ``model.onnx`` (dynamic N, H, W) + ``model_card.md``.
+
+The ONNX graph is checked against PyTorch with onnxruntime at two input sizes (so the dynamic axes are real);
+the largest absolute difference is recorded in the config and the card.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+from cargoscan.models.artifact import ArtifactConfig, sha256_file
+
+log = logging.getLogger(__name__)
+
+
+class _OnnxWrapper(torch.nn.Module):
+    """Names the two outputs and makes them a plain tuple for the exporter."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mask, label = self.model(image)
+        return mask, label
+
+
+def export_onnx(model: torch.nn.Module, path: str | Path, in_channels: int, size: int = 128, opset: int = 17) -> None:
+    """Write ``model`` as ONNX: input ``image`` (N, C, H, W), outputs ``mask`` (N, K, H, W) and ``label`` (N, M).
+
+    The TorchScript-based exporter is used (``dynamo=False``): it is an order of magnitude faster on these
+    convolutional nets and handles the dynamic axes directly.
+    """
+    model = model.eval().float().to(memory_format=torch.contiguous_format)
+    x = torch.zeros(1, in_channels, size, size)
+    torch.onnx.export(
+        _OnnxWrapper(model), (x,), str(path), input_names=["image"], output_names=["mask", "label"],
+        opset_version=opset, dynamo=False,
+        dynamic_axes={"image": {0: "n", 2: "h", 3: "w"}, "mask": {0: "n", 2: "h", 3: "w"}, "label": {0: "n"}})
+
+
+def onnx_parity(model: torch.nn.Module, path: str | Path, in_channels: int,
+                sizes: tuple[tuple[int, int], ...] = ((128, 128), (96, 224)), seed: int = 0) -> float:
+    """Largest absolute difference between PyTorch and onnxruntime outputs over random inputs of ``sizes``."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    g = torch.Generator().manual_seed(seed)
+    worst = 0.0
+    model = model.eval().float()
+    for h, w in sizes:
+        x = torch.randn(2, in_channels, h, w, generator=g)
+        with torch.no_grad():
+            ref = [t.numpy() for t in model(x)]
+        got = session.run(["mask", "label"], {"image": x.numpy()})
+        for r, o in zip(ref, got):
+            if r.shape != o.shape:
+                raise AssertionError(f"ONNX output shape {o.shape} != PyTorch {r.shape} at input {h}×{w}")
+            worst = max(worst, float(np.abs(r - o).max()))
+    return worst
+
+
+def model_card(cfg: ArtifactConfig, metrics: dict[str, Any], data: dict[str, Any]) -> str:
+    """The model card (Markdown): what it is, how good, at what operating point, on what data, and its limits."""
+    d, s, c = metrics.get("detection", {}), metrics.get("segmentation", {}), metrics.get("category", {})
+    iou = "\n".join(f"| {k} | {v if v is not None else 'n/a'} | {s.get('dice', {}).get(k)} |"
+                    for k, v in s.get("iou", {}).items())
+    sites = "\n".join(f"| {k} | {v['n']} | {v['detection_rate']} |" for k, v in d.get("per_site", {}).items())
+    return f"""# Model card: {cfg.name} {cfg.version}
+
+**Network:** SMP `{cfg.arch}` with encoder `{cfg.encoder}`, random initialisation (no pretrained weights);
+auxiliary cargo-category head over {len(cfg.categories)} categories. Output: {"sigmoid per class" if cfg.multilabel
+else "softmax over classes"} for {", ".join(cfg.classes)}.
+
+**Input:** channels {", ".join(cfg.in_channels)} (attenuation in physical units, `cargoscan.data.channels`) at a
+pitch of {cfg.pitch_mm[0]} × {cfg.pitch_mm[1]} mm, normalised with mean {list(cfg.norm_mean)} and std
+{list(cfg.norm_std)}; tiles of {cfg.tile} px with {cfg.overlap} px overlap. ONNX: dynamic N, H, W (multiples of 32).
+
+## Evaluation (held-out test split, whole wagons; trains never shared between splits)
+
+- Per-wagon detection of "something to find": AUROC {d.get("auroc")}, average precision {d.get("ap")}.
+- **Operating point** (chosen on the validation split for ≤ {d.get("target_far")} false alarms on clean wagons):
+  wagon threshold {cfg.wagon_threshold:.4f} → test detection rate {d.get("detection_rate")} on
+  {d.get("n_positive")} wagons with a threat, false-alarm rate {d.get("false_alarm_rate")} on {d.get("n_negative")}
+  clean wagons.
+- Cargo-category accuracy: {c.get("accuracy")} ({c.get("n")} wagons).
+
+| class | IoU | Dice |
+|---|---|---|
+{iou}
+
+| concealment site | wagons | detection rate |
+|---|---|---|
+{sites}
+
+## Training data
+
+Prepared data: {data.get("scans")} scans per split, {data.get("tiles")} tiles, channels {data.get("channels")};
+data version (`dvc.lock` sha256): `{cfg.extra.get("dvc_lock_sha256", "n/a")}`; MLflow run `{cfg.extra.get("run_id")}`.
+
+## Limits
+
+- Trained on **synthetic** scans from `cargoscan synth`; performance on a real scanner is unknown until it is
+  validated on labelled real scans (and the operating point re-chosen there).
+- Small test sets make the rates above coarse (one wagon can move a rate by several percent).
+- The classifier sees only what the scanner sees: dense cargo that starves the detector hides what is behind it;
+  such wagons must go to manual inspection.
+- ONNX/PyTorch max abs difference: {cfg.extra.get("onnx_max_abs_diff")}.
+"""
+
+
+def write_artifact(model: torch.nn.Module, cfg: ArtifactConfig, out_dir: str | Path, metrics: dict[str, Any],
+                   data: dict[str, Any], opset: int = 17, parity_atol: float = 1e-3) -> ArtifactConfig:
+    """Write weights, ONNX, config (with hashes and the parity figure) and the model card into ``out_dir``.
+
+    Raises:
+        AssertionError: when ONNX and PyTorch disagree by more than ``parity_atol``.
+    """
+    import dataclasses
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model = model.eval().float().cpu()
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(out / "model.safetensors"), metadata={"arch": cfg.arch, "encoder": cfg.encoder})
+    n_in = len(cfg.in_channels)
+    export_onnx(model, out / "model.onnx", n_in, cfg.tile, opset)
+    diff = onnx_parity(model, out / "model.onnx", n_in, ((cfg.tile, cfg.tile), (cfg.tile - 32, cfg.tile + 96)))
+    if diff > parity_atol:
+        raise AssertionError(f"ONNX parity failed: max abs diff {diff:.3g} > {parity_atol}")
+    hashes = {f: sha256_file(out / f) for f in ("model.safetensors", "model.onnx")}
+    cfg = dataclasses.replace(cfg, version=cfg.version or hashes["model.safetensors"][:12], sha256=hashes,
+                              extra={**cfg.extra, "onnx_max_abs_diff": diff, "onnx_opset": opset})
+    cfg.save(out)
+    (out / "model_card.md").write_text(model_card(cfg, metrics, data), encoding="utf-8")
+    log.info("exported %s %s to %s (ONNX parity max abs diff %.2e)", cfg.name, cfg.version, out, diff)
+    return cfg

@@ -1,0 +1,1 @@
+"""Training, evaluation and export of the segmentation models (Lightning, MLflow)."""

@@ -1,0 +1,62 @@
+"""Dice + Focal segmentation loss with class weights, built from ``smp.losses``.
+
+SMP's losses take no per-class weights, so: the Dice loss aggregates its per-class terms with a weighted mean
+(``aggregate_loss`` is SMP's hook for exactly that), and the Focal loss is SMP's binary focal loss applied per
+class (one-vs-rest, the same as SMP's multiclass mode) and summed with the weights.
+"""
+
+from __future__ import annotations
+
+import segmentation_models_pytorch as smp
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class WeightedDiceLoss(smp.losses.DiceLoss):
+    """SMP Dice loss whose per-class terms are averaged with class weights."""
+
+    def __init__(self, mode: str, weights: torch.Tensor):
+        super().__init__(mode=mode, from_logits=True)
+        self.register_buffer("weights", torch.as_tensor(weights, dtype=torch.float32))
+
+    def aggregate_loss(self, loss: torch.Tensor) -> torch.Tensor:
+        w = self.weights.to(loss)
+        return (loss * w).sum() / w.sum()
+
+
+class SegmentationLoss(nn.Module):
+    """``dice_weight · Dice + focal_weight · Focal`` over K classes, softmax (multiclass) or sigmoid (multilabel).
+
+    Args:
+        weights: (K,) class weights, mean about 1.
+        multilabel: targets are (B, K, H, W) {0, 1}; otherwise (B, H, W) class ids.
+    """
+
+    def __init__(self, weights: list[float], multilabel: bool = False, dice_weight: float = 1.0,
+                 focal_weight: float = 1.0, gamma: float = 2.0):
+        super().__init__()
+        w = torch.as_tensor(weights, dtype=torch.float32)
+        self.multilabel = multilabel
+        self.dice = WeightedDiceLoss("multilabel" if multilabel else "multiclass", w)
+        self.focal = smp.losses.FocalLoss(mode="binary", alpha=None, gamma=gamma)
+        self.register_buffer("weights", w)
+        self.dice_weight, self.focal_weight = dice_weight, focal_weight
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        k = logits.shape[1]
+        onehot = target.float() if self.multilabel else F.one_hot(target, k).permute(0, 3, 1, 2).float()
+        # Focal per class, one-vs-rest. For softmax models the per-class logit is log p_c − log(1 − p_c), so the
+        # focal term sees the same probabilities the softmax assigns.
+        if self.multilabel:
+            per_class_logits = logits
+        else:
+            logp = F.log_softmax(logits.float(), dim=1)
+            per_class_logits = logp - torch.log1p(-logp.exp().clamp(max=1 - 1e-6))
+        focal = sum(self.weights[c] * self.focal(per_class_logits[:, c].contiguous(), onehot[:, c].contiguous()) for c in range(k))
+        return self.dice_weight * self.dice(logits, onehot if self.multilabel else target) + self.focal_weight * focal
+
+
+def to_multilabel(mask: torch.Tensor, k: int) -> torch.Tensor:
+    """(B, H, W) class ids → (B, K, H, W) {0, 1} targets for the multi-label mode."""
+    return F.one_hot(mask, k).permute(0, 3, 1, 2).to(torch.float32)

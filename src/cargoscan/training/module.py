@@ -1,0 +1,100 @@
+"""The LightningModule: an SMP model from the registry, Dice+Focal loss, per-class IoU/Dice (torchmetrics) and
+the auxiliary cargo-category head."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, MulticlassJaccardIndex
+
+from cargoscan.models.registry import create_model
+from cargoscan.training.losses import SegmentationLoss, to_multilabel
+
+
+class SegmentationModule(L.LightningModule):
+    """Segmentation (K classes) plus cargo category (M categories).
+
+    Per-class Dice is the pixel-level F1 score (they are the same quantity), both aggregated over all pixels of
+    the epoch, so a class rare in one batch is not averaged away.
+    """
+
+    def __init__(self, model_name: str, in_channels: int, classes: list[str], categories: list[str],
+                 class_weights: list[float], multilabel: bool = False, lr: float = 2e-3, weight_decay: float = 1e-4,
+                 dice_weight: float = 1.0, focal_weight: float = 1.0, focal_gamma: float = 2.0,
+                 aux_weight: float = 0.2, channels_last: bool = False):
+        super().__init__()
+        self.save_hyperparameters()
+        k, m = len(classes), max(1, len(categories))
+        self.model = create_model(model_name, in_channels=in_channels, num_classes=k, num_categories=m)
+        if channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.loss = SegmentationLoss(class_weights, multilabel, dice_weight, focal_weight, focal_gamma)
+        self.val_iou = MulticlassJaccardIndex(k, average="none")
+        self.val_dice = MulticlassF1Score(k, average="none", multidim_average="global")
+        self.val_cat = MulticlassAccuracy(m, average="micro")
+        self.overlay: dict[str, Any] | None = None  # first validation batch, for the overlay figure
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.hparams.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.model(x)
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """Class scores in [0, 1]: softmax over classes, or per-class sigmoids in the multi-label mode."""
+        return torch.sigmoid(logits) if self.hparams.multilabel else torch.softmax(logits, dim=1)
+
+    def _step(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        logits, cat_logits = self(batch["image"])
+        k = logits.shape[1]
+        target = to_multilabel(batch["mask"], k) if self.hparams.multilabel else batch["mask"]
+        seg = self.loss(logits, target)
+        aux = F.cross_entropy(cat_logits.float(), batch["label"])
+        return seg + self.hparams.aux_weight * aux, logits, cat_logits
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
+        loss, _, _ = self._step(batch)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(batch["image"]),
+                 sync_dist=True)
+        return loss
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        loss, logits, cat_logits = self._step(batch)
+        pred = logits.argmax(1)
+        self.val_iou.update(pred, batch["mask"])
+        self.val_dice.update(pred, batch["mask"])
+        self.val_cat.update(cat_logits.argmax(1), batch["label"])
+        self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(batch["image"]),
+                 sync_dist=True)
+        if batch_idx == 0:
+            self.overlay = {"image": batch["image"].detach().float().cpu(), "mask": batch["mask"].cpu(),
+                            "pred": pred.cpu(), "meta": batch["meta"]}
+
+    def on_validation_epoch_end(self) -> None:
+        iou, dice = self.val_iou.compute(), self.val_dice.compute()
+        names = self.hparams.classes
+        for i, name in enumerate(names):
+            self.log(f"val_iou_{name}", iou[i], sync_dist=True)
+            self.log(f"val_dice_{name}", dice[i], sync_dist=True)
+        self.log("val_miou", iou.mean(), prog_bar=True, sync_dist=True)
+        self.log("val_category_acc", self.val_cat.compute(), sync_dist=True)
+        for metric in (self.val_iou, self.val_dice, self.val_cat):
+            metric.reset()
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        warm = max(1, total // 10)
+
+        def factor(step: int) -> float:
+            # Linear warm-up, then cosine to 1 %; past the planned end (a resume with more epochs) it stays at 1 %.
+            if step < warm:
+                return (step + 1) / warm
+            t = min(1.0, (step - warm) / max(1, total - warm))
+            return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t))
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -1,0 +1,96 @@
+"""The ``export`` stage: the deployable artifact, then an MLflow pyfunc model registered under the alias
+``champion`` when it beats the current champion on the evaluate metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+
+from cargoscan.models.artifact import ArtifactConfig
+from cargoscan.training.config import ExportParams
+from cargoscan.training.tracking import CHAMPION, file_sha256, tracking_uri_of
+
+log = logging.getLogger(__name__)
+
+
+class OnnxSegmenter(mlflow.pyfunc.PythonModel):
+    """pyfunc over the exported ONNX graph: normalised (N, C, H, W) float32 in, ``mask`` and ``label`` logits out."""
+
+    def load_context(self, context: Any) -> None:
+        import onnxruntime as ort
+
+        self.session = ort.InferenceSession(context.artifacts["onnx"], providers=["CPUExecutionProvider"])
+
+    def predict(self, context: Any, model_input: np.ndarray, params: dict | None = None) -> dict[str, np.ndarray]:
+        mask, label = self.session.run(["mask", "label"], {"image": np.asarray(model_input, dtype=np.float32)})
+        return {"mask": mask, "label": label}
+
+
+def register(cfg: ArtifactConfig, out: Path, run_id: str, tracking_uri: str, metric: str) -> dict[str, Any]:
+    """Log the pyfunc into the training run, register a new version, and move ``champion`` to it if it wins."""
+    from mlflow.models import infer_signature
+    from mlflow.tracking import MlflowClient
+
+    import onnxruntime as ort
+
+    mlflow.set_tracking_uri(tracking_uri)
+    client = MlflowClient(tracking_uri)
+    example = np.zeros((1, len(cfg.in_channels), cfg.tile, cfg.tile), dtype=np.float32)
+    sess = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    mask, label = sess.run(["mask", "label"], {"image": example})
+    signature = infer_signature(example, {"mask": mask, "label": label})
+    with mlflow.start_run(run_id=run_id):
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=OnnxSegmenter(), signature=signature, input_example=example,
+            artifacts={"onnx": str(out / "model.onnx"), "config": str(out / "config.json")},
+            registered_model_name=cfg.name)
+        for f in ("config.json", "model_card.md"):
+            mlflow.log_artifact(str(out / f), "export")
+    version = str(info.registered_model_version)
+    mine = client.get_run(run_id).data.metrics.get(metric)
+    try:
+        champ = client.get_model_version_by_alias(cfg.name, CHAMPION)
+        theirs = client.get_run(champ.run_id).data.metrics.get(metric) if champ.run_id else None
+    except mlflow.exceptions.MlflowException:
+        champ, theirs = None, None
+    wins = champ is None or theirs is None or (mine is not None and mine > theirs)
+    if wins:
+        client.set_registered_model_alias(cfg.name, CHAMPION, version)
+    log.info("registered %s version %s (%s=%s vs champion %s) → %s", cfg.name, version, metric, mine, theirs,
+             "champion" if wins else "not champion")
+    return {"name": cfg.name, "version": version, "champion": wins, "metric": metric, "value": mine,
+            "champion_value": theirs, "run_id": run_id, "model_uri": info.model_uri}
+
+
+def export(p: ExportParams) -> dict[str, Any]:
+    """Run the stage. Returns the written config and registration record."""
+    from cargoscan.models.export import write_artifact
+    from cargoscan.training.train import load_module
+
+    module, record = load_module(p.model_dir)
+    metrics = json.loads((Path(p.reports_dir) / "metrics.json").read_text(encoding="utf-8"))
+    stats = record["stats"]
+    op = metrics["operating_point"]
+    cfg = ArtifactConfig(
+        name=p.name, version="", arch=record["arch"], encoder=record["encoder"],
+        in_channels=tuple(stats["channels"]), classes=tuple(stats["classes"]), categories=tuple(stats["categories"]),
+        pitch_mm=tuple(stats["pitch_mm"]), norm_mean=tuple(stats["norm_mean"]), norm_std=tuple(stats["norm_std"]),
+        tile=int(stats["tile"]), overlap=int(stats["overlap"]), multilabel=bool(record.get("multilabel", False)),
+        thresholds=dict(op["class_thresholds"]), wagon_threshold=float(op["wagon_threshold"]),
+        thresholds_version=file_sha256(Path(p.reports_dir) / "metrics.json")[:12],
+        extra={"score_top_k": op["score_top_k"], "target_far": op["target_far"], "run_id": record.get("run_id"),
+               "dvc_lock_sha256": file_sha256("dvc.lock"), "score": "top-k mean of P(any threat class)"})
+    out = Path(p.out_dir)
+    cfg = write_artifact(module.model, cfg, out, metrics, {k: stats.get(k) for k in ("scans", "tiles", "channels")},
+                         p.opset, p.parity_atol)
+    reg = {}
+    if p.register and record.get("run_id"):
+        reg = register(cfg, out, record["run_id"], tracking_uri_of(record), p.champion_metric)
+        # Kept beside, not inside, config.json: the registry version is known only after the files are hashed.
+        (out / "registry.json").write_text(json.dumps(reg, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return {"config": json.loads(cfg.to_json()), "registry": reg}

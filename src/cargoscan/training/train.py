@@ -1,0 +1,118 @@
+"""The ``train`` stage: Lightning fit of a registry model on prepared tiles, tracked in MLflow.
+
+Writes ``<out_dir>/checkpoints/{best,last}.ckpt`` and ``<out_dir>/train.json`` (the MLflow run id, the best
+checkpoint and the data statistics the later stages need). ``resume=True`` continues from ``last.ckpt`` and
+logs into the same MLflow run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.loggers import MLFlowLogger
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+from cargoscan.data.dataset import Prepared
+from cargoscan.models.registry import model_name
+from cargoscan.training.config import TrainParams
+from cargoscan.training.datamodule import TileDataModule
+from cargoscan.training.module import SegmentationModule
+from cargoscan.training.tracking import OverlayCallback, create_run, flatten, run_tags
+
+log = logging.getLogger(__name__)
+
+MONITOR = "val_loss"
+
+
+def build_trainer(p: TrainParams, out: Path, logger: Any, callbacks: list, progress_bar: bool = True) -> L.Trainer:
+    """The Trainer, configured from params (hardware, precision, DDP, limits)."""
+    on_gpu = p.accelerator in ("gpu", "cuda") or (p.accelerator == "auto" and torch.cuda.is_available())
+    deterministic: bool | str = p.deterministic
+    if p.deterministic and on_gpu:
+        deterministic = "warn"  # some CUDA kernels (e.g. upsampling backward) have no deterministic form
+    return L.Trainer(
+        max_epochs=p.epochs, accelerator=p.accelerator, devices=p.devices, num_nodes=p.num_nodes,
+        strategy=p.strategy, precision=p.precision, deterministic=deterministic,
+        limit_train_batches=p.limit_train_batches, limit_val_batches=p.limit_val_batches,
+        log_every_n_steps=p.log_every_n_steps, logger=logger,
+        callbacks=callbacks + ([RichProgressBar()] if progress_bar else []),
+        enable_progress_bar=progress_bar, enable_model_summary=False, default_root_dir=str(out),
+        num_sanity_val_steps=0,
+    )
+
+
+def train(p: TrainParams, resume: bool = False, progress_bar: bool = True) -> dict[str, Any]:
+    """Fit a model. Returns the ``train.json`` record (on every rank; only rank 0 writes it)."""
+    t0 = time.time()
+    L.seed_everything(p.seed, workers=True)
+    out = Path(p.out_dir)
+    ckpt_dir = out / "checkpoints"
+    data = Prepared(p.prepared_dir)
+    stats = data.stats
+    name = model_name(p.arch, p.encoder)
+    record_path = out / "train.json"
+    previous = json.loads(record_path.read_text()) if resume and record_path.exists() else {}
+    last = ckpt_dir / "last.ckpt"
+    if resume and not last.exists():
+        raise FileNotFoundError(f"{last}: nothing to resume from")
+
+    run_id = previous.get("run_id")
+    if rank_zero_only.rank == 0 and not run_id:
+        run_id = create_run(p.tracking_uri, p.experiment, p.artifact_location, f"{name}-{p.seed}",
+                            run_tags({"model": name}))
+    logger = MLFlowLogger(experiment_name=p.experiment, tracking_uri=p.tracking_uri, run_id=run_id,
+                          artifact_location=str(Path(p.artifact_location).resolve()))
+    if rank_zero_only.rank == 0 and not resume:
+        logger.log_hyperparams({**flatten(dataclasses.asdict(p), "train."),
+                                **flatten({k: stats[k] for k in ("channels", "pitch_mm", "tile", "overlap",
+                                                                 "scans", "tiles", "class_weights")}, "data.")})
+
+    module = SegmentationModule(
+        name, in_channels=len(stats["channels"]), classes=list(stats["classes"]), categories=data.categories,
+        class_weights=list(stats["class_weights"]), multilabel=p.multilabel, lr=p.lr, weight_decay=p.weight_decay,
+        dice_weight=p.dice_weight, focal_weight=p.focal_weight, focal_gamma=p.focal_gamma, aux_weight=p.aux_weight,
+        channels_last=p.channels_last)
+    if p.compile:
+        module.model = torch.compile(module.model)
+    dm = TileDataModule(p.prepared_dir, p.batch_size, p.num_workers, p.augment, p.seed, p.threat_tile_fraction,
+                        p.samples_per_epoch)
+    best_cb = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=MONITOR, mode="min", save_last=True,
+                              enable_version_counter=False)
+    callbacks = [best_cb, EarlyStopping(monitor=MONITOR, mode="min", patience=p.patience),
+                 OverlayCallback(p.tracking_uri, run_id, p.overlay_samples, stats["norm_mean"], stats["norm_std"])
+                 if run_id else OverlayCallback(p.tracking_uri, "", 0)]
+    trainer = build_trainer(p, out, logger, callbacks, progress_bar)
+    trainer.fit(module, dm, ckpt_path=str(last) if resume else None)
+
+    record = {
+        "run_id": run_id, "tracking_uri": p.tracking_uri, "model": name, "arch": p.arch, "encoder": p.encoder, "multilabel": p.multilabel,
+        "best_checkpoint": (Path(best_cb.best_model_path).relative_to(out).as_posix()
+                            if best_cb.best_model_path else "checkpoints/last.ckpt"),
+        "best_score": float(best_cb.best_model_score) if best_cb.best_model_score is not None else None,
+        "epochs": int(trainer.current_epoch), "global_step": int(trainer.global_step),
+        "seconds": round(time.time() - t0 + previous.get("seconds", 0.0), 1),
+        "prepared_dir": p.prepared_dir, "stats": stats,
+    }
+    if trainer.global_rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        record_path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        log.info("trained %s: %d epochs, %d steps, best %s=%s in %.0f s (MLflow run %s)", name, record["epochs"],
+                 record["global_step"], MONITOR, record["best_score"], record["seconds"], run_id)
+    return record
+
+
+def load_module(model_dir: str | Path, map_location: str = "cpu") -> tuple[SegmentationModule, dict[str, Any]]:
+    """The best checkpoint of a ``train`` output directory and its ``train.json`` record."""
+    model_dir = Path(model_dir)
+    record = json.loads((model_dir / "train.json").read_text(encoding="utf-8"))
+    module = SegmentationModule.load_from_checkpoint(model_dir / record["best_checkpoint"], map_location=map_location)
+    module.eval()
+    return module, record

@@ -1,0 +1,30 @@
+import numpy as np
+import pytest
+
+from cargoscan.data.tiling import crop, stitch, tile_grid, tile_starts
+
+
+@pytest.mark.parametrize("length,tile,overlap", [(300, 128, 32), (128, 128, 32), (50, 64, 16), (1000, 256, 0)])
+def test_tiles_cover_every_pixel_within_bounds(length, tile, overlap):
+    starts = tile_starts(length, tile, overlap)
+    covered = np.zeros(max(length, tile), bool)
+    for s in starts:
+        covered[s:s + tile] = True
+        assert s >= 0 and (s + tile <= length or length <= tile)
+    assert covered[:length].all()
+    if len(starts) > 1:
+        assert min(b - a for a, b in zip(starts, starts[1:])) <= tile - overlap
+
+
+def test_stitch_of_crops_restores_the_image():
+    rng = np.random.default_rng(0)
+    image = rng.random((2, 70, 200)).astype(np.float32)
+    origins = tile_grid(image.shape[1:], 64, 16)
+    tiles = np.stack([crop(image, y, x, 64) for y, x in origins])
+    np.testing.assert_allclose(stitch(tiles, origins, image.shape[1:], 16), image, rtol=1e-5, atol=1e-6)
+
+
+def test_crop_pads_with_fill_past_the_edge():
+    a = np.ones((1, 10, 10), np.float32)
+    c = crop(a, 0, 0, 32, fill=0)
+    assert c.shape == (1, 32, 32) and c[0, :10, :10].all() and c[0, 10:].sum() == 0
