@@ -103,3 +103,23 @@ def test_resampled_scan_pitch(tmp_path, artifact, library):
     truth = (loaded_kg((80, 40, 720, 180), pitch=5.0) * (1 - drugs_px / (640 * 140))
              + (DRUGS_A / MU - WALL) * drugs_px * 0.25 / 1000) * (1 - GARMENT_PACKAGING)
     assert abs(out.mass["net_kg"] - truth) / truth < 0.05
+
+
+def test_wagon_score_operating_point(tmp_path, artifact, library):
+    """A threat too small for an area still makes the wagon suspicious when its top-k score passes the
+    artifact's wagon threshold (training's per-wagon operating point)."""
+    import shutil
+
+    from cargoscan.models.artifact import ArtifactConfig
+
+    art = tmp_path / "art"
+    shutil.copytree(artifact, art)
+    cfg = ArtifactConfig.load(art)
+    ArtifactConfig(**{**cfg.__dict__, "wagon_threshold": 0.9, "extra": {"score_top_k": 4}}).save(art)
+    insp = Inspector.load(art, InspectParams(references_dir=str(library), min_area_px=50),
+                          decomposer_factory=fake_decomposer)
+    scan = make_scan(tmp_path, 12, drugs=(300, 40, 303, 43))        # 9 px: below min_area_px
+    out = insp.inspect(scan, [declaration_row(true_net_kg())])
+    assert not out.risk_areas and out.wagon_score["over"] and "THREAT_SCORE" in codes(out)
+    clean = insp.inspect(make_scan(tmp_path, 13), [declaration_row(true_net_kg())])
+    assert clean.wagon_score["score"] < 0.1 and clean.decision == CLEAR

@@ -229,6 +229,13 @@ class Inspector:
             mine = [a for a in areas if a.cls == name]
             detail = f"зоны № {', '.join(str(a.id) for a in mine)}; оценка до {max(a.score for a in mine):.2f}"
             threat_reasons.append(reason(f"THREAT_{name.upper()}", detail))
+        # The per-wagon operating point of training's evaluation (chosen for a target false-alarm rate): a wagon
+        # over it is suspicious even when no area survives the area filters.
+        score, thr = tiled.wagon_score, float(cfg.wagon_threshold)
+        out.wagon_score = {"score": round(score, 4), "threshold": thr, "top_k": int(cfg.extra.get("score_top_k", 16)),
+                           "over": bool(score >= thr)}
+        if score >= thr and not areas:
+            threat_reasons.append(reason("THREAT_SCORE", f"оценка {score:.2f} ≥ порога {thr:.2f}"))
         checks.append(flagged("segmentation", *threat_reasons) if threat_reasons else passed("segmentation"))
         deadline.check("декларация")
 

@@ -28,6 +28,7 @@ REASON_TEXTS: dict[str, str] = {
     "THREAT_CIGARETTES": "обнаружена зона, похожая на сигареты ({detail})",
     "THREAT_HIDDEN_COMPARTMENT": "обнаружен возможный тайник в конструкции ({detail})",
     "THREAT_VOID": "обнаружена пустота, не соответствующая грузу ({detail})",
+    "THREAT_SCORE": "оценка угрозы по вагону выше порога ({detail})",
     "CARGO_MISMATCH": "изображение груза не соответствует заявленному товару ({detail})",
     "NO_DECLARATION": "нет предварительной информации по вагону/контейнеру ({detail})",
     "UNKNOWN_HS_CODE": "код ТН ВЭД не сопоставлен с категорией груза ({detail})",
@@ -160,6 +161,7 @@ class Inspection:
     material: dict[str, Any] = field(default_factory=dict)
     mass: dict[str, Any] = field(default_factory=dict)
     references: dict[str, Any] = field(default_factory=dict)
+    wagon_score: dict[str, Any] = field(default_factory=dict)   # per-wagon threat score at the model's operating point
     provenance: dict[str, Any] = field(default_factory=dict)
     declaration: dict[str, Any] | None = None
     inspected_at: str = ""
@@ -181,6 +183,7 @@ class Inspection:
             "material": self.material,
             "mass": self.mass,
             "references": self.references,
+            "wagon_score": self.wagon_score,
             "provenance": self.provenance,
             "declaration": self.declaration,
             "inspected_at": self.inspected_at,

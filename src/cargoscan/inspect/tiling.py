@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -48,6 +48,12 @@ class TiledResult:
     label_logits: np.ndarray  # (M,) mean cargo-category logits over tiles with load in them
     embedding: np.ndarray     # (D,) mean encoder embedding over those tiles
     n_tiles: int
+    threat_topk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # k highest P(any threat)
+
+    @property
+    def wagon_score(self) -> float:
+        """The per-wagon score of training's evaluation: mean of the k highest P(any threat class)."""
+        return float(self.threat_topk.mean()) if self.threat_topk.size else 0.0
 
 
 def starts(length: int, tile: int, stride: int) -> list[int]:
@@ -129,6 +135,18 @@ def window_channels(image: np.ndarray, c0: int, c1: int, src_pitch: tuple[float,
     return out
 
 
+def threat_probability(p: np.ndarray, threat: np.ndarray, multilabel: bool) -> np.ndarray:
+    """(K, h, w) → (h, w) P(any threat class), as training's evaluation defines it."""
+    q = p[threat]
+    return 1.0 - np.prod(1.0 - q, axis=0) if multilabel else q.sum(0)
+
+
+def merge_topk(best: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` largest of ``best`` and ``values`` (a running top-k over column chunks)."""
+    v = np.concatenate([best, values.ravel().astype(np.float32)])
+    return v if v.size <= k else np.partition(v, v.size - k)[v.size - k:]
+
+
 def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: ArtifactConfig, backend,
                 tile: int, overlap: int, batch_size: int = 8, deadline: Deadline | None = None,
                 threat: np.ndarray | None = None) -> TiledResult:
@@ -169,6 +187,8 @@ def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: Artifact
     p0 = 0                                  # first column held in acc
     lsum, esum, nload = None, None, 0.0
     has_a = "a_high" in names and "a_low" in names
+    top_k = int(cfg.extra.get("score_top_k", 16))
+    topk = np.zeros(0, np.float32)
     windows_per_group = max(1, batch_size // len(rows))
     for g in range(0, len(cols), windows_per_group):
         deadline.check("сегментация")
@@ -221,7 +241,9 @@ def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: Artifact
             if done > 0:
                 p = acc[:, :h, :done] / wsum[None, :h, :done]
                 lb, sc = classify(p, cfg, threat)
+                if threat.any():
+                    topk = merge_topk(topk, threat_probability(p, threat, cfg.multilabel), top_k)
                 labels[:, p0:p0 + done], score[:, p0:p0 + done] = lb, sc
                 acc, wsum, p0 = acc[:, :, done:], wsum[:, done:], p0 + done
     return TiledResult(labels, score, a_high, a_low, lsum / nload, esum / nload,
-                       n_tiles=len(rows) * len(cols))
+                       n_tiles=len(rows) * len(cols), threat_topk=topk)
