@@ -46,3 +46,15 @@ def test_references_and_inspect_archive_commands(tmp_path, artifact, archive):
     assert res.exit_code == 0, res.output
     assert "3 inspected" in res.output
     assert len(list(out.glob("*.json"))) == 3 and (out / "summary.csv").exists()
+
+
+def test_inspect_finds_the_archive_declarations(tmp_path, artifact, library):
+    root = tmp_path / "raw"
+    scan = make_scan(root, 52)
+    write_table(root / "declarations.csv", [declaration_row(true_net_kg())])
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inspect", str(scan), "--artifact", str(artifact), "--out", str(out),
+                              "--references", str(library), "--params", str(tmp_path / "none")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out / f"{scan.stem}.json").read_text(encoding="utf-8"))
+    assert doc["declaration"]["pi_numbers"] == ["PI-0001"]

@@ -30,7 +30,8 @@ def register(app: typer.Typer) -> None:
     def inspect_cmd(
         scan: Path = typer.Argument(..., help="Scan TIFF (<scan_id>.tiff; its sidecar JSON beside it)."),
         declaration: Optional[Path] = typer.Option(None, "--declaration", help="decl.json: one row or a list."),
-        declarations: Optional[Path] = typer.Option(None, "--declarations", help="declarations.csv to match in."),
+        declarations: Optional[Path] = typer.Option(None, "--declarations",
+                                                    help="declarations.csv to match in (default: the archive's)."),
         artifact: Path = typer.Option(DEFAULT_ARTIFACT, "--artifact", help="Exported model directory."),
         out: Path = typer.Option(Path("data/inspections"), "--out", help="Output directory."),
         references: Optional[Path] = typer.Option(None, "--references", help="Reference library directory."),
@@ -51,6 +52,11 @@ def register(app: typer.Typer) -> None:
         src = declaration or declarations
         if declaration and declarations:
             raise typer.BadParameter("give --declaration or --declarations, not both")
+        if src is None:  # a scan from an archive: its declarations.csv sits at the archive root
+            guess = scan.resolve().parent.parent / "declarations.csv"
+            if scan.resolve().parent.name == "scans" and guess.exists():
+                src = guess
+                logging.getLogger("cargoscan.inspect").info("declarations: %s", guess)
         if src is not None:
             rows = read_declaration_file(src)
         inspector = Inspector.load(artifact, params)
