@@ -47,6 +47,7 @@ class InspectParams:
         hs_categories: path of the HS→category map; empty = the packaged ``hs_categories.yaml``.
         conclusion_template: path of the conclusion field set; empty = the packaged ``conclusion.yaml``.
         overlay_width_px: width of the scan image in the conclusion.
+        material_max_pixels: above this many load pixels the (λ, Z_eff) inversion runs on blocks (0 = never).
         image_bottom_m: height above the rail of the image's bottom row (the lowest detector channel) — a property
             of the installation; risk-area heights are above the rail.
     """
@@ -88,6 +89,7 @@ class InspectParams:
     hs_categories: str = ""
     conclusion_template: str = ""
     overlay_width_px: int = 1600
+    material_max_pixels: int = 400_000
     image_bottom_m: float = 0.30
     thresholds_version: str = "inspect-1"
 

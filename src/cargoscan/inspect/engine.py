@@ -280,7 +280,8 @@ class Inspector:
         if decomposer is not None:
             load_ids = [i for i, c in enumerate(cfg.classes) if c in LOAD_CLASSES] + list(np.flatnonzero(self.threat))
             load = np.isin(tiled.labels, load_ids)
-            lam, zeff = material.invert_map(decomposer, tiled.a_high, tiled.a_low, load)
+            lam, zeff = material.invert_map(decomposer, tiled.a_high, tiled.a_low, load,
+                                            max_pixels=self.params.material_max_pixels)
             category = self.categories.get(declared[0]) if len(set(declared)) == 1 else None
             pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
             mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
