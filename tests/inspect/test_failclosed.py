@@ -79,6 +79,14 @@ def test_bad_in_memory_arrays(scan, inspector, image):
     assert_failed(inspector.inspect_array(image, meta, None), "ANALYSIS_FAILED_INPUT")
 
 
+def test_bad_in_memory_sidecar(scan, inspector):
+    image = np.full((2, 32, 32), 30000, np.uint16)
+    image[:, 10:20, 10:20] = 100
+    assert_failed(inspector.inspect_array(image, {"scan_id": "x"}, None), "ANALYSIS_FAILED_SIDECAR")
+    meta = json.loads(scan.with_suffix(".json").read_text())
+    assert inspector.inspect_array(image, meta, None).complete   # the same image with a valid sidecar runs
+
+
 def test_model_hash_mismatch(tmp_path, artifact, scan):
     bad = tmp_path / "bad"
     shutil.copytree(artifact, bad)

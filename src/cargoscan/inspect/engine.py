@@ -126,7 +126,13 @@ class Inspector:
     def inspect_array(self, image: Any, meta: dict[str, Any], declaration: list[dict[str, str]] | None = None
                       ) -> Inspection:
         """Inspect an in-memory scan ((2, H, W) uint16) with its sidecar dict; never raises."""
+        from cargoscan.archive.validate import validation_errors
+
         scan_id = str(meta.get("scan_id", "unknown")) if isinstance(meta, dict) else "unknown"
+        errors = validation_errors("sidecar", meta)
+        if errors:
+            return self._failed_result(scan_id, [failed("scan", "ANALYSIS_FAILED_SIDECAR", "; ".join(errors[:3]))],
+                                       {}, None)
         return self._guarded(scan_id, lambda dl: self._inspect_checked(image, meta, None, declaration, dl))
 
     def embed(self, scan_path: str | Path) -> np.ndarray:
