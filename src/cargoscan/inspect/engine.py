@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+from scipy import ndimage
 
 import cargoscan
 from cargoscan.archive import ArchiveError, read_scan, read_sidecar
@@ -292,8 +293,10 @@ class Inspector:
             pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
             mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
                                                          self.params, decomposer, summary, category, pf)
+            slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
             for a in areas:
-                m = material.region_material(decomposer, lam, zeff, id_map == a.id, tiled.a_high)
+                sl = slices[a.id - 1]
+                m = material.region_material(decomposer, lam[sl], zeff[sl], id_map[sl] == a.id, tiled.a_high[sl])
                 a.material, a.lambda_g_cm2 = m.get("class"), m.get("lambda_mean_g_cm2")
                 a.material_ru = m.get("class_ru")
             out.mass, out.material = mass, mat
