@@ -24,3 +24,14 @@ def test_training_split_from_prepare_index(tmp_path):
     idx.write_text("scan_id,split,train_number\ns1,train,1\ns2,val,1\ns3,test,2\ns4,train,3\n", encoding="utf-8")
     assert training_scan_ids(tmp_path, str(idx)) == ["s1", "s4"]
     assert training_scan_ids(tmp_path, None) is None
+
+
+def test_dominant_category_per_scan():
+    from cargoscan.inspect.references import dominant_categories
+
+    rows = [{"scan_id": "a", "true_category": "food", "true_net_weight_kg": "11648"},
+            {"scan_id": "a", "true_category": "furniture", "true_net_weight_kg": "447"},
+            {"scan_id": "b", "true_category": "", "true_net_weight_kg": "0"},
+            {"scan_id": "c", "true_category": "", "true_net_weight_kg": "0"},
+            {"scan_id": "c", "true_category": "tyres", "true_net_weight_kg": "5000"}]
+    assert dominant_categories(rows) == {"a": "food", "c": "tyres"}

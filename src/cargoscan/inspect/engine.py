@@ -311,14 +311,15 @@ class Inspector:
 
         # Reference comparison.
         if self.references is not None:
-            out.references = self.references.compare(tiled.embedding, declared, self.params.reference_top_k)
+            goods = [c for c in declared if c != "empty"]     # an empty unit has no typical image to compare
+            out.references = self.references.compare(tiled.embedding, goods, self.params.reference_top_k)
             sim, best = out.references["similarity_declared"], out.references["nearest_category"]
-            if declared and sim is not None and sim < self.params.reference_min_similarity and best not in declared:
+            if goods and sim is not None and sim < self.params.reference_min_similarity and best not in goods:
                 checks.append(flagged("references", reason("REFERENCE_MISMATCH",
                                       f"сходство {sim:.2f}, ближе категория «{best}»")))
-            elif declared and sim is None:
+            elif goods and sim is None:
                 checks.append(failed("references", "ANALYSIS_FAILED_REFERENCES",
-                                     f"нет типовых снимков категории {', '.join(declared)}"))
+                                     f"нет типовых снимков категории {', '.join(goods)}"))
             else:
                 checks.append(passed("references"))
         elif "references" in self.params.required_checks:

@@ -87,9 +87,23 @@ def training_scan_ids(root: Path, split_file: str | None) -> list[str] | None:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def dominant_categories(rows: list[dict[str, str]]) -> dict[str, str]:
+    """Per scan, the true category carrying the most net mass (a wagon of two containers looks like its
+    heavier load); units with no category (empty) are left out."""
+    best: dict[str, tuple[float, str]] = {}
+    for r in rows:
+        if not r.get("true_category"):
+            continue
+        kg = float(r.get("true_net_weight_kg") or 0)
+        if r["scan_id"] not in best or kg > best[r["scan_id"]][0]:
+            best[r["scan_id"]] = (kg, r["true_category"])
+    return {sid: cat for sid, (_, cat) in best.items()}
+
+
 def build_library(root: str | Path, inspector, split_file: str | None = None, per_category: int = 50
                   ) -> ReferenceLibrary:
-    """Embed the training scans of an archive, up to ``per_category`` per category (true category from truth.csv).
+    """Embed the training scans of an archive, up to ``per_category`` per category (the dominant true category
+    from truth.csv, see :func:`dominant_categories`).
 
     Args:
         root: the archive (``data/raw``).
@@ -101,7 +115,7 @@ def build_library(root: str | Path, inspector, split_file: str | None = None, pe
     from cargoscan.logs import progress
 
     paths = ArchivePaths(Path(root))
-    truth = {r["scan_id"]: r["true_category"] for r in read_table(paths.table("truth.csv"))}
+    truth = dominant_categories(read_table(paths.table("truth.csv")))
     wanted = training_scan_ids(paths.root, split_file)
     ids = [s for s in paths.scan_ids() if s in truth and (wanted is None or s in set(wanted))]
     chosen: dict[str, list[str]] = {}
