@@ -1,0 +1,106 @@
+"""Parameters of the inspection engine: the ``inspect:`` section of ``params.yaml``.
+
+Every threshold that changes a decision lives here (or in the model artifact's operating point), so that a
+decision can be traced to a ``thresholds_version``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: The checks whose outcome decides a wagon; «без подозрения» needs every one of them run and passed.
+DEFAULT_REQUIRED_CHECKS = ("scan", "model", "segmentation", "declaration", "cargo", "material", "mass",
+                           "references")
+
+
+@dataclass(frozen=True)
+class InspectParams:
+    """The ``inspect:`` section of ``params.yaml``.
+
+    Attributes:
+        backend: ``onnx`` (onnxruntime, CPU) or ``torch`` (PyTorch, for a GPU).
+        device: ``cpu`` or ``cuda``; only the torch backend uses a GPU.
+        threads: onnxruntime intra-op threads (0 = library default).
+        batch_size: tiles per backend call.
+        bf16: torch backend: autocast to bfloat16 (GPU only).
+        channels_last: torch backend: NHWC memory format.
+        tile: tile side at the model pitch; 0 takes the artifact's.
+        overlap: tile overlap; -1 takes the artifact's.
+        timeout_s: per-inspection wall-clock limit; over it the inspection fails closed.
+        min_area_px: connected components smaller than this (model pixels) are dropped as speckle.
+        min_area_m2: ... and components smaller than this area, in square metres.
+        category_min_confidence: the predicted cargo category must reach this to contradict the declaration.
+        mass_tolerance_rel: relative mass difference to the declared net weight that raises a flag ...
+        mass_tolerance_sigma: ... unless it lies within this many standard deviations of the estimate.
+        lambda_rel_uncertainty: relative 1-sigma error of the (λ, Z_eff) inversion's areal density.
+        structure_rel_uncertainty: relative 1-sigma error of the known structure (wall) areal density.
+        structure_g_cm2: areal density of the wagon/container walls the beam crosses, by type (g/cm²).
+        beam_depth_cm: the load's extent along the beam, by type, for the bulk density (cm).
+        references_dir: the reference library (``cargoscan references`` output); empty = none.
+        references_split: the training split the library is built from (csv ``scan_id,split`` or a list of IDs);
+            empty = every scan with a truth row.
+        references_per_category: at most this many references per category.
+        reference_min_similarity: cosine similarity to the declared category's references below which a flag is
+            raised when another category is nearer.
+        reference_top_k: nearest references listed in the conclusion.
+        required_checks: the checks that must run and pass for «без подозрения».
+        hs_categories: path of the HS→category map; empty = the packaged ``hs_categories.yaml``.
+        conclusion_template: path of the conclusion field set; empty = the packaged ``conclusion.yaml``.
+        overlay_width_px: width of the scan image in the conclusion.
+        material_max_pixels: above this many load pixels the (λ, Z_eff) inversion runs on blocks (0 = never).
+        image_bottom_m: height above the rail of the image's bottom row (the lowest detector channel) — a property
+            of the installation; risk-area heights are above the rail.
+    """
+
+    backend: str = "onnx"
+    device: str = "cpu"
+    threads: int = 2
+    batch_size: int = 8
+    bf16: bool = True
+    channels_last: bool = True
+    tile: int = 0
+    overlap: int = -1
+    timeout_s: float = 120.0
+    min_area_px: int = 16
+    min_area_m2: float = 0.005
+    category_min_confidence: float = 0.6
+    mass_tolerance_rel: float = 0.15
+    mass_tolerance_sigma: float = 2.0
+    lambda_rel_uncertainty: float = 0.05
+    structure_rel_uncertainty: float = 0.2
+    structure_g_cm2: dict[str, float] = field(default_factory=lambda: {
+        # two steel side walls of the given thickness: 2 × t(cm) × 7.85 g/cm³
+        "container": 3.1,   # 2 × 2.0 mm corrugated steel
+        "covered": 3.9,     # 2 × 2.5 mm steel sheet
+        "gondola": 6.3,     # 2 × 4.0 mm steel
+        "tank": 12.6,       # 2 × 8 mm shell
+        "flat": 0.0,        # no walls in the beam
+        "other": 3.1,
+    })
+    beam_depth_cm: dict[str, float] = field(default_factory=lambda: {
+        "container": 235.0, "covered": 276.0, "gondola": 288.0, "tank": 280.0, "flat": 240.0, "other": 240.0,
+    })
+    references_dir: str = ""
+    references_split: str = ""
+    references_per_category: int = 50
+    reference_min_similarity: float = 0.5
+    reference_top_k: int = 3
+    required_checks: tuple[str, ...] = DEFAULT_REQUIRED_CHECKS
+    hs_categories: str = ""
+    conclusion_template: str = ""
+    overlay_width_px: int = 1600
+    material_max_pixels: int = 400_000
+    image_bottom_m: float = 0.30
+    thresholds_version: str = "inspect-1"
+
+
+def load_inspect_params(path: str | None = None, profile: str | None = None) -> InspectParams:
+    """Read the ``inspect:`` section of ``params.yaml``, or the defaults when there is no parameter file."""
+    from pathlib import Path
+
+    from cargoscan.config import DEFAULT_PARAMS, load_section
+
+    path = Path(path) if path else DEFAULT_PARAMS
+    if not path.exists():
+        return InspectParams()
+    return load_section(InspectParams, "inspect", path, profile)

@@ -1,0 +1,368 @@
+"""The inspection engine: ``Inspector.load(artifact_dir)`` then ``inspector.inspect(scan_path, declaration)``.
+
+Every stage reports a :class:`~cargoscan.inspect.result.Check`; the decision is :func:`~cargoscan.inspect.result.
+decide` over them. Stages that cannot run (unreadable scan, model not loaded or with a wrong hash, physics
+unavailable, no reference library, an exception, the time limit) report ``failed`` and the wagon is
+«под подозрением» with «анализ не выполнен: …». The whole inspection runs in a worker thread under a wall-clock
+limit; stages also check a cooperative deadline, so a timed-out worker stops soon after.
+
+No Lightning, DVC or MLflow here (a test imports this package in a fresh interpreter and checks); torch only
+with the ``torch`` backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from scipy import ndimage
+
+import cargoscan
+from cargoscan.archive import ArchiveError, read_scan, read_sidecar
+from cargoscan.archive.classes import load_classes
+from cargoscan.inspect import declarations as decl
+from cargoscan.inspect import findings, material, result
+from cargoscan.inspect.config import InspectParams
+from cargoscan.inspect.references import ReferenceLibrary
+from cargoscan.inspect.result import Check, Inspection, failed, flagged, passed, reason
+from cargoscan.inspect.runtime import create_backend
+from cargoscan.inspect.tiling import Deadline, infer_tiled
+from cargoscan.models.artifact import ArtifactConfig, sha256_file
+
+log = logging.getLogger(__name__)
+
+MODEL_FILES = {"onnx": "model.onnx", "torch": "model.safetensors"}
+LOAD_CLASSES = ("cargo",)       # besides the threat classes, what counts as load for the mass
+
+
+def sha256_bytes(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Inspector:
+    """A loaded model plus everything an inspection needs. Build with :meth:`load`."""
+
+    def __init__(self, artifact_dir: Path, params: InspectParams, cfg: ArtifactConfig | None, backend,
+                 load_error: str | None, model_sha: str | None,
+                 decomposer_factory: Callable[[dict], Any] | None = None,
+                 references: ReferenceLibrary | None = None, references_error: str | None = None):
+        self.artifact_dir, self.params, self.cfg, self.backend = artifact_dir, params, cfg, backend
+        self.load_error, self.model_sha = load_error, model_sha
+        self.decomposer_factory = decomposer_factory or material.default_decomposer
+        self.references, self.references_error = references, references_error
+        self.categories = decl.load_categories(params.hs_categories)
+        names_ru = {c.name: c.ru for c in load_classes()}
+        self.classes_ru = names_ru
+        threat_names = {c.name for c in load_classes() if c.threat}
+        self.threat = np.array([c in threat_names for c in cfg.classes]) if cfg else np.zeros(0, bool)
+
+    @classmethod
+    def load(cls, artifact_dir: str | Path, params: InspectParams | None = None,
+             decomposer_factory: Callable[[dict], Any] | None = None) -> "Inspector":
+        """Load and verify a model artifact. Never raises: a failure is kept and every inspection fails closed.
+
+        Args:
+            artifact_dir: the export directory (config.json, model.onnx, model.safetensors).
+            params: the ``inspect:`` parameters (defaults when None).
+            decomposer_factory: sidecar → (λ, Z_eff) decomposer; defaults to ``cargoscan.synth.decompose``.
+        """
+        params = params or InspectParams()
+        artifact_dir = Path(artifact_dir)
+        cfg, backend, error, sha = None, None, None, None
+        try:
+            cfg = ArtifactConfig.load(artifact_dir)
+            fname = MODEL_FILES[params.backend] if params.backend in MODEL_FILES else None
+            if fname is None:
+                raise ValueError(f"неизвестный вычислитель {params.backend!r}")
+            path = artifact_dir / fname
+            if not path.exists():
+                raise FileNotFoundError(f"нет файла {fname}")
+            expected = cfg.sha256.get(fname)
+            if not expected:
+                raise ValueError(f"в config.json нет sha256 для {fname}")
+            sha = sha256_file(path)
+            if sha != expected:
+                raise ValueError(f"хэш {fname} не совпадает: {sha[:12]}… ≠ {expected[:12]}…")
+            backend = create_backend(params.backend, artifact_dir, cfg, params)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.error("model %s not loaded: %s", artifact_dir, error)
+            backend = None
+        refs, refs_error = None, None
+        if params.references_dir:
+            try:
+                refs = ReferenceLibrary.load(params.references_dir)
+                lib_sha = refs.info.get("model", {}).get("sha256")
+                if sha and lib_sha and lib_sha != sha:
+                    refs, refs_error = None, "библиотека построена другой моделью"
+            except Exception as exc:
+                refs_error = f"{type(exc).__name__}: {exc}"
+        else:
+            refs_error = "библиотека не задана (inspect.references_dir)"
+        return cls(artifact_dir, params, cfg, backend, error, sha, decomposer_factory, refs, refs_error)
+
+    def model_info(self) -> dict[str, Any]:
+        cfg = self.cfg
+        return {"name": cfg.name if cfg else None, "version": cfg.version if cfg else None,
+                "sha256": self.model_sha, "backend": self.params.backend,
+                "arch": f"{cfg.arch}/{cfg.encoder}" if cfg else None}
+
+    # -- public API ---------------------------------------------------------------------------------------
+    def inspect(self, scan_path: str | Path, declaration: list[dict[str, str]] | None = None) -> Inspection:
+        """Inspect one scan file (its sidecar beside it) against declaration rows; never raises.
+
+        Args:
+            scan_path: ``<scan_id>.tiff``; the sidecar ``<scan_id>.json`` sits beside it.
+            declaration: declaration rows (all of ``declarations.csv`` or those of a decl.json); the rows of this
+                wagon and its containers are picked out. None: no preliminary information.
+        """
+        return self._guarded(Path(scan_path).stem, lambda dl: self._inspect_file(Path(scan_path), declaration, dl))
+
+    def inspect_array(self, image: Any, meta: dict[str, Any], declaration: list[dict[str, str]] | None = None
+                      ) -> Inspection:
+        """Inspect an in-memory scan ((2, H, W) uint16) with its sidecar dict; never raises."""
+        from cargoscan.archive.validate import validation_errors
+
+        scan_id = str(meta.get("scan_id", "unknown")) if isinstance(meta, dict) else "unknown"
+        errors = validation_errors("sidecar", meta)
+        if errors:
+            return self._failed_result(scan_id, [failed("scan", "ANALYSIS_FAILED_SIDECAR", "; ".join(errors[:3]))],
+                                       {}, None)
+        return self._guarded(scan_id, lambda dl: self._inspect_checked(image, meta, None, declaration, dl))
+
+    def embed(self, scan_path: str | Path) -> np.ndarray:
+        """The scan's encoder embedding (for the reference library). Raises on any failure."""
+        if self.backend is None:
+            raise RuntimeError(f"model not loaded: {self.load_error}")
+        path = Path(scan_path)
+        image, meta = read_scan(path), read_sidecar(path.with_suffix(".json"))
+        tiled = self._segment(image, meta, Deadline(self.params.timeout_s))
+        return tiled.embedding
+
+    # -- internals ----------------------------------------------------------------------------------------
+    def _guarded(self, scan_id: str, work: Callable[[Deadline], Inspection]) -> Inspection:
+        """Run ``work`` in a thread under the time limit; any exception or timeout fails closed."""
+        deadline = Deadline(self.params.timeout_s)
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["out"] = work(deadline)
+            except TimeoutError as exc:
+                box["err"] = ("ANALYSIS_FAILED_TIMEOUT", str(exc))
+            except BaseException as exc:  # noqa: BLE001 — fail closed on anything
+                log.exception("%s: inspection failed", scan_id)
+                box["err"] = ("ANALYSIS_FAILED_ERROR", f"{type(exc).__name__}: {exc}")
+
+        t = threading.Thread(target=target, name=f"inspect-{scan_id}", daemon=True)
+        t.start()
+        # A small grace lets a cooperative deadline report itself; past it the worker is abandoned (daemon thread).
+        t.join(self.params.timeout_s + 0.25 if self.params.timeout_s > 0 else None)
+        if "out" in box and not t.is_alive():
+            return box["out"]
+        code, detail = box.get("err", ("ANALYSIS_FAILED_TIMEOUT", f"превышен лимит {self.params.timeout_s:g} с"))
+        return self._failed_result(scan_id, [failed("inspection", code, detail)], {}, None)
+
+    def _failed_result(self, scan_id: str, checks: list[Check], prov: dict[str, Any], meta: dict | None
+                       ) -> Inspection:
+        d = result.decide(checks, self.params.required_checks)
+        return Inspection(scan_id=scan_id, decision=d.decision, suspicious=d.suspicious, complete=d.complete,
+                          reasons=list(d.reasons), provenance=self._provenance(prov), checks=checks,
+                          inspected_at=_now(), meta=meta or {})
+
+    def _provenance(self, extra: dict[str, Any]) -> dict[str, Any]:
+        cfg = self.cfg
+        tv = f"{cfg.thresholds_version if cfg else '?'}/{self.params.thresholds_version}"
+        return {"scan_sha256": None, "model": self.model_info(), "thresholds_version": tv,
+                "software_version": cargoscan.__version__, "timings_ms": {}, **extra}
+
+    def _inspect_file(self, path: Path, declaration, deadline: Deadline) -> Inspection:
+        scan_id = path.stem
+        t0 = time.perf_counter()
+        prov: dict[str, Any] = {}
+        try:
+            prov["scan_sha256"] = sha256_file(path)
+        except OSError as exc:
+            return self._failed_result(scan_id, [failed("scan", "ANALYSIS_FAILED_SCAN", f"{exc}")], prov, None)
+        try:
+            image = read_scan(path)
+        except ArchiveError as exc:
+            return self._failed_result(scan_id, [failed("scan", "ANALYSIS_FAILED_SCAN", exc.reason)], prov, None)
+        try:
+            meta = read_sidecar(path.with_suffix(".json"))
+        except ArchiveError as exc:
+            return self._failed_result(scan_id, [failed("scan", "ANALYSIS_FAILED_SIDECAR", exc.reason)], prov, None)
+        if meta["scan_id"] != scan_id:
+            return self._failed_result(scan_id, [failed("scan", "ANALYSIS_FAILED_SIDECAR",
+                                                        f"scan_id {meta['scan_id']} ≠ имени файла")], prov, meta)
+        prov["timings_ms"] = {"read": round((time.perf_counter() - t0) * 1000, 1)}
+        return self._inspect_checked(image, meta, prov, declaration, deadline)
+
+    def _inspect_checked(self, image: Any, meta: dict[str, Any], prov: dict[str, Any] | None, declaration,
+                         deadline: Deadline) -> Inspection:
+        prov = dict(prov or {})
+        timings = prov.setdefault("timings_ms", {})
+        scan_id = str(meta.get("scan_id", "unknown")) if isinstance(meta, dict) else "unknown"
+        problem = check_image(image)
+        if problem:
+            return self._failed_result(scan_id, [failed("scan", "ANALYSIS_FAILED_INPUT", problem)], prov, None)
+        if prov.get("scan_sha256") is None:
+            prov["scan_sha256"] = hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()
+        checks: list[Check] = [passed("scan")]
+        if self.backend is None:
+            checks.append(failed("model", "ANALYSIS_FAILED_MODEL", self.load_error or "модель не загружена"))
+            return self._failed_result(scan_id, checks, prov, meta)
+        checks.append(passed("model"))
+        out = Inspection(scan_id=scan_id, decision="", suspicious=True, complete=False, reasons=[], meta=meta)
+
+        t = time.perf_counter()
+        tiled = self._segment(image, meta, deadline)
+        timings["segmentation"] = round((time.perf_counter() - t) * 1000, 1)
+        cfg = self.cfg
+        pitch = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
+        units = findings.unit_spans(tiled.a_high, list(meta.get("container_numbers") or []), meta.get("wagon_number"))
+        areas, id_map = findings.risk_areas(tiled.labels, tiled.score, cfg.classes, self.threat, image.shape[1:],
+                                            pitch, cfg.pitch_mm, units, self.params.min_area_px,
+                                            self.params.min_area_m2, self.classes_ru, self.params.image_bottom_m)
+        out.risk_areas = areas
+        threat_reasons = []
+        for name in dict.fromkeys(a.cls for a in areas):
+            mine = [a for a in areas if a.cls == name]
+            detail = f"зоны № {', '.join(str(a.id) for a in mine)}; оценка до {max(a.score for a in mine):.2f}"
+            threat_reasons.append(reason(f"THREAT_{name.upper()}", detail))
+        # The per-wagon operating point of training's evaluation (chosen for a target false-alarm rate): a wagon
+        # over it is suspicious even when no area survives the area filters.
+        score, thr = tiled.wagon_score, float(cfg.wagon_threshold)
+        out.wagon_score = {"score": round(score, 4), "threshold": thr, "top_k": int(cfg.extra.get("score_top_k", 16)),
+                           "over": bool(score >= thr)}
+        if score >= thr and not areas:
+            threat_reasons.append(reason("THREAT_SCORE", f"оценка {score:.2f} ≥ порога {thr:.2f}"))
+        checks.append(flagged("segmentation", *threat_reasons) if threat_reasons else passed("segmentation"))
+        deadline.check("декларация")
+
+        # Declaration and cargo category.
+        rows = decl.match_rows(meta, declaration or [])
+        summary = decl.summarise(rows, self.categories)
+        out.declaration = summary
+        declared = [c for c in (summary or {}).get("categories", []) if c]
+        if summary is None:
+            detail = "строки декларации не относятся к этому вагону" if declaration else "декларация не передана"
+            checks.append(flagged("declaration", reason("NO_DECLARATION", detail)))
+        elif len(declared) < len(summary["categories"]):
+            bad = [h for h, c in zip(summary["hs_codes"], summary["categories"]) if not c]
+            checks.append(flagged("declaration", reason("UNKNOWN_HS_CODE", ", ".join(bad))))
+        else:
+            checks.append(passed("declaration"))
+        probs = _softmax(tiled.label_logits)
+        k = int(np.argmax(probs))
+        pred = cfg.categories[k] if k < len(cfg.categories) else None
+        out.cargo = {"predicted": pred, "predicted_ru": self.categories[pred].ru if pred in self.categories else pred,
+                     "confidence": round(float(probs[k]), 4), "declared": declared,
+                     "declared_ru": [self.categories[c].ru for c in declared],
+                     "probabilities": {c: round(float(p), 4) for c, p in zip(cfg.categories, probs)},
+                     "match": (pred in declared) if declared else None}
+        # An empty unit is judged by mass and density; the head only judges it if it knows "empty".
+        comparable = [c for c in declared if c != "empty" or "empty" in cfg.categories]
+        if comparable and pred not in comparable and probs[k] >= self.params.category_min_confidence:
+            checks.append(flagged("cargo", reason("CARGO_MISMATCH", f"модель: «{out.cargo['predicted_ru']}» "
+                                                  f"({probs[k]:.2f}), заявлено: {', '.join(out.cargo['declared_ru'])}")))
+        else:
+            checks.append(passed("cargo"))
+
+        # Material, density and mass.
+        deadline.check("материал")
+        t = time.perf_counter()
+        try:
+            decomposer = self.decomposer_factory(meta)
+        except Exception as exc:
+            decomposer = None
+            checks.append(failed("material", "ANALYSIS_FAILED_PHYSICS", f"{type(exc).__name__}: {exc}"))
+            checks.append(failed("mass", "ANALYSIS_FAILED_PHYSICS", "нет разложения (λ, Z_eff)"))
+        if decomposer is not None:
+            load_ids = [i for i, c in enumerate(cfg.classes) if c in LOAD_CLASSES] + list(np.flatnonzero(self.threat))
+            load = np.isin(tiled.labels, load_ids)
+            lam, zeff = material.invert_map(decomposer, tiled.a_high, tiled.a_low, load,
+                                            max_pixels=self.params.material_max_pixels)
+            category = self.categories.get(declared[0]) if len(set(declared)) == 1 else None
+            pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
+            mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
+                                                         self.params, decomposer, summary, category, pf)
+            slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
+            for a in areas:
+                sl = slices[a.id - 1]
+                m = material.region_material(decomposer, lam[sl], zeff[sl], id_map[sl] == a.id, tiled.a_high[sl])
+                a.material, a.lambda_g_cm2 = m.get("class"), m.get("lambda_mean_g_cm2")
+                a.material_ru = m.get("class_ru")
+            out.mass, out.material = mass, mat
+            mflags = [reason(c, d) for c, d in flags if c == "MASS_MISMATCH"]
+            dflags = [reason(c, d) for c, d in flags if c == "DENSITY_MISMATCH"]
+            checks.append(flagged("material", *dflags) if dflags else passed("material"))
+            checks.append(flagged("mass", *mflags) if mflags else passed("mass"))
+        timings["material"] = round((time.perf_counter() - t) * 1000, 1)
+        out.material.setdefault("units", {"method": units.method, "spans_m": [
+            [round(s0 * cfg.pitch_mm[1] / 1000, 2), round(s1 * cfg.pitch_mm[1] / 1000, 2)] for s0, s1 in units.spans],
+            "names": list(units.names)})
+
+        # Reference comparison.
+        if self.references is not None:
+            goods = [c for c in declared if c != "empty"]     # an empty unit has no typical image to compare
+            out.references = self.references.compare(tiled.embedding, goods, self.params.reference_top_k)
+            sim, best = out.references["similarity_declared"], out.references["nearest_category"]
+            if goods and sim is not None and sim < self.params.reference_min_similarity and best not in goods:
+                checks.append(flagged("references", reason("REFERENCE_MISMATCH",
+                                      f"сходство {sim:.2f}, ближе категория «{best}»")))
+            elif goods and sim is None:
+                checks.append(failed("references", "ANALYSIS_FAILED_REFERENCES",
+                                     f"нет типовых снимков категории {', '.join(goods)}"))
+            else:
+                checks.append(passed("references"))
+        elif "references" in self.params.required_checks:
+            checks.append(failed("references", "ANALYSIS_FAILED_REFERENCES", self.references_error or "нет"))
+
+        d = result.decide(checks, self.params.required_checks)
+        out.decision, out.suspicious, out.complete, out.reasons = d.decision, d.suspicious, d.complete, list(d.reasons)
+        out.checks = checks
+        out.provenance = self._provenance(prov)
+        out.inspected_at = _now()
+        return out
+
+    def _segment(self, image: np.ndarray, meta: dict[str, Any], deadline: Deadline):
+        cfg = self.cfg
+        tile = self.params.tile or cfg.tile
+        overlap = cfg.overlap if self.params.overlap < 0 else self.params.overlap
+        pitch = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
+        return infer_tiled(image, pitch, cfg, self.backend, tile, overlap, self.params.batch_size, deadline,
+                           self.threat)
+
+
+def check_image(image: Any) -> str | None:
+    """Why an in-memory scan cannot be analysed, or None. (Files are checked by ``read_scan`` first.)"""
+    if not isinstance(image, np.ndarray):
+        return f"ожидался массив numpy, получен {type(image).__name__}"
+    if image.ndim != 3 or image.shape[0] != 2:
+        return f"форма {image.shape}, ожидалась (2, H, W): страницы высокой и низкой энергии"
+    if image.dtype != np.uint16:
+        if np.issubdtype(image.dtype, np.floating) and np.isnan(image).any():
+            return "в снимке есть NaN"
+        return f"тип {image.dtype}, ожидался uint16"
+    if min(image.shape[1:]) < 8:
+        return f"снимок слишком мал: {image.shape[1:]}"
+    if int(image.max()) == int(image.min()):
+        return "снимок постоянен (пустой кадр)"
+    return None
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, np.float64)
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")

@@ -1,0 +1,249 @@
+"""Tiled full-resolution inference with overlap blending, streamed over column windows.
+
+A wagon is a long strip (≈700 rows × 4 000 columns; a 40 m scan three times that). The strip is cut into
+column windows one tile wide; each window into row tiles; tiles overlap by ``overlap`` pixels and their logits
+are blended with a weight that falls off linearly inside the overlap (so seams do not show). Columns are
+*finalised* — turned into a class map and a score — as soon as no later window can touch them, and the float
+working set (input channels, logits, blend buffers) is dropped. So the float memory is bounded by
+``batch × tile²`` and not by the wagon's length; what grows with length is only the uint16 scan itself and the
+compact per-pixel results (class uint8, score and attenuations float16).
+
+The input channels of each window come from ``cargoscan.data.channels.input_channels`` — the same function
+training uses — applied to the window's source columns plus a margin, so resampling at the window edges sees
+real neighbours.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cargoscan.data.channels import channels_from_transmission, input_channels
+from cargoscan.models.artifact import ArtifactConfig
+
+
+class Deadline:
+    """A wall-clock limit checked between units of work (raises :class:`TimeoutError`)."""
+
+    def __init__(self, seconds: float | None):
+        self.end = None if not seconds or seconds <= 0 else time.monotonic() + seconds
+        self.seconds = seconds
+
+    def check(self, where: str = "") -> None:
+        if self.end is not None and time.monotonic() > self.end:
+            raise TimeoutError(f"превышен лимит {self.seconds:g} с{(' на этапе ' + where) if where else ''}")
+
+
+@dataclass
+class TiledResult:
+    """Per-pixel results at the model pitch, plus the tile-averaged heads."""
+
+    labels: np.ndarray        # (H', W') uint8 class id
+    score: np.ndarray         # (H', W') float16 probability of that class
+    a_high: np.ndarray        # (H', W') float16 attenuation −ln T, high energy
+    a_low: np.ndarray         # (H', W') float16 attenuation, low energy
+    label_logits: np.ndarray  # (M,) mean cargo-category logits over tiles with load in them
+    embedding: np.ndarray     # (D,) mean encoder embedding over those tiles
+    n_tiles: int
+    threat_topk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # k highest P(any threat)
+
+    @property
+    def wagon_score(self) -> float:
+        """The per-wagon score of training's evaluation: mean of the k highest P(any threat class)."""
+        return float(self.threat_topk.mean()) if self.threat_topk.size else 0.0
+
+
+def starts(length: int, tile: int, stride: int) -> list[int]:
+    """Tile start offsets covering ``length`` (the last tile flush with the end)."""
+    if length <= tile:
+        return [0]
+    out = list(range(0, length - tile, stride))
+    out.append(length - tile)
+    return out
+
+
+def blend_weight(tile: int, overlap: int) -> np.ndarray:
+    """1-D blending weight: a linear ramp over the overlap at each end, never zero."""
+    w = np.ones(tile, dtype=np.float32)
+    if overlap > 0:
+        ramp = (np.arange(overlap, dtype=np.float32) + 1) / (overlap + 1)
+        w[:overlap] = ramp
+        w[-overlap:] = ramp[::-1]
+    return w
+
+
+def classify(probs: np.ndarray, cfg: ArtifactConfig, threat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(K, h, w) probabilities → class map and its score, at the artifact's operating point.
+
+    Non-threat classes take the arg-max; a threat class then overwrites where its probability reaches its
+    threshold (``cfg.thresholds[name]``; without one: softmax — where it is the arg-max, multilabel — 0.5).
+    Threat classes are applied in class order, so a later (higher-priority) class wins.
+    """
+    k = probs.shape[0]
+    base = np.flatnonzero(~threat)
+    labels = base[probs[base].argmax(0)].astype(np.uint8)
+    top = None
+    for c in np.flatnonzero(threat):
+        t = cfg.thresholds.get(cfg.classes[c])
+        if t is None and not cfg.multilabel:
+            top = probs.argmax(0) if top is None else top
+            where = top == c
+        else:
+            where = probs[c] >= (0.5 if t is None else t)
+        labels[where] = c
+    score = np.take_along_axis(probs, labels[None].astype(np.int64), 0)[0]
+    assert k == len(cfg.classes)
+    return labels, score.astype(np.float16)
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """Softmax in place (the logits are not needed afterwards): saves two full-size temporaries."""
+    x -= x.max(axis=axis, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(axis=axis, keepdims=True)
+    return x
+
+
+def model_shape(shape: tuple[int, int], src_pitch: tuple[float, float], dst_pitch: tuple[float, float]
+                ) -> tuple[int, int]:
+    """The (H', W') of a scan of ``shape`` resampled to the model pitch (as ``input_channels`` rounds)."""
+    fy, fx = src_pitch[0] / dst_pitch[0], src_pitch[1] / dst_pitch[1]
+    if abs(fy - 1) < 1e-6 and abs(fx - 1) < 1e-6:
+        return shape
+    return max(1, round(shape[0] * fy)), max(1, round(shape[1] * fx))
+
+
+def window_channels(image: np.ndarray, c0: int, c1: int, src_pitch: tuple[float, float],
+                    dst_pitch: tuple[float, float], names: tuple[str, ...], h_out: int) -> np.ndarray:
+    """Input channels for model columns [c0, c1) from the matching source columns (with a margin)."""
+    fx = src_pitch[1] / dst_pitch[1]
+    if abs(fx - 1) < 1e-6 and abs(src_pitch[0] / dst_pitch[0] - 1) < 1e-6:
+        return input_channels(image[:, :, c0:c1], names=names)
+    margin = max(2, math.ceil(2 / fx))
+    s0 = max(0, math.floor(c0 / fx) - margin)
+    s1 = min(image.shape[2], math.ceil(c1 / fx) + margin)
+    ch = input_channels(image[:, :, s0:s1], src_pitch, dst_pitch, names)
+    off = int(round(c0 - s0 * fx))
+    out = ch[:, :h_out, off:off + (c1 - c0)]
+    if out.shape[2] < c1 - c0:  # rounding at the right edge: repeat the last column
+        out = np.concatenate([out, np.repeat(out[:, :, -1:], c1 - c0 - out.shape[2], 2)], 2)
+    if out.shape[1] < h_out:
+        out = np.concatenate([out, np.repeat(out[:, -1:], h_out - out.shape[1], 1)], 1)
+    return out
+
+
+def threat_probability(p: np.ndarray, threat: np.ndarray, multilabel: bool) -> np.ndarray:
+    """(K, h, w) → (h, w) P(any threat class), as training's evaluation defines it."""
+    q = p[threat]
+    return 1.0 - np.prod(1.0 - q, axis=0) if multilabel else q.sum(0)
+
+
+def merge_topk(best: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` largest of ``best`` and ``values`` (a running top-k over column chunks)."""
+    v = np.concatenate([best, values.ravel().astype(np.float32)])
+    return v if v.size <= k else np.partition(v, v.size - k)[v.size - k:]
+
+
+def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: ArtifactConfig, backend,
+                tile: int, overlap: int, batch_size: int = 8, deadline: Deadline | None = None,
+                threat: np.ndarray | None = None) -> TiledResult:
+    """Run the backend over a whole scan, tile by tile, and blend.
+
+    Args:
+        image: (2, H, W) uint16 scan.
+        src_pitch: the scan's (row, column) pitch in mm.
+        cfg: the model artifact's config (channels, pitch, normalisation, operating point).
+        backend: a :class:`cargoscan.inspect.runtime.Backend`.
+        tile: tile side at the model pitch.
+        overlap: tile overlap.
+        batch_size: tiles per backend call (several windows are grouped to fill a batch).
+        deadline: checked between groups.
+        threat: boolean per class; defaults to none.
+    """
+    deadline = deadline or Deadline(None)
+    names, dst = tuple(cfg.in_channels), tuple(cfg.pitch_mm)
+    h, w = model_shape(image.shape[1:], src_pitch, dst)
+    threat = np.zeros(len(cfg.classes), bool) if threat is None else threat
+    mean = np.asarray(cfg.norm_mean, np.float32)[:, None, None]
+    std = np.asarray(cfg.norm_std, np.float32)[:, None, None]
+    air = (channels_from_transmission(np.ones((2, 1, 1), np.float32), names) - mean) / std
+    tw = tile
+    stride = max(1, tile - overlap)
+    rows, cols = starts(h, tile, stride), starts(w, tile, stride)
+    wy, wx = blend_weight(tile, overlap if len(rows) > 1 else 0), blend_weight(tile, overlap if len(cols) > 1 else 0)
+    weight = wy[:, None] * wx[None, :]
+
+    labels = np.zeros((h, w), np.uint8)
+    score = np.zeros((h, w), np.float16)
+    a_high = np.zeros((h, w), np.float16)
+    a_low = np.zeros((h, w), np.float16)
+    k = len(cfg.classes)
+    hp = max(h, tile)
+    acc = np.zeros((k, hp, 0), np.float32)
+    wsum = np.zeros((hp, 0), np.float32)
+    p0 = 0                                  # first column held in acc
+    lsum, esum, nload = None, None, 0.0
+    has_a = "a_high" in names and "a_low" in names
+    top_k = int(cfg.extra.get("score_top_k", 16))
+    topk = np.zeros(0, np.float32)
+    windows_per_group = max(1, batch_size // len(rows))
+    for g in range(0, len(cols), windows_per_group):
+        deadline.check("сегментация")
+        group = cols[g:g + windows_per_group]
+        tiles, chans = [], []
+        for c0 in group:
+            c1 = min(c0 + tw, w)
+            ch = window_channels(image, c0, c1, src_pitch, dst, names, h)
+            chans.append(ch)
+            x = (ch - mean) / std
+            if x.shape[1] < tile or x.shape[2] < tile:  # a scan smaller than a tile: pad with air
+                pad = np.broadcast_to(air, (len(names), max(tile, x.shape[1]), tile)).copy()
+                pad[:, :x.shape[1], :x.shape[2]] = x
+                x = pad
+            for r0 in rows:
+                tiles.append(x[:, r0:r0 + tile])
+        batch = np.stack(tiles)
+        outs = [backend.run(batch[i:i + batch_size]) for i in range(0, len(batch), batch_size)]
+        mask = np.concatenate([o[0] for o in outs])
+        lab = np.concatenate([o[1] for o in outs])
+        emb = np.concatenate([o[2] for o in outs])
+        probs = 1 / (1 + np.exp(-mask)) if cfg.multilabel else _softmax(mask.astype(np.float32, copy=False), 1)
+        # Cargo category and embedding: mean over tiles, weighted by how much load (attenuation) each holds.
+        if has_a:
+            ih = names.index("a_high")
+            load = np.array([float((t[ih] * std[ih, 0, 0] + mean[ih, 0, 0] > 0.05).mean()) for t in tiles]) + 1e-3
+        else:
+            load = np.ones(len(tiles))
+        lsum = (lab * load[:, None]).sum(0) + (0 if lsum is None else lsum)
+        esum = (emb * load[:, None]).sum(0) + (0 if esum is None else esum)
+        nload += load.sum()
+        for j, c0 in enumerate(group):
+            c1 = c0 + tile
+            need = c1 - p0 - acc.shape[2]
+            if need > 0:
+                acc = np.concatenate([acc, np.zeros((k, hp, need), np.float32)], 2)
+                wsum = np.concatenate([wsum, np.zeros((hp, need), np.float32)], 1)
+            for i, r0 in enumerate(rows):
+                acc[:, r0:r0 + tile, c0 - p0:c1 - p0] += probs[j * len(rows) + i] * weight
+                wsum[r0:r0 + tile, c0 - p0:c1 - p0] += weight
+            ch = chans[j]
+            if not has_a:  # the model does not take attenuations: compute them for the physics
+                ch = window_channels(image, c0, c0 + ch.shape[2], src_pitch, dst, ("a_high", "a_low"), h)
+            a_cols = slice(c0, c0 + ch.shape[2])
+            a_high[:, a_cols] = ch[names.index("a_high") if has_a else 0]
+            a_low[:, a_cols] = ch[names.index("a_low") if has_a else 1]
+            # Columns before the next window's start are final.
+            nxt = cols[g + j + 1] if g + j + 1 < len(cols) else w
+            done = min(nxt, w) - p0
+            if done > 0:
+                p = acc[:, :h, :done] / wsum[None, :h, :done]
+                lb, sc = classify(p, cfg, threat)
+                if threat.any():
+                    topk = merge_topk(topk, threat_probability(p, threat, cfg.multilabel), top_k)
+                labels[:, p0:p0 + done], score[:, p0:p0 + done] = lb, sc
+                acc, wsum, p0 = acc[:, :, done:], wsum[:, done:], p0 + done
+    return TiledResult(labels, score, a_high, a_low, lsum / nload, esum / nload,
+                       n_tiles=len(rows) * len(cols), threat_topk=topk)
