@@ -31,3 +31,15 @@ def test_batch_resumes_and_survives_a_bad_scan(tmp_path, artifact, library):
     make_scan(root, 42, cargo=(50, 20, 300, 90))
     third = inspect_archive(root, out, artifact, params, decomposer_factory=fake_decomposer)
     assert third["inspected"] == 2 and third["skipped"] == 1
+
+
+def test_batch_restricted_to_a_subset(tmp_path, artifact, library):
+    root = tmp_path / "raw"
+    scans = [make_scan(root, i) for i in (51, 52, 53)]
+    write_table(root / "declarations.csv", [declaration_row(true_net_kg())])
+    out = tmp_path / "out"
+    only = {scans[1].stem}
+    counts = inspect_archive(root, out, artifact, InspectParams(references_dir=str(library)),
+                             decomposer_factory=fake_decomposer, only=only)
+    assert counts["inspected"] == 1
+    assert {p.stem for p in out.glob("*.json")} == only

@@ -57,8 +57,12 @@ def summary_row(doc: dict[str, Any], status: str, seconds: float | None) -> dict
 
 def inspect_archive(root: str | Path, out: str | Path, artifact: str | Path, params: InspectParams,
                     declarations: str | Path | None = None, conclusions: bool = False, limit: int = 0,
-                    decomposer_factory=None) -> dict[str, int]:
-    """Inspect every scan under ``root/scans``; returns counts (inspected, skipped, suspicious, failed)."""
+                    decomposer_factory=None, only: set[str] | None = None) -> dict[str, int]:
+    """Inspect every scan under ``root/scans`` (or only the IDs in ``only``).
+
+    Returns:
+        Counts: inspected, skipped (up to date), suspicious, failed.
+    """
     from cargoscan.inspect.conclusion import write_conclusion
     from cargoscan.inspect.declarations import read_declaration_file
     from cargoscan.inspect.engine import Inspector
@@ -74,7 +78,7 @@ def inspect_archive(root: str | Path, out: str | Path, artifact: str | Path, par
     else:
         log.warning("%s not found: every scan is inspected without preliminary information", decl_path)
     inspector = Inspector.load(artifact, params, decomposer_factory=decomposer_factory)
-    ids = paths.scan_ids()[: limit or None]
+    ids = [sid for sid in paths.scan_ids() if only is None or sid in only][: limit or None]
     counts = {"inspected": 0, "skipped": 0, "suspicious": 0, "failed": 0}
     summary = []
     with progress() as bar:

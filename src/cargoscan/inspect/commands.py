@@ -79,16 +79,30 @@ def register(app: typer.Typer) -> None:
                                                     help="Defaults to ROOT/declarations.csv."),
         conclusions: bool = typer.Option(False, "--conclusions/--no-conclusions", help="Also write HTML+PDF."),
         limit: int = typer.Option(0, "--limit", help="Only the first N scans (0 = all)."),
+        split: Optional[str] = typer.Option(None, "--split", help="Only scans of this split (train/val/test)."),
+        index: Path = typer.Option(Path("data/prepared/index.csv"), "--index",
+                                   help="The prepare stage's index (scan_id, split), read with --split."),
         backend: Optional[str] = typer.Option(None, "--backend"),
         device: Optional[str] = typer.Option(None, "--device"),
         params_file: Path = typer.Option(Path("params.yaml"), "--params"),
     ) -> None:
         """Inspect every scan of an archive; resumable; one JSON per scan and summary.csv."""
+        import csv
+
         from cargoscan.inspect.batch import inspect_archive
+
+        only = None
+        if split:
+            if not index.exists():
+                raise typer.BadParameter(f"{index} not found (run `cargoscan prepare` first)", param_hint="--index")
+            with index.open(newline="", encoding="utf-8") as fh:
+                only = {r["scan_id"] for r in csv.DictReader(fh) if r.get("split") == split}
+            if not only:
+                raise typer.BadParameter(f"no scan of split {split!r} in {index}", param_hint="--split")
 
         params = _params(params_file, backend=backend, device=device,
                          references_dir=str(references) if references else None)
-        summary = inspect_archive(root, out, artifact, params, declarations, conclusions, limit)
+        summary = inspect_archive(root, out, artifact, params, declarations, conclusions, limit, only=only)
         typer.echo(f"{summary['inspected']} inspected, {summary['skipped']} up to date, "
                    f"{summary['suspicious']} suspicious, {summary['failed']} incomplete → {out}/summary.csv")
 
