@@ -24,12 +24,22 @@ def shift_columns(img: np.ndarray, shift: float) -> np.ndarray:
     return img[..., idx0] * (1 - frac) + img[..., idx1] * frac
 
 
-def _blur(img: np.ndarray, sigma_row: float, sigma_col: float) -> np.ndarray:
+def _gaussian_taps(sigma: float) -> np.ndarray:
+    """A normalised 1-D Gaussian kernel of σ ``sigma`` px (a single tap below 0.05 px)."""
+    if sigma < 0.05:
+        return np.ones(1, np.float32)
+    half = max(1, int(np.ceil(3.0 * sigma)))
+    x = np.arange(-half, half + 1, dtype=np.float32)
+    k = np.exp(-0.5 * (x / sigma) ** 2)
+    return (k / k.sum()).astype(np.float32)
+
+
+def blur(img: np.ndarray, sigma_row: float, sigma_col: float) -> np.ndarray:
+    """Separable Gaussian blur of an (H, W) float32 image (rows, columns σ in px; mirrored borders)."""
     if sigma_row < 0.05 and sigma_col < 0.05:
         return img
-    # Separable Gaussian PSF; a near-zero σ along one axis means a 1-tap kernel there.
-    return cv2.GaussianBlur(img, (0, 0), sigmaX=max(sigma_col, 1e-3), sigmaY=max(sigma_row, 1e-3),
-                            borderType=cv2.BORDER_REFLECT)
+    return cv2.sepFilter2D(img, -1, _gaussian_taps(sigma_col), _gaussian_taps(sigma_row),
+                           borderType=cv2.BORDER_REFLECT)
 
 
 def acquire_chain(scanner, lookup: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -42,20 +52,35 @@ def acquire_chain(scanner, lookup: np.ndarray, rng: np.random.Generator) -> np.n
     """
     p = scanner.params
     t = np.exp(-lookup)  # T_high, T_low, T2_high, T2_low
-    # The low pulse comes misregistration_cols later: shift its noiseless signal (noise stays white).
-    t[1] = shift_columns(t[1], p.misregistration_cols)
-    t[3] = shift_columns(t[3], p.misregistration_cols)
     out = np.empty((2,) + lookup.shape[1:], np.uint16)
     for c, (photons, channel) in enumerate(((p.photons_high, scanner.high), (p.photons_low, scanner.low))):
-        signal = t[c]
-        # Compound Poisson: var(T) = T2 / (N·I) with T2 the transmitted second moment, I the air Swank factor.
-        var = t[2 + c] * np.float32(1.0 / (photons * channel.swank)) + np.float32(p.electronic_noise**2)
-        noisy = signal + np.sqrt(var) * rng.standard_normal(signal.shape, dtype=np.float32)
-        noisy = _blur(noisy, p.blur_row, p.blur_col)
+        signal, second = t[c], t[2 + c]
+        if c == 1:
+            # The low pulse comes misregistration_cols later: shift its noiseless signal (noise stays white).
+            signal = shift_columns(signal, p.misregistration_cols)
+            second = shift_columns(second, p.misregistration_cols)
+        # System PSF on the expected signal and its second moment: it moves photons, it does not add any.
+        signal = blur(signal, p.blur_row, p.blur_col)
+        second = blur(second, p.blur_row, p.blur_col)
+        # Compound Poisson: var(T) = T2 / (N·I) with T2 the transmitted second moment, I the air Swank factor;
+        # the electronic noise is independent and Gaussian, so one draw carries both (the crosstalk below then
+        # correlates a little of the read-out noise too, a negligible liberty that halves the random draws).
+        second *= np.float32(1.0 / (photons * channel.swank))
+        second += np.float32(p.electronic_noise**2)
+        np.sqrt(second, out=second)
+        second *= rng.standard_normal(signal.shape, dtype=np.float32)
+        noisy = signal + second
+        # Scintillator light spreads into the neighbouring channels (rows), after the quanta are counted.
+        if p.crosstalk_row >= 0.05:
+            noisy = cv2.sepFilter2D(noisy, -1, np.ones(1, np.float32), _gaussian_taps(p.crosstalk_row),
+                                    borderType=cv2.BORDER_REFLECT)
+        # Per-channel gain streaks left after the flat-field calibration.
         gains = 1.0 + p.streak_sigma * rng.standard_normal(signal.shape[0], dtype=np.float32)
         noisy *= gains[:, None].astype(np.float32)
         # Dark subtraction (slightly over-subtracted) then 16-bit quantisation: starved pixels read exactly 0.
         noisy -= np.float32(p.dark_offset)
-        np.clip(noisy * np.float32(MAX_VALUE) + np.float32(0.5), 0, MAX_VALUE, out=noisy)
+        noisy *= np.float32(MAX_VALUE)
+        noisy += np.float32(0.5)
+        np.clip(noisy, 0, MAX_VALUE, out=noisy)
         out[c] = noisy.astype(np.uint16)
     return out
