@@ -115,12 +115,12 @@ DEFAULT_RANGES: dict[str, tuple[float, float]] = {
     "photons_high": (9500.0, 15500.0),
     "photons_low": (4300.0, 7000.0),
     "electronic_noise": (2e-5, 6e-5),
-    "dark_offset": (5e-5, 1.5e-4),
+    "dark_offset": (1e-4, 2.5e-4),
     "blur_row": (0.8, 1.3),
     "blur_col": (0.7, 1.2),
     "crosstalk_row": (0.25, 0.45),
     "streak_sigma": (0.001, 0.004),
-    "ratio_offset": (-0.065, -0.035),
+    "ratio_offset": (-0.073, -0.043),
     "misregistration_cols": (0.5, 0.5),
 }
 
