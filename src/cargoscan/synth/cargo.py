@@ -290,23 +290,32 @@ def _reels(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> No
 
 
 def _bulk(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
-    """Loose bulk with a heaped surface: repose slopes at the ends, undulations from the loading chute."""
+    """Loose bulk poured from a chute in a few heaps: cones at the angle of repose over a levelled base.
+
+    Across the beam the heap is a ridge with the same repose slopes, so near the crest the beam crosses less
+    than the full width: the top of the load shows a density gradient, the body below it is opaque.
+    """
     u, g = ld.unit, ld.goods
     mat = [m for m, _ in cat.materials][int(rng.integers(len(cat.materials)))]
     ld.goods_material = mat
     packing = min(rng.uniform(*cat.density) / 1000 / _density(mat), 0.9)
     c0, wc = g.cols_cov(u.x0, u.x1)
     x = (np.arange(c0, c0 + len(wc)) + 0.5) * g.col_pitch_m + g.x_offset_m
-    base = u.z0 + (u.z1 - u.z0) * fill
-    hump = sum(rng.uniform(0.05, 0.25) * np.sin(2 * np.pi * (x - u.x0) / rng.uniform(1.5, 5.0) + rng.uniform(0, 6))
-               for _ in range(3))
-    slope = np.minimum(x - u.x0, u.x1 - x) * np.tan(np.radians(rng.uniform(30, 40)))
-    surface = np.minimum(np.minimum(base + hump, u.z0 + slope + 0.3), u.z1 + 0.3)
+    slope = np.tan(np.radians(rng.uniform(30, 40)))
+    height = u.z1 - u.z0
+    base = u.z0 + height * fill * rng.uniform(0.6, 0.9)
+    n_heaps = int(rng.integers(2, 6))
+    centres = u.x0 + (np.arange(n_heaps) + rng.uniform(0.3, 0.7, n_heaps)) * (u.x1 - u.x0) / n_heaps
+    peaks = u.z0 + height * fill * rng.uniform(1.0, 1.25, n_heaps)
+    cones = np.max(peaks[:, None] - np.abs(x[None, :] - centres[:, None]) * slope, axis=0)
+    ends = u.z0 + np.minimum(x - u.x0, u.x1 - x) * slope + 0.3      # slopes against the end walls
+    surface = np.minimum(np.maximum(base, cones), np.minimum(ends, u.z1 + 0.3))
     r0, wr = g.rows_cov(u.z0, float(surface.max()))
     z = g.z_top_m - (np.arange(r0, r0 + len(wr)) + 0.5) * g.row_pitch_m
-    inside = np.clip((surface[None, :] - z[:, None]) / g.row_pitch_m + 0.5, 0, 1)
-    tex = heterogeneity(rng, inside.shape, g.row_pitch_m, g.col_pitch_m, *cat.grain)
-    g.box(mat, u.x0, u.x1, u.z0, float(surface.max()), (inside * tex * u.width_m * 100 * packing).astype(np.float32))
+    depth = surface[None, :] - z[:, None]                          # m below the local crest
+    across = np.clip(2.0 * depth / slope, 0.0, u.width_m)          # ridge cross-section along the beam
+    tex = heterogeneity(rng, depth.shape, g.row_pitch_m, g.col_pitch_m, *cat.grain)
+    g.box(mat, u.x0, u.x1, u.z0, float(surface.max()), (across * tex * 100 * packing).astype(np.float32))
     ld.top = surface
     ld.packages = 1
 
