@@ -86,7 +86,9 @@ def test_air_reads_full_scale(stats):
 
 
 @pytest.mark.slow
-def test_empty_container_attenuation():
+def test_empty_container_walls_and_roof():
+    """Mid-height A of an empty container's side walls ≈ 0.15 (±25%); the roof seen edge-on makes a band whose
+    median A (rows above half its peak) lies in the real range."""
     p = SynthParams(n=1, seed=99, load=LoadParams(wagon_types={"flat": 1.0}, empty_rate=1.0),
                     threats=ThreatParams(wagon_rate=0.0))
     img, s, _ = render(plan_scans(p)[0], p.geometry)
@@ -96,3 +98,6 @@ def test_empty_container_attenuation():
         mid = int(s.row_of(2.3))
         inside = a[mid - 80:mid + 80, u["x0"] + 40:u["x1"] - 40]
         assert abs(float(np.median(inside)) - target) < WIDEN * target
+        profile = np.median(a[:int(s.row_of(2.9)), u["x0"] + 40:u["x1"] - 40], axis=1)
+        band = float(np.median(profile[profile > profile.max() / 2]))
+        assert_inside("roof band A", band, *TARGETS["container_roof_band_A_high"])

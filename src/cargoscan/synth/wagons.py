@@ -127,7 +127,7 @@ def container(s: Scene, x0: float, size: str, number: str, door_rear: bool, rng:
     s.box("steel", x0, x1, z0, z0 + 0.16, 2 * 0.45, "vehicle")                          # bottom side rails
     s.box("steel", x0, x1, z0, z0 + 0.012, 2 * 5.0, "vehicle")
     s.box("steel", x0, x1, z1 - 0.06, z1, 2 * 0.3 + 0.0, "vehicle")                     # top side rails
-    s.box("steel", x0, x1, z1 - 0.045, z1 - 0.015, 1.25 * (0.9 + 0.2 * corr), "vehicle")  # roof, edge-on
+    s.box("steel", x0, x1, z1 - 0.045, z1 - 0.015, 0.95 * (0.9 + 0.2 * corr), "vehicle")  # roof, edge-on
     s.box("wood", x0 + 0.1, x1 - 0.1, z0 + 0.13, z0 + 0.158, w, "vehicle")              # plywood floor
     for xc in np.arange(x0 + 0.2, x1 - 0.15, 0.305):                                     # floor cross-members
         s.box("steel", xc - 0.0023, xc + 0.0023, z0 + 0.008, z0 + 0.13, w, "vehicle")
