@@ -1,13 +1,15 @@
 """The synthetic scanner against the real-scanner statistics (``realism-targets.json``).
 
-A small batch of container flat wagons (the kind the targets were measured on) at the real row pitch, full
-resolution. Tolerance: each statistic may lie outside the real range by at most 25% of the range's bound
-(σ bands: the 2-3 bands with most pixels; six real scans are a small sample).
+The batch: four loaded container flat wagons (the kind the six real scans show), full height and full column
+resolution, no concealment, measured exactly as the targets were (:func:`cargoscan.synth.realism.realism_stats`).
+
+Tolerance (stated once, used everywhere): a statistic passes when it lies inside the real range widened on
+each side by :data:`WIDEN` = 25% of the range's width. For σ(A) that holds in *every* one of the six bands; the
+zero-pixel fraction and the median R are the batch medians of the per-scan values (the real ranges span six
+scans); each scan's own median R must lie within the real scans' pooled 5th-95th percentiles.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import pytest
@@ -17,55 +19,85 @@ from cargoscan.synth.generator import render
 from cargoscan.synth.manifest import plan_scans
 from cargoscan.synth.realism import load_targets, realism_stats
 
-TOL = 0.25
+WIDEN = 0.25
+TARGETS = load_targets()
 
 
-def _inside(value: float, lo: float, hi: float) -> bool:
-    return lo * (1 - TOL) <= value <= hi * (1 + TOL)
+def widened(lo: float, hi: float) -> tuple[float, float]:
+    """The real range [lo, hi] widened by WIDEN × its width on each side."""
+    pad = WIDEN * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def assert_inside(name: str, value: float, lo: float, hi: float) -> None:
+    a, b = widened(lo, hi)
+    assert a <= value <= b, f"{name} = {value:.4f} outside the real range [{lo}, {hi}] widened to [{a:.4f}, {b:.4f}]"
 
 
 @pytest.fixture(scope="module")
-def batch():
+def stats():
     p = SynthParams(n=4, seed=2024, load=LoadParams(wagon_types={"flat": 1.0}, empty_rate=0.0, partial_rate=0.0),
                     threats=ThreatParams(wagon_rate=0.0))
-    return [render(sp, p.geometry) for sp in plan_scans(p)], p
+    return [realism_stats(render(sp, p.geometry)[0]) for sp in plan_scans(p)]
+
+
+def test_widened_range_is_what_the_docstring_says():
+    assert widened(1.0, 2.0) == (0.75, 2.25)
 
 
 @pytest.mark.slow
-def test_batch_statistics_within_real_ranges(batch):
-    renders, _ = batch
-    t = load_targets()
-    stats = [realism_stats(img) for img, _, _ in renders]
-    zero = np.median([s["zero_fraction"]["high"] for s in stats])
-    assert _inside(zero, *t["zero_pixel_fraction"]["high"]), zero
-    r = np.median([s["median_r"] for s in stats])
-    assert _inside(r, *t["dual_energy_ratio_R"]["median_per_scan"]), r
+def test_zero_pixel_fraction(stats):
+    for channel in ("high", "low"):
+        value = float(np.median([s["zero_fraction"][channel] for s in stats]))
+        assert_inside(f"zero fraction ({channel})", value, *TARGETS["zero_pixel_fraction"][channel])
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="noise level is the physics' calibration (photons per pixel), in progress")
-def test_batch_noise_within_real_ranges(batch):
-    renders, _ = batch
-    t = load_targets()
-    stats = [realism_stats(img) for img, _, _ in renders]
+def test_noise_sigma_in_every_band(stats):
+    t = TARGETS["noise_sigma_of_A_high"]
     sig = np.array([[np.nan if v is None else v for v in s["sigma_a_high"]] for s in stats])
-    sig = np.nanmedian(sig, axis=0)
-    checked = 0
-    for value, (lo, hi) in zip(sig, t["noise_sigma_of_A_high"]["sigma"][:4]):
-        if np.isfinite(value):
-            assert _inside(value, lo, hi), (value, lo, hi)
-            checked += 1
-    assert checked >= 3
+    assert np.isfinite(sig).any(axis=0).all(), "every band of A needs pixels in the batch"
+    for band, value, (lo, hi) in zip(t["bands"], np.nanmedian(sig, axis=0), t["sigma"]):
+        assert_inside(f"sigma(A_high) in band {band}", float(value), lo, hi)
 
 
 @pytest.mark.slow
-def test_empty_container_attenuation():
+def test_low_channel_is_noisier(stats):
+    """Targets' note: the low-energy channel is about 1.3× noisier (checked where photon noise dominates)."""
+    ratio = np.median([s["sigma_a_low"][0] / s["sigma_a_high"][0] for s in stats])
+    assert 1.1 < ratio < 1.6, ratio
+
+
+@pytest.mark.slow
+def test_median_dual_energy_ratio(stats):
+    r = TARGETS["dual_energy_ratio_R"]
+    rng = r["median_per_scan"]
+    for s in stats:
+        assert r["all_scans"]["p5"] < s["median_r"] < r["all_scans"]["p95"], s["median_r"]
+    assert_inside("median R of the batch", float(np.median([s["median_r"] for s in stats])), *rng)
+
+
+@pytest.mark.slow
+def test_air_reads_full_scale(stats):
+    """Format 1.0 puts air at 65535, so noise clips about half of the air pixels there (real scans: 0.02-0.07%,
+    their flat-field keeps air a few σ below full scale; importing real scans renormalises air to 65535)."""
+    for s in stats:
+        assert 0.02 < s["saturated_fraction"]["high"] < 0.5
+
+
+@pytest.mark.slow
+def test_empty_container_walls_and_roof():
+    """Mid-height A of an empty container's side walls ≈ 0.15 (±25%); the roof seen edge-on makes a band whose
+    median A (rows above half its peak) lies in the real range."""
     p = SynthParams(n=1, seed=99, load=LoadParams(wagon_types={"flat": 1.0}, empty_rate=1.0),
                     threats=ThreatParams(wagon_rate=0.0))
     img, s, _ = render(plan_scans(p)[0], p.geometry)
     a = -np.log(np.maximum(img[0], 1) / 65535.0)
-    target = load_targets()["empty_container_A_high_approx"]
+    target = TARGETS["empty_container_A_high_approx"]
     for u in s.units:
         mid = int(s.row_of(2.3))
         inside = a[mid - 80:mid + 80, u["x0"] + 40:u["x1"] - 40]
-        assert abs(float(np.median(inside)) - target) < 0.05
+        assert abs(float(np.median(inside)) - target) < WIDEN * target
+        profile = np.median(a[:int(s.row_of(2.9)), u["x0"] + 40:u["x1"] - 40], axis=1)
+        band = float(np.median(profile[profile > profile.max() / 2]))
+        assert_inside("roof band A", band, *TARGETS["container_roof_band_A_high"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from cargoscan.synth.scene import Scene, _density, ellipse_template, ring_template
+from cargoscan.synth.scene import Scene, _density, ellipse_template, heterogeneity, ring_template
 from cargoscan.synth.wagons import Unit
 
 #: Fallback densities (g/cm³) for mass bookkeeping when the physics' material table is absent.
@@ -25,6 +25,10 @@ NOMINAL_DENSITY = {
 }
 
 
+#: Materials whose parts inside goods get the metal heterogeneity (``Category.metal_grain``).
+METALS = frozenset({"steel", "aluminium", "copper", "brass", "lead"})
+
+
 @dataclass(frozen=True)
 class Category:
     """A cargo category: goods, packaging and how densely it is stowed."""
@@ -34,56 +38,78 @@ class Category:
     packaging: str                                  # cartons | crates | bags | coils | drums | tyres | reels | bulk | liquid
     materials: tuple[tuple[str, float], ...]        # goods materials and their mass shares
     density: tuple[float, float]                    # kg/m³ of the stowed packages
-    fill: tuple[float, float]                       # fraction of the unit's length × height that is loaded
+    fill: tuple[float, float]                       # fraction of the unit's volume that is loaded (before the
+                                                    # payload cap of :data:`PAYLOAD_KG`)
     package: tuple[float, float, float] = (0.5, 0.4, 0.45)   # package size: along, height, across (m)
     wagons: tuple[str, ...] = ("flat", "covered")
     blobs: tuple[str, ...] = ()                     # materials drawn as dense parts inside packages
+    grain: tuple[float, float] = (0.3, 0.005)       # heterogeneity (see :func:`heterogeneity`): relative σ of the
+                                                    # path along the beam, and its correlation length (m)
+    metal_grain: float = 0.7                        # the same σ for the metal parts among the goods (motors,
+                                                    # castings, fasteners, wiring): clutter, far less uniform
 
 
 CATEGORIES: dict[str, Category] = {c.name: c for c in (
     Category("garments", (("6203", "Костюмы мужские из текстиля"), ("6204", "Платья женские трикотажные"),
                           ("6110", "Свитеры, джемперы 毛衣"), ("6109", "Футболки хлопчатобумажные")),
-             "cartons", (("textile", 1.0),), (120, 260), (0.6, 0.95), (0.6, 0.4, 0.4)),
+             "cartons", (("textile", 1.0),), (120, 260), (0.75, 0.98), (0.6, 0.4, 0.4), grain=(0.15, 0.005)),
     Category("footwear", (("6402", "Обувь с подошвой из резины 运动鞋"), ("6403", "Обувь кожаная")),
-             "cartons", (("rubber", 0.5), ("leather", 0.3), ("cellulose", 0.2)), (180, 320), (0.6, 0.95),
-             (0.55, 0.35, 0.4)),
+             "cartons", (("rubber", 0.5), ("leather", 0.3), ("cellulose", 0.2)), (180, 320), (0.75, 0.98),
+             (0.55, 0.35, 0.4), grain=(0.25, 0.006)),
     Category("electronics", (("8528", "Мониторы и телевизоры"), ("8517", "Телефонные аппараты 手机"),
                              ("8471", "Вычислительные машины")),
              "cartons", (("plastic_abs", 0.55), ("glass", 0.15), ("copper", 0.1), ("steel", 0.2)), (150, 350),
-             (0.5, 0.9), (0.6, 0.5, 0.5), blobs=("steel", "copper")),
+             (0.7, 0.97), (0.6, 0.5, 0.5), blobs=("steel", "copper"), grain=(0.25, 0.005)),
     Category("machinery", (("8429", "Машины землеройные, узлы"), ("8474", "Оборудование для дробления"),
                            ("8413", "Насосы центробежные")),
-             "crates", (("steel", 0.85), ("aluminium", 0.1), ("rubber", 0.05)), (350, 900), (0.4, 0.8),
-             (1.6, 1.4, 1.1), blobs=("steel",)),
+             "crates", (("steel", 0.85), ("aluminium", 0.1), ("rubber", 0.05)), (350, 900), (0.55, 0.9),
+             (1.6, 1.4, 1.1), blobs=("steel",), grain=(0.25, 0.008)),
     Category("auto_parts", (("8708", "Части и принадлежности автомобилей 汽车配件"),
                             ("8708", "Тормозные колодки, диски")),
-             "crates", (("steel", 0.7), ("aluminium", 0.15), ("rubber", 0.15)), (400, 800), (0.5, 0.9),
-             (1.2, 0.9, 1.0), blobs=("steel",)),
+             "crates", (("steel", 0.7), ("aluminium", 0.15), ("rubber", 0.15)), (400, 800), (0.65, 0.95),
+             (1.2, 0.9, 1.0), blobs=("steel",), grain=(0.25, 0.006)),
     Category("tyres", (("4011", "Шины пневматические резиновые новые 轮胎"),),
-             "tyres", (("rubber", 0.85), ("steel", 0.15)), (250, 450), (0.7, 0.98), (0.7, 0.7, 0.22)),
+             "tyres", (("rubber", 0.85), ("steel", 0.15)), (250, 450), (0.8, 0.99), (0.7, 0.7, 0.22), grain=(0.15, 0.006)),
     Category("steel_products", (("7208", "Прокат плоский горячекатаный в рулонах"),
                                 ("7306", "Трубы стальные сварные"), ("7318", "Крепёж стальной")),
              "coils", (("steel", 1.0),), (2000, 5000), (0.3, 0.7), (1.2, 1.2, 1.2),
-             wagons=("flat", "gondola")),
+             wagons=("flat", "gondola"), grain=(0.05, 0.005), metal_grain=0.05),
     Category("plastics", (("3901", "Полиэтилен в первичных формах"), ("3904", "Поливинилхлорид ПВХ")),
-             "bags", (("polyethylene", 1.0),), (500, 650), (0.6, 0.95), (0.6, 0.15, 0.45)),
+             "bags", (("polyethylene", 1.0),), (500, 650), (0.75, 0.98), (0.6, 0.15, 0.45), grain=(0.15, 0.004)),
     Category("furniture", (("9403", "Мебель деревянная в разобранном виде 家具"), ("9401", "Стулья, кресла")),
-             "cartons", (("wood", 0.8), ("steel", 0.1), ("textile", 0.1)), (120, 300), (0.6, 0.95),
-             (1.0, 0.5, 0.6), blobs=("steel",)),
+             "cartons", (("wood", 0.8), ("steel", 0.1), ("textile", 0.1)), (120, 300), (0.75, 0.98),
+             (1.0, 0.5, 0.6), blobs=("steel",), grain=(0.2, 0.006)),
     Category("food", (("1902", "Макаронные изделия"), ("2009", "Соки фруктовые"), ("2103", "Соусы, приправы")),
-             "cartons", (("food", 0.8), ("water", 0.2)), (400, 700), (0.5, 0.9), (0.4, 0.3, 0.3)),
+             "cartons", (("food", 0.8), ("water", 0.2)), (400, 700), (0.7, 0.97), (0.4, 0.3, 0.3), grain=(0.2, 0.005)),
     Category("paper", (("4802", "Бумага офсетная в рулонах"), ("4819", "Картонная тара")),
-             "reels", (("cellulose", 1.0),), (500, 800), (0.5, 0.9), (1.0, 1.0, 1.1)),
+             "reels", (("cellulose", 1.0),), (500, 800), (0.7, 0.97), (1.0, 1.0, 1.1), grain=(0.05, 0.005)),
     Category("chemicals", (("2815", "Гидроксид натрия"), ("2905", "Спирты ациклические"),
                            ("3824", "Реагенты химические")),
-             "drums", (("water", 0.6), ("soap", 0.4)), (600, 900), (0.5, 0.9), (0.585, 0.88, 0.585)),
+             "drums", (("water", 0.6), ("soap", 0.4)), (600, 900), (0.7, 0.97), (0.585, 0.88, 0.585), grain=(0.0, 0.005)),
     Category("bulk_minerals", (("2505", "Песок природный"), ("3102", "Удобрения азотные"),
                                ("2701", "Уголь каменный")),
              "bulk", (("sand", 0.5), ("fertilizer", 0.3), ("coal", 0.2)), (900, 1500), (0.5, 0.9),
-             wagons=("gondola",)),
+             wagons=("gondola",), grain=(0.2, 0.004)),
     Category("liquids", (("2710", "Масла нефтяные"), ("2905", "Метанол")),
-             "liquid", (("oil", 1.0),), (800, 900), (0.75, 0.95), wagons=("tank",)),
+             "liquid", (("oil", 1.0),), (800, 900), (0.75, 0.95), wagons=("tank",), grain=(0.0, 0.005)),
 )}
+
+
+#: Maximum payload (kg) of a load unit: ISO 668 (20 ft 24 t gross less a 2.3 t tare ≈ 21.7 t; 40 ft 30.5 t less
+#: 3.8 t ≈ 26.7 t) and 1520 mm-gauge wagons (covered 11-217: 68 t; gondola 12-132: 69.5 t). Dense goods fill a
+#: unit up to its payload by mass, light goods up to its volume.
+PAYLOAD_KG = {"container20": 21_700.0, "container40": 26_700.0, "covered_body": 68_000.0,
+              "gondola_body": 69_500.0, "tank_barrel": 66_000.0}
+
+
+def payload_fill(unit: Unit, category: str, fill: float) -> float:
+    """``fill`` capped so that the goods, at the category's mid density, stay within the unit's payload."""
+    cat = CATEGORIES[category]
+    payload = PAYLOAD_KG.get(unit.kind)
+    if payload is None or cat.packaging == "liquid":
+        return fill
+    volume = (unit.x1 - unit.x0) * (unit.z1 - unit.z0) * unit.width_m
+    return float(min(fill, payload / (volume * 0.5 * sum(cat.density))))
 
 
 def list_categories(wagon: str | None = None) -> list[str]:
@@ -264,23 +290,32 @@ def _reels(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> No
 
 
 def _bulk(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
-    """Loose bulk with a heaped surface: repose slopes at the ends, undulations from the loading chute."""
+    """Loose bulk poured from a chute in a few heaps: cones at the angle of repose over a levelled base.
+
+    Across the beam the heap is a ridge with the same repose slopes, so near the crest the beam crosses less
+    than the full width: the top of the load shows a density gradient, the body below it is opaque.
+    """
     u, g = ld.unit, ld.goods
     mat = [m for m, _ in cat.materials][int(rng.integers(len(cat.materials)))]
     ld.goods_material = mat
     packing = min(rng.uniform(*cat.density) / 1000 / _density(mat), 0.9)
     c0, wc = g.cols_cov(u.x0, u.x1)
     x = (np.arange(c0, c0 + len(wc)) + 0.5) * g.col_pitch_m + g.x_offset_m
-    base = u.z0 + (u.z1 - u.z0) * fill
-    hump = sum(rng.uniform(0.05, 0.25) * np.sin(2 * np.pi * (x - u.x0) / rng.uniform(1.5, 5.0) + rng.uniform(0, 6))
-               for _ in range(3))
-    slope = np.minimum(x - u.x0, u.x1 - x) * np.tan(np.radians(rng.uniform(30, 40)))
-    surface = np.minimum(np.minimum(base + hump, u.z0 + slope + 0.3), u.z1 + 0.3)
+    slope = np.tan(np.radians(rng.uniform(30, 40)))
+    height = u.z1 - u.z0
+    base = u.z0 + height * fill * rng.uniform(0.6, 0.9)
+    n_heaps = int(rng.integers(2, 6))
+    centres = u.x0 + (np.arange(n_heaps) + rng.uniform(0.3, 0.7, n_heaps)) * (u.x1 - u.x0) / n_heaps
+    peaks = u.z0 + height * fill * rng.uniform(1.0, 1.25, n_heaps)
+    cones = np.max(peaks[:, None] - np.abs(x[None, :] - centres[:, None]) * slope, axis=0)
+    ends = u.z0 + np.minimum(x - u.x0, u.x1 - x) * slope + 0.3      # slopes against the end walls
+    surface = np.minimum(np.maximum(base, cones), np.minimum(ends, u.z1 + 0.3))
     r0, wr = g.rows_cov(u.z0, float(surface.max()))
     z = g.z_top_m - (np.arange(r0, r0 + len(wr)) + 0.5) * g.row_pitch_m
-    inside = np.clip((surface[None, :] - z[:, None]) / g.row_pitch_m + 0.5, 0, 1)
-    tex = _texture(rng, inside.shape, 3, 0.06)
-    g.box(mat, u.x0, u.x1, u.z0, float(surface.max()), (inside * tex * u.width_m * 100 * packing).astype(np.float32))
+    depth = surface[None, :] - z[:, None]                          # m below the local crest
+    across = np.clip(2.0 * depth / slope, 0.0, u.width_m)          # ridge cross-section along the beam
+    tex = heterogeneity(rng, depth.shape, g.row_pitch_m, g.col_pitch_m, *cat.grain)
+    g.box(mat, u.x0, u.x1, u.z0, float(surface.max()), (across * tex * 100 * packing).astype(np.float32))
     ld.top = surface
     ld.packages = 1
 
@@ -315,12 +350,22 @@ def load_unit(s: Scene, unit: Unit, category: str | None, fill: float, rng: np.r
         return ld
     cat = CATEGORIES[category]
     ld.goods_material = cat.materials[0][0]
-    _DRAW[cat.packaging](ld, cat, rng, fill)
+    _DRAW[cat.packaging](ld, cat, rng, payload_fill(unit, category, fill))
     if cat.packaging not in ("liquid", "bulk"):
-        # goods are never perfectly uniform: a smooth ±12% texture over the whole load
+        # goods are never uniform: a smooth ±12% stowage texture over the whole load, times the goods' own
+        # heterogeneity at the scale of their items. Metal parts are far more heterogeneous than the organic
+        # bulk of the goods, which is why σ(A) climbs so steeply with A on real scans of mixed cargo.
         tex = _texture(rng, (s.rows, ld.goods.cols), 24, 0.12)
-        for m in ld.goods.paths:
-            ld.goods.paths[m] *= tex
+        soft = tex * heterogeneity(rng, tex.shape, s.row_pitch_m, s.col_pitch_m, *cat.grain)
+        hard = None
+        for m in sorted(ld.goods.paths):
+            if m in METALS:
+                if hard is None:
+                    hard = tex * heterogeneity(rng, tex.shape, s.row_pitch_m, s.col_pitch_m, cat.metal_grain,
+                                               cat.grain[1])
+                ld.goods.paths[m] *= hard
+            else:
+                ld.goods.paths[m] *= soft
     return ld
 
 

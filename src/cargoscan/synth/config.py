@@ -55,7 +55,7 @@ class LoadParams:
         default_factory=lambda: {"flat": 0.62, "covered": 0.16, "gondola": 0.12, "tank": 0.10})
     two_20ft_rate: float = 0.4        # a flat wagon carries two 20 ft containers instead of one 40 ft
     empty_rate: float = 0.06          # unit travels empty
-    partial_rate: float = 0.2         # unit partly loaded (fill ratio drawn low)
+    partial_rate: float = 0.15        # unit partly loaded (fill ratio 0.25-0.6); the rest 0.6-1 or payload
 
 
 @dataclass(frozen=True)

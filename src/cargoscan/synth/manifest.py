@@ -110,7 +110,7 @@ def _unit(rng: np.random.Generator, p: SynthParams, wagon: str, number: str, con
     if r < p.load.empty_rate:
         category, fill = None, 0.0
     elif r < p.load.empty_rate + p.load.partial_rate:
-        fill = float(rng.uniform(0.2, 0.55))
+        fill = float(rng.uniform(0.25, 0.6))
     else:
         fill = float(rng.uniform(*CATEGORIES[category].fill))
     goods = int(rng.integers(len(CATEGORIES[category].goods))) if category else 0

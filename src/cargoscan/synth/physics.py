@@ -18,9 +18,11 @@ material classification stays consistent with it.
 
 **Acquisition** (:meth:`Scanner.acquire`), in physical order: ideal transmission (the low-energy image is
 sampled ``misregistration_cols`` later, since the interlaced linac fires its low pulse between two high pulses;
-we shift the noiseless signal, so the noise stays white) → compound-Poisson quantum noise (Gaussian with the
-exact compound-Poisson variance, Swank factor included) + electronic noise → detector PSF blur → per-channel
-(row) gain streaks → dark-level subtraction and 16-bit quantisation with clipping: 65535 = air after the
+we shift the noiseless signal, so the noise stays white) → system PSF (focal spot ~1–2 mm seen at the object,
+geometric unsharpness, motion during the pulse: σ ≈ 1 px; it blurs the signal *and* its second moment, since each
+photon still counts once) → compound-Poisson quantum noise (Gaussian with the exact compound-Poisson variance,
+Swank factor included) + electronic noise → optical crosstalk between adjacent detector channels (rows only:
+pulses are independent in time, so the noise stays white along columns) → per-channel (row) gain streaks → dark-level subtraction and 16-bit quantisation with clipping: 65535 = air after the
 flat-field, and a signal below the dark level reads exactly 0 (photon starvation).
 """
 
@@ -66,8 +68,11 @@ class ScannerParams:
         detector_mm: CdWO4 crystal depth (mm).
         electronic_noise: electronic noise σ as a fraction of the air signal.
         dark_offset: dark-level over-subtraction as a fraction of the air signal; signals below it read 0.
-        blur_row: detector PSF σ across rows (channels), px.
-        blur_col: PSF σ along columns (focal spot, pulse integration), px.
+        blur_row: system PSF σ across rows (focal spot seen through the collimator, geometric unsharpness,
+            scatter in the crystal), px; blurs the *signal*, before the noise.
+        blur_col: system PSF σ along columns (focal spot, pulse integration while the train moves), px.
+        crosstalk_row: optical crosstalk between neighbouring detector channels, px; blurs the noisy signal
+            across rows only (it correlates the noise of adjacent channels, never of adjacent pulses).
         streak_sigma: relative gain error σ per detector channel (row) after calibration.
         ratio_offset: relative scale on the low-energy attenuation (see module docstring).
         misregistration_cols: low-energy sampling lag, columns.
@@ -81,8 +86,9 @@ class ScannerParams:
     detector_mm: float = DEFAULT_DEPTH_MM
     electronic_noise: float = 4e-5
     dark_offset: float = 1e-4
-    blur_row: float = 0.6
-    blur_col: float = 0.3
+    blur_row: float = 1.0
+    blur_col: float = 0.9
+    crosstalk_row: float = 0.35
     streak_sigma: float = 0.002
     ratio_offset: float = -0.05
     misregistration_cols: float = 0.5
@@ -93,7 +99,8 @@ class ScannerParams:
         for name in ("photons_high", "photons_low", "detector_mm"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
-        for name in ("filtration_mm", "electronic_noise", "dark_offset", "blur_row", "blur_col", "streak_sigma"):
+        for name in ("filtration_mm", "electronic_noise", "dark_offset", "blur_row", "blur_col", "crosstalk_row",
+                     "streak_sigma"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be ≥ 0")
         if not -0.5 < self.ratio_offset < 0.5:
@@ -105,14 +112,15 @@ DEFAULT_RANGES: dict[str, tuple[float, float]] = {
     "endpoint_high": (5.8, 6.2),
     "endpoint_low": (3.85, 4.15),
     "filtration_mm": (30.0, 41.0),
-    "photons_high": (3000.0, 5500.0),
-    "photons_low": (1350.0, 2500.0),
+    "photons_high": (9000.0, 13000.0),
+    "photons_low": (4100.0, 6200.0),
     "electronic_noise": (2e-5, 6e-5),
-    "dark_offset": (5e-5, 1.5e-4),
-    "blur_row": (0.45, 0.8),
-    "blur_col": (0.2, 0.45),
+    "dark_offset": (1.5e-4, 3e-4),
+    "blur_row": (0.8, 1.3),
+    "blur_col": (0.7, 1.2),
+    "crosstalk_row": (0.25, 0.45),
     "streak_sigma": (0.001, 0.004),
-    "ratio_offset": (-0.065, -0.035),
+    "ratio_offset": (-0.070, -0.050),
     "misregistration_cols": (0.5, 0.5),
 }
 

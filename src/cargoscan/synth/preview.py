@@ -16,9 +16,10 @@ from cargoscan.archive.classes import palette
 
 
 def grey(image: np.ndarray) -> np.ndarray:
-    """(2, H, W) uint16 → (H, W) uint8 grey of the high channel: A from 0 (white) to ~8 (black)."""
+    """(2, H, W) uint16 → (H, W) uint8 grey of the high channel: A from 0 (white) to 10 (black), square-root
+    scaled like an operator's display so that dense loads keep their gradients."""
     a = -np.log(np.maximum(image[0], 1).astype(np.float32) / 65535.0)
-    return (255 * np.clip(1 - np.sqrt(a / 8.0), 0, 1)).astype(np.uint8)
+    return (255 * np.clip(1 - np.sqrt(a / 10.0), 0, 1)).astype(np.uint8)
 
 
 def overlay(image: np.ndarray, mask: np.ndarray, alpha: float = 0.45) -> np.ndarray:

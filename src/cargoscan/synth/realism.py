@@ -2,6 +2,26 @@
 
 The targets were measured on six real dual-energy rail scans; :func:`realism_stats` measures the same
 quantities, the same way, on a synthetic scan, so tests and calibration can compare them directly.
+
+**What sets each statistic in the synthesiser.**
+
+* σ(A) per band (adjacent-column differences): photon noise (``photons_high/low``, the compound-Poisson
+  second moment) dominates the lowest band and the starved highest; in between, real σ grows faster with A
+  than photon noise because adjacent rays through real cargo cross different items. That texture is
+  modelled in the scene, not in the noise: goods carry a log-normal heterogeneity field
+  (:func:`cargoscan.synth.scene.heterogeneity`; organic bulk of the goods and their metal parts separately,
+  per category), the running gear and underframe a clutter field. The system PSF (σ ≈ 1 px) blurs the
+  signal before the noise, so it softens edges and texture but leaves the quantum noise white along columns.
+* Zero-pixel fraction: photon starvation behind bogies, sills and dense cargo, set by the dark-level
+  over-subtraction (``dark_offset``) and the loads (payload-capped fills).
+* Median R: the per-scanner ``ratio_offset`` (see :mod:`cargoscan.synth.physics`).
+* Empty container A: the corrugated side walls (:func:`cargoscan.synth.wagons.corrugation`).
+
+**Saturation differs by definition.** Archive format 1.0 fixes air at exactly 65535 (transmission 1), so the
+noise clips about half of the air pixels at 65535 (~10% of a scan's pixels). Real scanners flat-field air a few
+σ below full scale and saturate only 0.02-0.07% of pixels. The format's definition wins: importing real scans
+renormalises their air to 65535, after which they clip the same way. ``saturated_fraction`` is reported but is
+not a realism target.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cargoscan.synth.scene import Scene, ellipse_template, ring_template
+from cargoscan.synth.scene import Scene, ellipse_template, heterogeneity, ring_template
 
 WHEEL_R = 0.4785
 AXLE_SPACING = 1.85
@@ -107,9 +107,12 @@ def running_gear(s: Scene, x0: float, x1: float, width: float, rng: np.random.Ge
 
 
 def corrugation(x: np.ndarray, pitch: float = 0.278) -> np.ndarray:
-    """Path multiplier of a trapezoid-corrugated sheet crossed at right angles: 1 on flats, ~2.2 on slants."""
+    """Path multiplier of a trapezoid-corrugated sheet crossed at right angles: 1 on flats, ~1.5 on slants.
+
+    ISO side panels: 278 mm pitch, 36 mm deep, flats of ~70 mm, slants at ~47° (1/cos 47° ≈ 1.47).
+    """
     phase = np.mod(x, pitch) / pitch
-    return np.where((phase % 0.5) < 0.26, 1.0, 2.2).astype(np.float32)
+    return np.where((phase % 0.5) < 0.26, 1.0, 1.5).astype(np.float32)
 
 
 def container(s: Scene, x0: float, size: str, number: str, door_rear: bool, rng: np.random.Generator) -> Unit:
@@ -124,7 +127,7 @@ def container(s: Scene, x0: float, size: str, number: str, door_rear: bool, rng:
     s.box("steel", x0, x1, z0, z0 + 0.16, 2 * 0.45, "vehicle")                          # bottom side rails
     s.box("steel", x0, x1, z0, z0 + 0.012, 2 * 5.0, "vehicle")
     s.box("steel", x0, x1, z1 - 0.06, z1, 2 * 0.3 + 0.0, "vehicle")                     # top side rails
-    s.box("steel", x0, x1, z1 - 0.045, z1 - 0.015, 1.25 * (0.9 + 0.2 * corr), "vehicle")  # roof, edge-on
+    s.box("steel", x0, x1, z1 - 0.045, z1 - 0.015, 0.95 * (0.9 + 0.2 * corr), "vehicle")  # roof, edge-on
     s.box("wood", x0 + 0.1, x1 - 0.1, z0 + 0.13, z0 + 0.158, w, "vehicle")              # plywood floor
     for xc in np.arange(x0 + 0.2, x1 - 0.15, 0.305):                                     # floor cross-members
         s.box("steel", xc - 0.0023, xc + 0.0023, z0 + 0.008, z0 + 0.13, w, "vehicle")
@@ -255,7 +258,26 @@ def create_wagon(kind: str, s: Scene, x0: float, ident: list[str] | str, rng: np
     """
     if kind not in _BUILDERS:
         raise ValueError(f"unknown wagon type {kind!r}; known: {list_wagons()}")
-    return _BUILDERS[kind](s, x0, ident, rng)
+    units = _BUILDERS[kind](s, x0, ident, rng)
+    underframe_clutter(s, rng)
+    return units
+
+
+#: Relative σ and correlation length (m) of the path heterogeneity below the deck (see underframe_clutter).
+UNDERFRAME_GRAIN = (0.16, 0.005)
+
+
+def underframe_clutter(s: Scene, rng: np.random.Generator) -> None:
+    """Make the running gear and underframe as busy as the real ones: castings with cores and ribs, springs,
+    brake rigging, pipes, bolts and welds all cross the beam below the deck, and we draw none of them one by
+    one. Their net effect on the image is a path that varies from ray to ray at the centimetre scale, so the
+    vehicle's paths below the deck are multiplied by a heterogeneity field (call before any cargo is drawn)."""
+    r0 = max(int(np.floor(s.row_of(DECK_Z + 0.05))), 0)
+    if r0 >= s.rows or not s.paths:
+        return
+    tex = heterogeneity(rng, (s.rows - r0, s.cols), s.row_pitch_m, s.col_pitch_m, *UNDERFRAME_GRAIN)
+    for path in s.paths.values():
+        path[r0:] *= tex
 
 
 def wagon_length(kind: str) -> float:
