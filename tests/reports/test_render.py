@@ -118,6 +118,7 @@ def test_nbval_lax_on_the_executed_notebooks(rendered, tmp_path):
     procs = [subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(tmp_path / "pytest.ini"),
          "--rootdir", str(tmp_path), "--nbval-lax", "--nbval-kernel-name", params.kernel,
+         "--nbval-kernel-startup-timeout", "240",   # three kernels start at once on 2 cores
          "--nbval-sanitize-with", sanitize, nb],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for nb in executed]
     for nb, proc in zip(executed, procs):
