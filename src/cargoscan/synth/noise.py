@@ -40,6 +40,14 @@ def blur(img: np.ndarray, sigma_row: float, sigma_col: float, shift_col: float =
                            borderType=cv2.BORDER_REFLECT)
 
 
+def crosstalk(img: np.ndarray, sigma_row: float) -> np.ndarray:
+    """Optical crosstalk between neighbouring detector channels: a Gaussian blur of σ ``sigma_row`` px across
+    rows only (mirrored borders); below σ = 0.05 px none."""
+    if sigma_row < 0.05:
+        return img
+    return cv2.sepFilter2D(img, -1, np.ones(1, np.float32), _gaussian_taps(sigma_row), borderType=cv2.BORDER_REFLECT)
+
+
 def acquire_chain(scanner, lookup: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(4, H, W) table lookup (A_high, A_low, Q_high, Q_low) → (2, H, W) uint16 scan.
 
@@ -55,9 +63,8 @@ def acquire_chain(scanner, lookup: np.ndarray, rng: np.random.Generator) -> np.n
         # System PSF on the expected signal and its second moment: it moves photons, it does not add any. The
         # low pulse comes misregistration_cols later: its noiseless signal is sampled that much later, in the
         # same filter (noise stays white).
-        lag = p.misregistration_cols if c == 1 else 0.0
-        signal = blur(t[c], p.blur_row, p.blur_col, lag)
-        second = blur(t[2 + c], p.blur_row, p.blur_col, lag)
+        signal = scanner.system_psf(t[c], c)
+        second = scanner.system_psf(t[2 + c], c)
         # Compound Poisson: var(T) = T2 / (N·I) with T2 the transmitted second moment, I the air Swank factor;
         # the electronic noise is independent and Gaussian, so one draw carries both (the crosstalk below then
         # correlates a little of the read-out noise too, a negligible liberty that halves the random draws).
@@ -68,9 +75,7 @@ def acquire_chain(scanner, lookup: np.ndarray, rng: np.random.Generator) -> np.n
         noisy = second
         noisy += signal
         # Scintillator light spreads into the neighbouring channels (rows), after the quanta are counted.
-        if p.crosstalk_row >= 0.05:
-            noisy = cv2.sepFilter2D(noisy, -1, np.ones(1, np.float32), _gaussian_taps(p.crosstalk_row),
-                                    borderType=cv2.BORDER_REFLECT)
+        noisy = scanner.crosstalk(noisy)
         # Per-channel gain streaks left after the flat-field calibration.
         gains = 1.0 + p.streak_sigma * rng.standard_normal(signal.shape[0], dtype=np.float32)
         # Dark subtraction (slightly over-subtracted) then 16-bit quantisation: starved pixels read exactly 0.

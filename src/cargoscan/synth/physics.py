@@ -236,6 +236,29 @@ class Scanner:
         """Ideal polyenergetic transmission (2, H, W) float32 (high, low), no noise, no blur."""
         return np.exp(-self.attenuation(paths))
 
+    def moments(self, paths: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Ideal transmission of the detector signal and of its second moment, (2, H, W) float32 each (high,
+        low), no noise, no blur. The second moment sets the compound-Poisson variance (see
+        :func:`cargoscan.synth.noise.acquire_chain`): var = T2 / (photons · Swank) + electronic²."""
+        t = np.exp(-self._lookup(*self.basis_maps(paths)))
+        return t[:2], t[2:4]
+
+    def system_psf(self, img: np.ndarray, channel: int) -> np.ndarray:
+        """The system PSF of energy ``channel`` (0 high, 1 low) on an (H, W) float32 image, as the acquisition
+        applies it to the noiseless signal and its second moment: Gaussian ``blur_row`` × ``blur_col``, the
+        low channel sampled ``misregistration_cols`` later in the same filter."""
+        from cargoscan.synth.noise import blur
+
+        p = self.params
+        return blur(img, p.blur_row, p.blur_col, p.misregistration_cols if channel == 1 else 0.0)
+
+    def crosstalk(self, img: np.ndarray) -> np.ndarray:
+        """The detector channels' optical crosstalk on an (H, W) float32 image, as the acquisition applies it
+        to the noisy signal (rows only, σ ``crosstalk_row``)."""
+        from cargoscan.synth.noise import crosstalk
+
+        return crosstalk(img, self.params.crosstalk_row)
+
     def acquire(self, paths: dict[str, np.ndarray], rng: np.random.Generator) -> np.ndarray:
         """The full acquisition chain → (2, H, W) uint16 (page 0 high, page 1 low; 65535 = air)."""
         from cargoscan.synth.noise import acquire_chain

@@ -12,10 +12,13 @@ the
    scanner model over a table of basis paths);
 2. the scanner model gives the transmission of background + threat and of the background alone; their ratio
    ``f ≤ 1`` is the threat's effect *behind this background*, per energy channel;
-3. ``f`` goes through the acquisition's geometry: the low channel's column lag and the detector PSF;
+3. ``f`` goes through the acquisition's geometry with the scanner's own filters, in its order: the system PSF
+   (with the low channel's column lag) on the signal's and the second moment's factors, then the channels'
+   crosstalk on the signal's (it acts on the noisy signal);
 4. the measured pixels are multiplied by ``f`` — which keeps the scan's own structure, streaks and noise
    texture — and the noise that the lower transmission lacks is added: the local σ comes from adjacent-column
-   differences, quantum variance scales with the signal, so the missing variance is σ²·(f − f²);
+   differences (the noise is white along columns), the quantum variance scales with the second moment, so the
+   missing variance is σ²·(f₂ − f²), drawn white and passed through the crosstalk;
 5. quantisation as the scanner does it: starved pixels (0) stay 0, values clip at 0 and 65535.
 """
 
@@ -23,7 +26,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
@@ -107,48 +109,43 @@ class BackgroundModel:
         return {b: p[i].reshape(shape).astype(np.float32) for i, b in enumerate(self.basis)}
 
 
-def shift_columns(img: np.ndarray, shift: float) -> np.ndarray:
-    """Sample ``img`` ``shift`` columns later (linear interpolation, edge repeated): the low pulse's lag."""
-    if shift == 0:
-        return img
-    whole = int(np.floor(shift))
-    frac = shift - whole
-    w = img.shape[-1]
-    i0 = np.clip(np.arange(w) + whole, 0, w - 1)
-    i1 = np.clip(i0 + 1, 0, w - 1)
-    return img[..., i0] * (1 - frac) + img[..., i1] * frac
-
-
-def blur(img: np.ndarray, sigma_row: float, sigma_col: float) -> np.ndarray:
-    """The detector PSF: a separable Gaussian (as the synthesiser's acquisition chain)."""
-    if sigma_row < 0.05 and sigma_col < 0.05:
-        return img
-    return cv2.GaussianBlur(
-        img, (0, 0), sigmaX=max(sigma_col, 1e-3), sigmaY=max(sigma_row, 1e-3), borderType=cv2.BORDER_REFLECT
-    )
-
-
 @dataclass(frozen=True)
-class _Psf:
-    sigma: tuple[float, float]
-    kappa: float  #: Σk²: variance kept by the PSF from white noise
-    diff_gain: float  #: var(adjacent-column difference) / var(pixel) of PSF-blurred white noise
+class _NoiseTexture:
+    kappa: float  #: Σk²: variance kept by the crosstalk filter from white noise
+    diff_gain: float  #: var(adjacent-column difference) / var(pixel) of the measured noise
 
 
-def _psf(sigma_row: float, sigma_col: float) -> _Psf:
+def _noise_texture(scanner) -> _NoiseTexture:
+    """How the scanner shapes its quantum noise: only the crosstalk (rows) filters it, the system PSF acts
+    before the noise. Measured on an impulse through the scanner's own filter."""
     delta = np.zeros((41, 41), np.float32)
     delta[20, 20] = 1.0
-    k = blur(delta, sigma_row, sigma_col).astype(np.float64)
+    k = np.asarray(scanner.crosstalk(delta), np.float64)
     kappa = float((k**2).sum())
     diff = float(((k - np.roll(k, 1, axis=1)) ** 2).sum())
-    return _Psf((sigma_row, sigma_col), kappa, diff / kappa)
+    return _NoiseTexture(kappa, diff / kappa)
+
+
+def psf_reach_px(scanner, n_sigma: float = 3.0) -> tuple[int, int]:
+    """(rows, columns) within which the scanner's PSF spreads a sharp edge, at ``n_sigma`` σ: the system blur
+    and the crosstalk add in quadrature across rows; along columns the system blur plus the low channel's lag.
+    """
+    p = scanner.params
+    rows = n_sigma * float(np.hypot(p.blur_row, p.crosstalk_row))
+    cols = n_sigma * p.blur_col + abs(p.misregistration_cols)
+    return int(np.ceil(rows)), int(np.ceil(cols))
 
 
 class Projector:
     """Projects threat patches into scans with one scanner model.
 
+    The scanner's own filters do the geometry (``Scanner.system_psf``: system blur and the low channel's lag,
+    ``Scanner.crosstalk``), in the acquisition's order: system PSF on the noiseless signal and its second
+    moment, the noise, then the crosstalk on the noisy signal.
+
     Args:
-        scanner: a ``cargoscan.synth.physics.Scanner`` (its ``params`` give PSF, low-channel lag, dark level).
+        scanner: a ``cargoscan.synth.physics.Scanner`` (its ``params`` give the dark level; its ``moments``,
+            ``system_psf`` and ``crosstalk`` the physics).
         params: the ``tip`` parameters.
     """
 
@@ -157,12 +154,11 @@ class Projector:
         self.params = params
         self.background = BackgroundModel(scanner, params.basis, params.decompose_steps)
         sp = scanner.params
-        self.psf = _psf(
-            getattr(sp, "blur_row", params.psf_sigma_px), getattr(sp, "blur_col", params.psf_sigma_px)
-        )
-        self.lag = float(getattr(sp, "misregistration_cols", 0.0))
-        self.dark = float(getattr(sp, "dark_offset", params.starvation_value / MAX_VALUE))
-        self.margin = int(np.ceil(4 * max(self.psf.sigma) + abs(self.lag))) + 2
+        self.texture = _noise_texture(scanner)
+        self.dark = float(sp.dark_offset)
+        self.electronic = float(sp.electronic_noise)
+        self.reach = psf_reach_px(scanner, 4.0)
+        self.margin = max(self.reach) + 2
 
     def factor(
         self, t_background: np.ndarray, threat: dict[str, np.ndarray]
@@ -229,9 +225,12 @@ class Projector:
             full[y - y0 : y - y0 + ph, x - x0 : x - x0 + pw] = p
             threat[name] = full
         f, f2 = self.factor(t_smooth, threat)
-        f[1], f2[1] = shift_columns(f[1], self.lag), shift_columns(f2[1], self.lag)
-        f = np.stack([blur(c.astype(np.float32), *self.psf.sigma) for c in f]).astype(np.float64)
-        f2 = np.stack([blur(c.astype(np.float32), *self.psf.sigma) for c in f2]).astype(np.float64)
+        # The acquisition's geometry: system PSF (and the low channel's lag) on the noiseless signal and on
+        # its second moment; the crosstalk acts on the noisy signal, so on the signal's factor too.
+        sc = self.scanner
+        f2 = np.stack([sc.system_psf(c.astype(np.float32), i) for i, c in enumerate(f2)]).astype(np.float64)
+        f = np.stack([sc.crosstalk(sc.system_psf(c.astype(np.float32), i)) for i, c in enumerate(f)])
+        f = f.astype(np.float64)
 
         out = t_true * f
         if self.params.renoise:
@@ -245,33 +244,31 @@ class Projector:
     def _missing_noise(
         self, v: np.ndarray, f: np.ndarray, f2: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
-        """Noise with the variance the darker pixels lack, σ²·(f₂ − f²), textured by the PSF."""
-        var = local_variance(v, self.psf.diff_gain)
-        missing = np.clip(var * (f2 - f * f), 0, None)
-        white = rng.standard_normal(v.shape) * np.sqrt(missing / self.psf.kappa)
-        return np.stack([blur(c.astype(np.float32), *self.psf.sigma) for c in white]).astype(np.float64)
+        """The noise the darker pixels lack, drawn white and passed through the crosstalk as the scanner does.
+
+        The measured noise is the crosstalk of white noise of variance σ_w² = q + e² (quantum, electronic);
+        multiplying the scan by ``f`` scales it to f²·σ_w², while the darker pixel's own noise has
+        q·f₂ + e² (f₂: the PSF-blurred second-moment factor). The difference is added.
+        """
+        white_var = local_variance(v, self.texture.diff_gain) / self.texture.kappa
+        e2 = self.electronic**2
+        want = np.clip(white_var - e2, 0, None) * f2 + np.minimum(white_var, e2)
+        missing = np.clip(want - f * f * white_var, 0, None)
+        white = (rng.standard_normal(v.shape) * np.sqrt(missing)).astype(np.float32)
+        return np.stack([self.scanner.crosstalk(c) for c in white]).astype(np.float64)
 
 
 def moments(scanner, paths: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Ideal transmission of the signal and of its second moment, (2, …) each, float64.
-
-    The synthesiser's scanner tabulates both (its ``_lookup`` gives −ln of each); a scanner model without the
-    second moment falls back to the signal's (variance ∝ signal, plain Poisson).
-    """
-    lookup, basis_maps = getattr(scanner, "_lookup", None), getattr(scanner, "basis_maps", None)
-    if lookup is not None and basis_maps is not None:
-        table = np.asarray(lookup(*basis_maps(paths)), np.float64)
-        if table.shape[0] >= 4:
-            return np.exp(-table[:2]), np.exp(-table[2:4])
-    t = np.asarray(scanner.transmission(paths), np.float64)
-    return t, t
+    """Ideal transmission of the signal and of its second moment, (2, …) each, float64 (``Scanner.moments``)."""
+    t, t2 = scanner.moments(paths)
+    return np.asarray(t, np.float64), np.asarray(t2, np.float64)
 
 
 def local_variance(v: np.ndarray, diff_gain: float = 2.0, size: tuple[int, int] = (3, 7)) -> np.ndarray:
     """Per-pixel noise variance of (C, h, w) values from adjacent-column differences.
 
     The median absolute difference (robust to the scan's own edges) over a window, as a Gaussian σ, divided by
-    the PSF's difference gain (2 for white noise).
+    the noise's difference gain (2 for noise uncorrelated along columns, as the scanner's).
     """
     out = np.empty_like(v)
     for c in range(v.shape[0]):
