@@ -1,0 +1,74 @@
+"""Parameters of the identification part: the ``ocr:`` section of ``params.yaml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FrameParams:
+    """Camera frames: size and how often each degradation strikes."""
+
+    height: int = 240
+    width: int = 640
+    p_dirt: float = 0.4
+    p_rust: float = 0.3
+    p_blur: float = 0.4
+    p_perspective: float = 0.5
+    p_night: float = 0.25
+    p_occlusion: float = 0.1
+    p_stencil: float = 0.5           # stencil bridges cut into the glyphs
+    max_blur_px: int = 7             # longest horizontal motion-blur kernel
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Training of the text detector and the CRNN recogniser."""
+
+    n_frames: int = 2000             # rendered training frames (each gives one detector sample and crops)
+    n_val: int = 200
+    crops_per_frame: int = 2         # jittered crops of the painted number per frame
+    epochs_det: int = 3
+    epochs_rec: int = 10
+    batch_size: int = 64
+    lr: float = 2e-3
+    channels: tuple[int, ...] = (16, 32, 64, 96)   # CRNN conv widths
+    hidden: int = 64                 # BiGRU hidden size per direction
+    threads: int = 2
+    seed: int = 1234
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """Check-digit constrained correction and the acceptance rules."""
+
+    max_edits: int = 2               # substitutions tried on the OCR reading
+    alternatives: int = 3            # per-character alternatives taken from the CTC output
+    ambiguity_margin: float = 2.3    # nats: the best valid reading must beat the runner-up by this (≈ 10×)
+    min_char_prob: float = 0.02      # a corrected character must keep at least this CTC probability
+    min_confidence: float = 0.5      # below this the OCR reading is not accepted on its own
+
+
+@dataclass(frozen=True)
+class EvalParams:
+    """The held-out benchmark when no archive frames exist, and the simulated RFID quality."""
+
+    n_wagons: int = 400
+    seed: int = 98765
+    p_rfid_missing: float = 0.05
+    p_rfid_corrupt: float = 0.03
+    baseline_frames: int = 150       # the packaged OCR is slow: evaluated on a subset
+
+
+@dataclass(frozen=True)
+class OcrParams:
+    """The ``ocr:`` section of ``params.yaml``."""
+
+    frames: FrameParams = field(default_factory=FrameParams)
+    train: TrainParams = field(default_factory=TrainParams)
+    fusion: FusionParams = field(default_factory=FusionParams)
+    eval: EvalParams = field(default_factory=EvalParams)
+    det_input: tuple[int, int] = (64, 160)    # (H, W) of the detector's input
+    rec_input: tuple[int, int] = (32, 160)    # (H, W) of the recogniser's input
+    max_candidates: int = 3                   # text boxes read per frame
+    model_dir: str = "data/ocr/model"
