@@ -124,6 +124,7 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
     if reading is None or not reading.text:
         return OcrResult(None, None if reading is None else "", 0.0, "no_text")
     scored = {c: ctc_log_likelihood(reading.logprobs, c) for c in candidates(reading, kind, params)}
+    free = _coercion_credit(reading, kind)
     scored = dict(sorted(scored.items(), key=lambda kv: -kv[1]))
     base = OcrResult(None, reading.text, 0.0, "no_valid_candidate", scored, reading.logprobs)
     if not scored:
@@ -135,12 +136,29 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
         base.reason = "ambiguous"
         return base
     # The per-character geometric mean likelihood: a valid string the network barely supports is no reading.
-    if math.exp(ll / len(best)) < params.min_confidence:
+    # Format coercions (an O where only digits may stand) are free: the format, not the network, decides them.
+    if math.exp((ll + free) / len(best)) < params.min_confidence:
         base.reason = "low_confidence"
         return base
     base.number = best
     base.reason = "read" if best == reading.text else "corrected"
     return base
+
+
+def _coercion_credit(reading: Reading, kind: str) -> float:
+    """log p(read char) - log p(coerced char) summed over the characters the format forces to change."""
+    length, allowed, _ = FORMATS[kind]
+    if len(reading.text) != length or len(reading.frames) != length:
+        return 0.0
+    credit = 0.0
+    for i, ch in enumerate(reading.text):
+        if ch in allowed[i]:
+            continue
+        subs = [c for c in CONFUSIONS.get(ch, "") if c in allowed[i]]
+        if subs:
+            row = reading.logprobs[reading.frames[i]]
+            credit += float(row[ALPHABET.index(ch) + 1] - row[ALPHABET.index(subs[0]) + 1])
+    return max(0.0, credit)
 
 
 def best_of(results: list[OcrResult]) -> OcrResult:
