@@ -45,7 +45,6 @@ class FusionParams:
     max_edits: int = 2               # substitutions tried on the OCR reading
     alternatives: int = 3            # per-character alternatives taken from the CTC output
     ambiguity_margin: float = 2.3    # nats: the best valid reading must beat the runner-up by this (≈ 10×)
-    min_char_prob: float = 0.02      # a corrected character must keep at least this CTC probability
     min_confidence: float = 0.5      # below this the OCR reading is not accepted on its own
 
 

@@ -28,8 +28,15 @@ from cargoscan.ocr.model import ALPHABET, BLANK, create_model, encode
 log = logging.getLogger(__name__)
 
 
-def render_dataset(n_frames: int, params: OcrParams, seed: int) -> dict[str, torch.Tensor]:
+def render_dataset(n_frames: int, params: OcrParams, seed: int,
+                   identities: list[tuple[str, str]] | None = None) -> dict[str, torch.Tensor]:
     """Render frames and turn them into detector and recogniser tensors.
+
+    Args:
+        n_frames: how many frames.
+        params: the ``ocr:`` parameters.
+        seed: the rendering seed.
+        identities: optional fixed ``(kind, text)`` pairs to draw from (tests); default random valid numbers.
 
     Returns:
         ``det_x`` (N,1,h,w), ``det_y`` (N,1,h/2,w/2), ``rec_x`` (M,1,32,W), ``rec_y`` (M, 11) padded labels,
@@ -43,7 +50,10 @@ def render_dataset(n_frames: int, params: OcrParams, seed: int) -> dict[str, tor
     with progress(transient=True) as bar:
         task = bar.add_task("render OCR data", total=n_frames)
         for u in units:
-            if u["container_numbers"] and rng.random() < 0.6:
+            if identities:
+                kind, text = identities[int(rng.integers(len(identities)))]
+                frame = render_degraded(rng, text, kind, u["wagon_type"], params.frames)
+            elif u["container_numbers"] and rng.random() < 0.6:
                 frame = render_degraded(rng, u["container_numbers"][0], "container", params=params.frames)
             elif rng.random() < 0.25:   # doors are rarer than sides in the archive; train on both evenly
                 from cargoscan.ids import make_container_number
@@ -145,12 +155,13 @@ def export_onnx(net: nn.Module, example: torch.Tensor, path: Path, output: str) 
                       dynamic_axes={"image": {0: "n"}, output: {0: "n"}}, opset_version=17, dynamo=False)
 
 
-def train_ocr(params: OcrParams, out_dir: str | Path) -> dict:
+def train_ocr(params: OcrParams, out_dir: str | Path, identities: list[tuple[str, str]] | None = None) -> dict:
     """Render data, train both networks, export them and write the model folder.
 
     Args:
         params: the ``ocr:`` parameters.
         out_dir: the model folder (``data/ocr/model``).
+        identities: optional fixed ``(kind, text)`` pairs to train on (tests); default random valid numbers.
 
     Returns:
         The final training metrics.
@@ -162,8 +173,8 @@ def train_ocr(params: OcrParams, out_dir: str | Path) -> dict:
     L.seed_everything(tp.seed, verbose=False)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = render_dataset(tp.n_frames, params, tp.seed)
-    val = render_dataset(tp.n_val, params, tp.seed + 1)
+    data = render_dataset(tp.n_frames, params, tp.seed, identities)
+    val = render_dataset(tp.n_val, params, tp.seed + 1, identities)
     det = DetectorModule(tp.lr)
     metrics = _fit(det, TensorDataset(data["det_x"], data["det_y"]), TensorDataset(val["det_x"], val["det_y"]),
                    tp.epochs_det, tp.batch_size)
