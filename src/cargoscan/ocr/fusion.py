@@ -80,36 +80,42 @@ def _options(reading: Reading, base: str, allowed: list[str], k: int) -> list[li
     return opts
 
 
-def candidates(reading: Reading, kind: str, params: FusionParams = FusionParams()) -> set[str]:
-    """Valid numbers within ``max_edits`` substitutions (plus forced format coercions) of the reading."""
+def candidates(reading: Reading, kind: str, params: FusionParams = FusionParams()) -> dict[str, float]:
+    """Valid numbers within ``max_edits`` substitutions (plus forced format coercions) of the reading.
+
+    Returns:
+        Each valid candidate with a quick score: the sum of its characters' log-probabilities at the time steps
+        where the reading's characters peaked (the exact CTC likelihood is computed for the best few only).
+    """
     length, allowed, valid = FORMATS[kind]
     text = reading.text
     if len(text) == length:
-        bases = [(text, reading)]
+        bases = [reading]
     elif len(text) == length + 1:   # one spurious character (a rivet, a box edge): try dropping each
-        bases = [(text[:i] + text[i + 1:],
-                  Reading(text[:i] + text[i + 1:], reading.char_probs[:i] + reading.char_probs[i + 1:],
-                          reading.frames[:i] + reading.frames[i + 1:], reading.logprobs)) for i in range(len(text))]
+        bases = [Reading(text[:i] + text[i + 1:], reading.char_probs[:i] + reading.char_probs[i + 1:],
+                         reading.frames[:i] + reading.frames[i + 1:], reading.logprobs) for i in range(len(text))]
     else:
-        return set()
-    found = set()
-    for base, r in bases:
-        opts = _options(r, base, allowed, params.alternatives)
+        return {}
+    found: dict[str, float] = {}
+    for r in bases:
+        opts = _options(r, r.text, allowed, params.alternatives)
         if opts is None:
             continue
+        rows = reading.logprobs[list(r.frames)]                      # (length, C) at each character's peak
+        def quick(cand: str) -> float:
+            return float(sum(rows[i, ALPHABET.index(c) + 1] for i, c in enumerate(cand)))
         first = "".join(o[0] for o in opts)        # the base with only the forced coercions
-        if valid(first):
-            found.add(first)
+        pool = [first]
         for n in range(1, params.max_edits + 1):
             for positions in itertools.combinations(range(length), n):
-                pools = [opts[i][1:] for i in positions]
-                for subs in itertools.product(*pools):
+                for subs in itertools.product(*[opts[i][1:] for i in positions]):
                     cand = list(first)
                     for i, c in zip(positions, subs):
                         cand[i] = c
-                    cand = "".join(cand)
-                    if valid(cand):
-                        found.add(cand)
+                    pool.append("".join(cand))
+        for cand in pool:
+            if cand not in found and valid(cand):
+                found[cand] = quick(cand)
     return found
 
 
@@ -123,7 +129,9 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
     """
     if reading is None or not reading.text:
         return OcrResult(None, None if reading is None else "", 0.0, "no_text")
-    scored = {c: ctc_log_likelihood(reading.logprobs, c) for c in candidates(reading, kind, params)}
+    quick = candidates(reading, kind, params)
+    shortlist = sorted(quick, key=lambda c: -quick[c])[:params.rescore]
+    scored = {c: ctc_log_likelihood(reading.logprobs, c) for c in shortlist}
     free = _coercion_credit(reading, kind)
     scored = dict(sorted(scored.items(), key=lambda kv: -kv[1]))
     base = OcrResult(None, reading.text, 0.0, "no_valid_candidate", scored, reading.logprobs)

@@ -29,15 +29,16 @@ def _conv(cin: int, cout: int, dilation: int = 1) -> nn.Sequential:
 class TextDetector(nn.Module):
     """Per-pixel "painted text here" logits at half the input resolution.
 
-    Dilated convolutions give a receptive field of ~40 input pixels, enough to tell a row of glyphs from the ribs
+    Dilated convolutions give a receptive field of ~60 input pixels, enough to tell a row of glyphs from the ribs
     and seams of a wagon body at the detector's quarter-frame resolution.
     """
 
-    def __init__(self, width: int = 24):
+    def __init__(self, width: int = 16):
         super().__init__()
-        self.body = nn.Sequential(
-            _conv(1, width), nn.MaxPool2d(2), _conv(width, width), _conv(width, width, 2),
-            _conv(width, width, 4), _conv(width, width, 8), nn.Conv2d(width, 1, 1))
+        stem = nn.Sequential(nn.Conv2d(1, width, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(width),
+                             nn.ReLU(inplace=True))
+        self.body = nn.Sequential(stem, _conv(width, width, 2), _conv(width, width, 4), _conv(width, width, 8),
+                                  nn.Conv2d(width, 1, 1))
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.body(image)
@@ -49,7 +50,7 @@ class CRNN(nn.Module):
     Output: (N, T, C) log-probabilities with T = input width / 4 and C = len(ALPHABET) + 1.
     """
 
-    def __init__(self, channels: tuple[int, ...] = (16, 32, 64, 96), hidden: int = 64):
+    def __init__(self, channels: tuple[int, ...] = (16, 32, 48, 64), hidden: int = 48):
         super().__init__()
         c1, c2, c3, c4 = channels
         self.cnn = nn.Sequential(
