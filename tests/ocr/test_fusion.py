@@ -148,3 +148,12 @@ def test_no_accepted_number_fails_its_check_digit_and_no_conflict_is_resolved(se
         assert is_valid_wagon(rec["number"])
     if res.number is not None and res.number != rfid:
         assert rec["status"] == "conflict" and rec["number"] is None
+
+
+def test_confident_reading_with_wrong_check_digit_is_not_forced_into_a_valid_number():
+    # Every character read with certainty and the check digit fails: any valid number means overruling the
+    # network somewhere, which is a guess. It must come out unread.
+    res = correct(greedy(ctc_output(confident("CSQU3054384"))), "container")
+    assert res.number is None and res.reason in ("low_confidence", "ambiguous")
+    res = correct(greedy(ctc_output(confident("45488856"))), "wagon")
+    assert res.number is None

@@ -28,7 +28,7 @@ class TrainParams:
     n_frames: int = 1500             # rendered training frames (each gives one detector sample and crops)
     n_val: int = 200
     crops_per_frame: int = 2         # jittered crops of the painted number per frame
-    epochs_det: int = 3
+    epochs_det: int = 12
     epochs_rec: int = 10
     batch_size: int = 64
     lr: float = 3e-3
@@ -47,6 +47,7 @@ class FusionParams:
     rescore: int = 12                # candidates (best quick scores) rescored by the exact CTC likelihood
     ambiguity_margin: float = 2.3    # nats: the best valid reading must beat the runner-up by this (≈ 10×)
     min_confidence: float = 0.5      # below this the OCR reading is not accepted on its own
+    max_correction_cost: float = 4.6 # nats: a correction may be at most ~100× less likely than the raw reading
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,6 @@ class OcrParams:
     fusion: FusionParams = field(default_factory=FusionParams)
     eval: EvalParams = field(default_factory=EvalParams)
     det_input: tuple[int, int] = (64, 160)    # (H, W) of the detector's input
-    rec_input: tuple[int, int] = (32, 160)    # (H, W) of the recogniser's input
+    rec_input: tuple[int, int] = (32, 192)    # (H, W) of the recogniser's input
     max_candidates: int = 3                   # text boxes read per frame
     model_dir: str = "data/ocr/model"

@@ -143,9 +143,10 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
     if rest and ll - rest[0][1] < params.ambiguity_margin:
         base.reason = "ambiguous"
         return base
-    # The per-character geometric mean likelihood: a valid string the network barely supports is no reading.
-    # Format coercions (an O where only digits may stand) are free: the format, not the network, decides them.
-    if math.exp((ll + free) / len(best)) < params.min_confidence:
+    # A correction the network finds far less likely than what it read is a guess, not a reading: its cost (beyond
+    # the format's forced coercions) is bounded. And the per-character geometric mean likelihood must stay high.
+    cost = ctc_log_likelihood(reading.logprobs, reading.text) - ll - free
+    if cost > params.max_correction_cost or math.exp((ll + free) / len(best)) < params.min_confidence:
         base.reason = "low_confidence"
         return base
     base.number = best
@@ -154,18 +155,19 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
 
 
 def _coercion_credit(reading: Reading, kind: str) -> float:
-    """log p(read char) - log p(coerced char) summed over the characters the format forces to change."""
+    """What the format forces: log p(read char) - max log p(allowed char), summed where the read char is illegal.
+
+    A letter O where only digits may stand must become a digit whatever the network thought; that change is the
+    format's decision, so it is not charged to the correction.
+    """
     length, allowed, _ = FORMATS[kind]
     if len(reading.text) != length or len(reading.frames) != length:
         return 0.0
     credit = 0.0
     for i, ch in enumerate(reading.text):
-        if ch in allowed[i]:
-            continue
-        subs = [c for c in CONFUSIONS.get(ch, "") if c in allowed[i]]
-        if subs:
+        if ch not in allowed[i]:
             row = reading.logprobs[reading.frames[i]]
-            credit += float(row[ALPHABET.index(ch) + 1] - row[ALPHABET.index(subs[0]) + 1])
+            credit += float(row[ALPHABET.index(ch) + 1] - max(row[ALPHABET.index(c) + 1] for c in allowed[i]))
     return max(0.0, credit)
 
 
