@@ -154,6 +154,18 @@ def test_confident_reading_with_wrong_check_digit_is_not_forced_into_a_valid_num
     # Every character read with certainty and the check digit fails: any valid number means overruling the
     # network somewhere, which is a guess. It must come out unread.
     res = correct(greedy(ctc_output(confident("CSQU3054384"))), "container")
-    assert res.number is None and res.reason in ("low_confidence", "ambiguous")
+    assert res.number is None and res.reason in ("low_confidence", "ambiguous", "no_valid_candidate")
     res = correct(greedy(ctc_output(confident("45488856"))), "wagon")
+    assert res.number is None
+
+
+def test_correction_refused_when_too_many_characters_are_doubtful():
+    # The owner code read with three unsure letters and a doubtful digit: a valid combination exists, but
+    # choosing it would be a guess.
+    dists = confident("CSQU3054383")
+    dists[0] = {"C": 0.3, "O": 0.35, "G": 0.3}
+    dists[1] = {"S": 0.4, "5": 0.3, "8": 0.25}
+    dists[2] = {"Q": 0.4, "O": 0.45}
+    dists[6] = {"5": 0.5, "6": 0.45}
+    res = correct(greedy(ctc_output(dists)), "container")
     assert res.number is None

@@ -29,7 +29,7 @@ class TrainParams:
     n_val: int = 200
     crops_per_frame: int = 2         # jittered crops of the painted number per frame
     epochs_det: int = 12
-    epochs_rec: int = 10
+    epochs_rec: int = 14
     batch_size: int = 64
     lr: float = 3e-3
     channels: tuple[int, ...] = (16, 32, 48, 64)   # CRNN conv widths
@@ -44,6 +44,8 @@ class FusionParams:
 
     max_edits: int = 2               # substitutions tried on the OCR reading
     alternatives: int = 3            # per-character alternatives taken from the CTC output
+    max_doubtful: int = 2            # a correction needs all but this many characters read surely
+    lock_prob: float = 0.9          # a legal character read at least this sure is never substituted
     rescore: int = 12                # candidates (best quick scores) rescored by the exact CTC likelihood
     ambiguity_margin: float = 2.3    # nats: the best valid reading must beat the runner-up by this (≈ 10×)
     min_confidence: float = 0.5      # below this the OCR reading is not accepted on its own

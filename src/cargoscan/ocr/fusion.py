@@ -51,7 +51,8 @@ class OcrResult:
     number: str | None               # the accepted number (passes its check digit) or None
     raw: str | None                  # what the network read (greedy), None when no text was found
     confidence: float                # posterior of the accepted number among the valid candidates
-    reason: str                      # "read", "corrected", "ambiguous", "no_valid_candidate", "low_confidence", "no_text"
+    reason: str                      # "read", "corrected", "ambiguous", "no_valid_candidate", "low_confidence",
+                                     # "too_doubtful", "no_text"
     scores: dict[str, float] = field(default_factory=dict)   # log-likelihood of the valid candidates, best first
     logprobs: np.ndarray | None = None
 
@@ -62,10 +63,17 @@ class OcrResult:
         return ctc_log_likelihood(self.logprobs, text) if self.logprobs is not None else -math.inf
 
 
-def _options(reading: Reading, base: str, allowed: list[str], k: int) -> list[list[str]] | None:
-    """For each position: the base character (if allowed) first, then the plausible substitutes."""
+def _options(reading: Reading, base: str, allowed: list[str], k: int, lock: float) -> list[list[str]] | None:
+    """For each position: the base character (if allowed) first, then the plausible substitutes.
+
+    A legal character the network read with probability ``lock`` or more is not open to correction: the check
+    digit may choose among doubtful characters, never overrule a confident one.
+    """
     opts = []
     for i, ch in enumerate(base):
+        if ch in allowed[i] and i < len(reading.char_probs) and reading.char_probs[i] >= lock:
+            opts.append([ch])
+            continue
         cands = [ch] if ch in allowed[i] else []
         cands += [c for c in CONFUSIONS.get(ch, "") if c in allowed[i]]
         if reading.frames and i < len(reading.frames):   # the network's runner-up classes at the character's peak
@@ -98,7 +106,7 @@ def candidates(reading: Reading, kind: str, params: FusionParams = FusionParams(
         return {}
     found: dict[str, float] = {}
     for r in bases:
-        opts = _options(r, r.text, allowed, params.alternatives)
+        opts = _options(r, r.text, allowed, params.alternatives, params.lock_prob)
         if opts is None:
             continue
         rows = reading.logprobs[list(r.frames)]                      # (length, C) at each character's peak
@@ -148,6 +156,12 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
     cost = ctc_log_likelihood(reading.logprobs, reading.text) - ll - free
     if cost > params.max_correction_cost or math.exp((ll + free) / len(best)) < params.min_confidence:
         base.reason = "low_confidence"
+        return base
+    # One check digit can locate nothing: it can only choose among doubtful characters. With more doubtful
+    # characters than ``max_doubtful`` several valid corrections compete and the choice would be a guess.
+    doubtful = sum(p < params.lock_prob for p in reading.char_probs)
+    if best != reading.text and doubtful > params.max_doubtful:
+        base.reason = "too_doubtful"
         return base
     base.number = best
     base.reason = "read" if best == reading.text else "corrected"

@@ -66,6 +66,8 @@ class OcrEngine:
         x = detector_input(gray, self.det_input)[None]
         prob = 1.0 / (1.0 + np.exp(-self.det.run(None, {"image": x})[0][0, 0]))
         boxes = boxes_from_heatmap(prob, gray.shape, max_boxes=self.params.max_candidates)
+        if not boxes:   # dark (night) frames give a fainter heat map: look again, less strictly
+            boxes = boxes_from_heatmap(prob, gray.shape, threshold=0.3, max_boxes=self.params.max_candidates)
         if not boxes:
             return OcrResult(None, None, 0.0, "no_text")
         crops = np.stack([crop_line(gray, b, self.rec_input) for b, _ in boxes]).astype(np.float32)
