@@ -40,7 +40,7 @@ def test_identify_writes_contract_records(tmp_path):
     rng = np.random.default_rng(5)
     units = [{"train_number": "T9", "position": 1, "wagon_number": "45488855", "wagon_type": "flat",
               "container_numbers": ["CSQU3054383"]},
-             {"train_number": "T9", "position": 2, "wagon_number": "62345670", "wagon_type": "gondola",
+             {"train_number": "T9", "position": 2, "wagon_number": "62345673", "wagon_type": "gondola",
               "container_numbers": []}]
     frames = tmp_path / "frames"
     write_frames(frames, units, rng, clean_params().frames)
@@ -48,7 +48,7 @@ def test_identify_writes_contract_records(tmp_path):
     rfid = tmp_path / "rfid.csv"
     rfid.write_text("read_at,reader_id,train_number,position,tag_payload\n"
                     "2025-02-18T17:47:00+06:00,R1,T9,1,45488855\n"
-                    "2025-02-18T17:47:05+06:00,R1,T9,3,62345670\n")
+                    "2025-02-18T17:47:05+06:00,R1,T9,3,62345673\n")
     out = tmp_path / "ids.jsonl"
     identify(frames, rfid, out, FIXTURE_MODEL, clean_params())
     records = [json.loads(line) for line in out.read_text().splitlines()]
@@ -65,7 +65,7 @@ def test_identify_writes_contract_records(tmp_path):
             assert c["number"] is None or is_valid_container(c["number"])
     assert by_pos[1]["wagon"]["number"] in ("45488855", None)
     assert by_pos[3]["wagon"]["status"] == "rfid_only"     # only the tag; the frame was corrupt
-    assert by_pos[3]["wagon"]["number"] == "62345670"
+    assert by_pos[3]["wagon"]["number"] == "62345673"
 
 
 def test_build_records_without_frames_uses_rfid_positions():

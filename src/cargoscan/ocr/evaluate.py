@@ -124,22 +124,27 @@ def evaluate_baseline(frames_dir: Path, rows: list[dict], readings: dict) -> dic
     except RuntimeError as exc:   # the optional extra is not installed: say so in the metrics, don't fail
         log.warning("baseline skipped: %s", exc)
         return {"skipped": str(exc)}
-    ok = ours = wrong = 0
+    ok, ours, n = Counter(), Counter(), Counter()
+    wrong = 0
     t0 = time.perf_counter()
     for row in rows:
         kind = "wagon" if row["view"] == "side" else "container"
         target = row["wagon_number"] if kind == "wagon" else row["container_number"]
         res = base.read(load_frame(frames_dir / row["file"]), kind)
-        ok += res.number == target
+        n[kind] += 1
+        ok[kind] += res.number == target
         wrong += res.number is not None and res.number != target
         key = (row["train_number"], int(row["position"]))
         r = readings.get(key, {})
         mine = r.get("wagon") if kind == "wagon" else r.get("containers", {}).get(int(row["view"][4:]))
-        ours += bool(mine and mine.number == target)
-    n = max(1, len(rows))
-    return {"frames": len(rows), "accuracy": round(ok / n, 4), "wrong_accepted": wrong,
-            "ours_accuracy_same_frames": round(ours / n, 4),
-            "frames_per_s": round(len(rows) / max(1e-9, time.perf_counter() - t0), 2)}
+        ours[kind] += bool(mine and mine.number == target)
+    out = {"frames": len(rows), "accuracy": round(sum(ok.values()) / max(1, len(rows)), 4), "wrong_accepted": wrong,
+           "ours_accuracy_same_frames": round(sum(ours.values()) / max(1, len(rows)), 4),
+           "frames_per_s": round(len(rows) / max(1e-9, time.perf_counter() - t0), 2)}
+    for kind in n:
+        out[f"accuracy_{kind}"] = round(ok[kind] / n[kind], 4)
+        out[f"ours_accuracy_{kind}"] = round(ours[kind] / n[kind], 4)
+    return out
 
 
 def make_heldout(out_dir: str | Path, params: OcrParams = OcrParams()) -> tuple[Path, Path]:
