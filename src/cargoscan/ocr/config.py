@@ -29,7 +29,7 @@ class TrainParams:
     n_val: int = 200
     crops_per_frame: int = 2         # jittered crops of the painted number per frame
     epochs_det: int = 12
-    epochs_rec: int = 18
+    epochs_rec: int = 14
     batch_size: int = 64
     lr: float = 3e-3
     channels: tuple[int, ...] = (16, 32, 48, 64)   # CRNN conv widths

@@ -55,7 +55,7 @@ def render_dataset(n_frames: int, params: OcrParams, seed: int,
             if identities:
                 kind, text = identities[int(rng.integers(len(identities)))]
                 frame = render_degraded(rng, text, kind, u["wagon_type"], params.frames)
-            elif rng.random() < 0.65:   # doors are rarer than sides in the archive, but harder (letters): train more
+            elif rng.random() < 0.5:   # doors are rarer than sides in the archive, but harder (letters): train evenly
                 # Any three letters as owner code: with only the dozen real prefixes the recogniser learns a
                 # prior over them instead of reading the letters.
                 owner = "".join(rng.choice(list(string.ascii_uppercase), size=3))
