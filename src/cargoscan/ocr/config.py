@@ -1,0 +1,77 @@
+"""Parameters of the identification part: the ``ocr:`` section of ``params.yaml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FrameParams:
+    """Camera frames: size and how often each degradation strikes."""
+
+    height: int = 240
+    width: int = 640
+    p_dirt: float = 0.4
+    p_rust: float = 0.3
+    p_blur: float = 0.4
+    p_perspective: float = 0.5
+    p_night: float = 0.25
+    p_occlusion: float = 0.1
+    p_stencil: float = 0.5           # stencil bridges cut into the glyphs
+    max_blur_px: int = 7             # longest horizontal motion-blur kernel
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Training of the text detector and the CRNN recogniser."""
+
+    n_frames: int = 1500             # rendered training frames (each gives one detector sample and crops)
+    n_val: int = 200
+    crops_per_frame: int = 2         # jittered crops of the painted number per frame
+    epochs_det: int = 12
+    epochs_rec: int = 14
+    batch_size: int = 64
+    lr: float = 3e-3
+    channels: tuple[int, ...] = (16, 32, 48, 64)   # CRNN conv widths
+    hidden: int = 48                 # BiGRU hidden size per direction
+    threads: int = 1                 # 1 beats 2 on a shared, oversubscribed 2-core machine (3× here)
+    seed: int = 1234
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """Check-digit constrained correction and the acceptance rules."""
+
+    max_edits: int = 2               # substitutions tried on the OCR reading
+    alternatives: int = 3            # per-character alternatives taken from the CTC output
+    max_doubtful: int = 2            # a correction needs all but this many characters read surely
+    lock_prob: float = 0.9          # a legal character read at least this sure is never substituted
+    rescore: int = 12                # candidates (best quick scores) rescored by the exact CTC likelihood
+    ambiguity_margin: float = 2.3    # nats: the best valid reading must beat the runner-up by this (≈ 10×)
+    min_confidence: float = 0.5      # below this the OCR reading is not accepted on its own
+    max_correction_cost: float = 4.6 # nats: a correction may be at most ~100× less likely than the raw reading
+
+
+@dataclass(frozen=True)
+class EvalParams:
+    """The held-out benchmark when no archive frames exist, and the simulated RFID quality."""
+
+    n_wagons: int = 400
+    seed: int = 98765
+    p_rfid_missing: float = 0.05
+    p_rfid_corrupt: float = 0.03
+    baseline_frames: int = 150       # the packaged OCR is slow: evaluated on a subset
+
+
+@dataclass(frozen=True)
+class OcrParams:
+    """The ``ocr:`` section of ``params.yaml``."""
+
+    frames: FrameParams = field(default_factory=FrameParams)
+    train: TrainParams = field(default_factory=TrainParams)
+    fusion: FusionParams = field(default_factory=FusionParams)
+    eval: EvalParams = field(default_factory=EvalParams)
+    det_input: tuple[int, int] = (64, 160)    # (H, W) of the detector's input
+    rec_input: tuple[int, int] = (32, 192)    # (H, W) of the recogniser's input
+    max_candidates: int = 3                   # text boxes read per frame
+    model_dir: str = "data/ocr/model"

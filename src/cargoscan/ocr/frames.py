@@ -1,0 +1,241 @@
+"""Synthetic camera frames: side views of wagons and container doors with their painted numbers.
+
+A portal camera beside the track photographs each wagon's side (the 8-digit number is painted on the body or,
+on flat wagons, on the side sill) and each container's doors (the ISO 6346 code in the top right, check digit
+boxed). :func:`render_wagon_side` and :func:`render_container_door` draw such frames with the colours used on
+rolling stock, :mod:`cargoscan.ocr.degrade` spoils them, and :func:`render_archive_frames` writes one set per
+archive scan into ``data/raw/frames`` with its ground truth (contract E).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from cargoscan.ocr.config import FrameParams
+from cargoscan.ocr.degrade import degrade
+from cargoscan.ocr.stencil import list_fonts, render_line
+
+log = logging.getLogger(__name__)
+
+FRAMES_DIR = "frames"
+FRAMES_TABLE = "frames.csv"
+FRAMES_COLUMNS = ["train_number", "position", "view", "wagon_number", "container_number", "file", "degradations"]
+
+#: Body colours by wagon family (RGB): oxide red and brown covered wagons, green/grey gondolas, black tanks.
+WAGON_COLOURS: dict[str, list[tuple[int, int, int]]] = {
+    "covered": [(122, 48, 38), (96, 60, 44), (140, 70, 50), (70, 80, 90)],
+    "gondola": [(60, 80, 60), (90, 70, 50), (110, 110, 105), (58, 54, 52)],
+    "tank": [(30, 30, 32), (70, 70, 72), (180, 180, 175)],
+    "flat": [(40, 40, 42), (80, 55, 40)],
+    "other": [(100, 90, 80)],
+}
+CONTAINER_COLOURS = [(170, 40, 35), (30, 70, 140), (40, 110, 60), (150, 150, 150), (225, 225, 220),
+                     (220, 120, 30), (90, 40, 30), (200, 170, 40)]
+
+
+@dataclass
+class Frame:
+    """One rendered camera frame with its ground truth."""
+
+    image: np.ndarray                 # (H, W, 3) uint8 RGB
+    text: str                         # the identifier painted in the frame, without spaces
+    kind: str                         # "wagon" or "container"
+    bbox: tuple[int, int, int, int]   # the painted text's box [x0, y0, x1, y1) in pixels
+    degradations: list[str] = field(default_factory=list)
+
+
+def _ink_for(body: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
+    """White or yellow paint on dark bodies, black on light ones."""
+    if np.mean(body) > 140:
+        return np.array([20, 20, 20], np.float32)
+    return np.array([235, 235, 230] if rng.random() < 0.75 else [235, 200, 40], np.float32)
+
+
+def _paint(img: np.ndarray, mask: np.ndarray, x: int, y: int, ink: np.ndarray, opacity: float) -> tuple:
+    h, w = mask.shape
+    h, w = min(h, img.shape[0] - y), min(w, img.shape[1] - x)
+    a = (mask[:h, :w] * opacity)[..., None]
+    region = img[y: y + h, x: x + w]
+    img[y: y + h, x: x + w] = region * (1 - a) + ink * a
+    rows, cols = np.nonzero(mask[:h, :w] > 0.3)
+    return (x + int(cols.min()), y + int(rows.min()), x + int(cols.max()) + 1, y + int(rows.max()) + 1)
+
+
+def _background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    sky = np.array([150, 170, 190], np.float32) * rng.uniform(0.7, 1.1)
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = sky
+    img[int(h * 0.85):] = np.array([90, 85, 75], np.float32) * rng.uniform(0.7, 1.2)   # ballast
+    return img
+
+
+def _text(rng: np.random.Generator, params: FrameParams, text: str, height: int, box_last: bool = False):
+    font = list_fonts()[int(rng.integers(len(list_fonts())))]
+    return render_line(text, font, height, spacing=float(rng.uniform(0.02, 0.2)),
+                       stencil=bool(rng.random() < params.p_stencil), box_last=box_last)
+
+
+def render_wagon_side(rng: np.random.Generator, number: str, wagon_type: str = "covered",
+                      params: FrameParams = FrameParams()) -> Frame:
+    """A side view of a wagon with its 8-digit number painted on the body (on the side sill for flats)."""
+    H, W = params.height, params.width
+    img = _background(H, W, rng)
+    colours = WAGON_COLOURS.get(wagon_type, WAGON_COLOURS["other"])
+    body = colours[int(rng.integers(len(colours)))]
+    top = int(H * rng.uniform(0.05, 0.15)) if wagon_type != "flat" else int(H * 0.55)
+    bottom = int(H * 0.78)
+    if wagon_type == "flat":   # containers stand on the flat: a block of container colour above the sill
+        cc = CONTAINER_COLOURS[int(rng.integers(len(CONTAINER_COLOURS)))]
+        img[int(H * 0.08): top - 2, 8: W - 8] = cc
+        for x in range(16, W - 16, 9):
+            img[int(H * 0.08): top - 2, x: x + 2] *= 0.8
+    img[top:bottom] = body
+    if wagon_type in ("covered", "gondola"):   # ribs: the side posts, lighter on their lit edge
+        for x in range(int(rng.integers(10, 40)), W, int(rng.integers(50, 90))):
+            img[top:bottom, x: x + 5] *= 0.75
+            img[top:bottom, x + 5: x + 7] *= 1.15
+    for cx in (int(W * 0.12), int(W * 0.22), int(W * 0.78), int(W * 0.88)):   # wheels of the two bogies
+        cv2.circle(img, (cx, int(H * 0.88)), int(H * 0.09), (35, 33, 30), -1)
+    band = bottom - top
+    height = int(min(rng.uniform(20, 38), band * 0.7))
+    spaced = number if rng.random() < 0.7 else number[:4] + " " + number[4:]
+    mask = _text(rng, params, spaced, height)
+    mh, mw = mask.shape
+    x = int(rng.integers(8, max(9, W - mw - 8)))
+    y = int(rng.integers(top + 2, max(top + 3, bottom - mh - 2)))
+    bbox = _paint(img, mask, x, y, _ink_for(body, rng), float(rng.uniform(0.8, 1.0)))
+    return Frame(np.clip(img, 0, 255).astype(np.uint8), number, "wagon", bbox)
+
+
+def render_container_door(rng: np.random.Generator, code: str, params: FrameParams = FrameParams()) -> Frame:
+    """The door end of a container: corrugated doors, locking bars, the ISO 6346 code top right."""
+    H, W = params.height, params.width
+    img = _background(H, W, rng)
+    body = CONTAINER_COLOURS[int(rng.integers(len(CONTAINER_COLOURS)))]
+    x0, x1, y0, y1 = int(W * 0.03), int(W * 0.97), int(H * 0.03), int(H * 0.9)
+    img[y0:y1, x0:x1] = body
+    for x in range(x0 + 6, x1, int(rng.integers(14, 24))):   # corrugation
+        img[y0:y1, x: x + 3] *= 0.85
+    for x in (int(W * 0.3), int(W * 0.42), int(W * 0.58), int(W * 0.7)):   # locking bars
+        img[y0:y1, x: x + 4] = (120, 120, 118)
+    img[y0:y1, W // 2 - 1: W // 2 + 2] = (25, 25, 25)                    # the door seam
+    text = f"{code[:4]} {code[4:10]} {code[10]}"
+    height = int(rng.uniform(18, 32))
+    mask = _text(rng, params, text, height, box_last=bool(rng.random() < 0.8))
+    mh, mw = mask.shape
+    x = int(rng.integers(max(x0 + 4, W - mw - 140), max(x0 + 5, W - mw - 14)))
+    y = int(rng.integers(y0 + 4, y0 + 40))
+    bbox = _paint(img, mask, x, y, _ink_for(body, rng), float(rng.uniform(0.8, 1.0)))
+    return Frame(np.clip(img, 0, 255).astype(np.uint8), code, "container", bbox)
+
+
+def render_degraded(rng: np.random.Generator, text: str, kind: str, wagon_type: str = "covered",
+                    params: FrameParams = FrameParams()) -> Frame:
+    """Render a frame of a wagon number or container code and spoil it like a real camera would."""
+    frame = (render_wagon_side(rng, text, wagon_type, params) if kind == "wagon"
+             else render_container_door(rng, text, params))
+    frame.image, frame.bbox, frame.degradations = degrade(frame.image, frame.bbox, rng, params)
+    return frame
+
+
+def write_frames(out_dir: str | Path, units: list[dict], rng: np.random.Generator,
+                 params: FrameParams = FrameParams()) -> Path:
+    """Render and write the frames of a list of wagons, with the ground-truth table.
+
+    Args:
+        out_dir: the frames folder (``data/raw/frames``).
+        units: one dict per wagon: ``train_number``, ``position``, ``wagon_number``, ``wagon_type``,
+            ``container_numbers``. A wagon whose number is unknown (None) gets no side view.
+        rng: the random generator.
+        params: frame parameters.
+
+    Returns:
+        The path of ``frames.csv``.
+    """
+    from PIL import Image
+
+    from cargoscan.logs import progress
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with progress() as bar:
+        task = bar.add_task("frames", total=len(units))
+        for u in units:
+            views = []
+            if u.get("wagon_number"):
+                views.append(("side", u["wagon_number"], "wagon"))
+            views += [(f"door{i + 1}", c, "container") for i, c in enumerate(u.get("container_numbers") or [])]
+            for view, text, kind in views:
+                frame = render_degraded(rng, text, kind, u.get("wagon_type") or "covered", params)
+                rel = Path(str(u["train_number"])) / f"{int(u['position'])}_{view}.png"
+                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(frame.image).save(out_dir / rel)
+                rows.append({"train_number": u["train_number"], "position": int(u["position"]), "view": view,
+                             "wagon_number": u.get("wagon_number") or "",
+                             "container_number": text if kind == "container" else "",
+                             "file": rel.as_posix(), "degradations": ";".join(frame.degradations)})
+            bar.advance(task)
+    table = out_dir / FRAMES_TABLE
+    with table.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FRAMES_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    log.info("wrote %d frames of %d wagons to %s", len(rows), len(units), out_dir)
+    return table
+
+
+def archive_units(root: str | Path) -> list[dict]:
+    """The wagons of an archive: identities from the sidecars, positions from ``rfid.csv``.
+
+    A scan's position in its train is the RFID reader's ``position`` for the row whose payload equals the
+    sidecar's wagon number; scans without such a read get the next free position of their train in time order.
+    """
+    import pandas as pd
+
+    from cargoscan.archive.format import RFID_TABLE, SCANS_DIR
+    from cargoscan.archive.io import read_sidecar
+
+    root = Path(root)
+    sidecars = sorted((root / SCANS_DIR).glob("*.json"))
+    if not sidecars:
+        raise FileNotFoundError(f"{root / SCANS_DIR}: no scan sidecars")
+    docs = sorted((read_sidecar(p) for p in sidecars), key=lambda d: (d["train_number"], d["scanned_at"]))
+    positions: dict[tuple[str, str], int] = {}
+    rfid_path = root / RFID_TABLE
+    if rfid_path.exists():
+        rfid = pd.read_csv(rfid_path, dtype=str)
+        for r in rfid.itertuples():
+            positions.setdefault((r.train_number, str(r.tag_payload)), int(r.position))
+    units, used = [], {}
+    for d in docs:
+        train = d["train_number"]
+        pos = positions.get((train, d.get("wagon_number") or ""))
+        taken = used.setdefault(train, set())
+        if pos is None or pos in taken:
+            pos = max(taken, default=0) + 1
+        taken.add(pos)
+        units.append({"train_number": train, "position": pos, "scan_id": d["scan_id"],
+                      "wagon_number": d.get("wagon_number"), "wagon_type": d.get("wagon_type") or "other",
+                      "container_numbers": list(d.get("container_numbers") or [])})
+    return units
+
+
+def synthetic_units(n: int, rng: np.random.Generator, train_size: int = 50) -> list[dict]:
+    """Random wagons (identities from :mod:`cargoscan.ids`) for training and benchmarks without an archive."""
+    from cargoscan.ids import make_container_number, make_wagon_number
+
+    units = []
+    for i in range(n):
+        kind = ["covered", "gondola", "tank", "flat"][int(rng.integers(4))]
+        n_cont = int(rng.integers(1, 3)) if kind == "flat" else 0
+        units.append({"train_number": f"{2000 + i // train_size}", "position": i % train_size + 1, "scan_id": None,
+                      "wagon_number": make_wagon_number(kind, rng), "wagon_type": kind,
+                      "container_numbers": [make_container_number(rng) for _ in range(n_cont)]})
+    return units

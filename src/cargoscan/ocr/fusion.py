@@ -1,0 +1,245 @@
+"""Check-digit constrained correction of OCR readings, and their fusion with the RFID read.
+
+Correction: the OCR's greedy reading is edited by substitutions drawn from the characters painted numbers are
+confused with (0/O/D/Q, 1/I/L, 5/S, 8/B, 2/Z, 6/G, ...) and from the network's own runner-up classes, within the
+format (a wagon number is 8 digits; an ISO 6346 code is 3 letters, U/J/Z and 7 digits). Only candidates that pass
+their check digit survive, and each is scored by its exact CTC likelihood (:func:`ctc_log_likelihood`). The best
+is accepted only when it beats every other valid candidate by ``ambiguity_margin`` nats: two similar valid
+corrections make the reading ambiguous, and an ambiguous reading is unreadable, never a guess.
+
+Fusion (contract C): ``confirmed`` when the OCR and the RFID agree; ``ocr_only`` / ``rfid_only`` when one source
+alone gives a valid number; ``conflict`` when both give valid numbers that differ (never resolved here: the
+operator decides); ``unreadable`` otherwise. An accepted number always passes its check digit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import string
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cargoscan.ids import is_valid_container, is_valid_wagon
+from cargoscan.ocr.config import FusionParams
+from cargoscan.ocr.decode import Reading, ctc_log_likelihood
+from cargoscan.ocr.model import ALPHABET
+
+#: Characters painted numbers are misread as, both ways.
+CONFUSIONS: dict[str, str] = {
+    "0": "ODQ", "O": "0DQC", "D": "0O", "Q": "0O", "C": "OG", "1": "IL7T", "I": "1L", "L": "1I", "T": "17",
+    "7": "1T", "5": "S6", "S": "58", "8": "B03S6", "B": "8", "2": "Z", "Z": "2", "6": "G85", "G": "6C", "4": "A",
+    "A": "4", "3": "8", "9": "8", "U": "V0", "V": "U",
+}
+
+DIGITS, LETTERS = string.digits, string.ascii_uppercase
+
+#: Per kind: the number's length, the characters allowed at each position and the validity check.
+FORMATS = {
+    "wagon": (8, [DIGITS] * 8, is_valid_wagon),
+    "container": (11, [LETTERS] * 3 + ["UJZ"] + [DIGITS] * 7, is_valid_container),
+}
+
+STATUSES = ("confirmed", "ocr_only", "rfid_only", "conflict", "unreadable")
+
+
+@dataclass
+class OcrResult:
+    """The corrected OCR reading of one identifier."""
+
+    number: str | None               # the accepted number (passes its check digit) or None
+    raw: str | None                  # what the network read (greedy), None when no text was found
+    confidence: float                # posterior of the accepted number among the valid candidates
+    reason: str                      # "read", "corrected", "ambiguous", "no_valid_candidate", "low_confidence",
+                                     # "too_doubtful", "no_text"
+    scores: dict[str, float] = field(default_factory=dict)   # log-likelihood of the valid candidates, best first
+    logprobs: np.ndarray | None = None
+
+    def loglik(self, text: str) -> float:
+        """The CTC log-likelihood of any string under this reading (-inf without network output)."""
+        if text in self.scores:
+            return self.scores[text]
+        return ctc_log_likelihood(self.logprobs, text) if self.logprobs is not None else -math.inf
+
+
+def _options(reading: Reading, base: str, allowed: list[str], k: int, lock: float) -> list[list[str]] | None:
+    """For each position: the base character (if allowed) first, then the plausible substitutes.
+
+    A legal character the network read with probability ``lock`` or more is not open to correction: the check
+    digit may choose among doubtful characters, never overrule a confident one.
+    """
+    opts = []
+    for i, ch in enumerate(base):
+        if ch in allowed[i] and i < len(reading.char_probs) and reading.char_probs[i] >= lock:
+            opts.append([ch])
+            continue
+        cands = [ch] if ch in allowed[i] else []
+        cands += [c for c in CONFUSIONS.get(ch, "") if c in allowed[i]]
+        if reading.frames and i < len(reading.frames):   # the network's runner-up classes at the character's peak
+            row = reading.logprobs[reading.frames[i]]
+            for idx in np.argsort(row)[::-1][: k + 1]:
+                if idx > 0 and ALPHABET[idx - 1] in allowed[i]:
+                    cands.append(ALPHABET[idx - 1])
+        cands = list(dict.fromkeys(cands))
+        if not cands:
+            return None
+        opts.append(cands)
+    return opts
+
+
+def candidates(reading: Reading, kind: str, params: FusionParams = FusionParams()) -> dict[str, float]:
+    """Valid numbers within ``max_edits`` substitutions (plus forced format coercions) of the reading.
+
+    Returns:
+        Each valid candidate with a quick score: the sum of its characters' log-probabilities at the time steps
+        where the reading's characters peaked (the exact CTC likelihood is computed for the best few only).
+    """
+    length, allowed, valid = FORMATS[kind]
+    text = reading.text
+    if len(text) == length:
+        bases = [reading]
+    elif len(text) == length + 1:   # one spurious character (a rivet, a box edge): try dropping each
+        bases = [Reading(text[:i] + text[i + 1:], reading.char_probs[:i] + reading.char_probs[i + 1:],
+                         reading.frames[:i] + reading.frames[i + 1:], reading.logprobs) for i in range(len(text))]
+    else:
+        return {}
+    found: dict[str, float] = {}
+    for r in bases:
+        opts = _options(r, r.text, allowed, params.alternatives, params.lock_prob)
+        if opts is None:
+            continue
+        rows = reading.logprobs[list(r.frames)]                      # (length, C) at each character's peak
+        def quick(cand: str) -> float:
+            return float(sum(rows[i, ALPHABET.index(c) + 1] for i, c in enumerate(cand)))
+        first = "".join(o[0] for o in opts)        # the base with only the forced coercions
+        pool = [first]
+        for n in range(1, params.max_edits + 1):
+            for positions in itertools.combinations(range(length), n):
+                for subs in itertools.product(*[opts[i][1:] for i in positions]):
+                    cand = list(first)
+                    for i, c in zip(positions, subs):
+                        cand[i] = c
+                    pool.append("".join(cand))
+        for cand in pool:
+            if cand not in found and valid(cand):
+                found[cand] = quick(cand)
+    return found
+
+
+def correct(reading: Reading | None, kind: str, params: FusionParams = FusionParams()) -> OcrResult:
+    """Correct one reading under the check digit; accept it only when it is unambiguous.
+
+    Args:
+        reading: the greedy CTC reading, or None when no text was found.
+        kind: "wagon" or "container".
+        params: the acceptance rules.
+    """
+    if reading is None or not reading.text:
+        return OcrResult(None, None if reading is None else "", 0.0, "no_text")
+    quick = candidates(reading, kind, params)
+    shortlist = sorted(quick, key=lambda c: -quick[c])[:params.rescore]
+    scored = {c: ctc_log_likelihood(reading.logprobs, c) for c in shortlist}
+    free = _coercion_credit(reading, kind)
+    scored = dict(sorted(scored.items(), key=lambda kv: -kv[1]))
+    base = OcrResult(None, reading.text, 0.0, "no_valid_candidate", scored, reading.logprobs)
+    if not scored:
+        return base
+    (best, ll), *rest = scored.items()
+    lls = np.array(list(scored.values()))
+    base.confidence = float(1.0 / np.exp(lls - ll).sum())      # posterior among the valid candidates
+    if rest and ll - rest[0][1] < params.ambiguity_margin:
+        base.reason = "ambiguous"
+        return base
+    # A correction the network finds far less likely than what it read is a guess, not a reading: its cost (beyond
+    # the format's forced coercions) is bounded. And the per-character geometric mean likelihood must stay high.
+    cost = ctc_log_likelihood(reading.logprobs, reading.text) - ll - free
+    if cost > params.max_correction_cost or math.exp((ll + free) / len(best)) < params.min_confidence:
+        base.reason = "low_confidence"
+        return base
+    # One check digit can locate nothing: it can only choose among doubtful characters. With more doubtful
+    # characters than ``max_doubtful`` several valid corrections compete and the choice would be a guess.
+    doubtful = sum(p < params.lock_prob for p in reading.char_probs)
+    if best != reading.text and doubtful > params.max_doubtful:
+        base.reason = "too_doubtful"
+        return base
+    base.number = best
+    base.reason = "read" if best == reading.text else "corrected"
+    return base
+
+
+def _coercion_credit(reading: Reading, kind: str) -> float:
+    """What the format forces: log p(read char) - max log p(allowed char), summed where the read char is illegal.
+
+    A letter O where only digits may stand must become a digit whatever the network thought; that change is the
+    format's decision, so it is not charged to the correction.
+    """
+    length, allowed, _ = FORMATS[kind]
+    if len(reading.text) != length or len(reading.frames) != length:
+        return 0.0
+    credit = 0.0
+    for i, ch in enumerate(reading.text):
+        if ch not in allowed[i]:
+            row = reading.logprobs[reading.frames[i]]
+            credit += float(row[ALPHABET.index(ch) + 1] - max(row[ALPHABET.index(c) + 1] for c in allowed[i]))
+    return max(0.0, credit)
+
+
+def best_of(results: list[OcrResult]) -> OcrResult:
+    """Combine the readings of several text boxes (or frames) of one identifier.
+
+    Accepted readings that disagree make the identifier ambiguous; otherwise the most confident wins.
+    """
+    if not results:
+        return OcrResult(None, None, 0.0, "no_text")
+    accepted = [r for r in results if r.number]
+    if len({r.number for r in accepted}) > 1:
+        top = max(results, key=lambda r: r.confidence)
+        return OcrResult(None, top.raw, 0.0, "ambiguous", top.scores, top.logprobs)
+    pool = accepted or results
+    return max(pool, key=lambda r: (r.confidence, len(r.raw or "")))
+
+
+def fuse_wagon(ocr: OcrResult | None, rfid_payloads: list[str],
+               params: FusionParams = FusionParams()) -> dict:
+    """The wagon part of an identification record (contract C) from the OCR result and the RFID reads.
+
+    Args:
+        ocr: the corrected OCR result, or None when there was no frame.
+        rfid_payloads: the tag payloads read for this wagon (several readers, possibly corrupt, possibly none).
+        params: the acceptance rules.
+    """
+    payloads = [p.strip() for p in rfid_payloads if p is not None and str(p).strip()]
+    valid_rfid = sorted({p for p in payloads if is_valid_wagon(p)})
+    rfid_field = valid_rfid[0] if len(valid_rfid) == 1 else (payloads[0] if payloads else None)
+    ocr = ocr or OcrResult(None, None, 0.0, "no_text")
+    record = {"number": None, "status": "unreadable", "ocr": ocr.number or ocr.raw or None, "rfid": rfid_field,
+              "confidence": 0.0}
+    if len(valid_rfid) > 1:            # the readers disagree among themselves: the operator decides
+        record["status"] = "conflict"
+        return record
+    rfid = valid_rfid[0] if valid_rfid else None
+    if ocr.number and rfid:
+        if ocr.number == rfid:
+            record.update(number=rfid, status="confirmed", confidence=1 - (1 - ocr.confidence) * 0.01)
+        else:
+            record.update(status="conflict", confidence=0.0)
+    elif ocr.number:
+        record.update(number=ocr.number, status="ocr_only", confidence=ocr.confidence)
+    elif rfid:
+        # An unaccepted OCR reading still counts as evidence when the RFID number is one of its near-best valid
+        # candidates (e.g. OCR torn between two corrections, the tag naming one of them): that is agreement.
+        top = max(ocr.scores.values()) if ocr.scores else None
+        if top is not None and rfid in ocr.scores and top - ocr.scores[rfid] < params.ambiguity_margin:
+            record.update(number=rfid, status="confirmed", confidence=0.99)
+        else:
+            record.update(number=rfid, status="rfid_only", confidence=0.95)
+    return record
+
+
+def fuse_container(results: list[OcrResult]) -> dict:
+    """One container's part of an identification record: containers carry no RFID tag here."""
+    res = best_of(results)
+    if res.number:
+        return {"number": res.number, "status": "ocr_only", "ocr": res.number, "confidence": res.confidence}
+    return {"number": None, "status": "unreadable", "ocr": res.raw or None, "confidence": 0.0}

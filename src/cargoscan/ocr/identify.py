@@ -1,0 +1,182 @@
+"""Identification of every wagon and container of the archive's camera frames, fused with the RFID log.
+
+:class:`OcrEngine` runs the exported networks with onnxruntime (detector → boxes → crops → CRNN → corrected
+reading); :func:`read_frames` reads a frames folder (``<train>/<position>_<view>.png``: view ``side`` for the
+wagon number, ``door<k>`` for the k-th container); :func:`build_records` fuses those readings with the RFID reads
+into contract C records, one per wagon. A frame that is blank, corrupt or missing is read as nothing, never
+guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from cargoscan.ocr.config import FusionParams, OcrParams
+from cargoscan.ocr.decode import greedy
+from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, detector_input, to_gray
+from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon
+
+log = logging.getLogger(__name__)
+
+FRAME_NAME = re.compile(r"^(?P<position>\d+)_(?P<view>side|door\d+)\.png$")
+
+
+class OcrEngine:
+    """The exported detector and recogniser, run by onnxruntime.
+
+    Args:
+        model_dir: the folder written by :func:`cargoscan.ocr.train.train_ocr`.
+        params: the ``ocr:`` parameters (fusion rules, number of boxes).
+        threads: onnxruntime intra-op threads.
+    """
+
+    def __init__(self, model_dir: str | Path, params: OcrParams = OcrParams(), threads: int = 2):
+        import onnxruntime as ort
+
+        model_dir = Path(model_dir)
+        for name in ("config.json", "detector.onnx", "recognizer.onnx"):
+            if not (model_dir / name).exists():
+                raise FileNotFoundError(f"{model_dir / name}: OCR model missing (run `cargoscan ocr-train`)")
+        self.config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+        self.det_input = tuple(self.config["det_input"])
+        self.rec_input = tuple(self.config["rec_input"])
+        self.params = params
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+        providers = ["CPUExecutionProvider"]
+        self.det = ort.InferenceSession(str(model_dir / "detector.onnx"), opts, providers=providers)
+        self.rec = ort.InferenceSession(str(model_dir / "recognizer.onnx"), opts, providers=providers)
+
+    def read(self, image: np.ndarray | None, kind: str) -> OcrResult:
+        """Read the identifier of one frame.
+
+        Args:
+            image: (H, W, 3) or (H, W) uint8, or None for a frame that could not be loaded.
+            kind: "wagon" or "container".
+        """
+        if image is None or image.size == 0 or image.std() < 2.0:   # missing, corrupt or blank: nothing to read
+            return OcrResult(None, None, 0.0, "no_text")
+        gray = to_gray(image)
+        x = detector_input(gray, self.det_input)[None]
+        prob = 1.0 / (1.0 + np.exp(-self.det.run(None, {"image": x})[0][0, 0]))
+        boxes = boxes_from_heatmap(prob, gray.shape, max_boxes=self.params.max_candidates)
+        if not boxes:   # dark (night) frames give a fainter heat map: look again, less strictly
+            boxes = boxes_from_heatmap(prob, gray.shape, threshold=0.3, max_boxes=self.params.max_candidates)
+        if not boxes:
+            return OcrResult(None, None, 0.0, "no_text")
+        crops = np.stack([crop_line(gray, b, self.rec_input) for b, _ in boxes]).astype(np.float32)
+        logprobs = self.rec.run(None, {"image": crops})[0]
+        return best_of([correct(greedy(lp), kind, self.params.fusion) for lp in logprobs])
+
+
+def load_frame(path: Path) -> np.ndarray | None:
+    """A frame as RGB uint8, or None (logged) when the file is missing or not a readable image."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        log.warning("%s: unreadable frame (%s)", path, exc)
+        return None
+
+
+def read_frames(engine: OcrEngine, frames_dir: str | Path) -> dict[tuple[str, int], dict]:
+    """Read every frame of a frames folder.
+
+    Returns:
+        ``{(train_number, position): {"wagon": OcrResult | None, "containers": {k: OcrResult}}}``.
+    """
+    from cargoscan.logs import progress
+
+    frames_dir = Path(frames_dir)
+    if not frames_dir.is_dir():
+        raise FileNotFoundError(f"{frames_dir}: no frames folder")
+    files = sorted(p for p in frames_dir.glob("*/*.png") if FRAME_NAME.match(p.name))
+    out: dict[tuple[str, int], dict] = defaultdict(lambda: {"wagon": None, "containers": {}})
+    with progress(transient=True) as bar:
+        task = bar.add_task("identify", total=len(files))
+        for path in files:
+            m = FRAME_NAME.match(path.name)
+            key = (path.parent.name, int(m["position"]))
+            view = m["view"]
+            if view == "side":
+                out[key]["wagon"] = engine.read(load_frame(path), "wagon")
+            else:
+                out[key]["containers"][int(view[4:])] = engine.read(load_frame(path), "container")
+            bar.advance(task)
+    return dict(out)
+
+
+def read_rfid(path: str | Path | None) -> dict[tuple[str, int], list[str]]:
+    """RFID payloads per (train_number, position); an absent file means no reads at all."""
+    import pandas as pd
+
+    if path is None or not Path(path).exists():
+        if path is not None:
+            log.warning("%s: no RFID log, identifying from the cameras alone", path)
+        return {}
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"train_number", "position", "tag_payload"} - set(table.columns)
+    if missing:
+        raise ValueError(f"{path}: RFID log lacks columns {sorted(missing)}")
+    reads: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for r in table.itertuples():
+        if str(r.position).isdigit():
+            reads[(r.train_number, int(r.position))].append(r.tag_payload)
+    return dict(reads)
+
+
+def build_records(readings: dict[tuple[str, int], dict], rfid: dict[tuple[str, int], list[str]],
+                  scan_ids: dict[tuple[str, int], str] | None = None,
+                  params: FusionParams = FusionParams()) -> list[dict]:
+    """Contract C records, one per wagon seen by a camera or an RFID reader, in train and position order."""
+    scan_ids = scan_ids or {}
+    records = []
+    for key in sorted(set(readings) | set(rfid), key=lambda k: (k[0], k[1])):
+        r = readings.get(key, {"wagon": None, "containers": {}})
+        records.append({
+            "train_number": key[0], "position": key[1], "scan_id": scan_ids.get(key),
+            "wagon": fuse_wagon(r["wagon"], rfid.get(key, []), params),
+            "containers": [fuse_container([res]) for _, res in sorted(r["containers"].items())],
+        })
+    return records
+
+
+def scan_ids_for(frames_dir: Path) -> dict[tuple[str, int], str]:
+    """(train, position) → scan_id when the frames sit inside an archive (``<root>/frames`` next to ``scans``)."""
+    from cargoscan.ocr.frames import archive_units
+
+    root = frames_dir.parent
+    if not (root / "scans").is_dir():
+        return {}
+    try:
+        return {(u["train_number"], u["position"]): u["scan_id"] for u in archive_units(root)}
+    except (FileNotFoundError, ValueError) as exc:
+        log.warning("%s: scan IDs not resolved (%s)", root, exc)
+        return {}
+
+
+def identify(frames_dir: str | Path, rfid_csv: str | Path | None, out: str | Path, model_dir: str | Path,
+             params: OcrParams = OcrParams()) -> list[dict]:
+    """Identify the wagons and containers of a frames folder and write the records as JSON lines."""
+    engine = OcrEngine(model_dir, params)
+    frames_dir = Path(frames_dir)
+    records = build_records(read_frames(engine, frames_dir), read_rfid(rfid_csv), scan_ids_for(frames_dir),
+                            params.fusion)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    counts = defaultdict(int)
+    for rec in records:
+        counts[rec["wagon"]["status"]] += 1
+    log.info("%d wagons identified -> %s: %s", len(records), out, dict(counts))
+    return records

@@ -1,0 +1,195 @@
+"""Training of the text detector and the CRNN recogniser (Lightning), and their export to ONNX.
+
+The data are rendered, not read: :func:`render_dataset` draws wagon sides and container doors with random valid
+identities (a seed of its own, disjoint from the held-out benchmark's), keeps the detector's quarter-size frame and
+its target, and cuts jittered crops of the painted number for the recogniser. Everything lives in memory (a few
+tens of MB for the small profile). :func:`train_ocr` fits both networks and writes ``model_dir``:
+``detector.onnx``, ``recognizer.onnx``, ``model.safetensors`` (both state dicts) and ``config.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import string
+from dataclasses import asdict
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from cargoscan.ids import make_container_number
+from cargoscan.ocr.config import OcrParams
+from cargoscan.ocr.detect import crop_line, detector_input, detector_target, to_gray
+from cargoscan.ocr.frames import render_degraded, synthetic_units
+from cargoscan.ocr.model import ALPHABET, BLANK, create_model, encode
+
+log = logging.getLogger(__name__)
+
+
+def render_dataset(n_frames: int, params: OcrParams, seed: int,
+                   identities: list[tuple[str, str]] | None = None) -> dict[str, torch.Tensor]:
+    """Render frames and turn them into detector and recogniser tensors.
+
+    Args:
+        n_frames: how many frames.
+        params: the ``ocr:`` parameters.
+        seed: the rendering seed.
+        identities: optional fixed ``(kind, text)`` pairs to draw from (tests); default random valid numbers.
+
+    Returns:
+        ``det_x`` (N,1,h,w), ``det_y`` (N,1,h/2,w/2), ``rec_x`` (M,1,32,W), ``rec_y`` (M, 11) padded labels,
+        ``rec_len`` (M,) label lengths.
+    """
+    from cargoscan.logs import progress
+
+    rng = np.random.default_rng(seed)
+    units = synthetic_units(n_frames, rng)
+    det_x, det_y, rec_x, rec_y, rec_len = [], [], [], [], []
+    with progress(transient=True) as bar:
+        task = bar.add_task("render OCR data", total=n_frames)
+        for u in units:
+            if identities:
+                kind, text = identities[int(rng.integers(len(identities)))]
+                frame = render_degraded(rng, text, kind, u["wagon_type"], params.frames)
+            elif rng.random() < 0.5:   # doors are rarer than sides in the archive, but harder (letters): train evenly
+                # Any three letters as owner code: with only the dozen real prefixes the recogniser learns a
+                # prior over them instead of reading the letters.
+                owner = "".join(rng.choice(list(string.ascii_uppercase), size=3))
+                frame = render_degraded(rng, make_container_number(rng, owner), "container", params=params.frames)
+            else:
+                frame = render_degraded(rng, u["wagon_number"], "wagon", u["wagon_type"], params.frames)
+            gray = to_gray(frame.image)
+            det_x.append(detector_input(gray, params.det_input))
+            det_y.append(detector_target(frame.bbox, gray.shape, params.det_input))
+            for _ in range(params.train.crops_per_frame):
+                pad = tuple(rng.uniform(lo, hi) for lo, hi in ((0.0, 0.7), (-0.05, 0.35), (0.0, 0.7), (-0.05, 0.35)))
+                rec_x.append(crop_line(gray, frame.bbox, params.rec_input, pad))
+                label = encode(frame.text)
+                rec_y.append(label + [BLANK] * (11 - len(label)))
+                rec_len.append(len(label))
+            bar.advance(task)
+    return {"det_x": torch.from_numpy(np.stack(det_x)), "det_y": torch.from_numpy(np.stack(det_y)),
+            "rec_x": torch.from_numpy(np.stack(rec_x)), "rec_y": torch.tensor(rec_y),
+            "rec_len": torch.tensor(rec_len)}
+
+
+class DetectorModule(L.LightningModule):
+    """Pixel-wise BCE + Dice on the text mask (Dice because text is a few % of the frame)."""
+
+    def __init__(self, lr: float):
+        super().__init__()
+        self.net = create_model("detector")
+        self.lr = lr
+        self.bce = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(1.0))
+
+    def _loss(self, batch):
+        x, y = batch
+        logits = self.net(x)
+        p = logits.sigmoid()
+        dice = 1 - (2 * (p * y).sum() + 1) / (p.sum() + y.sum() + 1)
+        return self.bce(logits, y) + dice
+
+    def training_step(self, batch, _):
+        loss = self._loss(batch)
+        self.log("det_loss", loss, prog_bar=True)
+        return loss
+
+    def validation_step(self, batch, _):
+        self.log("det_val_loss", self._loss(batch), prog_bar=True)
+
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(self.parameters(), lr=self.lr)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=self.trainer.estimated_stepping_batches)
+        return [opt], [{"scheduler": sched, "interval": "step"}]
+
+
+class RecognizerModule(L.LightningModule):
+    """CTC loss; validation reports the exact-string accuracy of greedy decoding."""
+
+    def __init__(self, lr: float, channels: tuple[int, ...], hidden: int):
+        super().__init__()
+        self.net = create_model("crnn", channels=channels, hidden=hidden)
+        self.lr = lr
+        self.ctc = nn.CTCLoss(blank=BLANK, zero_infinity=True)
+
+    def _loss(self, batch):
+        x, y, lengths = batch
+        logp = self.net(x)                                  # (N, T, C)
+        t = torch.full((x.shape[0],), logp.shape[1], dtype=torch.long)
+        return self.ctc(logp.transpose(0, 1), y, t, lengths), logp
+
+    def training_step(self, batch, _):
+        loss, _ = self._loss(batch)
+        self.log("rec_loss", loss, prog_bar=True)
+        return loss
+
+    def validation_step(self, batch, _):
+        loss, logp = self._loss(batch)
+        from cargoscan.ocr.decode import greedy
+
+        y, lengths = batch[1], batch[2]
+        ok = [greedy(lp).text == "".join(ALPHABET[k - 1] for k in y[i, : lengths[i]].tolist())
+              for i, lp in enumerate(logp.detach().cpu().numpy())]
+        self.log("rec_val_loss", loss, prog_bar=True)
+        self.log("rec_val_acc", float(np.mean(ok)), prog_bar=True)
+
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(self.parameters(), lr=self.lr)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=self.trainer.estimated_stepping_batches)
+        return [opt], [{"scheduler": sched, "interval": "step"}]
+
+
+def _fit(module: L.LightningModule, train: TensorDataset, val: TensorDataset, epochs: int, batch: int) -> dict:
+    trainer = L.Trainer(max_epochs=epochs, accelerator="auto", devices=1, logger=False,
+                        enable_checkpointing=False, enable_model_summary=False, num_sanity_val_steps=0)
+    trainer.fit(module, DataLoader(train, batch_size=batch, shuffle=True), DataLoader(val, batch_size=256))
+    return {k: float(v) for k, v in trainer.callback_metrics.items()}
+
+
+def export_onnx(net: nn.Module, example: torch.Tensor, path: Path, output: str) -> None:
+    """Export one network with a dynamic batch axis (onnxruntime inference)."""
+    net = net.eval().cpu()
+    torch.onnx.export(net, (example,), str(path), input_names=["image"], output_names=[output],
+                      dynamic_axes={"image": {0: "n"}, output: {0: "n"}}, opset_version=17, dynamo=False)
+
+
+def train_ocr(params: OcrParams, out_dir: str | Path, identities: list[tuple[str, str]] | None = None) -> dict:
+    """Render data, train both networks, export them and write the model folder.
+
+    Args:
+        params: the ``ocr:`` parameters.
+        out_dir: the model folder (``data/ocr/model``).
+        identities: optional fixed ``(kind, text)`` pairs to train on (tests); default random valid numbers.
+
+    Returns:
+        The final training metrics.
+    """
+    from safetensors.torch import save_file
+
+    tp = params.train
+    torch.set_num_threads(tp.threads)
+    L.seed_everything(tp.seed, verbose=False)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = render_dataset(tp.n_frames, params, tp.seed, identities)
+    val = render_dataset(tp.n_val, params, tp.seed + 1, identities)
+    det = DetectorModule(tp.lr)
+    metrics = _fit(det, TensorDataset(data["det_x"], data["det_y"]), TensorDataset(val["det_x"], val["det_y"]),
+                   tp.epochs_det, tp.batch_size)
+    rec = RecognizerModule(tp.lr, tuple(tp.channels), tp.hidden)
+    metrics |= _fit(rec, TensorDataset(data["rec_x"], data["rec_y"], data["rec_len"]),
+                    TensorDataset(val["rec_x"], val["rec_y"], val["rec_len"]), tp.epochs_rec, tp.batch_size)
+    save_file({**{f"detector.{k}": v.contiguous() for k, v in det.net.state_dict().items()},
+               **{f"recognizer.{k}": v.contiguous() for k, v in rec.net.state_dict().items()}},
+              str(out / "model.safetensors"))
+    export_onnx(det.net, data["det_x"][:1], out / "detector.onnx", "text")
+    export_onnx(rec.net, data["rec_x"][:1], out / "recognizer.onnx", "logprobs")
+    config = {"alphabet": ALPHABET, "blank": BLANK, "det_input": list(params.det_input),
+              "rec_input": list(params.rec_input), "train": asdict(tp), "metrics": metrics}
+    (out / "config.json").write_text(json.dumps(config, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    log.info("OCR model written to %s: %s", out, {k: round(v, 4) for k, v in metrics.items()})
+    return metrics

@@ -1,0 +1,29 @@
+"""The OCR fixture model: the small profile's detector and recogniser (ONNX) committed under ``fixtures/model``.
+
+Provenance: ``cargoscan ocr-train`` with the small profile of ``params.yaml`` (seed 1234, CPU, ~9 min); see
+``fixtures/model/config.json`` for its parameters and training metrics. Tests read frames rendered with other
+seeds, so what they read was never seen in training. Retrain and copy ``detector.onnx``, ``recognizer.onnx``
+and ``config.json`` here when the networks' inputs change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cargoscan.ocr.config import FrameParams, OcrParams
+
+FIXTURE_MODEL = Path(__file__).parent / "fixtures" / "model"
+
+
+def clean_params() -> OcrParams:
+    """Frames without degradations (except stencil cuts), for tests that need a sure reading."""
+    return OcrParams(frames=FrameParams(p_dirt=0, p_rust=0, p_blur=0, p_perspective=0, p_night=0, p_occlusion=0))
+
+
+@pytest.fixture(scope="session")
+def ocr_engine():
+    from cargoscan.ocr.identify import OcrEngine
+
+    return OcrEngine(FIXTURE_MODEL, clean_params())

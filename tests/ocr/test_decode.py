@@ -1,0 +1,32 @@
+import numpy as np
+import torch
+
+from cargoscan.ocr.decode import ctc_log_likelihood, greedy
+from cargoscan.ocr.model import encode
+from ocr_helpers import confident, ctc_output
+
+
+def test_greedy_merges_repeats_and_drops_blanks():
+    # "88" needs a blank between the two 8s; a repeated 8 without blank collapses to one.
+    lp = ctc_output(confident("1881"))
+    assert greedy(lp).text == "1881"
+    doubled = np.repeat(lp, 2, axis=0)   # every step twice: repeats merge, so the text is unchanged
+    r = greedy(doubled)
+    assert r.text == "1881"
+    assert len(r.char_probs) == 4 and all(p > 0.9 for p in r.char_probs)
+
+
+def test_ctc_likelihood_matches_torch_ctc_loss():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(20, 37))
+    lp = torch.tensor(logits).log_softmax(-1)
+    for text in ["45488855", "CSQU3054383", "1", "11"]:
+        ref = -torch.nn.functional.ctc_loss(lp[:, None], torch.tensor([encode(text)]), torch.tensor([20]),
+                                            torch.tensor([len(text)]), reduction="sum").item()
+        assert np.isclose(ctc_log_likelihood(lp.numpy(), text), ref, atol=1e-6)
+
+
+def test_ctc_likelihood_prefers_the_spelled_string():
+    lp = ctc_output(confident("45488855"))
+    assert ctc_log_likelihood(lp, "45488855") > ctc_log_likelihood(lp, "45488856") + 5
+    assert ctc_log_likelihood(lp, "4" * 30) == -np.inf   # longer than the output can spell

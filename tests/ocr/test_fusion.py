@@ -1,0 +1,171 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cargoscan.ids import container_check_digit, is_valid_container, is_valid_wagon, make_wagon_number, wagon_check_digit
+from cargoscan.ocr.decode import greedy
+from cargoscan.ocr.fusion import OcrResult, candidates, correct, fuse_container, fuse_wagon
+from ocr_helpers import confident, ctc_output
+
+WAGON = "45488855"   # make sure the fixture is itself valid (it is the contract's example)
+
+
+def test_fixture_numbers_pass_their_check_digits():
+    assert is_valid_wagon(WAGON) and wagon_check_digit(WAGON[:7]) == int(WAGON[7])
+    assert container_check_digit("CSQU305438") == 3
+
+
+def test_clean_reading_is_accepted_as_read():
+    res = correct(greedy(ctc_output(confident(WAGON))), "wagon")
+    assert res.number == WAGON and res.reason == "read" and res.confidence > 0.9
+
+
+def test_letter_in_digit_position_is_coerced_and_checked():
+    # O for 0, B for 8, S for 5: typical stencil confusions in an all-digit wagon number.
+    number = "40012345"
+    number = number[:7] + str(wagon_check_digit(number[:7]))
+    misread = number.replace("0", "O")
+    res = correct(greedy(ctc_output(confident(misread))), "wagon")
+    assert res.number == number and res.reason == "corrected"
+
+
+def test_iso6346_owner_code_digit_is_coerced_to_letter():
+    # "C5QU3054383": the S of the owner code read as 5.
+    res = correct(greedy(ctc_output(confident("C5QU3054383"))), "container")
+    assert res.number == "CSQU3054383"
+
+
+def test_uncertain_digit_resolved_by_check_digit():
+    # The network is torn between 3 and 8 in one position; only one choice passes the Luhn check.
+    dists = confident(WAGON)
+    dists[2] = {"4": 0.5, "9": 0.45}
+    res = correct(greedy(ctc_output(dists)), "wagon")
+    assert res.number == WAGON
+
+
+def test_two_similar_valid_corrections_are_ambiguous_not_guessed():
+    # Two positions equally torn; several combinations pass the check digit with similar likelihood.
+    rng = np.random.default_rng(3)
+    found = False
+    for _ in range(200):
+        number = make_wagon_number("covered", rng)
+        alt = [c for c in "0123456789" if c != number[3]]
+        for a in alt:
+            for b in "0123456789":
+                other = number[:3] + a + number[4] + b + number[6:]
+                if b != number[5] and is_valid_wagon(other):
+                    dists = confident(number)
+                    dists[3] = {number[3]: 0.5, a: 0.5}
+                    dists[5] = {number[5]: 0.5, b: 0.5}
+                    res = correct(greedy(ctc_output(dists)), "wagon")
+                    assert res.number is None and res.reason == "ambiguous"
+                    found = True
+                    break
+            if found:
+                break
+        if found:
+            break
+    assert found
+
+
+def test_garbage_and_wrong_length_are_unreadable():
+    assert correct(greedy(ctc_output(confident("12345"))), "wagon").number is None
+    assert correct(None, "wagon").reason == "no_text"
+    # a flat distribution: no candidate the network supports
+    flat = [{c: 0.1 for c in "0123456789"} for _ in range(8)]
+    assert correct(greedy(ctc_output(flat)), "wagon").number is None
+
+
+def test_candidates_all_pass_check_digit():
+    dists = confident(WAGON)
+    dists[0] = {"4": 0.6, "A": 0.3}
+    cands = candidates(greedy(ctc_output(dists)), "wagon")
+    assert WAGON in cands and all(is_valid_wagon(c) for c in cands)
+
+
+# --- the fusion truth table (contract C) --------------------------------------------------------------------
+
+OTHER = "45488863" if is_valid_wagon("45488863") else next(
+    f"4548886{d}" for d in "0123456789" if is_valid_wagon(f"4548886{d}"))
+
+
+def _ocr(number, raw=None, scores=None):
+    return OcrResult(number, raw if raw is not None else number, 0.97 if number else 0.0,
+                     "read" if number else "no_valid_candidate", scores or {})
+
+
+@pytest.mark.parametrize(
+    "ocr, rfid, status, number",
+    [
+        (_ocr(WAGON), [WAGON], "confirmed", WAGON),
+        (_ocr(WAGON), [], "ocr_only", WAGON),
+        (_ocr(WAGON), ["45488856"], "ocr_only", WAGON),          # corrupt tag: fails its check digit
+        (_ocr(None, raw=""), [WAGON], "rfid_only", WAGON),
+        (None, [WAGON], "rfid_only", WAGON),
+        (_ocr(WAGON), [OTHER], "conflict", None),                 # both valid, different: operator decides
+        (_ocr(None, raw=""), [WAGON, OTHER], "conflict", None),   # two readers disagree
+        (_ocr(None, raw="4548"), ["45488856"], "unreadable", None),
+        (None, [], "unreadable", None),
+    ],
+)
+def test_fusion_truth_table(ocr, rfid, status, number):
+    rec = fuse_wagon(ocr, rfid)
+    assert rec["status"] == status
+    assert rec["number"] == number
+    if rec["number"] is not None:
+        assert is_valid_wagon(rec["number"])
+
+
+def test_ambiguous_ocr_confirmed_by_rfid_naming_one_of_its_candidates():
+    ocr = OcrResult(None, WAGON, 0.5, "ambiguous", {WAGON: -1.0, OTHER: -1.2})
+    assert fuse_wagon(ocr, [WAGON])["status"] == "confirmed"
+    # but an RFID number the OCR found far less likely than its own best is only the RFID's word
+    ocr = OcrResult(None, WAGON, 0.5, "low_confidence", {WAGON: -1.0, OTHER: -9.0})
+    assert fuse_wagon(ocr, [OTHER])["status"] == "rfid_only"
+
+
+def test_container_record():
+    ok = fuse_container([_ocr("CSQU3054383")])
+    assert ok["status"] == "ocr_only" and is_valid_container(ok["number"])
+    assert fuse_container([_ocr(None, raw="CSQU")])["status"] == "unreadable"
+    assert fuse_container([])["number"] is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), noise=st.floats(0.0, 0.6))
+def test_no_accepted_number_fails_its_check_digit_and_no_conflict_is_resolved(seed, noise):
+    rng = np.random.default_rng(seed)
+    truth = make_wagon_number("gondola", rng)
+    dists = []
+    for ch in truth:   # each character: the truth with prob 1-noise, a random rival with the rest
+        rival = str(rng.integers(10))
+        dists.append({ch: 1 - noise, rival: noise} if rival != ch else {ch: 1.0})
+    res = correct(greedy(ctc_output(dists)), "wagon")
+    rfid = make_wagon_number("gondola", rng)
+    rec = fuse_wagon(res, [rfid])
+    if rec["number"] is not None:
+        assert is_valid_wagon(rec["number"])
+    if res.number is not None and res.number != rfid:
+        assert rec["status"] == "conflict" and rec["number"] is None
+
+
+def test_confident_reading_with_wrong_check_digit_is_not_forced_into_a_valid_number():
+    # Every character read with certainty and the check digit fails: any valid number means overruling the
+    # network somewhere, which is a guess. It must come out unread.
+    res = correct(greedy(ctc_output(confident("CSQU3054384"))), "container")
+    assert res.number is None and res.reason in ("low_confidence", "ambiguous", "no_valid_candidate")
+    res = correct(greedy(ctc_output(confident("45488856"))), "wagon")
+    assert res.number is None
+
+
+def test_correction_refused_when_too_many_characters_are_doubtful():
+    # The owner code read with three unsure letters and a doubtful digit: a valid combination exists, but
+    # choosing it would be a guess.
+    dists = confident("CSQU3054383")
+    dists[0] = {"C": 0.3, "O": 0.35, "G": 0.3}
+    dists[1] = {"S": 0.4, "5": 0.3, "8": 0.25}
+    dists[2] = {"Q": 0.4, "O": 0.45}
+    dists[6] = {"5": 0.5, "6": 0.45}
+    res = correct(greedy(ctc_output(dists)), "container")
+    assert res.number is None

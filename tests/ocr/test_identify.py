@@ -1,0 +1,82 @@
+import json
+
+import numpy as np
+import pytest
+from conftest import FIXTURE_MODEL, clean_params
+
+from cargoscan.ids import is_valid_container, is_valid_wagon, make_container_number, make_wagon_number
+from cargoscan.ocr.frames import render_degraded, write_frames
+from cargoscan.ocr.fusion import OcrResult
+from cargoscan.ocr.identify import build_records, load_frame, read_rfid
+
+def test_fixture_model_reads_rendered_frames(ocr_engine):
+    rng = np.random.default_rng(11)   # frames and numbers never seen in training
+    right, wrong = {"wagon": 0, "container": 0}, 0
+    cases = [("wagon", make_wagon_number(k, rng)) for k in ("covered", "gondola", "tank", "flat")]
+    cases += [("container", make_container_number(rng)) for _ in range(3)]
+    for kind, text in cases:
+        res = ocr_engine.read(render_degraded(rng, text, kind, "covered", clean_params().frames).image, kind)
+        right[kind] += res.number == text
+        wrong += res.number is not None and res.number != text
+    assert wrong == 0                 # containers may come out unread (the small model's letters are weak), never wrong
+    assert right["wagon"] >= 3
+
+
+def test_blank_and_corrupt_frames_are_unreadable(ocr_engine, tmp_path):
+    for image in (np.zeros((240, 640, 3), np.uint8), np.full((240, 640, 3), 128, np.uint8), None):
+        res = ocr_engine.read(image, "wagon")
+        assert res.number is None and res.reason == "no_text"
+    noise = np.random.default_rng(0).integers(0, 256, (240, 640, 3), dtype=np.uint8)
+    for kind in ("wagon", "container"):
+        assert ocr_engine.read(noise, kind).number is None
+    bad = tmp_path / "7_side.png"
+    bad.write_bytes(b"not a png at all")
+    assert load_frame(bad) is None
+
+
+def test_identify_writes_contract_records(tmp_path):
+    from cargoscan.ocr.identify import identify
+
+    rng = np.random.default_rng(5)
+    units = [{"train_number": "T9", "position": 1, "wagon_number": "45488855", "wagon_type": "flat",
+              "container_numbers": ["CSQU3054383"]},
+             {"train_number": "T9", "position": 2, "wagon_number": "62345673", "wagon_type": "gondola",
+              "container_numbers": []}]
+    frames = tmp_path / "frames"
+    write_frames(frames, units, rng, clean_params().frames)
+    (frames / "T9" / "3_side.png").write_bytes(b"\x89PNG corrupt")          # a corrupt frame: read as nothing
+    rfid = tmp_path / "rfid.csv"
+    rfid.write_text("read_at,reader_id,train_number,position,tag_payload\n"
+                    "2025-02-18T17:47:00+06:00,R1,T9,1,45488855\n"
+                    "2025-02-18T17:47:05+06:00,R1,T9,3,62345673\n")
+    out = tmp_path / "ids.jsonl"
+    identify(frames, rfid, out, FIXTURE_MODEL, clean_params())
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["position"] for r in records] == [1, 2, 3]
+    by_pos = {r["position"]: r for r in records}
+    for r in records:
+        assert set(r) == {"train_number", "position", "scan_id", "wagon", "containers"}
+        w = r["wagon"]
+        assert w["status"] in {"confirmed", "ocr_only", "rfid_only", "conflict", "unreadable"}
+        if w["number"] is not None:
+            assert is_valid_wagon(w["number"])
+        assert w["status"] != "conflict" or w["number"] is None
+        for c in r["containers"]:
+            assert c["number"] is None or is_valid_container(c["number"])
+    assert by_pos[1]["wagon"]["number"] in ("45488855", None)
+    assert by_pos[3]["wagon"]["status"] == "rfid_only"     # only the tag; the frame was corrupt
+    assert by_pos[3]["wagon"]["number"] == "62345673"
+
+
+def test_build_records_without_frames_uses_rfid_positions():
+    rfid = {("T1", 4): ["45488855"], ("T1", 5): ["garbage"]}
+    recs = build_records({("T1", 4): {"wagon": OcrResult(None, None, 0.0, "no_text"), "containers": {}}}, rfid)
+    assert [r["wagon"]["status"] for r in recs] == ["rfid_only", "unreadable"]
+
+
+def test_read_rfid_refuses_a_log_without_its_columns(tmp_path):
+    path = tmp_path / "rfid.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="lacks columns"):
+        read_rfid(path)
+    assert read_rfid(tmp_path / "absent.csv") == {}
