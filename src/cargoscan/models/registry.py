@@ -76,7 +76,9 @@ def create_model(name: str, **kwargs: Any) -> torch.nn.Module:
 def build_model(cfg: Any) -> torch.nn.Module:
     """Build the network described by an :class:`~cargoscan.models.artifact.ArtifactConfig` (or anything with
     ``arch``, ``encoder``, ``in_channels``, ``classes`` and ``categories``), with random weights; load the
-    artifact's ``model.safetensors`` into it."""
+    artifact's ``model.safetensors`` into it. Non-default SMP arguments (a shallower encoder, narrower decoder)
+    come from ``cfg.extra["model_kwargs"]``."""
     in_ch = cfg.in_channels if isinstance(cfg.in_channels, int) else len(cfg.in_channels)
+    kwargs = dict((getattr(cfg, "extra", None) or {}).get("model_kwargs") or {})
     return create_model(model_name(cfg.arch, cfg.encoder), in_channels=in_ch, num_classes=len(cfg.classes),
-                        num_categories=len(cfg.categories))
+                        num_categories=len(cfg.categories), **kwargs)

@@ -15,6 +15,8 @@ class TrainParams:
     out_dir: str = "data/models/train"
     arch: str = "unet"
     encoder: str = "resnet18"
+    encoder_depth: int = 5              # SMP encoder stages (3..5); fewer is much cheaper on a CPU
+    decoder_channels: tuple[int, ...] = ()  # Unet/Unet++ decoder widths, one per stage; () = SMP's default
     multilabel: bool = False            # sigmoid per class instead of softmax over classes
     epochs: int = 8
     batch_size: int = 16
@@ -58,6 +60,8 @@ class EvaluateParams:
     score_top_k: int = 16               # wagon score: mean of the k highest threat probabilities
     batch_size: int = 16
     accelerator: str = "auto"
+    tip_dir: str = "data/tip"           # TIP'd real scans: detection on real backgrounds, when present
+    imported_dir: str = "data/imported" # untouched imported real scans: false alarms on real backgrounds
 
 
 @dataclass(frozen=True)
