@@ -28,7 +28,7 @@ class TrainParams:
     aux_weight: float = 0.2             # cargo-category head
     threat_tile_fraction: float = 0.5   # oversample tiles holding a threat to this share of each epoch
     samples_per_epoch: int = 0          # 0: the number of training tiles
-    limit_train_batches: float = 1.0
+    limit_train_batches: float = 1.0    # a fraction of the batches, or (a whole number > 1) a count
     limit_val_batches: float = 1.0
     patience: int = 5                   # early stopping on val mIoU of the threat classes
     num_workers: int = 0
@@ -73,6 +73,6 @@ class ExportParams:
     out_dir: str = "data/models/export"
     name: str = "cargoscan-seg"
     opset: int = 17
-    parity_atol: float = 1e-3
+    parity_atol: float = 1e-3           # ONNX vs PyTorch, relative to max(1, |logit|max)
     champion_metric: str = "test_wagon_auroc"   # higher is better; the alias moves only on improvement
     register: bool = True

@@ -42,9 +42,12 @@ def model_kwargs(p: TrainParams) -> dict[str, Any]:
     return kw
 
 
-def batch_limit(value: float) -> int | float:
-    """Lightning's batch limit: a count above 1 (params.yaml's ``40`` may arrive as ``40.0``), else a fraction."""
-    return int(value) if value > 1 else float(value)
+def batch_limit(value: float | int) -> int | float:
+    """Lightning's batch limit: an int is a count of batches, a float a fraction, except that a whole float above
+    1 (params.yaml's ``40`` read into a float field) is a count too."""
+    if isinstance(value, int) or (float(value).is_integer() and value > 1):
+        return int(value)
+    return float(value)
 
 
 def build_trainer(p: TrainParams, out: Path, logger: Any, callbacks: list, progress_bar: bool = True) -> L.Trainer:
@@ -110,7 +113,7 @@ def train(p: TrainParams, resume: bool = False, progress_bar: bool = True) -> di
     record = {
         "run_id": run_id, "tracking_uri": p.tracking_uri, "model": name, "arch": p.arch, "encoder": p.encoder,
         "model_kwargs": model_kwargs(p), "multilabel": p.multilabel,
-        "best_checkpoint": (Path(best_cb.best_model_path).relative_to(out).as_posix()
+        "best_checkpoint": (Path(best_cb.best_model_path).resolve().relative_to(out.resolve()).as_posix()
                             if best_cb.best_model_path else "checkpoints/last.ckpt"),
         "best_score": float(best_cb.best_model_score) if best_cb.best_model_score is not None else None,
         "epochs": int(trainer.current_epoch), "global_step": int(trainer.global_step),
