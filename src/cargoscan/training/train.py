@@ -94,7 +94,8 @@ def train(p: TrainParams, resume: bool = False, progress_bar: bool = True) -> di
                                                                  "scans", "tiles", "class_weights")}, "data.")})
 
     module = SegmentationModule(
-        name, model_kwargs=model_kwargs(p), in_channels=len(stats["channels"]), classes=list(stats["classes"]), categories=data.categories,
+        name, model_kwargs=model_kwargs(p), in_channels=len(stats["channels"]), classes=list(stats["classes"]),
+        categories=data.categories,
         class_weights=list(stats["class_weights"]), multilabel=p.multilabel, lr=p.lr, weight_decay=p.weight_decay,
         dice_weight=p.dice_weight, focal_weight=p.focal_weight, focal_gamma=p.focal_gamma, aux_weight=p.aux_weight,
         channels_last=p.channels_last)
