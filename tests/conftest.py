@@ -28,3 +28,13 @@ def tiny_archive(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("archive") / "raw"
     generate(tiny_params(), root, show_progress=False)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_trains_archive(tmp_path_factory) -> Path:
+    """A 6-scan archive of three 2-wagon trains (enough trains for train/val/test splits), by ``cargoscan.synth``."""
+    from cargoscan.synth.generator import generate
+
+    root = tmp_path_factory.mktemp("archive3") / "raw"
+    generate(tiny_params(seed=11, train=TrainParams(wagons_per_train=(2, 2))), root, show_progress=False)
+    return root

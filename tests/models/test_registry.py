@@ -70,3 +70,15 @@ def test_build_model_from_artifact_config_loads_its_weights():
     b.load_state_dict(a.state_dict())
     mask, label = b.eval()(torch.zeros(1, 2, 64, 64))
     assert mask.shape == (1, 3, 64, 64) and label.shape == (1, 2)
+
+
+def test_shallow_encoder_drops_the_stages_it_never_runs():
+    full = create_model("unet-resnet18", in_channels=C, num_classes=K, num_categories=M)
+    shallow = create_model("unet-resnet18", in_channels=C, num_classes=K, num_categories=M, encoder_depth=3,
+                           decoder_channels=(32, 16, 8))
+    n_full, n_shallow = (sum(p.numel() for p in m.parameters()) for m in (full, shallow))
+    assert n_shallow < n_full / 5
+    mask, label = shallow.train()(torch.randn(2, C, 64, 96))
+    (mask.mean() + label.mean()).backward()
+    assert all(p.grad is not None for p in shallow.parameters())  # DDP needs every parameter used
+    assert mask.shape == (2, K, 64, 96) and label.shape == (2, M)

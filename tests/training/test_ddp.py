@@ -5,12 +5,14 @@ import pytest
 from cargoscan.training.config import TrainParams
 from cargoscan.training.train import train
 
+from .conftest import TINY_MODEL
+
 
 @pytest.mark.slow
 def test_ddp_two_cpu_processes(tiny_prepared_train, tmp_path):
-    p = TrainParams(prepared_dir=str(tiny_prepared_train), out_dir=str(tmp_path / "train"), arch="fpn",
-                    encoder="mobilenet_v2", epochs=1, batch_size=4, limit_train_batches=2, limit_val_batches=1,
-                    accelerator="cpu", devices=2, strategy="ddp_spawn", tracking_uri=f"sqlite:///{tmp_path}/m.db",
+    p = TrainParams(prepared_dir=str(tiny_prepared_train), out_dir=str(tmp_path / "train"), **TINY_MODEL, epochs=1,
+                    batch_size=2, limit_train_batches=2, limit_val_batches=1, accelerator="cpu", devices=2,
+                    strategy="ddp_spawn", tracking_uri=f"sqlite:///{tmp_path}/m.db",
                     artifact_location=str(tmp_path / "art"), overlay_samples=0)
     train(p, progress_bar=False)
     # ddp_spawn trains in child processes: read the result from the checkpoint they wrote. Each of the two

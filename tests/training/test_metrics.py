@@ -50,3 +50,10 @@ def test_rates_and_curves_on_crafted_wagons():
     c = M.curves(scores[::-1] * 0 + np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), positive)
     assert c["auroc"] < 1.0
     assert np.isnan(M.curves(scores, np.ones(6, bool))["auroc"])   # one class only: undefined
+
+
+def test_pixel_confusion_skips_unlabelled_pixels():
+    target = np.array([[1, 1, 255, 255]])
+    pred = np.array([[1, 0, 2, 2]])
+    c = M.pixel_confusion(pred, target, 3)
+    assert c.sum() == 2 and c[1, 1] == 1 and c[1, 0] == 1 and c[:, 2].sum() == 0

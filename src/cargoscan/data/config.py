@@ -20,6 +20,8 @@ class PrepareParams:
         seed: seed of the split.
         dtype: storage dtype of the prepared channels (float16 keeps ~3 significant digits of A, well below the
             quantum noise; float32 for exactness).
+        extra_dirs: further archive roots of TIP'd real scans (``cargoscan tip`` output), mixed in at
+            ``tip.mix_ratio`` when they exist; absent roots are skipped.
     """
 
     raw_dir: str = "data/raw"
@@ -31,6 +33,7 @@ class PrepareParams:
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     seed: int = 0
     dtype: str = "float16"
+    extra_dirs: tuple[str, ...] = ("data/tip",)
 
     def __post_init__(self) -> None:
         if self.tile % 32:

@@ -1,7 +1,8 @@
 """Datasets over a prepared directory: tiles for training, whole wagons for evaluation.
 
 Samples are dicts (torchgeo style): ``image`` (C, H, W) float32, normalised with the training split's statistics
-after augmentation; ``mask`` (H, W) int64 class ids; ``label`` the cargo-category index; ``meta`` strings and
+after augmentation; ``mask`` (H, W) int64 class ids (255: unlabelled pixels of a TIP'd real scan, ignored by the
+losses and metrics); ``label`` the cargo-category index (:data:`NO_LABEL` when unknown); ``meta`` strings and
 ints that identify where the sample came from.
 """
 
@@ -19,6 +20,12 @@ from torch.utils.data import Dataset
 
 from cargoscan.archive.classes import palette, threat_ids
 from cargoscan.data.tiling import crop
+from cargoscan.data.validation import UNLABELLED
+
+#: Category label of a scan with an unknown cargo category (``ignore_index`` of the category loss).
+NO_LABEL = -100
+#: Mask value of unlabelled pixels (TIP'd real scans): ``ignore_index`` of the losses and metrics.
+IGNORE_INDEX = UNLABELLED
 
 
 class Prepared:
@@ -34,7 +41,8 @@ class Prepared:
     @cached_property
     def index(self) -> pd.DataFrame:
         return pd.read_csv(self.root / "index.csv", dtype={"train_number": str, "wagon_number": str,
-                                                           "threat_classes": str, "sites": str},
+                                                           "threat_classes": str, "sites": str,
+                                                           "category": str},
                            keep_default_na=False)
 
     @cached_property
@@ -83,8 +91,9 @@ def plot_sample(sample: dict[str, Any], prediction: np.ndarray | None = None, ti
     for ax, (name, m) in zip(axes[:, 0], masks):
         ax.imshow(image, cmap="gray_r")
         rgba = np.zeros(m.shape + (4,), dtype=np.float32)
-        rgba[..., :3] = colours[np.clip(m, 0, len(colours) - 1)] / 255.0
-        rgba[..., 3] = np.where(m > 1, 0.5, 0.0)  # hide background and vehicle so the image shows through
+        known = m != IGNORE_INDEX
+        rgba[..., :3] = colours[np.where(known, np.clip(m, 0, len(colours) - 1), 0)] / 255.0
+        rgba[..., 3] = np.where(known & (m > 1), 0.5, 0.0)  # hide background, vehicle and unlabelled pixels
         ax.imshow(rgba)
         ax.set_title(f"{title or sample.get('meta', {}).get('scan_id', '')} {name}", fontsize=8)
         ax.axis("off")
@@ -110,7 +119,7 @@ class TileDataset(Dataset):
         self.tile = int(self.data.stats["tile"])
         cats = {c: i for i, c in enumerate(self.data.categories)}
         idx = self.data.index.set_index("scan_id")
-        self.labels = [cats.get(idx.loc[s, "category"], 0) for s in self.tiles["scan_id"]]
+        self.labels = [cats.get(idx.loc[s, "category"], NO_LABEL) for s in self.tiles["scan_id"]]
         names = self.data.stats["classes"]
         self.has_threat = (self.tiles[[f"n_{names[i]}" for i in threat_ids()]].sum(1) > 0).to_numpy()
 
@@ -157,7 +166,7 @@ class WagonDataset(Dataset):
         sid = str(row["scan_id"])
         return {"image": np.asarray(self.data.image(sid), dtype=np.float32),
                 "mask": np.asarray(self.data.mask(sid)),
-                "label": self.cats.get(row["category"], 0),
+                "label": self.cats.get(row["category"], NO_LABEL),
                 "meta": row.to_dict()}
 
     def plot(self, i: int, prediction: np.ndarray | None = None):

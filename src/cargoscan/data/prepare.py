@@ -9,6 +9,12 @@ Output layout (``prepare.out_dir``)::
     stats.json                  channels, pitch, tile, categories, norm stats (train split), class counts, weights
     quarantine.csv              every rejected file or row with its reason
 
+Extra archive roots (``prepare.extra_dirs``, by default ``data/tip``: real scans with threats projected by
+``cargoscan tip``) are mixed in when they exist, so that TIP'd scans make ``mix_ratio`` of the prepared scans
+(:func:`cargoscan.tip.mix.select`). Their wagon pixels of unknown class carry 255 (``IGNORE_INDEX``) in the masks,
+and their cargo category is unknown (empty) unless the background was a labelled synthetic scan. Every scan is
+split by its train, whatever its source. Without extra roots (the default) nothing changes.
+
 Scans are stored whole rather than as tile files: tiles overlap, so whole scans are smaller, and evaluation needs
 whole wagons anyway. ``.npy`` memory-maps, so the dataset reads only the tiles it needs.
 """
@@ -42,6 +48,8 @@ from cargoscan.logs import progress
 log = logging.getLogger(__name__)
 
 NO_CATEGORY = "none"
+#: Category of a scan whose cargo nobody labelled (a TIP'd real scan): not a class of the category head.
+UNKNOWN_CATEGORY = ""
 
 
 def scan_category(label_doc: dict) -> str:
@@ -76,8 +84,32 @@ def class_weights(counts: np.ndarray, power: float = 0.5, cap: float = 50.0) -> 
     return [round(float(x), 6) for x in w]
 
 
-def prepare(params: PrepareParams) -> dict:
-    """Run the stage. Returns the statistics written to ``stats.json``."""
+def mixed_sources(params: PrepareParams, n_primary: int, mix_ratio: float) -> list[tuple[Path, str]]:
+    """(archive root, scan_id) of the TIP'd scans to mix in from the extra roots that exist, so that they make
+    ``mix_ratio`` of the prepared scans (split evenly between the roots)."""
+    roots = [Path(d) for d in params.extra_dirs if Path(d).is_dir()]
+    if not roots or mix_ratio <= 0:
+        return []
+    from cargoscan.tip.mix import select
+
+    rng = np.random.default_rng(params.seed)
+    chosen: list[tuple[Path, str]] = []
+    for i, extra in enumerate(roots):
+        # Each root supplies its share: ratio r over n primary scans means r/(1-r)·n extra ones in all.
+        n_share = n_primary // len(roots) + (i < n_primary % len(roots))
+        chosen += select(extra, n_share, min(mix_ratio, 0.99), rng)
+    log.info("mixing %d TIP'd scan(s) from %s (tip.mix_ratio %.2f)", len(chosen), [str(r) for r in roots],
+             mix_ratio)
+    return chosen
+
+
+def prepare(params: PrepareParams, mix_ratio: float = 0.0) -> dict:
+    """Run the stage. Returns the statistics written to ``stats.json``.
+
+    Args:
+        params: the ``prepare`` section.
+        mix_ratio: wanted share of TIP'd scans from ``params.extra_dirs`` (``tip.mix_ratio``); 0 = none.
+    """
     root, out = Path(params.raw_dir), Path(params.out_dir)
     if not root.exists():
         raise FileNotFoundError(f"{root}: archive not found (run `cargoscan synth` first)")
@@ -91,6 +123,8 @@ def prepare(params: PrepareParams) -> dict:
     for missing in sorted(listed - set(scan_ids)):
         rejected.append(Rejected(f"{paths.scans.name}/{missing}.tiff", "listed in scans.csv but the scan is missing"))
     rejected += orphan_labels(root)
+    sources = [(root, s, True) for s in scan_ids]
+    sources += [(r, s, False) for r, s in mixed_sources(params, len(scan_ids), mix_ratio)]
 
     names, n_cls = class_names(), len(class_names())
     dtype = np.dtype(params.dtype)
@@ -98,36 +132,46 @@ def prepare(params: PrepareParams) -> dict:
     ch_sum = np.zeros(len(params.channels))
     ch_sq = np.zeros(len(params.channels))
     ch_n = 0
+    seen: set[str] = set()
     with progress() as bar:
-        task = bar.add_task("prepare", total=len(scan_ids))
-        for scan_id in scan_ids:
+        task = bar.add_task("prepare", total=len(sources))
+        for src_root, scan_id, primary in sources:
             bar.advance(task)
-            try:
-                sample = check_scan(root, scan_id)
-            except ArchiveError as exc:
-                rejected.append(Rejected(relative(root, exc.path), exc.reason))
+            where = "" if primary else f"{src_root.name}/"  # quarantine names say which archive
+            if scan_id in seen:
+                rejected.append(Rejected(f"{where}scans/{scan_id}.tiff", "duplicate scan ID (already prepared)"))
                 continue
+            try:
+                sample = check_scan(src_root, scan_id, allow_unlabelled=not primary)
+            except ArchiveError as exc:
+                rejected.append(Rejected(where + relative(src_root, exc.path), exc.reason))
+                continue
+            seen.add(scan_id)
             meta = sample["meta"]
-            if scan_id not in listed:
+            kind = str((meta.get("source") or {}).get("kind", "synthetic"))
+            if primary and scan_id not in listed:
                 log.warning("%s is not listed in scans.csv; using it (its sidecar is valid)", scan_id)
             src = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
             x = input_channels(sample["image"], src, tuple(params.pitch_mm), tuple(params.channels))
             mask = resample_mask(sample["mask"], x.shape[1:])
             if not np.all(np.isfinite(x)):
-                rejected.append(Rejected(f"scans/{scan_id}.tiff", "non-finite input channels"))
+                rejected.append(Rejected(f"{where}scans/{scan_id}.tiff", "non-finite input channels"))
                 continue
             np.save(out / "scans" / f"{scan_id}.image.npy", x.astype(dtype))
             np.save(out / "scans" / f"{scan_id}.mask.npy", mask.astype(np.uint8))
             present, sites = threat_summary(sample["mask"], sample["instances"])
+            category = scan_category(sample["label_doc"])
+            if kind == "tip" and category == NO_CATEGORY:
+                category = UNKNOWN_CATEGORY  # a real background: nobody labelled its cargo
             rows.append({
                 "scan_id": scan_id, "train_number": meta["train_number"],
                 "wagon_number": meta.get("wagon_number") or "", "height": x.shape[1], "width": x.shape[2],
                 "pitch_row_mm": src[0], "pitch_col_mm": src[1],
-                "category": scan_category(sample["label_doc"]), "has_threat": int(bool(present)),
-                "threat_classes": ";".join(present), "sites": ";".join(sites),
+                "category": category, "has_threat": int(bool(present)),
+                "threat_classes": ";".join(present), "sites": ";".join(sites), "source": kind,
             })
             for y0, x0 in tile_grid(x.shape[1:], params.tile, params.overlap):
-                counts = np.bincount(crop(mask, y0, x0, params.tile).ravel(), minlength=n_cls)
+                counts = np.bincount(crop(mask, y0, x0, params.tile).ravel(), minlength=n_cls)[:n_cls]
                 tiles.append({"scan_id": scan_id, "y": y0, "x": x0,
                               **{f"n_{name}": int(c) for name, c in zip(names, counts)}})
             rows[-1]["_sum"] = x.reshape(len(params.channels), -1).astype(np.float64).sum(1)
@@ -155,13 +199,13 @@ def prepare(params: PrepareParams) -> dict:
     counts = {s: np.zeros(n_cls, dtype=np.int64) for s in SPLITS}
     for r in rows:
         m = np.load(out / "scans" / f"{r['scan_id']}.mask.npy")
-        counts[r["split"]] += np.bincount(m.ravel(), minlength=n_cls)
+        counts[r["split"]] += np.bincount(m.ravel(), minlength=n_cls)[:n_cls]  # 255 (unlabelled) is not a class
     mean = ch_sum / max(ch_n, 1)
     std = np.sqrt(np.maximum(ch_sq / max(ch_n, 1) - mean ** 2, 1e-12))
     stats = {
         "channels": list(params.channels), "pitch_mm": list(params.pitch_mm), "tile": params.tile,
         "overlap": params.overlap, "classes": names,
-        "categories": sorted(set(index["category"])),
+        "categories": sorted(set(index["category"]) - {UNKNOWN_CATEGORY}),
         "norm_mean": [round(float(v), 6) for v in mean] if ch_n else [0.0] * len(params.channels),
         "norm_std": [round(float(v), 6) for v in std] if ch_n else [1.0] * len(params.channels),
         "class_pixels": {s: {n: int(c) for n, c in zip(names, counts[s])} for s in SPLITS},
@@ -172,6 +216,9 @@ def prepare(params: PrepareParams) -> dict:
         "threat_scans": {s: int(index.loc[index["split"] == s, "has_threat"].sum()) for s in SPLITS},
         "tiles_with_threat": int((tile_df[[f"n_{names[i]}" for i in threat_ids()]].sum(1) > 0).sum()),
         "quarantined": len(rejected),
+        "sources": {s: {k: int(v) for k, v in index.loc[index["split"] == s, "source"].value_counts().items()}
+                    for s in SPLITS},
+        "mix_ratio": float(mix_ratio),
     }
     (out / "stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     log.info("prepared %d scans (%s), %d tiles, %d quarantined → %s", len(rows), stats["scans"], len(tile_df),

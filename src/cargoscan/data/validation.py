@@ -51,6 +51,8 @@ SCAN_INDEX_SCHEMA = pa.DataFrameSchema(
 )
 
 QUARANTINE_COLUMNS = ["file", "reason"]
+#: Mask value of wagon pixels of unknown class in TIP'd real scans (``cargoscan.tip.insertion.UNLABELLED``).
+UNLABELLED = 255
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,13 @@ def check_scans_table(root: Path) -> tuple[pd.DataFrame, list[Rejected]]:
     return df.drop(index=list(bad)), rejected
 
 
-def check_scan(root: Path, scan_id: str) -> dict:
+def check_scan(root: Path, scan_id: str, allow_unlabelled: bool = False) -> dict:
     """Load one scan with its labels and check what training needs beyond the schemas.
+
+    Args:
+        root: the archive.
+        scan_id: the scan.
+        allow_unlabelled: accept mask value 255 (wagon pixels of unknown class in a TIP'd real scan).
 
     Raises:
         ArchiveError: naming the file, for anything that makes the scan unusable.
@@ -95,7 +102,10 @@ def check_scan(root: Path, scan_id: str) -> dict:
     paths = ArchivePaths(root)
     sample = load_sample(root, scan_id, labels=True)
     n_classes = len(load_classes())
-    top = int(sample["mask"].max()) if sample["mask"].size else 0
+    values = np.unique(sample["mask"])
+    if allow_unlabelled:
+        values = values[values != UNLABELLED]
+    top = int(values.max()) if values.size else 0
     if top >= n_classes:
         raise ArchiveError(paths.label_png(scan_id), f"label value {top} is not a class (0..{n_classes - 1})")
     image = sample["image"]

@@ -47,8 +47,14 @@ def export_onnx(model: torch.nn.Module, path: str | Path, in_channels: int, size
 
 
 def onnx_parity(model: torch.nn.Module, path: str | Path, in_channels: int,
-                sizes: tuple[tuple[int, int], ...] = ((128, 128), (96, 224)), seed: int = 0) -> float:
-    """Largest absolute difference between PyTorch and onnxruntime outputs over random inputs of ``sizes``."""
+                sizes: tuple[tuple[int, int], ...] = ((128, 128), (96, 224)), seed: int = 0,
+                relative: bool = False) -> float:
+    """Largest absolute difference between PyTorch and onnxruntime outputs over random inputs of ``sizes``.
+
+    With ``relative``, each output's difference is divided by ``max(1, max |output|)``: a trained network's
+    logits reach tens or hundreds, where float32 kernels that sum in another order differ by more than 1e-3
+    while agreeing to six digits.
+    """
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -63,7 +69,8 @@ def onnx_parity(model: torch.nn.Module, path: str | Path, in_channels: int,
         for r, o in zip(ref, got):
             if r.shape != o.shape:
                 raise AssertionError(f"ONNX output shape {o.shape} != PyTorch {r.shape} at input {h}×{w}")
-            worst = max(worst, float(np.abs(r - o).max()))
+            scale = max(1.0, float(np.abs(r).max())) if relative else 1.0
+            worst = max(worst, float(np.abs(r - o).max()) / scale)
     return worst
 
 
@@ -132,12 +139,16 @@ def write_artifact(model: torch.nn.Module, cfg: ArtifactConfig, out_dir: str | P
     save_file(state, str(out / "model.safetensors"), metadata={"arch": cfg.arch, "encoder": cfg.encoder})
     n_in = len(cfg.in_channels)
     export_onnx(model, out / "model.onnx", n_in, cfg.tile, opset)
-    diff = onnx_parity(model, out / "model.onnx", n_in, ((cfg.tile, cfg.tile), (cfg.tile - 32, cfg.tile + 96)))
-    if diff > parity_atol:
-        raise AssertionError(f"ONNX parity failed: max abs diff {diff:.3g} > {parity_atol}")
+    sizes = ((cfg.tile, cfg.tile), (cfg.tile - 32, cfg.tile + 96))
+    diff = onnx_parity(model, out / "model.onnx", n_in, sizes)
+    rel = onnx_parity(model, out / "model.onnx", n_in, sizes, relative=True)
+    if rel > parity_atol:
+        raise AssertionError(f"ONNX parity failed: max difference {rel:.3g} of the output scale > {parity_atol} "
+                             f"(max abs diff {diff:.3g})")
     hashes = {f: sha256_file(out / f) for f in ("model.safetensors", "model.onnx")}
     cfg = dataclasses.replace(cfg, version=cfg.version or hashes["model.safetensors"][:12], sha256=hashes,
-                              extra={**cfg.extra, "onnx_max_abs_diff": diff, "onnx_opset": opset})
+                              extra={**cfg.extra, "onnx_max_abs_diff": diff, "onnx_max_rel_diff": rel,
+                                     "onnx_opset": opset})
     cfg.save(out)
     (out / "model_card.md").write_text(model_card(cfg, metrics, data), encoding="utf-8")
     log.info("exported %s %s to %s (ONNX parity max abs diff %.2e)", cfg.name, cfg.version, out, diff)

@@ -26,12 +26,35 @@ ENCODERS: tuple[str, ...] = ("resnet18", "resnet34", "efficientnet-b0", "mobilen
 SIZE_MULTIPLE = 32
 
 
+def prune_unused_stages(model: torch.nn.Module, in_channels: int) -> torch.nn.Module:
+    """Replace encoder stages that a shallow encoder (``encoder_depth`` < 5) never runs by ``nn.Identity``.
+
+    SMP keeps them (ResNet's ``layer3``/``layer4`` are 10 M parameters at depth 3): dead weight in checkpoints,
+    and DDP refuses parameters that get no gradient. A stage counts as unused when none of its parameters gets a
+    gradient from a dummy forward and backward.
+    """
+    model.zero_grad(set_to_none=True)
+    was_training = model.training
+    model.eval()
+    mask, label = model(torch.zeros(1, in_channels, 64, 64))
+    (mask.sum() + label.sum()).backward()
+    for name, child in list(model.encoder.named_children()):
+        params = list(child.parameters())
+        if params and all(p.grad is None for p in params):
+            setattr(model.encoder, name, torch.nn.Identity())
+    model.zero_grad(set_to_none=True)
+    return model.train(was_training)
+
+
 def _factory(arch: str, encoder: str) -> Callable[..., torch.nn.Module]:
     def create(in_channels: int = 3, num_classes: int = 8, num_categories: int = 1, dropout: float = 0.1,
                **kwargs: Any) -> torch.nn.Module:
-        return smp.create_model(
+        model = smp.create_model(
             ARCHITECTURES[arch], encoder_name=encoder, encoder_weights=None, in_channels=in_channels,
             classes=num_classes, aux_params={"classes": max(1, num_categories), "dropout": dropout}, **kwargs)
+        if kwargs.get("encoder_depth", 5) < 5:
+            prune_unused_stages(model, in_channels)
+        return model
     create.__name__ = f"create_{arch}_{encoder}".replace("-", "_")
     return create
 
@@ -76,7 +99,9 @@ def create_model(name: str, **kwargs: Any) -> torch.nn.Module:
 def build_model(cfg: Any) -> torch.nn.Module:
     """Build the network described by an :class:`~cargoscan.models.artifact.ArtifactConfig` (or anything with
     ``arch``, ``encoder``, ``in_channels``, ``classes`` and ``categories``), with random weights; load the
-    artifact's ``model.safetensors`` into it."""
+    artifact's ``model.safetensors`` into it. Non-default SMP arguments (a shallower encoder, narrower decoder)
+    come from ``cfg.extra["model_kwargs"]``."""
     in_ch = cfg.in_channels if isinstance(cfg.in_channels, int) else len(cfg.in_channels)
+    kwargs = dict((getattr(cfg, "extra", None) or {}).get("model_kwargs") or {})
     return create_model(model_name(cfg.arch, cfg.encoder), in_channels=in_ch, num_classes=len(cfg.classes),
-                        num_categories=len(cfg.categories))
+                        num_categories=len(cfg.categories), **kwargs)

@@ -15,6 +15,8 @@ class TrainParams:
     out_dir: str = "data/models/train"
     arch: str = "unet"
     encoder: str = "resnet18"
+    encoder_depth: int = 5              # SMP encoder stages (3..5); fewer is much cheaper on a CPU
+    decoder_channels: tuple[int, ...] = ()  # Unet/Unet++ decoder widths, one per stage; () = SMP's default
     multilabel: bool = False            # sigmoid per class instead of softmax over classes
     epochs: int = 8
     batch_size: int = 16
@@ -26,7 +28,7 @@ class TrainParams:
     aux_weight: float = 0.2             # cargo-category head
     threat_tile_fraction: float = 0.5   # oversample tiles holding a threat to this share of each epoch
     samples_per_epoch: int = 0          # 0: the number of training tiles
-    limit_train_batches: float = 1.0
+    limit_train_batches: float = 1.0    # a fraction of the batches, or (a whole number > 1) a count
     limit_val_batches: float = 1.0
     patience: int = 5                   # early stopping on val mIoU of the threat classes
     num_workers: int = 0
@@ -58,6 +60,8 @@ class EvaluateParams:
     score_top_k: int = 16               # wagon score: mean of the k highest threat probabilities
     batch_size: int = 16
     accelerator: str = "auto"
+    tip_dir: str = "data/tip"           # TIP'd real scans: detection on real backgrounds, when present
+    imported_dir: str = "data/imported" # untouched imported real scans: false alarms on real backgrounds
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,6 @@ class ExportParams:
     out_dir: str = "data/models/export"
     name: str = "cargoscan-seg"
     opset: int = 17
-    parity_atol: float = 1e-3
+    parity_atol: float = 1e-3           # ONNX vs PyTorch, relative to max(1, |logit|max)
     champion_metric: str = "test_wagon_auroc"   # higher is better; the alias moves only on improvement
     register: bool = True

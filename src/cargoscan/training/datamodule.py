@@ -4,7 +4,7 @@ plain validation tiles."""
 from __future__ import annotations
 
 import torch
-from torch.utils.data import DataLoader, WeightedRandomSampler, get_worker_info
+from torch.utils.data import DataLoader, Subset, WeightedRandomSampler, get_worker_info
 
 import lightning as L
 
@@ -62,4 +62,8 @@ class TileDataModule(L.LightningDataModule):
                           persistent_workers=False, drop_last=len(self.train_set) > self.batch_size)
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.val_set, batch_size=self.batch_size, shuffle=False, num_workers=self.num_workers)
+        # A fixed, seeded permutation: with limit_val_batches < 1 every epoch scores the same tiles, drawn from all
+        # validation wagons rather than the first few.
+        order = torch.randperm(len(self.val_set), generator=torch.Generator().manual_seed(self.seed)).tolist()
+        return DataLoader(Subset(self.val_set, order), batch_size=self.batch_size, shuffle=False,
+                          num_workers=self.num_workers)

@@ -4,6 +4,11 @@ Outputs (``evaluate.reports_dir``): ``metrics.json`` (DVC metrics), ``roc.csv`` 
 per-wagon detection), ``confusion.csv`` (cargo category, one row per wagon for DVC's confusion template) and
 ``wagon_scores.csv``. The operating point is chosen on the *validation* split for ``target_far`` false alarms on
 clean wagons and then applied, unchanged, to the test split.
+
+The main figures are on synthetic wagons. TIP'd real scans mixed in by ``prepare`` and the real archives
+(``evaluate.tip_dir``, ``evaluate.imported_dir``), when present, are reported apart under ``real``: the detection
+rate on real backgrounds with projected threats and the false-alarm rate on untouched imported scans, at the
+same operating point, leaving out every scan of a train that was used for training or for the operating point.
 """
 
 from __future__ import annotations
@@ -66,15 +71,23 @@ def score_split(module: Any, root: str, split: str, p: EvaluateParams, multilabe
                                       p.batch_size)
             if keep_confusion:
                 confusion += M.pixel_confusion(probs.argmax(0), s["mask"], k)
-            row = {"scan_id": s["meta"]["scan_id"], "split": split, "has_threat": int(s["meta"]["has_threat"]),
+            row = {"scan_id": s["meta"]["scan_id"], "split": split, "source": s["meta"].get("source", "synthetic"),
+                   "has_threat": int(s["meta"]["has_threat"]),
                    "threat_classes": s["meta"]["threat_classes"], "sites": s["meta"]["sites"],
                    "category": s["meta"]["category"], "category_pred": ds.data.categories[int(cat.argmax())],
-                   "score": M.top_k_mean(M.threat_map(probs, threats, multilabel), p.score_top_k)}
-            for c in threats:
-                row[f"score_{names[c]}"] = M.top_k_mean(probs[c], p.score_top_k)
+                   **wagon_scores(probs, threats, names, multilabel, p.score_top_k)}
             rows.append(row)
             bar.advance(task)
     return pd.DataFrame(rows), confusion
+
+
+def wagon_scores(probs: np.ndarray, threats: list[int], names: list[str], multilabel: bool, k: int
+                 ) -> dict[str, float]:
+    """The wagon's ``score`` (top-k mean of P(any threat)) and one ``score_<class>`` per threat class."""
+    out = {"score": M.top_k_mean(M.threat_map(probs, threats, multilabel), k)}
+    for c in threats:
+        out[f"score_{names[c]}"] = M.top_k_mean(probs[c], k)
+    return out
 
 
 def _clean(v: Any) -> Any:
@@ -91,8 +104,9 @@ def evaluate(p: EvaluateParams) -> dict[str, Any]:
     module, record = load_module(p.model_dir, "cuda" if p.accelerator in ("gpu", "cuda") else "cpu")
     multilabel = bool(record.get("multilabel", False))
     names, threats = class_names(), threat_ids()
-    val, _ = score_split(module, p.prepared_dir, "val", p, multilabel)
-    test, confusion = score_split(module, p.prepared_dir, "test", p, multilabel, keep_confusion=True)
+    val_all, _ = score_split(module, p.prepared_dir, "val", p, multilabel)
+    test_all, confusion = score_split(module, p.prepared_dir, "test", p, multilabel, keep_confusion=True)
+    val, test = val_all[val_all["source"] != "tip"], test_all[test_all["source"] != "tip"]
 
     # Operating point on validation: overall and per threat class, for target_far on clean wagons.
     clean_val = val.loc[val["has_threat"] == 0]
@@ -119,7 +133,8 @@ def evaluate(p: EvaluateParams) -> dict[str, Any]:
         has = test["sites"].str.split(";").apply(lambda xs, s=site: s in xs).to_numpy()
         per_site[site] = {"n": int(has.sum()),
                           "detection_rate": float((test["score"].to_numpy()[has] >= threshold).mean())}
-    cat_acc = float((test["category"] == test["category_pred"]).mean()) if len(test) else float("nan")
+    known = test_all[test_all["category"] != ""]  # TIP'd real scans have no cargo category
+    cat_acc = float((known["category"] == known["category_pred"]).mean()) if len(known) else float("nan")
 
     metrics = {
         "segmentation": {"iou": dict(zip(names, map(float, iou))), "dice": dict(zip(names, map(float, dice))),
@@ -133,9 +148,12 @@ def evaluate(p: EvaluateParams) -> dict[str, Any]:
                       "per_class": per_class, "per_site": per_site},
         "operating_point": {"wagon_threshold": threshold, "class_thresholds": class_thresholds,
                             "score_top_k": p.score_top_k, "chosen_on": "val", "target_far": p.target_far},
-        "category": {"accuracy": cat_acc, "n": int(len(test))},
+        "category": {"accuracy": cat_acc, "n": int(len(known))},
         "wagons": {"val": int(len(val)), "test": int(len(test)), "test_with_threat": int(pos.sum())},
     }
+    real, real_rows = real_backgrounds(module, p, record, threshold, multilabel, test_all)
+    if real:
+        metrics["real"] = real
     metrics = _clean(metrics)
     out = Path(p.reports_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -143,14 +161,65 @@ def evaluate(p: EvaluateParams) -> dict[str, Any]:
     pd.DataFrame({"fpr": cur["fpr"], "tpr": cur["tpr"]}).to_csv(out / "roc.csv", index=False, float_format="%.6g")
     pd.DataFrame({"recall": cur["recall"], "precision": cur["precision"]}).to_csv(out / "pr.csv", index=False,
                                                                                  float_format="%.6g")
-    test[["category", "category_pred"]].rename(columns={"category": "actual", "category_pred": "predicted"}).to_csv(
+    known[["category", "category_pred"]].rename(columns={"category": "actual", "category_pred": "predicted"}).to_csv(
         out / "confusion.csv", index=False)
-    pd.concat([val, test]).to_csv(out / "wagon_scores.csv", index=False, float_format="%.6g")
+    pd.concat([val_all, test_all, real_rows]).to_csv(out / "wagon_scores.csv", index=False, float_format="%.6g")
     _log_to_mlflow(record, metrics, out)
     log.info("test: AUROC %s, detection %s at FAR %s (threshold %.4f from val), mIoU %s, category acc %s",
              metrics["detection"]["auroc"], metrics["detection"]["detection_rate"],
              metrics["detection"]["false_alarm_rate"], threshold, metrics["segmentation"]["miou"], cat_acc)
     return metrics
+
+
+def real_backgrounds(module: Any, p: EvaluateParams, record: dict[str, Any], threshold: float, multilabel: bool,
+                     test_all: pd.DataFrame) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Detection on TIP'd real scans and false alarms on untouched imported ones (empty when neither exists).
+
+    Scans of trains in the prepared train or val split are left out: the model or its threshold has seen them.
+    TIP'd scans already scored in the test split keep their scores; the rest are read from the archives and
+    turned into channels exactly as ``prepare`` does.
+    """
+    tip_dir, imp_dir = Path(p.tip_dir), Path(p.imported_dir)
+    if not (tip_dir.is_dir() or imp_dir.is_dir()):
+        return {}, pd.DataFrame()
+    from cargoscan.archive import load_sample
+    from cargoscan.data.channels import input_channels
+    from cargoscan.data.dataset import Prepared
+    from cargoscan.tip.mix import real_background_rates, real_sets
+
+    data = Prepared(p.prepared_dir)
+    stats = data.stats
+    seen = set(data.index.loc[data.index["split"].isin(["train", "val"]), "train_number"].astype(str))
+    sets = real_sets(tip_dir, imp_dir)
+    scored = dict(zip(test_all["scan_id"], test_all["score"]))
+    names, threats = class_names(), threat_ids()
+    rows, kept = [], {"tip": [], "clean": []}
+    for kind, pairs in sets.items():
+        for root, sid in pairs:
+            sample = load_sample(root, sid)
+            if str(sample["meta"]["train_number"]) in seen:
+                continue
+            kept[kind].append((root, sid))
+            if sid in scored:
+                score = float(scored[sid])
+            else:
+                meta = sample["meta"]
+                src = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
+                x = input_channels(sample["image"], src, tuple(stats["pitch_mm"]), tuple(stats["channels"]))
+                probs, _ = predict_scan(module, x, data.mean, data.std, int(stats["tile"]), int(stats["overlap"]),
+                                        p.batch_size)
+                score = wagon_scores(probs, threats, names, multilabel, p.score_top_k)["score"]
+            rows.append({"scan_id": sid, "split": f"real_{kind}", "source": kind, "has_threat": int(kind == "tip"),
+                         "score": score})
+    df = pd.DataFrame(rows)
+    suspicious = {r["scan_id"]: r["score"] >= threshold for r in rows}
+    out: dict[str, Any] = {**real_background_rates(suspicious, kept), "threshold": threshold,
+                           "left_out_seen_trains": sum(len(v) for v in sets.values()) - len(rows)}
+    if len(df):
+        out["auroc"] = M.curves(df["score"].to_numpy(), df["has_threat"].to_numpy() == 1)["auroc"]
+    log.info("real backgrounds: detection %s on %d TIP'd scans, false alarms %s on %d clean imported scans",
+             out["real_detection_rate"], out["real_tip_n"], out["real_false_alarm_rate"], out["real_clean_n"])
+    return out, df
 
 
 def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
@@ -160,6 +229,9 @@ def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
            "test_false_alarm_rate": d["false_alarm_rate"], "test_miou": s["miou"],
            "test_category_acc": metrics["category"]["accuracy"], "wagon_threshold": d["threshold"]}
     out.update({f"test_iou_{k}": v for k, v in s["iou"].items()})
+    for k in ("real_detection_rate", "real_false_alarm_rate"):
+        if metrics.get("real", {}).get(k) is not None:
+            out[k] = metrics["real"][k]
     return {k: float(v) for k, v in out.items() if v is not None}
 
 

@@ -3,6 +3,10 @@
 SMP's losses take no per-class weights, so: the Dice loss aggregates its per-class terms with a weighted mean
 (``aggregate_loss`` is SMP's hook for exactly that), and the Focal loss is SMP's binary focal loss applied per
 class (one-vs-rest, the same as SMP's multiclass mode) and summed with the weights.
+
+Pixels labelled :data:`IGNORE_INDEX` (255: wagon pixels of a real scan whose class nobody knows, written by
+threat image projection) count in neither term: SMP's ``ignore_index`` drops them from the Focal mean and zeroes
+them in the Dice sums.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cargoscan.data.dataset import IGNORE_INDEX
+
+
 
 class WeightedDiceLoss(smp.losses.DiceLoss):
     """SMP Dice loss whose per-class terms are averaged with class weights."""
 
-    def __init__(self, mode: str, weights: torch.Tensor):
-        super().__init__(mode=mode, from_logits=True)
+    def __init__(self, mode: str, weights: torch.Tensor, ignore_index: int | None = IGNORE_INDEX):
+        super().__init__(mode=mode, from_logits=True, ignore_index=ignore_index)
         self.register_buffer("weights", torch.as_tensor(weights, dtype=torch.float32))
 
     def aggregate_loss(self, loss: torch.Tensor) -> torch.Tensor:
@@ -30,7 +37,8 @@ class SegmentationLoss(nn.Module):
 
     Args:
         weights: (K,) class weights, mean about 1.
-        multilabel: targets are (B, K, H, W) {0, 1}; otherwise (B, H, W) class ids.
+        multilabel: targets are (B, K, H, W) {0, 1} (255 = ignored, on every channel); otherwise (B, H, W) class
+            ids with 255 = ignored.
     """
 
     def __init__(self, weights: list[float], multilabel: bool = False, dice_weight: float = 1.0,
@@ -39,13 +47,21 @@ class SegmentationLoss(nn.Module):
         w = torch.as_tensor(weights, dtype=torch.float32)
         self.multilabel = multilabel
         self.dice = WeightedDiceLoss("multilabel" if multilabel else "multiclass", w)
-        self.focal = smp.losses.FocalLoss(mode="binary", alpha=None, gamma=gamma)
+        self.focal = smp.losses.FocalLoss(mode="binary", alpha=None, gamma=gamma, ignore_index=IGNORE_INDEX)
         self.register_buffer("weights", w)
         self.dice_weight, self.focal_weight = dice_weight, focal_weight
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         k = logits.shape[1]
-        onehot = target.float() if self.multilabel else F.one_hot(target, k).permute(0, 3, 1, 2).float()
+        if self.multilabel:
+            onehot = target.float()
+            valid = (target != IGNORE_INDEX).any(1)
+        else:
+            valid = target != IGNORE_INDEX
+            onehot = F.one_hot(torch.where(valid, target, 0), k).permute(0, 3, 1, 2).float()
+            onehot = onehot.masked_fill(~valid.unsqueeze(1), IGNORE_INDEX)
+        if not bool(valid.any()):  # a batch of nothing but unlabelled pixels teaches nothing (and Focal's mean is NaN)
+            return logits.sum() * 0.0
         # Focal per class, one-vs-rest. For softmax models the per-class logit is log p_c − log(1 − p_c), so the
         # focal term sees the same probabilities the softmax assigns.
         if self.multilabel:
@@ -53,10 +69,14 @@ class SegmentationLoss(nn.Module):
         else:
             logp = F.log_softmax(logits.float(), dim=1)
             per_class_logits = logp - torch.log1p(-logp.exp().clamp(max=1 - 1e-6))
-        focal = sum(self.weights[c] * self.focal(per_class_logits[:, c].contiguous(), onehot[:, c].contiguous()) for c in range(k))
+        focal = sum(self.weights[c] * self.focal(per_class_logits[:, c].contiguous(), onehot[:, c].contiguous())
+                    for c in range(k))
         return self.dice_weight * self.dice(logits, onehot if self.multilabel else target) + self.focal_weight * focal
 
 
 def to_multilabel(mask: torch.Tensor, k: int) -> torch.Tensor:
-    """(B, H, W) class ids → (B, K, H, W) {0, 1} targets for the multi-label mode."""
-    return F.one_hot(mask, k).permute(0, 3, 1, 2).to(torch.float32)
+    """(B, H, W) class ids → (B, K, H, W) {0, 1} targets for the multi-label mode; ignored pixels (255) become
+    255 on every channel."""
+    valid = mask != IGNORE_INDEX
+    out = F.one_hot(torch.where(valid, mask, 0), k).permute(0, 3, 1, 2).to(torch.float32)
+    return out.masked_fill(~valid.unsqueeze(1), IGNORE_INDEX)

@@ -83,7 +83,9 @@ def segmentation_scores(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return iou, dice
 
 
-def pixel_confusion(pred: np.ndarray, target: np.ndarray, k: int) -> np.ndarray:
-    """(K, K) confusion of two label maps (torchmetrics)."""
+def pixel_confusion(pred: np.ndarray, target: np.ndarray, k: int, ignore_index: int = 255) -> np.ndarray:
+    """(K, K) confusion of two label maps (torchmetrics); target pixels equal to ``ignore_index`` (unlabelled
+    pixels of a TIP'd real scan) are not counted."""
     return multiclass_confusion_matrix(torch.as_tensor(pred.astype(np.int64)).ravel(),
-                                       torch.as_tensor(target.astype(np.int64)).ravel(), k).numpy()
+                                       torch.as_tensor(target.astype(np.int64)).ravel(), k,
+                                       ignore_index=ignore_index).numpy()

@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, MulticlassJaccardIndex
 
 from cargoscan.models.registry import create_model
-from cargoscan.training.losses import SegmentationLoss, to_multilabel
+from cargoscan.data.dataset import NO_LABEL
+from cargoscan.training.losses import IGNORE_INDEX, SegmentationLoss, to_multilabel
 
 
 class SegmentationModule(L.LightningModule):
@@ -25,17 +26,18 @@ class SegmentationModule(L.LightningModule):
     def __init__(self, model_name: str, in_channels: int, classes: list[str], categories: list[str],
                  class_weights: list[float], multilabel: bool = False, lr: float = 2e-3, weight_decay: float = 1e-4,
                  dice_weight: float = 1.0, focal_weight: float = 1.0, focal_gamma: float = 2.0,
-                 aux_weight: float = 0.2, channels_last: bool = False):
+                 aux_weight: float = 0.2, channels_last: bool = False, model_kwargs: dict[str, Any] | None = None):
         super().__init__()
         self.save_hyperparameters()
         k, m = len(classes), max(1, len(categories))
-        self.model = create_model(model_name, in_channels=in_channels, num_classes=k, num_categories=m)
+        self.model = create_model(model_name, in_channels=in_channels, num_classes=k, num_categories=m,
+                                  **(model_kwargs or {}))
         if channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.loss = SegmentationLoss(class_weights, multilabel, dice_weight, focal_weight, focal_gamma)
-        self.val_iou = MulticlassJaccardIndex(k, average="none")
-        self.val_dice = MulticlassF1Score(k, average="none", multidim_average="global")
-        self.val_cat = MulticlassAccuracy(m, average="micro")
+        self.val_iou = MulticlassJaccardIndex(k, average="none", ignore_index=IGNORE_INDEX)
+        self.val_dice = MulticlassF1Score(k, average="none", multidim_average="global", ignore_index=IGNORE_INDEX)
+        self.val_cat = MulticlassAccuracy(m, average="micro", ignore_index=NO_LABEL)
         self.overlay: dict[str, Any] | None = None  # first validation batch, for the overlay figure
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -52,7 +54,10 @@ class SegmentationModule(L.LightningModule):
         k = logits.shape[1]
         target = to_multilabel(batch["mask"], k) if self.hparams.multilabel else batch["mask"]
         seg = self.loss(logits, target)
-        aux = F.cross_entropy(cat_logits.float(), batch["label"])
+        known = batch["label"] != NO_LABEL
+        # Tiles of real scans have no cargo category; a batch of only those has no category loss (not NaN).
+        aux = F.cross_entropy(cat_logits.float()[known], batch["label"][known]) if bool(known.any()) \
+            else cat_logits.sum() * 0.0
         return seg + self.hparams.aux_weight * aux, logits, cat_logits
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:

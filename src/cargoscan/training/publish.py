@@ -83,7 +83,8 @@ def export(p: ExportParams) -> dict[str, Any]:
         tile=int(stats["tile"]), overlap=int(stats["overlap"]), multilabel=bool(record.get("multilabel", False)),
         thresholds=dict(op["class_thresholds"]), wagon_threshold=float(op["wagon_threshold"]),
         thresholds_version=file_sha256(Path(p.reports_dir) / "metrics.json")[:12],
-        extra={"score_top_k": op["score_top_k"], "target_far": op["target_far"], "run_id": record.get("run_id"),
+        extra={"model_kwargs": record.get("model_kwargs") or {}, "score_top_k": op["score_top_k"],
+               "target_far": op["target_far"], "run_id": record.get("run_id"),
                "dvc_lock_sha256": file_sha256("dvc.lock"), "score": "top-k mean of P(any threat class)"})
     out = Path(p.out_dir)
     cfg = write_artifact(module.model, cfg, out, metrics, {k: stats.get(k) for k in ("scans", "tiles", "channels")},

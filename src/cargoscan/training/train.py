@@ -32,6 +32,24 @@ log = logging.getLogger(__name__)
 MONITOR = "val_loss"
 
 
+def model_kwargs(p: TrainParams) -> dict[str, Any]:
+    """SMP keyword arguments that differ from the registry's defaults (kept in the checkpoint and the artifact)."""
+    kw: dict[str, Any] = {}
+    if p.encoder_depth != 5:
+        kw["encoder_depth"] = p.encoder_depth
+    if p.decoder_channels:
+        kw["decoder_channels"] = list(p.decoder_channels)
+    return kw
+
+
+def batch_limit(value: float | int) -> int | float:
+    """Lightning's batch limit: an int is a count of batches, a float a fraction, except that a whole float above
+    1 (params.yaml's ``40`` read into a float field) is a count too."""
+    if isinstance(value, int) or (float(value).is_integer() and value > 1):
+        return int(value)
+    return float(value)
+
+
 def build_trainer(p: TrainParams, out: Path, logger: Any, callbacks: list, progress_bar: bool = True) -> L.Trainer:
     """The Trainer, configured from params (hardware, precision, DDP, limits)."""
     on_gpu = p.accelerator in ("gpu", "cuda") or (p.accelerator == "auto" and torch.cuda.is_available())
@@ -41,7 +59,7 @@ def build_trainer(p: TrainParams, out: Path, logger: Any, callbacks: list, progr
     return L.Trainer(
         max_epochs=p.epochs, accelerator=p.accelerator, devices=p.devices, num_nodes=p.num_nodes,
         strategy=p.strategy, precision=p.precision, deterministic=deterministic,
-        limit_train_batches=p.limit_train_batches, limit_val_batches=p.limit_val_batches,
+        limit_train_batches=batch_limit(p.limit_train_batches), limit_val_batches=batch_limit(p.limit_val_batches),
         log_every_n_steps=p.log_every_n_steps, logger=logger,
         callbacks=callbacks + ([RichProgressBar()] if progress_bar else []),
         enable_progress_bar=progress_bar, enable_model_summary=False, default_root_dir=str(out),
@@ -76,7 +94,8 @@ def train(p: TrainParams, resume: bool = False, progress_bar: bool = True) -> di
                                                                  "scans", "tiles", "class_weights")}, "data.")})
 
     module = SegmentationModule(
-        name, in_channels=len(stats["channels"]), classes=list(stats["classes"]), categories=data.categories,
+        name, model_kwargs=model_kwargs(p), in_channels=len(stats["channels"]), classes=list(stats["classes"]),
+        categories=data.categories,
         class_weights=list(stats["class_weights"]), multilabel=p.multilabel, lr=p.lr, weight_decay=p.weight_decay,
         dice_weight=p.dice_weight, focal_weight=p.focal_weight, focal_gamma=p.focal_gamma, aux_weight=p.aux_weight,
         channels_last=p.channels_last)
@@ -93,8 +112,9 @@ def train(p: TrainParams, resume: bool = False, progress_bar: bool = True) -> di
     trainer.fit(module, dm, ckpt_path=str(last) if resume else None)
 
     record = {
-        "run_id": run_id, "tracking_uri": p.tracking_uri, "model": name, "arch": p.arch, "encoder": p.encoder, "multilabel": p.multilabel,
-        "best_checkpoint": (Path(best_cb.best_model_path).relative_to(out).as_posix()
+        "run_id": run_id, "tracking_uri": p.tracking_uri, "model": name, "arch": p.arch, "encoder": p.encoder,
+        "model_kwargs": model_kwargs(p), "multilabel": p.multilabel,
+        "best_checkpoint": (Path(best_cb.best_model_path).resolve().relative_to(out.resolve()).as_posix()
                             if best_cb.best_model_path else "checkpoints/last.ckpt"),
         "best_score": float(best_cb.best_model_score) if best_cb.best_model_score is not None else None,
         "epochs": int(trainer.current_epoch), "global_step": int(trainer.global_step),
