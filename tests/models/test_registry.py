@@ -51,6 +51,13 @@ class TestWholeRegistry(ModelContract):
     def name(self, request):
         return request.param
 
+    def test_onnx_parity_with_dynamic_size(self, model, name, tmp_path):
+        # The exporter's behaviour depends on the architecture's ops, not on the encoder: one encoder per
+        # architecture keeps the sweep affordable on 2 CPU cores (the fast set covers the others).
+        if not name.endswith("-resnet18"):
+            pytest.skip("ONNX parity is checked once per architecture (with resnet18)")
+        super().test_onnx_parity_with_dynamic_size(model, tmp_path)
+
 
 def test_registry_lists_every_architecture_encoder_pair():
     assert len(list_models()) == len(ARCHITECTURES) * len(ENCODERS)
