@@ -29,6 +29,7 @@ class TrainParams:
     n_val: int = 200
     crops_per_frame: int = 2         # jittered crops of each painted line per frame
     container_share: float = 0.6     # share of container doors among training frames (letters are the hard part)
+    letter_share: float = 0.5        # of those, doors painted with random letters and digits (class balance)
     det_frames: int = 0              # frames the detector trains on (0: all)
     det_width: int = 12              # detector channels
     epochs_det: int = 12

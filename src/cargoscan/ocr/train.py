@@ -29,6 +29,9 @@ from cargoscan.ocr.model import ALPHABET, BLANK, create_model, encode
 
 log = logging.getLogger(__name__)
 
+#: Character draw of the letter-balancing doors: letters three times as likely as digits.
+_LETTER_HEAVY = np.array([1.0] * 10 + [3.0] * 26) / (10 + 3 * 26)
+
 
 def render_dataset(n_frames: int, params: OcrParams, seed: int,
                    identities: list[tuple[str, str]] | None = None) -> dict[str, torch.Tensor]:
@@ -60,7 +63,14 @@ def render_dataset(n_frames: int, params: OcrParams, seed: int,
                 # Any three letters as owner code: with only the dozen real prefixes the recogniser learns a
                 # prior over them instead of reading the letters.
                 owner = "".join(rng.choice(list(string.ascii_uppercase), size=3))
-                frame = render_degraded(rng, make_container_number(rng, owner), "container", params=params.frames)
+                code = make_container_number(rng, owner)
+                if rng.random() < params.train.letter_share:
+                    # Letters are starved otherwise: a code has 3 free letters and 7 digits, a wagon 8 digits, so
+                    # each letter class got ~10x fewer samples than each digit and the small-profile recogniser
+                    # never learned them (every owner code came out as "U" or garbage). Doors painted with random
+                    # letters and digits (not a valid code: the recogniser is trained, not the fusion) balance it.
+                    code = "".join(rng.choice(list(ALPHABET), size=11, p=_LETTER_HEAVY))
+                frame = render_degraded(rng, code, "container", params=params.frames)
             else:
                 frame = render_degraded(rng, u["wagon_number"], "wagon", u["wagon_type"], params.frames)
             gray = to_gray(frame.image)
