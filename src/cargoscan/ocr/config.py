@@ -78,4 +78,7 @@ class OcrParams:
     det_input: tuple[int, int] = (96, 240)    # (H, W) of the detector's input: stacked lines stay apart
     rec_input: tuple[int, int] = (32, 256)    # (H, W) of the recogniser's input (aspect kept, padded)
     max_candidates: int = 3                   # text boxes read per frame
+    # Padding of a detected line box (fractions of its height: left, top, right, bottom) before recognition.
+    # The heat map's boxes already run taller than the ink: no vertical padding on top of them.
+    crop_pad: tuple[float, float, float, float] = (0.15, -0.05, 0.15, -0.05)
     model_dir: str = "data/ocr/model"

@@ -71,8 +71,10 @@ def boxes_from_heatmap(prob: np.ndarray, frame_shape: tuple[int, int], threshold
         x, y, bw, bh, area = stats[i]
         if area < 2:
             continue
-        y0, y1 = y * sy, (y + bh) * sy
-        g = (y1 - y0) * grow
+        # Cell centres, not cell edges: a core two cells high is ~one cell of ink, and growing the cells' full
+        # extent made lines ~50 % too tall (crops the recogniser never saw in training).
+        y0, y1 = (y + 0.5) * sy, (y + bh - 0.5) * sy
+        g = max(y1 - y0, 0.5 * sy) * grow + 0.5 * sy
         pieces.append([x * sx, y0 - g, (x + bw) * sx, y1 + g, float(prob[labels == i].sum())])
     lines = _join_rows(pieces)
     boxes = []

@@ -70,7 +70,8 @@ class OcrEngine:
             boxes = boxes_from_heatmap(prob, gray.shape, threshold=0.3, max_boxes=self.params.max_candidates)
         if not boxes:
             return OcrResult(None, None, 0.0, "no_text")
-        crops = np.stack([crop_line(gray, b, self.rec_input) for b, _ in boxes]).astype(np.float32)
+        pad = tuple(self.params.crop_pad)
+        crops = np.stack([crop_line(gray, b, self.rec_input, pad) for b, _ in boxes]).astype(np.float32)
         logprobs = list(self.rec.run(None, {"image": crops})[0])
         if kind == "container":   # codes are often stacked: also read each run of lines joined in reading order
             logprobs += joined_runs(logprobs)
