@@ -19,7 +19,7 @@ def test_plain_string_correction_uses_format_and_check_digit():
 
 @pytest.mark.slow
 def test_packaged_ocr_reads_a_clean_frame_offline(monkeypatch):
-    pytest.importorskip("rapidocr_onnxruntime")
+    # No importorskip: `make setup` installs the baseline, and a missing one must fail here, not hide.
     from cargoscan.ocr.baseline import BaselineOcr
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

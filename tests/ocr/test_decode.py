@@ -30,3 +30,15 @@ def test_ctc_likelihood_prefers_the_spelled_string():
     lp = ctc_output(confident("45488855"))
     assert ctc_log_likelihood(lp, "45488855") > ctc_log_likelihood(lp, "45488856") + 5
     assert ctc_log_likelihood(lp, "4" * 30) == -np.inf   # longer than the output can spell
+
+
+def test_joined_lines_read_as_one_and_never_merge_a_repeat():
+    from ocr_helpers import confident, ctc_output
+
+    from cargoscan.ocr.identify import joined_runs
+
+    top, bottom = ctc_output(confident("CSQ3")), ctc_output(confident("3054383"))
+    runs = joined_runs([top, bottom])
+    assert len(runs) == 1
+    assert greedy(runs[0]).text == "CSQ33054383"     # the 3 ending one line and starting the next both count
+    assert joined_runs([top]) == [] and len(joined_runs([top, bottom, top])) == 3

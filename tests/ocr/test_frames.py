@@ -81,3 +81,19 @@ def test_archive_units_take_identities_from_sidecars_and_positions_from_rfid(tmp
 def test_archive_without_sidecars_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError):
         archive_units(tmp_path)
+
+
+def test_stacked_door_lines_spell_the_code_in_reading_order():
+    rng = np.random.default_rng(7)
+    layouts = set()
+    for _ in range(30):
+        frame = render_container_door(rng, "CSQU3054383")
+        texts = [t for t, _ in frame.lines]
+        layouts.add(len(texts))
+        ys = [(b[1] + b[3]) / 2 for _, b in frame.lines]
+        assert ys == sorted(ys)                                     # lines go top to bottom
+        code_lines = [t for t in texts if not (len(t) == 4 and t != "CSQU")]   # drop the size-type line
+        assert "".join(code_lines) == "CSQU3054383"
+        for _, (x0, y0, x1, y1) in frame.lines:
+            assert frame.image[y0:y1, x0:x1].astype(float).std() > 20   # each line box holds painted ink
+    assert {1, 2, 3} <= layouts

@@ -27,13 +27,17 @@ class TrainParams:
 
     n_frames: int = 1500             # rendered training frames (each gives one detector sample and crops)
     n_val: int = 200
-    crops_per_frame: int = 2         # jittered crops of the painted number per frame
+    crops_per_frame: int = 2         # jittered crops of each painted line per frame
+    container_share: float = 0.6     # share of container doors among training frames (letters are the hard part)
+    letter_share: float = 0.5        # of those, doors painted with random letters and digits (class balance)
+    det_frames: int = 0              # frames the detector trains on (0: all)
+    det_width: int = 12              # detector channels
     epochs_det: int = 12
     epochs_rec: int = 14
     batch_size: int = 64
     lr: float = 3e-3
     channels: tuple[int, ...] = (16, 32, 48, 64)   # CRNN conv widths
-    hidden: int = 48                 # BiGRU hidden size per direction
+    hidden: int = 96                 # width of the recogniser's 1-D convolutions along the line
     threads: int = 1                 # 1 beats 2 on a shared, oversubscribed 2-core machine (3× here)
     seed: int = 1234
 
@@ -71,7 +75,10 @@ class OcrParams:
     train: TrainParams = field(default_factory=TrainParams)
     fusion: FusionParams = field(default_factory=FusionParams)
     eval: EvalParams = field(default_factory=EvalParams)
-    det_input: tuple[int, int] = (64, 160)    # (H, W) of the detector's input
-    rec_input: tuple[int, int] = (32, 192)    # (H, W) of the recogniser's input
+    det_input: tuple[int, int] = (96, 240)    # (H, W) of the detector's input: stacked lines stay apart
+    rec_input: tuple[int, int] = (32, 256)    # (H, W) of the recogniser's input (aspect kept, padded)
     max_candidates: int = 3                   # text boxes read per frame
+    # Padding of a detected line box (fractions of its height: left, top, right, bottom) before recognition.
+    # The heat map's boxes already run taller than the ink: no vertical padding on top of them.
+    crop_pad: tuple[float, float, float, float] = (0.15, -0.05, 0.15, -0.05)
     model_dir: str = "data/ocr/model"

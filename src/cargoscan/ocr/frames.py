@@ -46,8 +46,16 @@ class Frame:
     image: np.ndarray                 # (H, W, 3) uint8 RGB
     text: str                         # the identifier painted in the frame, without spaces
     kind: str                         # "wagon" or "container"
-    bbox: tuple[int, int, int, int]   # the painted text's box [x0, y0, x1, y1) in pixels
+    bbox: tuple[int, int, int, int]   # the painted text's box [x0, y0, x1, y1) in pixels (all its lines)
     degradations: list[str] = field(default_factory=list)
+    lines: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)   # (text, box), reading order
+
+
+#: Line templates of the door marking (o: owner code + category, s: serial, c: the boxed check digit, t: the
+#: ISO 6346 size-type code painted below, e.g. 45G1): one line, or owner code stacked over serial + check digit.
+CONTAINER_LAYOUTS: list[list[str]] = [["o s c"], ["o s c", "t"], ["o", "s c"], ["o", "s c", "t"]]
+LAYOUT_P = [0.35, 0.2, 0.25, 0.2]
+SIZE_TYPES = ["22G1", "42G1", "45G1", "22R1", "45R1", "L5G1", "22U1", "22T6", "25G1", "42P1"]
 
 
 def _ink_for(body: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
@@ -110,11 +118,15 @@ def render_wagon_side(rng: np.random.Generator, number: str, wagon_type: str = "
     x = int(rng.integers(8, max(9, W - mw - 8)))
     y = int(rng.integers(top + 2, max(top + 3, bottom - mh - 2)))
     bbox = _paint(img, mask, x, y, _ink_for(body, rng), float(rng.uniform(0.8, 1.0)))
-    return Frame(np.clip(img, 0, 255).astype(np.uint8), number, "wagon", bbox)
+    return Frame(np.clip(img, 0, 255).astype(np.uint8), number, "wagon", bbox, lines=[(number, bbox)])
 
 
 def render_container_door(rng: np.random.Generator, code: str, params: FrameParams = FrameParams()) -> Frame:
-    """The door end of a container: corrugated doors, locking bars, the ISO 6346 code top right."""
+    """The door end of a container: corrugated doors, locking bars, the ISO 6346 code top right.
+
+    The code is painted as ISO 6346 marks it: owner code and category ("CSQU"), serial ("305438") and the
+    boxed check digit ("3"), on one line or stacked (owner code above the serial), see :data:`CONTAINER_LAYOUTS`.
+    """
     H, W = params.height, params.width
     img = _background(H, W, rng)
     body = CONTAINER_COLOURS[int(rng.integers(len(CONTAINER_COLOURS)))]
@@ -125,14 +137,29 @@ def render_container_door(rng: np.random.Generator, code: str, params: FramePara
     for x in (int(W * 0.3), int(W * 0.42), int(W * 0.58), int(W * 0.7)):   # locking bars
         img[y0:y1, x: x + 4] = (120, 120, 118)
     img[y0:y1, W // 2 - 1: W // 2 + 2] = (25, 25, 25)                    # the door seam
-    text = f"{code[:4]} {code[4:10]} {code[10]}"
+    ink, opacity = _ink_for(body, rng), float(rng.uniform(0.8, 1.0))
+    layout = CONTAINER_LAYOUTS[int(rng.choice(len(CONTAINER_LAYOUTS), p=LAYOUT_P))]
     height = int(rng.uniform(18, 32))
-    mask = _text(rng, params, text, height, box_last=bool(rng.random() < 0.8))
-    mh, mw = mask.shape
-    x = int(rng.integers(max(x0 + 4, W - mw - 140), max(x0 + 5, W - mw - 14)))
+    boxed = bool(rng.random() < 0.8)
+    fill = {"o": code[:4], "s": code[4:10], "c": code[10], "t": SIZE_TYPES[int(rng.integers(len(SIZE_TYPES)))]}
+    masks = []
+    for template in layout:
+        painted = " ".join(fill[k] for k in template.split())
+        masks.append((_text(rng, params, painted, height, box_last=boxed and template.endswith("c")), painted))
+    widest = max(m.shape[1] for m, _ in masks)
+    right = int(rng.integers(max(x0 + widest + 4, W - 140), max(x0 + widest + 5, W - 14)))
     y = int(rng.integers(y0 + 4, y0 + 40))
-    bbox = _paint(img, mask, x, y, _ink_for(body, rng), float(rng.uniform(0.8, 1.0)))
-    return Frame(np.clip(img, 0, 255).astype(np.uint8), code, "container", bbox)
+    left_aligned = rng.random() < 0.5     # stacked lines are painted flush left or flush right
+    lines = []
+    for mask, painted in masks:
+        mh, mw = mask.shape
+        x = right - widest if left_aligned else right - mw
+        lines.append((painted.replace(" ", ""), _paint(img, mask, x, y, ink, opacity)))
+        y += int(mh * rng.uniform(0.95, 1.3))        # the next line below, with a little leading
+    code_boxes = [b for t, b in lines if t != fill["t"]]   # the size-type line is not part of the code
+    bbox = (min(b[0] for b in code_boxes), min(b[1] for b in code_boxes), max(b[2] for b in code_boxes),
+            max(b[3] for b in code_boxes))
+    return Frame(np.clip(img, 0, 255).astype(np.uint8), code, "container", bbox, lines=lines)
 
 
 def render_degraded(rng: np.random.Generator, text: str, kind: str, wagon_type: str = "covered",
@@ -140,7 +167,9 @@ def render_degraded(rng: np.random.Generator, text: str, kind: str, wagon_type: 
     """Render a frame of a wagon number or container code and spoil it like a real camera would."""
     frame = (render_wagon_side(rng, text, wagon_type, params) if kind == "wagon"
              else render_container_door(rng, text, params))
-    frame.image, frame.bbox, frame.degradations = degrade(frame.image, frame.bbox, rng, params)
+    frame.image, boxes, frame.degradations = degrade(frame.image, [frame.bbox] + [b for _, b in frame.lines],
+                                                     rng, params)
+    frame.bbox, frame.lines = boxes[0], [(t, b) for (t, _), b in zip(frame.lines, boxes[1:])]
     return frame
 
 

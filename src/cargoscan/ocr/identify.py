@@ -70,9 +70,32 @@ class OcrEngine:
             boxes = boxes_from_heatmap(prob, gray.shape, threshold=0.3, max_boxes=self.params.max_candidates)
         if not boxes:
             return OcrResult(None, None, 0.0, "no_text")
-        crops = np.stack([crop_line(gray, b, self.rec_input) for b, _ in boxes]).astype(np.float32)
-        logprobs = self.rec.run(None, {"image": crops})[0]
+        pad = tuple(self.params.crop_pad)
+        crops = np.stack([crop_line(gray, b, self.rec_input, pad) for b, _ in boxes]).astype(np.float32)
+        logprobs = list(self.rec.run(None, {"image": crops})[0])
+        if kind == "container":   # codes are often stacked: also read each run of lines joined in reading order
+            logprobs += joined_runs(logprobs)
         return best_of([correct(greedy(lp), kind, self.params.fusion) for lp in logprobs])
+
+
+def joined_runs(logprobs: list[np.ndarray]) -> list[np.ndarray]:
+    """CTC outputs of consecutive lines (top to bottom) joined into one line: "CSQU" over "3054383".
+
+    A blank step goes between two lines so that the last character of one and the first of the next never
+    merge as a CTC repeat; the joined output is scored like any single line (greedy reading, exact likelihood).
+    """
+    if not logprobs:
+        return []
+    blank = np.full((1, logprobs[0].shape[1]), -30.0, np.float32)
+    blank[0, 0] = 0.0
+    runs = []
+    for i in range(len(logprobs)):
+        for j in range(i + 2, len(logprobs) + 1):
+            parts = []
+            for lp in logprobs[i:j]:
+                parts += [lp, blank]
+            runs.append(np.concatenate(parts[:-1]))
+    return runs
 
 
 def load_frame(path: Path) -> np.ndarray | None:

@@ -45,12 +45,15 @@ class TextDetector(nn.Module):
 
 
 class CRNN(nn.Module):
-    """Convolutions collapse the height of a 32-pixel text line; a BiGRU reads the columns; CTC decodes.
+    """Convolutions collapse the height of a 32-pixel text line; 1-D convolutions read the columns; CTC decodes.
+
+    The sequence part is convolutional, not recurrent: painted identifiers have no language to model, a glyph is
+    read from a few columns around it, and a BiGRU was most of the training time on CPU.
 
     Output: (N, T, C) log-probabilities with T = input width / 4 and C = len(ALPHABET) + 1.
     """
 
-    def __init__(self, channels: tuple[int, ...] = (16, 32, 48, 64), hidden: int = 48):
+    def __init__(self, channels: tuple[int, ...] = (16, 32, 48, 64), hidden: int = 96):
         super().__init__()
         c1, c2, c3, c4 = channels
         self.cnn = nn.Sequential(
@@ -59,13 +62,16 @@ class CRNN(nn.Module):
             _conv(c2, c3), _conv(c3, c3), nn.MaxPool2d((2, 1)),   # 4 x W/4
             _conv(c3, c4), nn.MaxPool2d((4, 1)),           # 1 x W/4
         )
-        self.rnn = nn.GRU(c4, hidden, batch_first=True, bidirectional=True)
-        self.head = nn.Linear(2 * hidden, len(ALPHABET) + 1)
+        # Receptive field along the line: ~13 columns of T (≈ 52 input pixels, two to three glyphs).
+        self.seq = nn.Sequential(
+            nn.Conv1d(c4, hidden, 3, padding=1, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
+            nn.Conv1d(hidden, hidden, 3, padding=2, dilation=2, bias=False), nn.BatchNorm1d(hidden),
+            nn.ReLU(inplace=True),
+            nn.Conv1d(hidden, len(ALPHABET) + 1, 1))
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        feats = self.cnn(image).squeeze(2).transpose(1, 2)   # (N, T, c4)
-        seq, _ = self.rnn(feats)
-        return self.head(seq).log_softmax(-1)
+        feats = self.cnn(image).squeeze(2)                   # (N, c4, T)
+        return self.seq(feats).transpose(1, 2).log_softmax(-1)
 
 
 MODELS = {"detector": TextDetector, "crnn": CRNN}

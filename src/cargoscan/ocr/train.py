@@ -29,6 +29,9 @@ from cargoscan.ocr.model import ALPHABET, BLANK, create_model, encode
 
 log = logging.getLogger(__name__)
 
+#: Character draw of the letter-balancing doors: letters three times as likely as digits.
+_LETTER_HEAVY = np.array([1.0] * 10 + [3.0] * 26) / (10 + 3 * 26)
+
 
 def render_dataset(n_frames: int, params: OcrParams, seed: int,
                    identities: list[tuple[str, str]] | None = None) -> dict[str, torch.Tensor]:
@@ -41,7 +44,8 @@ def render_dataset(n_frames: int, params: OcrParams, seed: int,
         identities: optional fixed ``(kind, text)`` pairs to draw from (tests); default random valid numbers.
 
     Returns:
-        ``det_x`` (N,1,h,w), ``det_y`` (N,1,h/2,w/2), ``rec_x`` (M,1,32,W), ``rec_y`` (M, 11) padded labels,
+        ``det_x`` (N,1,h,w), ``det_y`` (N,1,h/2,w/2) line cores, ``rec_x`` (M,1,32,W) one crop per painted
+        line (and jitter), ``rec_y`` (M, 11) padded labels,
         ``rec_len`` (M,) label lengths.
     """
     from cargoscan.logs import progress
@@ -55,22 +59,31 @@ def render_dataset(n_frames: int, params: OcrParams, seed: int,
             if identities:
                 kind, text = identities[int(rng.integers(len(identities)))]
                 frame = render_degraded(rng, text, kind, u["wagon_type"], params.frames)
-            elif rng.random() < 0.5:   # doors are rarer than sides in the archive, but harder (letters): train evenly
+            elif rng.random() < params.train.container_share:   # doors are rarer than sides, but harder (letters)
                 # Any three letters as owner code: with only the dozen real prefixes the recogniser learns a
                 # prior over them instead of reading the letters.
                 owner = "".join(rng.choice(list(string.ascii_uppercase), size=3))
-                frame = render_degraded(rng, make_container_number(rng, owner), "container", params=params.frames)
+                code = make_container_number(rng, owner)
+                if rng.random() < params.train.letter_share:
+                    # Letters are starved otherwise: a code has 3 free letters and 7 digits, a wagon 8 digits, so
+                    # each letter class got ~10x fewer samples than each digit and the small-profile recogniser
+                    # never learned them (every owner code came out as "U" or garbage). Doors painted with random
+                    # letters and digits (not a valid code: the recogniser is trained, not the fusion) balance it.
+                    code = "".join(rng.choice(list(ALPHABET), size=11, p=_LETTER_HEAVY))
+                frame = render_degraded(rng, code, "container", params=params.frames)
             else:
                 frame = render_degraded(rng, u["wagon_number"], "wagon", u["wagon_type"], params.frames)
             gray = to_gray(frame.image)
             det_x.append(detector_input(gray, params.det_input))
-            det_y.append(detector_target(frame.bbox, gray.shape, params.det_input))
-            for _ in range(params.train.crops_per_frame):
-                pad = tuple(rng.uniform(lo, hi) for lo, hi in ((0.0, 0.7), (-0.05, 0.35), (0.0, 0.7), (-0.05, 0.35)))
-                rec_x.append(crop_line(gray, frame.bbox, params.rec_input, pad))
-                label = encode(frame.text)
-                rec_y.append(label + [BLANK] * (11 - len(label)))
-                rec_len.append(len(label))
+            det_y.append(detector_target([b for _, b in frame.lines], gray.shape, params.det_input))
+            for text, box in frame.lines:      # one crop per painted line, labelled with that line's characters
+                for _ in range(params.train.crops_per_frame):
+                    pad = tuple(rng.uniform(lo, hi) for lo, hi in ((0.0, 0.7), (-0.05, 0.35), (0.0, 0.7),
+                                                                    (-0.05, 0.35)))
+                    rec_x.append(crop_line(gray, box, params.rec_input, pad))
+                    label = encode(text)
+                    rec_y.append(label + [BLANK] * (11 - len(label)))
+                    rec_len.append(len(label))
             bar.advance(task)
     return {"det_x": torch.from_numpy(np.stack(det_x)), "det_y": torch.from_numpy(np.stack(det_y)),
             "rec_x": torch.from_numpy(np.stack(rec_x)), "rec_y": torch.tensor(rec_y),
@@ -80,9 +93,9 @@ def render_dataset(n_frames: int, params: OcrParams, seed: int,
 class DetectorModule(L.LightningModule):
     """Pixel-wise BCE + Dice on the text mask (Dice because text is a few % of the frame)."""
 
-    def __init__(self, lr: float):
+    def __init__(self, lr: float, width: int = 16):
         super().__init__()
-        self.net = create_model("detector")
+        self.net = create_model("detector", width=width)
         self.lr = lr
         self.bce = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(1.0))
 
@@ -177,8 +190,10 @@ def train_ocr(params: OcrParams, out_dir: str | Path, identities: list[tuple[str
     out.mkdir(parents=True, exist_ok=True)
     data = render_dataset(tp.n_frames, params, tp.seed, identities)
     val = render_dataset(tp.n_val, params, tp.seed + 1, identities)
-    det = DetectorModule(tp.lr)
-    metrics = _fit(det, TensorDataset(data["det_x"], data["det_y"]), TensorDataset(val["det_x"], val["det_y"]),
+    det = DetectorModule(tp.lr, tp.det_width)
+    n_det = tp.det_frames or len(data["det_x"])   # the detector learns from fewer frames than the recogniser
+    metrics = _fit(det, TensorDataset(data["det_x"][:n_det], data["det_y"][:n_det]),
+                   TensorDataset(val["det_x"], val["det_y"]),
                    tp.epochs_det, tp.batch_size)
     rec = RecognizerModule(tp.lr, tuple(tp.channels), tp.hidden)
     metrics |= _fit(rec, TensorDataset(data["rec_x"], data["rec_y"], data["rec_len"]),
@@ -188,7 +203,7 @@ def train_ocr(params: OcrParams, out_dir: str | Path, identities: list[tuple[str
               str(out / "model.safetensors"))
     export_onnx(det.net, data["det_x"][:1], out / "detector.onnx", "text")
     export_onnx(rec.net, data["rec_x"][:1], out / "recognizer.onnx", "logprobs")
-    config = {"alphabet": ALPHABET, "blank": BLANK, "det_input": list(params.det_input),
+    config = {"alphabet": ALPHABET, "blank": BLANK, "det_width": tp.det_width, "det_input": list(params.det_input),
               "rec_input": list(params.rec_input), "train": asdict(tp), "metrics": metrics}
     (out / "config.json").write_text(json.dumps(config, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     log.info("OCR model written to %s: %s", out, {k: round(v, 4) for k, v in metrics.items()})
