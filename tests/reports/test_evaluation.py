@@ -104,3 +104,17 @@ def test_every_section_renders_without_inspections_or_metrics(world, tmp_path):
     E.detection_by(j, "wagon_type"), E.mass_summary(j, 0.1), E.mass_figures(j, 0.1)
     E.mismatch_confusion(j), E.mismatch_roc(j)
     assert E.worst(arc, insp, j, 4, "misses") == [] and E.calibration(j, 10)[1] is None
+
+
+def test_mismatch_roc_ranks_an_undeclared_load_above_every_finite_excess(loaded):
+    _, _, j, _ = loaded
+    j = j.copy()
+    honest = j.index[j["mismatch"] == "none"]
+    victim = honest[0]
+    # a unit declared empty (0 kg) carrying goods: the estimated-over-declared excess is +inf
+    j.loc[victim, "mismatch"] = "undeclared_goods"
+    j.loc[victim, "mass_vs_declared"] = np.inf
+    y, s = E.mismatch_scores(j)["undeclared_goods"]
+    assert np.isfinite(s).all() and s[y].min() > s[~y].max()
+    auc, _ = E.mismatch_roc(j)
+    assert auc.loc["undeclared_goods", "ROC AUC"] == "1.000"

@@ -229,7 +229,13 @@ def mismatch_scores(j: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]
     out = {}
     for k, s in scores.items():
         keep = kinds.isin(["none", k]) & s.notna()
-        out[k] = ((kinds[keep] == k).to_numpy(), s[keep].to_numpy())
+        v = s[keep].to_numpy(dtype=float)
+        # A unit declared empty (0 kg) that carries goods has an infinite excess: the strongest possible signal.
+        # ROC needs finite scores and only their order, so it ranks just above the largest finite score.
+        finite = v[np.isfinite(v)]
+        top = (finite.max() if finite.size else 0.0) + 1.0
+        v = np.where(np.isposinf(v), top, np.where(np.isneginf(v), -top, v))
+        out[k] = ((kinds[keep] == k).to_numpy(), v)
     return out
 
 
