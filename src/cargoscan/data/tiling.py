@@ -39,13 +39,19 @@ def crop(array: np.ndarray, y: int, x: int, tile: int, fill: float = 0) -> np.nd
     return out
 
 
-def blend_window(tile: int, overlap: int) -> np.ndarray:
-    """(tile, tile) weights that fall off linearly over the overlap, so seams between tiles do not show."""
+def blend_weight(tile: int, overlap: int) -> np.ndarray:
+    """1-D blending weight: a linear ramp over the overlap at each end, never zero (shared with inspection)."""
     ramp = np.ones(tile, dtype=np.float32)
     if overlap > 0:
         edge = (np.arange(overlap, dtype=np.float32) + 1) / (overlap + 1)
         ramp[:overlap] = edge
         ramp[-overlap:] = edge[::-1]
+    return ramp
+
+
+def blend_window(tile: int, overlap: int) -> np.ndarray:
+    """(tile, tile) weights that fall off linearly over the overlap, so seams between tiles do not show."""
+    ramp = blend_weight(tile, overlap)
     return np.outer(ramp, ramp)
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cargoscan.data.channels import channels_from_transmission, input_channels
+from cargoscan.data.tiling import blend_weight  # the same seam blending as training
 from cargoscan.models.artifact import ArtifactConfig
 
 
@@ -65,14 +66,6 @@ def starts(length: int, tile: int, stride: int) -> list[int]:
     return out
 
 
-def blend_weight(tile: int, overlap: int) -> np.ndarray:
-    """1-D blending weight: a linear ramp over the overlap at each end, never zero."""
-    w = np.ones(tile, dtype=np.float32)
-    if overlap > 0:
-        ramp = (np.arange(overlap, dtype=np.float32) + 1) / (overlap + 1)
-        w[:overlap] = ramp
-        w[-overlap:] = ramp[::-1]
-    return w
 
 
 def classify(probs: np.ndarray, cfg: ArtifactConfig, threat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
