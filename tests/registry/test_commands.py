@@ -4,32 +4,19 @@ from __future__ import annotations
 
 import json
 
-import typer
 from tests.registry.conftest import inspection
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from cargoscan.registry.commands import register
+from cargoscan.cli import app
 
 runner = CliRunner()
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    register(app)
-    return app
 
 
 def test_cli_loop_and_tamper(tmp_path, make_archive):
     root, info = make_archive(n_trains=1, n_wagons=3)
     db = f"sqlite:///{tmp_path / 'reg.db'}"
-    app = _app()
     r = runner.invoke(app, ["registry", "ingest", str(root), "--db", db])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["registry", "declarations", str(root / "declarations.csv"), "--db", db])

@@ -1,25 +1,16 @@
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from cargoscan.reports.commands import register
+from cargoscan.cli import app as cli_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def app():
-    # only this part's command: the full CLI needs every part's package installed
-    a = typer.Typer()
-    register(a)
-
-    @a.callback()
-    def _root() -> None:
-        pass
-
-    return a
+    return cli_app   # the real `cargoscan` command
 
 
 def test_report_command_passes_params_and_overrides(app, monkeypatch, tmp_path):

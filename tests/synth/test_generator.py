@@ -6,12 +6,11 @@ import dataclasses
 import hashlib
 
 import pytest
-import typer
 import yaml
 from typer.testing import CliRunner
 
 from cargoscan.config import ConfigError
-from cargoscan.synth.commands import register
+from cargoscan.cli import app
 from cargoscan.synth.config import LoadParams, validate
 from cargoscan.synth.generator import generate
 from tests.conftest import tiny_params
@@ -56,12 +55,6 @@ def test_validate_names_the_parameter(change, word):
 def test_cli_fails_before_writing_anything(tmp_path, synth, args, word):
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({"profile": "small", "profiles": {"small": {}}, "synth": synth}))
-    app = typer.Typer()
-    register(app)
-
-    @app.callback()
-    def _root() -> None: ...
-
     out = tmp_path / "raw"
     res = CliRunner().invoke(app, ["synth", "--params", str(params), "--out", str(out), *args])
     assert res.exit_code != 0

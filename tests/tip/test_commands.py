@@ -2,11 +2,10 @@ import csv
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from cargoscan.archive import ArchivePaths, load_sample
-from cargoscan.tip.commands import register
+from cargoscan.cli import app as cli_app
 
 from .test_importer import AIR, export
 
@@ -15,14 +14,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def app():
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    register(app)
-    return app
+    return cli_app   # the real `cargoscan` command
 
 
 BASE = [
@@ -61,12 +53,12 @@ def test_import_command(tmp_path, app, wagon):
     assert ArchivePaths(tmp_path / "a").scan_ids() == ["32701RF06202502181747020"]
 
 
-def test_import_command_refuses_with_the_option_to_pass(tmp_path, app, wagon, caplog):
+def test_import_command_refuses_with_the_option_to_pass(tmp_path, app, wagon):
     np.save(tmp_path / "s.npy", export(wagon))
     args = [a if a != "--rail-at-top" else "--rail-at-bottom" for a in BASE]
     res = runner.invoke(app, ["import", str(tmp_path / "s.npy"), *args, *META, "--out", str(tmp_path / "a")])
     assert res.exit_code == 1
-    assert "--rail-at-top" in caplog.text
+    assert "--rail-at-top" in res.output   # the user is told which option to pass
     assert ArchivePaths(tmp_path / "a").scan_ids() == []
 
 
