@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,12 @@ def test_mismatch_roc_ranks_an_undeclared_load_above_every_finite_excess(loaded)
     assert np.isfinite(s).all() and s[y].min() > s[~y].max()
     auc, _ = E.mismatch_roc(j)
     assert auc.loc["undeclared_goods", "ROC AUC"] == "1.000"
+
+
+def test_visibility_table_prints_each_threat_class_once_and_is_empty_for_old_metrics(loaded):
+    _, _, _, m = loaded
+    table = E.visibility_table(m)
+    assert list(table.index) == ["cigarettes", "drugs"]
+    assert table.loc["drugs", "regions"] == 20 and table.loc["cigarettes", "visible share"] == E.fmt(0.25)
+    old = dataclasses.replace(m, raw={k: v for k, v in m.raw.items() if k != "visibility"})
+    assert E.visibility_table(old).empty

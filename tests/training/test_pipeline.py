@@ -72,6 +72,11 @@ def test_evaluate_writes_reports_on_synthetic_wagons(run, mixed_prepared):
     assert m["category"]["n"] == int((index.loc[index["split"] == "test", "category"] != "").sum())
     assert (reports / "roc.csv").read_text().startswith("fpr,tpr")
     assert (reports / "confusion.csv").read_text().startswith("actual,predicted")
+    regions = pd.read_csv(reports / "visibility.csv", keep_default_na=False)
+    assert set(regions["scan_id"]) <= set(index.loc[index["split"] == "test", "scan_id"])
+    vis = m["visibility"]
+    assert vis["wagons_visible"] == len(set(regions.loc[regions["visible"].astype(str) == "True", "scan_id"]))
+    assert sum(v["regions"] for v in vis["per_class"].values()) == len(regions)
 
 
 def test_evaluate_reports_real_backgrounds_apart_without_seen_trains(run, mixed_prepared, real_archives):
@@ -102,7 +107,10 @@ def test_export_artifact_matches_the_contract(run):
     assert cfg.extra["onnx_max_rel_diff"] < 1e-3 and cfg.in_channels == ("a_high", "a_low", "ratio")
     assert cfg.extra["model_kwargs"] == run["first"]["model_kwargs"]
     assert "" not in cfg.categories  # unknown categories of real scans are not a class of the head
-    assert "Operating point" in (out / "model_card.md").read_text()
+    card = (out / "model_card.md").read_text()
+    assert "Operating point" in card and "Visibility at the model pitch" in card
+    for name, v in run["metrics"]["visibility"]["per_class"].items():
+        assert f"{name} {v['visible_share']:.0%} of {v['regions']}" in card
     from safetensors.torch import load_file
 
     from cargoscan.models.registry import build_model

@@ -80,6 +80,8 @@ def model_card(cfg: ArtifactConfig, metrics: dict[str, Any], data: dict[str, Any
     iou = "\n".join(f"| {k} | {v if v is not None else 'n/a'} | {s.get('dice', {}).get(k)} |"
                     for k, v in s.get("iou", {}).items())
     sites = "\n".join(f"| {k} | {v['n']} | {v['detection_rate']} |" for k, v in d.get("per_site", {}).items())
+    vis = metrics.get("visibility") or {}
+    visible = ", ".join(f"{k} {v['visible_share']:.0%} of {v['regions']}" for k, v in vis.get("per_class", {}).items())
     return f"""# Model card: {cfg.name} {cfg.version}
 
 **Network:** SMP `{cfg.arch}` with encoder `{cfg.encoder}`, random initialisation (no pretrained weights);
@@ -116,6 +118,10 @@ data version (`dvc.lock` sha256): `{cfg.extra.get("dvc_lock_sha256", "n/a")}`; M
 
 - Trained on **synthetic** scans from `cargoscan synth`; performance on a real scanner is unknown until it is
   validated on labelled real scans (and the operating point re-chosen there).
+- Visibility at the model pitch (test split, share of labelled threat regions with contrast-to-noise > 1 against
+  their surroundings, `cargoscan.data.visibility`): {visible or "n/a"}. Concealment that does not stand out can
+  only be found by shape or context; detection among wagons with a visible threat:
+  {vis.get("detection_rate_visible", "n/a")} ({vis.get("wagons_visible", "n/a")} wagons).
 - Small test sets make the rates above coarse (one wagon can move a rate by several percent).
 - The classifier sees only what the scanner sees: dense cargo that starves the detector hides what is behind it;
   such wagons must go to manual inspection.

@@ -69,6 +69,16 @@ def group_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
                                "class_detection_rate": "detection rate, own class threshold"})
 
 
+def visibility_table(m: Metrics) -> pd.DataFrame:
+    """Per threat class of the test split: how many labelled regions the image shows at the model pitch (CNR > 1
+    against their surroundings, :mod:`cargoscan.data.visibility`), as printed. Empty for older metrics."""
+    per = (m.raw.get("visibility") or {}).get("per_class") or {}
+    rows = [{"threat class": k, "regions": v.get("regions"), "median pixels": fmt(v.get("median_pixels")),
+             "median CNR, A_high": fmt(v.get("median_cnr_a_high")), "median CNR, ratio": fmt(v.get("median_cnr_ratio")),
+             "visible share": fmt(v.get("visible_share"))} for k, v in sorted(per.items())]
+    return pd.DataFrame(rows).set_index("threat class") if rows else pd.DataFrame()
+
+
 def roc_figure(m: Metrics) -> plt.Figure:
     """Per-wagon detection ROC from the test split, with the operating point."""
     op = m.operating_point

@@ -26,6 +26,7 @@ class TrainParams:
     focal_weight: float = 1.0
     focal_gamma: float = 2.0
     aux_weight: float = 0.2             # cargo-category head
+    class_weight_power: float = 1.0     # prepare's weights ** power (1: as prepared, 0: uniform); see module docs
     threat_tile_fraction: float = 0.5   # oversample tiles holding a threat to this share of each epoch
     samples_per_epoch: int = 0          # 0: the number of training tiles
     limit_train_batches: float = 1.0    # a fraction of the batches, or (a whole number > 1) a count

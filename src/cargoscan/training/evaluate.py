@@ -25,6 +25,7 @@ import torch
 
 from cargoscan.archive.classes import class_names, threat_ids
 from cargoscan.data.dataset import WagonDataset
+from cargoscan.data.visibility import threat_visibility, visibility_summary, visible_scans
 from cargoscan.data.tiling import crop, stitch, tile_grid
 from cargoscan.logs import progress
 from cargoscan.training import metrics as M
@@ -151,6 +152,12 @@ def evaluate(p: EvaluateParams) -> dict[str, Any]:
         "category": {"accuracy": cat_acc, "n": int(len(known))},
         "wagons": {"val": int(len(val)), "test": int(len(test)), "test_with_threat": int(pos.sum())},
     }
+    # Which of the test split's threats does the image show at the model pitch? Detection among those apart.
+    regions = threat_visibility(p.prepared_dir, "test")
+    seen = test["scan_id"].isin(visible_scans(regions)).to_numpy()
+    metrics["visibility"] = {"per_class": visibility_summary(regions), "wagons_visible": int(seen.sum()),
+                             "detection_rate_visible": float((test["score"].to_numpy()[seen] >= threshold).mean())
+                             if seen.any() else float("nan")}
     real, real_rows = real_backgrounds(module, p, record, threshold, multilabel, test_all)
     if real:
         metrics["real"] = real
@@ -163,6 +170,7 @@ def evaluate(p: EvaluateParams) -> dict[str, Any]:
                                                                                  float_format="%.6g")
     known[["category", "category_pred"]].rename(columns={"category": "actual", "category_pred": "predicted"}).to_csv(
         out / "confusion.csv", index=False)
+    regions.to_csv(out / "visibility.csv", index=False, float_format="%.4g")
     pd.concat([val_all, test_all, real_rows]).to_csv(out / "wagon_scores.csv", index=False, float_format="%.6g")
     _log_to_mlflow(record, metrics, out)
     log.info("test: AUROC %s, detection %s at FAR %s (threshold %.4f from val), mIoU %s, category acc %s",

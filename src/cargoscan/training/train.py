@@ -42,6 +42,20 @@ def model_kwargs(p: TrainParams) -> dict[str, Any]:
     return kw
 
 
+def loss_weights(prepared: list[float], power: float) -> list[float]:
+    """The class weights of the loss: ``prepare``'s inverse-frequency weights raised to ``power`` and renormalised
+    to a mean of 1.
+
+    Why a knob: the sampler already oversamples threat tiles (``threat_tile_fraction``), and weighting their pixels
+    by inverse frequency on top of that counts the imbalance twice. The model then paints low-grade threat
+    probability over every wall and stanchion, which is harmless for pixel recall and ruinous for a per-wagon
+    score taken from the top of the threat map.
+    """
+    w = [float(x) ** power for x in prepared]
+    mean = sum(w) / len(w)
+    return [x / mean for x in w]
+
+
 def batch_limit(value: float | int) -> int | float:
     """Lightning's batch limit: an int is a count of batches, a float a fraction, except that a whole float above
     1 (params.yaml's ``40`` read into a float field) is a count too."""
@@ -96,7 +110,8 @@ def train(p: TrainParams, resume: bool = False, progress_bar: bool = True) -> di
     module = SegmentationModule(
         name, model_kwargs=model_kwargs(p), in_channels=len(stats["channels"]), classes=list(stats["classes"]),
         categories=data.categories,
-        class_weights=list(stats["class_weights"]), multilabel=p.multilabel, lr=p.lr, weight_decay=p.weight_decay,
+        class_weights=loss_weights(stats["class_weights"], p.class_weight_power), multilabel=p.multilabel,
+        lr=p.lr, weight_decay=p.weight_decay,
         dice_weight=p.dice_weight, focal_weight=p.focal_weight, focal_gamma=p.focal_gamma, aux_weight=p.aux_weight,
         channels_last=p.channels_last)
     if p.compile:
