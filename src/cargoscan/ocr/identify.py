@@ -21,6 +21,7 @@ from cargoscan.ocr.config import FusionParams, OcrParams
 from cargoscan.ocr.decode import greedy
 from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, detector_input, to_gray
 from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon
+from cargoscan.ocr.lines import content_width
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class OcrEngine:
         providers = ["CPUExecutionProvider"]
         self.det = ort.InferenceSession(str(model_dir / "detector.onnx"), opts, providers=providers)
         self.rec = ort.InferenceSession(str(model_dir / "recognizer.onnx"), opts, providers=providers)
+        # Recognisers exported with a dynamic width read a frame's crops only as wide as the widest of them.
+        self.rec_dynamic = isinstance(self.rec.get_inputs()[0].shape[3], str)
 
     def read(self, image: np.ndarray | None, kind: str) -> OcrResult:
         """Read the identifier of one frame.
@@ -72,6 +75,9 @@ class OcrEngine:
             return OcrResult(None, None, 0.0, "no_text")
         pad = tuple(self.params.crop_pad)
         crops = np.stack([crop_line(gray, b, self.rec_input, pad) for b, _ in boxes]).astype(np.float32)
+        if self.rec_dynamic:
+            width = max(content_width(c) for c in crops)
+            crops = np.ascontiguousarray(crops[..., : min(crops.shape[-1], -(-width // 32) * 32)])
         logprobs = list(self.rec.run(None, {"image": crops})[0])
         if kind == "container":   # codes are often stacked: also read each run of lines joined in reading order
             logprobs += joined_runs(logprobs)
