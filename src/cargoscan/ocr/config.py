@@ -56,7 +56,8 @@ class FusionParams:
     beam: int = 16                   # grammar-constrained CTC beam (valid strings of any best-path length); 0: off
     min_inserted: float = 0.2        # a character the best path skipped needs at least this probability somewhere
     min_inserted_edge: float = 0.5   # ... and this much at either end of the line (the crop may have cut it)
-    ambiguity_margin: float = 2.3    # nats: the best valid reading must beat the runner-up by this (≈ 10×)
+    ambiguity_margin: float = 3.0    # nats: the best valid reading must beat the runner-up by this (≈ 20×)
+    correction_margin: float = 3.0   # nats: ... and a corrected reading (not what the network read) by this
     min_confidence: float = 0.5      # below this the OCR reading is not accepted on its own
     max_correction_cost: float = 4.6 # nats: a correction may be at most ~100× less likely than the raw reading
 
@@ -84,6 +85,10 @@ class OcrParams:
     rec_input: tuple[int, int] = (24, 224)    # (H, W) of the recogniser's input (aspect kept, padded)
     max_candidates: int = 3                   # text boxes read per frame
     # Padding of a detected line box (fractions of its height: left, top, right, bottom) before recognition.
-    # The heat map's boxes already run taller than the ink: no vertical padding on top of them.
-    crop_pad: tuple[float, float, float, float] = (0.15, -0.05, 0.15, -0.05)
+    # The heat map's boxes already run taller than the ink: no vertical padding on top of them. A quarter of the
+    # height on each side keeps an edge glyph the heat map clipped (a clipped owner code was read as another).
+    crop_pad: tuple[float, float, float, float] = (0.25, 0.0, 0.25, 0.0)
+    # The lines of an accepted reading are read again cut this wide; another accepted number makes it ambiguous.
+    # Empty: no second reading.
+    check_pad: tuple[float, ...] = (0.8, 0.0, 0.8, 0.0)
     model_dir: str = "data/ocr/model"

@@ -76,8 +76,8 @@ def _lae(a: float, b: float) -> float:
     return a if b == -math.inf else a + math.log1p(math.exp(b - a))
 
 
-def constrained_beam(logprobs: np.ndarray, allowed: list[str], beam: int = 16, per_step: int = 3
-                     ) -> list[tuple[str, float]]:
+def constrained_beam(logprobs: np.ndarray, allowed: list[str], beam: int = 16, per_step: int = 3,
+                     min_prob: float = 0.01) -> list[tuple[str, float]]:
     """CTC prefix beam search restricted to a fixed-length grammar: the best strings the network could spell.
 
     Position ``i`` of the string may only hold a character of ``allowed[i]`` (e.g. 3 letters, then U/J/Z, then 7
@@ -90,6 +90,7 @@ def constrained_beam(logprobs: np.ndarray, allowed: list[str], beam: int = 16, p
         allowed: per position, the characters allowed there; its length is the string's length.
         beam: prefixes kept per time step.
         per_step: new characters tried per prefix and step (the most likely allowed ones at that step).
+        min_prob: steps where no allowed character is this likely add no new characters.
 
     Returns:
         Complete strings with their beam log-likelihood (a lower bound of the exact CTC likelihood), best first.
@@ -102,10 +103,17 @@ def constrained_beam(logprobs: np.ndarray, allowed: list[str], beam: int = 16, p
                                  np.argsort(-logprobs[:, idx], axis=1)[:, : k[a]], axis=1).tolist()
            for a, idx in sets.items()}
     lp_all = logprobs.tolist()
+    # Steps where no allowed character reaches ``min_prob`` only carry the prefixes on (blank or repeat): a new
+    # character there would be one the network never saw, which correction refuses anyway. Saves most steps.
+    idx = np.unique(np.concatenate(list(sets.values())))
+    quiet = (logprobs[:, idx].max(axis=1) < math.log(min_prob)).tolist()
     neg = -math.inf
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, neg)}   # prefix -> (ends in blank, not)
     for t in range(T):
         lp = lp_all[t]
+        if quiet[t]:
+            beams = {p: (_lae(pb, pnb) + lp[BLANK], pnb + lp[p[-1]] if p else neg) for p, (pb, pnb) in beams.items()}
+            continue
         nxt: dict[tuple[int, ...], list[float]] = {}
         for prefix, (pb, pnb) in beams.items():
             total = _lae(pb, pnb)

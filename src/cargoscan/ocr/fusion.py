@@ -143,8 +143,10 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
         return OcrResult(None, None if reading is None else "", 0.0, "no_text")
     quick = candidates(reading, kind, params)
     shortlist = sorted(quick, key=lambda c: -quick[c])[:params.rescore]
-    if params.beam:   # readings of other lengths than the best path's, within the format (see constrained_beam)
-        _, allowed, valid = FORMATS[kind]
+    length, allowed, valid = FORMATS[kind]
+    # Readings of other lengths than the best path's, within the format (see constrained_beam): a character or two
+    # skipped, or one too many. Far shorter or longer readings are other lines (a size-type code), not this one.
+    if params.beam and length - 2 <= len(reading.text) <= length + 1:
         shortlist += [c for c, _ in constrained_beam(reading.logprobs, allowed, params.beam) if valid(c)]
     scored = {c: ctc_log_likelihood(reading.logprobs, c) for c in dict.fromkeys(shortlist)}
     if scored:
@@ -162,7 +164,9 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
     free = _coercion_credit(reading, kind, best)
     lls = np.array(list(scored.values()))
     base.confidence = float(1.0 / np.exp(lls - ll).sum())      # posterior among the valid candidates
-    if rest and ll - rest[0][1] < params.ambiguity_margin:
+    # A correction changes what the network read: it must stand out from its runner-up more than a plain reading.
+    margin = params.ambiguity_margin if best == reading.text else max(params.ambiguity_margin, params.correction_margin)
+    if rest and ll - rest[0][1] < margin:
         base.reason = "ambiguous"
         return base
     # A correction the network finds far less likely than what it read is a guess, not a reading: its cost (beyond
