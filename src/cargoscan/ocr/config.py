@@ -88,7 +88,8 @@ class OcrParams:
     # The heat map's boxes already run taller than the ink: no vertical padding on top of them. A quarter of the
     # height on each side keeps an edge glyph the heat map clipped (a clipped owner code was read as another).
     crop_pad: tuple[float, float, float, float] = (0.25, 0.0, 0.25, 0.0)
-    # The lines of an accepted reading are read again cut this wide; another accepted number makes it ambiguous.
+    # The lines of an accepted reading are read again cut this wide; if that prefers another valid number, the
+    # reading is ambiguous.
     # Empty: no second reading.
     check_pad: tuple[float, ...] = (0.8, 0.0, 0.8, 0.0)
     model_dir: str = "data/ocr/model"

@@ -77,11 +77,12 @@ class OcrEngine:
         res = best_of(results)
         won = next((spans[i] for i, r in enumerate(results) if r is res), None)
         if res.number and won and self.params.check_pad:
-            # The same lines cut wider must not read as another number: a heat map that clipped the first letter
-            # ("RHU" of "TRHU") can leave a crop that reads as a valid code with another letter ("JRHU").
+            # The same lines cut wider must not prefer another valid number: a heat map that clipped the first
+            # letter ("RHU" of "TRHU") can leave a crop that reads as a valid code with another letter ("JRHU").
             again, _ = self._read_lines(gray, [b for b, _ in boxes[won[0]: won[1]]], tuple(self.params.check_pad),
                                         kind, join_all=True)
-            if again[0].number and again[0].number != res.number:
+            top = next(iter(again[0].scores), None)      # its likeliest valid number, accepted or not
+            if top is not None and top != res.number:
                 return OcrResult(None, res.raw, 0.0, "ambiguous", res.scores, res.logprobs)
         return res
 

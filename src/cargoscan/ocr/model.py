@@ -45,7 +45,7 @@ class TextDetector(nn.Module):
 
 
 class CRNN(nn.Module):
-    """Convolutions collapse the height of a text line (24 or 32 pixels); 1-D convolutions read the columns; CTC decodes.
+    """Convolutions collapse a text line's height (24 or 32 pixels); 1-D convolutions read the columns; CTC decodes.
 
     The sequence part is convolutional, not recurrent: painted identifiers have no language to model, a glyph is
     read from a few columns around it, and a BiGRU was most of the training time on CPU.
