@@ -73,3 +73,17 @@ def test_constrained_beam_puts_back_a_letter_the_best_path_drops():
 def test_constrained_beam_needs_enough_steps():
     lp = ctc_output(confident("1234"))[:5]      # 5 steps cannot spell 11 characters
     assert constrained_beam(lp, [string.digits] * 11) == []
+
+
+def test_batched_likelihoods_match_one_at_a_time():
+    from cargoscan.ocr.decode import ctc_log_likelihoods
+
+    rng = np.random.default_rng(1)
+    lp = torch.tensor(rng.normal(size=(30, 37))).log_softmax(-1).numpy()
+    texts = ["CSQU3054383", "45488855", "CSQU3054388", "11", "45488855", "X" * 40]
+    batched = ctc_log_likelihoods(lp, texts)
+    for text, value in zip(texts, batched):
+        ref = -torch.nn.functional.ctc_loss(torch.tensor(lp)[:, None], torch.tensor([encode(text)]),
+                                            torch.tensor([30]), torch.tensor([len(text)]), reduction="sum",
+                                            zero_infinity=False).item()
+        assert np.isclose(value, ref, atol=1e-6) or (np.isinf(value) and np.isinf(ref))

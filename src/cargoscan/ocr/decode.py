@@ -49,24 +49,43 @@ def ctc_log_likelihood(logprobs: np.ndarray, text: str) -> float:
         logprobs: (T, C) log-probabilities, class 0 the blank.
         text: the string to score (characters of :data:`ALPHABET`).
     """
-    labels = [ALPHABET.index(c) + 1 for c in text]
-    ext = np.full(2 * len(labels) + 1, BLANK, dtype=np.int64)
-    ext[1::2] = labels
-    S, T = len(ext), logprobs.shape[0]
-    if len(labels) > T:
-        return -np.inf
-    # A step s-2 -> s skip is allowed onto a non-blank that differs from the label two states back.
-    skip = np.zeros(S, bool)
-    skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
-    alpha = np.full(S, -np.inf)
-    alpha[0] = logprobs[0, ext[0]]
-    if S > 1:
-        alpha[1] = logprobs[0, ext[1]]
-    for t in range(1, T):
-        a1 = np.concatenate(([-np.inf], alpha[:-1]))
-        a2 = np.where(skip, np.concatenate(([-np.inf, -np.inf], alpha[:-2])), -np.inf)
-        alpha = np.logaddexp(np.logaddexp(alpha, a1), a2) + logprobs[t, ext]
-    return float(np.logaddexp(alpha[-1], alpha[-2]) if S > 1 else alpha[-1])
+    return ctc_log_likelihoods(logprobs, [text])[0]
+
+
+def ctc_log_likelihoods(logprobs: np.ndarray, texts: list[str]) -> list[float]:
+    """:func:`ctc_log_likelihood` of several strings at once (strings of one length share one forward pass).
+
+    Correction scores a dozen candidates of the same length per reading: one pass over the time steps for all of
+    them instead of one each.
+    """
+    out: dict[str, float] = {}
+    T = logprobs.shape[0]
+    by_length: dict[int, list[str]] = {}
+    for text in dict.fromkeys(texts):
+        by_length.setdefault(len(text), []).append(text)
+    for n, group in by_length.items():
+        if n > T:
+            out |= {t: -np.inf for t in group}
+            continue
+        labels = np.array([[ALPHABET.index(c) + 1 for c in t] for t in group], dtype=np.int64).reshape(len(group), n)
+        ext = np.full((len(group), 2 * n + 1), BLANK, dtype=np.int64)
+        ext[:, 1::2] = labels
+        S = ext.shape[1]
+        # A step s-2 -> s skip is allowed onto a non-blank that differs from the label two states back.
+        skip = np.zeros(ext.shape, bool)
+        skip[:, 2:] = (ext[:, 2:] != BLANK) & (ext[:, 2:] != ext[:, :-2])
+        alpha = np.full(ext.shape, -np.inf)
+        alpha[:, 0] = logprobs[0, BLANK]
+        if S > 1:
+            alpha[:, 1] = logprobs[0, ext[:, 1]]
+        a1, a2 = np.full(ext.shape, -np.inf), np.full(ext.shape, -np.inf)
+        for t in range(1, T):
+            a1[:, 1:] = alpha[:, :-1]
+            a2[:, 2:] = np.where(skip[:, 2:], alpha[:, :-2], -np.inf)
+            alpha = np.logaddexp(np.logaddexp(alpha, a1), a2) + logprobs[t][ext]
+        final = np.logaddexp(alpha[:, -1], alpha[:, -2]) if S > 1 else alpha[:, -1]
+        out |= dict(zip(group, final.tolist()))
+    return [out[t] for t in texts]
 
 
 def _lae(a: float, b: float) -> float:

@@ -27,7 +27,7 @@ import numpy as np
 
 from cargoscan.ids import is_valid_container, is_valid_wagon
 from cargoscan.ocr.config import FusionParams
-from cargoscan.ocr.decode import Reading, constrained_beam, ctc_log_likelihood
+from cargoscan.ocr.decode import Reading, constrained_beam, ctc_log_likelihood, ctc_log_likelihoods
 from cargoscan.ocr.model import ALPHABET
 
 #: Characters painted numbers are misread as, both ways.
@@ -148,14 +148,15 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
     # skipped, or one too many. Far shorter or longer readings are other lines (a size-type code), not this one.
     if params.beam and length - 2 <= len(reading.text) <= length + 1:
         shortlist += [c for c, _ in constrained_beam(reading.logprobs, allowed, params.beam) if valid(c)]
-    scored = {c: ctc_log_likelihood(reading.logprobs, c) for c in dict.fromkeys(shortlist)}
+    shortlist = list(dict.fromkeys(shortlist))
+    scored = dict(zip(shortlist, ctc_log_likelihoods(reading.logprobs, shortlist)))
     if scored:
         # The best candidate's valid neighbours (one character changed) compete with it too, found or not by the
         # searches above: a letter the check digit cannot tell from two others (ISO 6346 letter values collide
         # mod 11) must be told apart by the network, or the reading is ambiguous.
         top = max(scored, key=scored.get)
-        for n in _neighbours(top, kind, reading.text):
-            scored.setdefault(n, ctc_log_likelihood(reading.logprobs, n))
+        near = [n for n in _neighbours(top, kind, reading.text) if n not in scored]
+        scored |= dict(zip(near, ctc_log_likelihoods(reading.logprobs, near)))
     scored = dict(sorted(scored.items(), key=lambda kv: -kv[1]))
     base = OcrResult(None, reading.text, 0.0, "no_valid_candidate", scored, reading.logprobs)
     if not scored:

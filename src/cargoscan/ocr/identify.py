@@ -9,6 +9,7 @@ guessed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -99,6 +100,9 @@ class OcrEngine:
             crops = np.ascontiguousarray(crops[..., : min(crops.shape[-1], -(-width // 32) * 32)])
         logprobs = list(self.rec.run(None, {"image": crops})[0])
         n = len(logprobs)
+        # The second, wider reading only asks which valid number the lines prefer: substitutions suffice for that,
+        # the beam (the costliest step) is left out.
+        fusion = dataclasses.replace(self.params.fusion, beam=0) if join_all else self.params.fusion
         if join_all:
             logprobs, spans = [join_lines(logprobs)], [(0, n)]
         else:
@@ -106,7 +110,7 @@ class OcrEngine:
             if kind == "container":   # codes are often stacked: also read each run of lines joined in reading order
                 logprobs += joined_runs(logprobs)
                 spans += [(i, j) for i in range(n) for j in range(i + 2, n + 1)]
-        return [correct(greedy(lp), kind, self.params.fusion) for lp in logprobs], spans
+        return [correct(greedy(lp), kind, fusion) for lp in logprobs], spans
 
 
 def joined_runs(logprobs: list[np.ndarray]) -> list[np.ndarray]:
