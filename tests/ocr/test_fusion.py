@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from cargoscan.ids import container_check_digit, is_valid_container, is_valid_wagon, make_wagon_number, wagon_check_digit
 from cargoscan.ocr.decode import greedy
+from cargoscan.ocr.config import FusionParams
 from cargoscan.ocr.fusion import OcrResult, candidates, correct, fuse_container, fuse_wagon
 from ocr_helpers import confident, ctc_output
 
@@ -169,3 +170,41 @@ def test_correction_refused_when_too_many_characters_are_doubtful():
     dists[6] = {"5": 0.5, "6": 0.45}
     res = correct(greedy(ctc_output(dists)), "container")
     assert res.number is None
+
+
+def test_letter_dropped_by_the_best_path_is_restored_only_with_evidence():
+    from test_decode import _with_weak_letter
+
+    weak = _with_weak_letter("CSQU3054383", 1, 0.3)
+    assert greedy(weak).text == "CQU3054383"
+    res = correct(greedy(weak), "container")
+    assert res.number == "CSQU3054383" and res.reason == "corrected"
+    # Without the beam only substitutions are tried: a reading one character short stays unread.
+    assert correct(greedy(weak), "container", FusionParams(beam=0)).number is None
+    # Too little evidence for the S, or none at all: the check digit alone never chooses the missing letter.
+    for p in (0.05, 1e-4):
+        assert correct(greedy(_with_weak_letter("CSQU3054383", 1, p)), "container").number is None
+    # At the line's end the crop may have cut the glyph: the same evidence is not enough there.
+    assert correct(greedy(_with_weak_letter("CSQU3054383", 0, 0.3)), "container").number is None
+
+
+def test_valid_neighbours_differ_in_one_character_and_include_colliding_letters():
+    from cargoscan.ocr.fusion import _neighbours
+
+    code = "TGHU1925614"
+    assert is_valid_container(code)
+    near = _neighbours(code, "container")
+    assert near and all(is_valid_container(n) and sum(a != b for a, b in zip(n, code)) == 1 for n in near)
+    # G and Q have the same ISO 6346 value mod 11: the check digit cannot tell them apart, the network must.
+    assert "TQHU1925614" in near
+    # A wagon's Luhn check digit catches every single-digit change: no valid neighbours at all.
+    assert _neighbours(WAGON, "wagon") == []
+
+
+def test_a_colliding_letter_read_without_a_clear_margin_is_ambiguous():
+    dists = confident("TGHU1925614")
+    dists[1] = {"G": 0.7, "Q": 0.3}                  # Q would pass the check digit just as well
+    res = correct(greedy(ctc_output(dists)), "container")
+    assert res.number is None and res.reason == "ambiguous"
+    dists[1] = {"G": 0.995, "Q": 0.001}
+    assert correct(greedy(ctc_output(dists)), "container").number == "TGHU1925614"

@@ -12,7 +12,7 @@ from cargoscan.ocr.train import render_dataset, train_ocr
 
 def _tiny() -> OcrParams:
     return OcrParams(frames=FrameParams(p_night=0), train=TrainParams(
-        n_frames=24, n_val=8, crops_per_frame=1, epochs_det=1, epochs_rec=1, batch_size=8,
+        n_frames=24, n_val=8, crops_per_frame=1, n_lines=16, epochs_det=1, epochs_rec=1, batch_size=8,
         channels=(4, 8, 8, 8), hidden=8, det_width=4, seed=3))
 
 
@@ -23,6 +23,7 @@ def test_models_have_the_documented_shapes():
     out = rec(torch.zeros(2, 1, 32, 256))
     assert out.shape == (2, 64, len(ALPHABET) + 1)
     assert torch.allclose(out.exp().sum(-1), torch.ones(2, 64), atol=1e-5)   # log-probabilities
+    assert rec(torch.zeros(1, 1, 24, 200)).shape == (1, 50, len(ALPHABET) + 1)   # any height /8, any width /4
     with pytest.raises(ValueError):
         create_model("yolo")
 
@@ -53,7 +54,8 @@ def test_training_exports_onnx_that_matches_torch(tmp_path):
     weights = load_file(str(tmp_path / "model.safetensors"))
     rec = create_model("crnn", channels=(4, 8, 8, 8), hidden=8).eval()
     rec.load_state_dict({k[len("recognizer."):]: v for k, v in weights.items() if k.startswith("recognizer.")})
-    x = np.random.default_rng(0).normal(size=(3, 1, 32, 256)).astype(np.float32)   # a batch of 3 (dynamic axis)
+    h, w = _tiny().rec_input
+    x = np.random.default_rng(0).normal(size=(3, 1, h, w - 64)).astype(np.float32)   # dynamic batch and width
     onnx_out = ort.InferenceSession(str(tmp_path / "recognizer.onnx")).run(None, {"image": x})[0]
     with torch.no_grad():
         assert np.allclose(onnx_out, rec(torch.from_numpy(x)).numpy(), atol=1e-4)

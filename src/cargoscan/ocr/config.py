@@ -25,18 +25,20 @@ class FrameParams:
 class TrainParams:
     """Training of the text detector and the CRNN recogniser."""
 
-    n_frames: int = 1500             # rendered training frames (each gives one detector sample and crops)
-    n_val: int = 200
-    crops_per_frame: int = 2         # jittered crops of each painted line per frame
+    n_frames: int = 1000             # rendered training frames (each gives one detector sample and crops)
+    n_val: int = 150
+    crops_per_frame: int = 2         # jittered crops of each painted line per frame (and per rendered line)
+    n_lines: int = 9000              # rendered line patches for the recogniser (cargoscan.ocr.lines)
     container_share: float = 0.6     # share of container doors among training frames (letters are the hard part)
     letter_share: float = 0.5        # of those, doors painted with random letters and digits (class balance)
     det_frames: int = 0              # frames the detector trains on (0: all)
     det_width: int = 12              # detector channels
-    epochs_det: int = 12
-    epochs_rec: int = 14
-    batch_size: int = 64
+    epochs_det: int = 8
+    epochs_rec: int = 3
+    batch_size: int = 64             # recogniser batches
+    det_batch_size: int = 16         # detector batches: small, the detector needs steps more than samples
     lr: float = 3e-3
-    channels: tuple[int, ...] = (16, 32, 48, 64)   # CRNN conv widths
+    channels: tuple[int, ...] = (16, 24, 40, 64)   # CRNN conv widths
     hidden: int = 96                 # width of the recogniser's 1-D convolutions along the line
     threads: int = 1                 # 1 beats 2 on a shared, oversubscribed 2-core machine (3× here)
     seed: int = 1234
@@ -51,7 +53,11 @@ class FusionParams:
     max_doubtful: int = 2            # a correction needs all but this many characters read surely
     lock_prob: float = 0.9          # a legal character read at least this sure is never substituted
     rescore: int = 12                # candidates (best quick scores) rescored by the exact CTC likelihood
-    ambiguity_margin: float = 2.3    # nats: the best valid reading must beat the runner-up by this (≈ 10×)
+    beam: int = 16                   # grammar-constrained CTC beam (valid strings of any best-path length); 0: off
+    min_inserted: float = 0.2        # a character the best path skipped needs at least this probability somewhere
+    min_inserted_edge: float = 0.5   # ... and this much at either end of the line (the crop may have cut it)
+    ambiguity_margin: float = 3.0    # nats: the best valid reading must beat the runner-up by this (≈ 20×)
+    correction_margin: float = 3.0   # nats: ... and a corrected reading (not what the network read) by this
     min_confidence: float = 0.5      # below this the OCR reading is not accepted on its own
     max_correction_cost: float = 4.6 # nats: a correction may be at most ~100× less likely than the raw reading
 
@@ -76,9 +82,14 @@ class OcrParams:
     fusion: FusionParams = field(default_factory=FusionParams)
     eval: EvalParams = field(default_factory=EvalParams)
     det_input: tuple[int, int] = (96, 240)    # (H, W) of the detector's input: stacked lines stay apart
-    rec_input: tuple[int, int] = (32, 256)    # (H, W) of the recogniser's input (aspect kept, padded)
+    rec_input: tuple[int, int] = (24, 224)    # (H, W) of the recogniser's input (aspect kept, padded)
     max_candidates: int = 3                   # text boxes read per frame
     # Padding of a detected line box (fractions of its height: left, top, right, bottom) before recognition.
-    # The heat map's boxes already run taller than the ink: no vertical padding on top of them.
-    crop_pad: tuple[float, float, float, float] = (0.15, -0.05, 0.15, -0.05)
+    # The heat map's boxes already run taller than the ink: no vertical padding on top of them. A quarter of the
+    # height on each side keeps an edge glyph the heat map clipped (a clipped owner code was read as another).
+    crop_pad: tuple[float, float, float, float] = (0.25, 0.0, 0.25, 0.0)
+    # The lines of an accepted reading are read again cut this wide; if that prefers another valid number, the
+    # reading is ambiguous.
+    # Empty: no second reading.
+    check_pad: tuple[float, ...] = (0.8, 0.0, 0.8, 0.0)
     model_dir: str = "data/ocr/model"

@@ -2,10 +2,13 @@
 
 Correction: the OCR's greedy reading is edited by substitutions drawn from the characters painted numbers are
 confused with (0/O/D/Q, 1/I/L, 5/S, 8/B, 2/Z, 6/G, ...) and from the network's own runner-up classes, within the
-format (a wagon number is 8 digits; an ISO 6346 code is 3 letters, U/J/Z and 7 digits). Only candidates that pass
-their check digit survive, and each is scored by its exact CTC likelihood (:func:`ctc_log_likelihood`). The best
+format (a wagon number is 8 digits; an ISO 6346 code is 3 letters, U/J/Z and 7 digits); a CTC beam search
+restricted to that format (:func:`constrained_beam`) adds the readings of other lengths than the best path's (a
+letter the best path skipped). Only candidates that pass their check digit survive, and each is scored by its
+exact CTC likelihood (:func:`ctc_log_likelihood`), as are the valid one-character neighbours of the best. The best
 is accepted only when it beats every other valid candidate by ``ambiguity_margin`` nats: two similar valid
-corrections make the reading ambiguous, and an ambiguous reading is unreadable, never a guess.
+corrections make the reading ambiguous, and an ambiguous reading is unreadable, never a guess. A character put
+back by the beam needs evidence of its own (``min_inserted``): the check digit never invents one.
 
 Fusion (contract C): ``confirmed`` when the OCR and the RFID agree; ``ocr_only`` / ``rfid_only`` when one source
 alone gives a valid number; ``conflict`` when both give valid numbers that differ (never resolved here: the
@@ -14,6 +17,7 @@ operator decides); ``unreadable`` otherwise. An accepted number always passes it
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 import string
@@ -23,7 +27,7 @@ import numpy as np
 
 from cargoscan.ids import is_valid_container, is_valid_wagon
 from cargoscan.ocr.config import FusionParams
-from cargoscan.ocr.decode import Reading, ctc_log_likelihood
+from cargoscan.ocr.decode import Reading, constrained_beam, ctc_log_likelihood, ctc_log_likelihoods
 from cargoscan.ocr.model import ALPHABET
 
 #: Characters painted numbers are misread as, both ways.
@@ -139,16 +143,31 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
         return OcrResult(None, None if reading is None else "", 0.0, "no_text")
     quick = candidates(reading, kind, params)
     shortlist = sorted(quick, key=lambda c: -quick[c])[:params.rescore]
-    scored = {c: ctc_log_likelihood(reading.logprobs, c) for c in shortlist}
-    free = _coercion_credit(reading, kind)
+    length, allowed, valid = FORMATS[kind]
+    # Readings of other lengths than the best path's, within the format (see constrained_beam): a character or two
+    # skipped, or one too many. Far shorter or longer readings are other lines (a size-type code), not this one.
+    if params.beam and length - 2 <= len(reading.text) <= length + 1:
+        shortlist += [c for c, _ in constrained_beam(reading.logprobs, allowed, params.beam) if valid(c)]
+    shortlist = list(dict.fromkeys(shortlist))
+    scored = dict(zip(shortlist, ctc_log_likelihoods(reading.logprobs, shortlist)))
+    if scored:
+        # The best candidate's valid neighbours (one character changed) compete with it too, found or not by the
+        # searches above: a letter the check digit cannot tell from two others (ISO 6346 letter values collide
+        # mod 11) must be told apart by the network, or the reading is ambiguous.
+        top = max(scored, key=scored.get)
+        near = [n for n in _neighbours(top, kind, reading.text) if n not in scored]
+        scored |= dict(zip(near, ctc_log_likelihoods(reading.logprobs, near)))
     scored = dict(sorted(scored.items(), key=lambda kv: -kv[1]))
     base = OcrResult(None, reading.text, 0.0, "no_valid_candidate", scored, reading.logprobs)
     if not scored:
         return base
     (best, ll), *rest = scored.items()
+    free = _coercion_credit(reading, kind, best)
     lls = np.array(list(scored.values()))
     base.confidence = float(1.0 / np.exp(lls - ll).sum())      # posterior among the valid candidates
-    if rest and ll - rest[0][1] < params.ambiguity_margin:
+    # A correction changes what the network read: it must stand out from its runner-up more than a plain reading.
+    margin = params.ambiguity_margin if best == reading.text else max(params.ambiguity_margin, params.correction_margin)
+    if rest and ll - rest[0][1] < margin:
         base.reason = "ambiguous"
         return base
     # A correction the network finds far less likely than what it read is a guess, not a reading: its cost (beyond
@@ -159,8 +178,14 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
         return base
     # One check digit can locate nothing: it can only choose among doubtful characters. With more doubtful
     # characters than ``max_doubtful`` several valid corrections compete and the choice would be a guess.
-    doubtful = sum(p < params.lock_prob for p in reading.char_probs)
-    if best != reading.text and doubtful > params.max_doubtful:
+    # A character the best path skipped and the grammar put back counts as doubtful, and it needs evidence of its
+    # own: without it the check digit alone would be choosing a letter.
+    # At either end of the line the crop may have cut a glyph off, and the network's say about an edge is weaker:
+    # a character put back there needs more evidence.
+    inserted = _inserted_evidence(reading, best)
+    weak = any(p < (params.min_inserted_edge if edge else params.min_inserted) for p, edge in inserted)
+    doubtful = sum(p < params.lock_prob for p in reading.char_probs) + len(inserted)
+    if best != reading.text and (doubtful > params.max_doubtful or weak):
         base.reason = "too_doubtful"
         return base
     base.number = best
@@ -168,20 +193,63 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
     return base
 
 
-def _coercion_credit(reading: Reading, kind: str) -> float:
-    """What the format forces: log p(read char) - max log p(allowed char), summed where the read char is illegal.
+def _neighbours(number: str, kind: str, read: str = "") -> list[str]:
+    """The valid numbers that differ from ``number`` in one character (within the format).
+
+    Where the format forced a change of the character read (``read`` of the same length, a 5 where a letter must
+    stand) to one it is known to be confused with, only those are plausible there (S for 5, not I).
+    """
+    _, allowed, valid = FORMATS[kind]
+    out = []
+    for i, ch in enumerate(number):
+        forced = len(read) == len(number) and read[i] not in allowed[i] and ch in CONFUSIONS.get(read[i], "")
+        for c in allowed[i]:
+            if c == ch or (forced and c not in CONFUSIONS.get(read[i], "")):
+                continue
+            if valid(cand := number[:i] + c + number[i + 1:]):
+                out.append(cand)
+    return out
+
+
+def _inserted_evidence(reading: Reading, best: str) -> list[tuple[float, bool]]:
+    """For each character of ``best`` that the greedy reading lacks: its peak probability where it would stand,
+    and whether it stands at either end of the reading.
+
+    "Where it would stand" is the span of time steps between the greedy characters on either side of it.
+    """
+    if len(best) <= len(reading.text) or not reading.frames:
+        return []
+    probs = np.exp(reading.logprobs)
+    out = []
+    for op, i0, i1, j0, j1 in difflib.SequenceMatcher(None, reading.text, best, autojunk=False).get_opcodes():
+        if op in ("insert", "replace") and j1 - j0 > i1 - i0:
+            edge = i0 == 0 or i1 == len(reading.text)
+            t0 = reading.frames[i0 - 1] if i0 > 0 else 0
+            t1 = reading.frames[i1] + 1 if i1 < len(reading.frames) else len(probs)
+            out += [(float(probs[t0:t1, ALPHABET.index(c) + 1].max()), edge) for c in best[j0:j1]]
+    return out
+
+
+def _coercion_credit(reading: Reading, kind: str, best: str) -> float:
+    """What the format forces: log p(read char) - log p(chosen char), summed where the read char is illegal.
 
     A letter O where only digits may stand must become a digit whatever the network thought; that change is the
-    format's decision, so it is not charged to the correction.
+    format's decision, so it is not charged to the correction, but only when the chosen character is one the read
+    one is known to be confused with (O→0, not 2→P): any other forced change is a blind one.
+
+    Returns:
+        The credit (nats); a blind forced change earns none, so the likelihood alone must carry it.
     """
     length, allowed, _ = FORMATS[kind]
-    if len(reading.text) != length or len(reading.frames) != length:
+    if len(reading.text) != length or len(reading.frames) != length or len(best) != length:
         return 0.0
     credit = 0.0
     for i, ch in enumerate(reading.text):
         if ch not in allowed[i]:
+            if best[i] not in CONFUSIONS.get(ch, ""):
+                continue
             row = reading.logprobs[reading.frames[i]]
-            credit += float(row[ALPHABET.index(ch) + 1] - max(row[ALPHABET.index(c) + 1] for c in allowed[i]))
+            credit += float(row[ALPHABET.index(ch) + 1] - row[ALPHABET.index(best[i]) + 1])
     return max(0.0, credit)
 
 

@@ -9,6 +9,7 @@ guessed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -21,6 +22,7 @@ from cargoscan.ocr.config import FusionParams, OcrParams
 from cargoscan.ocr.decode import greedy
 from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, detector_input, to_gray
 from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon
+from cargoscan.ocr.lines import content_width
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class OcrEngine:
         providers = ["CPUExecutionProvider"]
         self.det = ort.InferenceSession(str(model_dir / "detector.onnx"), opts, providers=providers)
         self.rec = ort.InferenceSession(str(model_dir / "recognizer.onnx"), opts, providers=providers)
+        # Recognisers exported with a dynamic width read a frame's crops only as wide as the widest of them.
+        self.rec_dynamic = isinstance(self.rec.get_inputs()[0].shape[3], str)
 
     def read(self, image: np.ndarray | None, kind: str) -> OcrResult:
         """Read the identifier of one frame.
@@ -70,12 +74,43 @@ class OcrEngine:
             boxes = boxes_from_heatmap(prob, gray.shape, threshold=0.3, max_boxes=self.params.max_candidates)
         if not boxes:
             return OcrResult(None, None, 0.0, "no_text")
-        pad = tuple(self.params.crop_pad)
-        crops = np.stack([crop_line(gray, b, self.rec_input, pad) for b, _ in boxes]).astype(np.float32)
+        results, spans = self._read_lines(gray, [b for b, _ in boxes], tuple(self.params.crop_pad), kind)
+        res = best_of(results)
+        won = next((spans[i] for i, r in enumerate(results) if r is res), None)
+        if res.number and won and self.params.check_pad:
+            # The same lines cut wider must not prefer another valid number: a heat map that clipped the first
+            # letter ("RHU" of "TRHU") can leave a crop that reads as a valid code with another letter ("JRHU").
+            again, _ = self._read_lines(gray, [b for b, _ in boxes[won[0]: won[1]]], tuple(self.params.check_pad),
+                                        kind, join_all=True)
+            top = next(iter(again[0].scores), None)      # its likeliest valid number, accepted or not
+            if top is not None and top != res.number:
+                return OcrResult(None, res.raw, 0.0, "ambiguous", res.scores, res.logprobs)
+        return res
+
+    def _read_lines(self, gray: np.ndarray, boxes: list, pad: tuple, kind: str, join_all: bool = False):
+        """Corrected readings of each line box and, for containers, of each run of lines joined top to bottom.
+
+        Returns:
+            The readings and, for each, the (first, end) indices of the boxes it reads. With ``join_all``
+            only the reading of all the boxes joined.
+        """
+        crops = np.stack([crop_line(gray, b, self.rec_input, pad) for b in boxes]).astype(np.float32)
+        if self.rec_dynamic:
+            width = max(content_width(c) for c in crops)
+            crops = np.ascontiguousarray(crops[..., : min(crops.shape[-1], -(-width // 32) * 32)])
         logprobs = list(self.rec.run(None, {"image": crops})[0])
-        if kind == "container":   # codes are often stacked: also read each run of lines joined in reading order
-            logprobs += joined_runs(logprobs)
-        return best_of([correct(greedy(lp), kind, self.params.fusion) for lp in logprobs])
+        n = len(logprobs)
+        # The second, wider reading only asks which valid number the lines prefer: substitutions suffice for that,
+        # the beam (the costliest step) is left out.
+        fusion = dataclasses.replace(self.params.fusion, beam=0) if join_all else self.params.fusion
+        if join_all:
+            logprobs, spans = [join_lines(logprobs)], [(0, n)]
+        else:
+            spans = [(i, i + 1) for i in range(n)]
+            if kind == "container":   # codes are often stacked: also read each run of lines joined in reading order
+                logprobs += joined_runs(logprobs)
+                spans += [(i, j) for i in range(n) for j in range(i + 2, n + 1)]
+        return [correct(greedy(lp), kind, fusion) for lp in logprobs], spans
 
 
 def joined_runs(logprobs: list[np.ndarray]) -> list[np.ndarray]:
@@ -84,18 +119,17 @@ def joined_runs(logprobs: list[np.ndarray]) -> list[np.ndarray]:
     A blank step goes between two lines so that the last character of one and the first of the next never
     merge as a CTC repeat; the joined output is scored like any single line (greedy reading, exact likelihood).
     """
-    if not logprobs:
-        return []
+    return [join_lines(logprobs[i:j]) for i in range(len(logprobs)) for j in range(i + 2, len(logprobs) + 1)]
+
+
+def join_lines(logprobs: list[np.ndarray]) -> np.ndarray:
+    """CTC outputs of lines joined into one, a sure blank step between two lines."""
     blank = np.full((1, logprobs[0].shape[1]), -30.0, np.float32)
     blank[0, 0] = 0.0
-    runs = []
-    for i in range(len(logprobs)):
-        for j in range(i + 2, len(logprobs) + 1):
-            parts = []
-            for lp in logprobs[i:j]:
-                parts += [lp, blank]
-            runs.append(np.concatenate(parts[:-1]))
-    return runs
+    parts = []
+    for lp in logprobs:
+        parts += [lp, blank]
+    return np.concatenate(parts[:-1])
 
 
 def load_frame(path: Path) -> np.ndarray | None:

@@ -45,7 +45,7 @@ class TextDetector(nn.Module):
 
 
 class CRNN(nn.Module):
-    """Convolutions collapse the height of a 32-pixel text line; 1-D convolutions read the columns; CTC decodes.
+    """Convolutions collapse a text line's height (24 or 32 pixels); 1-D convolutions read the columns; CTC decodes.
 
     The sequence part is convolutional, not recurrent: painted identifiers have no language to model, a glyph is
     read from a few columns around it, and a BiGRU was most of the training time on CPU.
@@ -57,10 +57,10 @@ class CRNN(nn.Module):
         super().__init__()
         c1, c2, c3, c4 = channels
         self.cnn = nn.Sequential(
-            _conv(1, c1), nn.MaxPool2d(2),                 # 16 x W/2
-            _conv(c1, c2), nn.MaxPool2d(2),                # 8 x W/4
-            _conv(c2, c3), _conv(c3, c3), nn.MaxPool2d((2, 1)),   # 4 x W/4
-            _conv(c3, c4), nn.MaxPool2d((4, 1)),           # 1 x W/4
+            _conv(1, c1), nn.MaxPool2d(2),                 # H/2 x W/2
+            _conv(c1, c2), nn.MaxPool2d(2),                # H/4 x W/4
+            _conv(c2, c3), _conv(c3, c3), nn.MaxPool2d((2, 1)),   # H/8 x W/4
+            _conv(c3, c4),                                 # H/8 x W/4, then max over the height in forward
         )
         # Receptive field along the line: ~13 columns of T (≈ 52 input pixels, two to three glyphs).
         self.seq = nn.Sequential(
@@ -70,7 +70,7 @@ class CRNN(nn.Module):
             nn.Conv1d(hidden, len(ALPHABET) + 1, 1))
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        feats = self.cnn(image).squeeze(2)                   # (N, c4, T)
+        feats = self.cnn(image).amax(dim=2)                  # (N, c4, T): any line height that divides by 8
         return self.seq(feats).transpose(1, 2).log_softmax(-1)
 
 

@@ -40,8 +40,13 @@ def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size)
 
 
-def _glyph(ch: str, font: ImageFont.FreeTypeFont, stencil: bool) -> np.ndarray:
-    """One character as a float mask cropped to its advance width and the font's full height."""
+@functools.lru_cache(maxsize=8192)
+def _glyph(ch: str, font_name: str, size: int, stencil: bool) -> np.ndarray:
+    """One character as a float mask cropped to its advance width and the font's full height.
+
+    Cached (read-only arrays): training renders tens of thousands of lines from a few hundred distinct glyphs.
+    """
+    font = _font(font_name, size)
     ascent, descent = font.getmetrics()
     width = max(1, int(round(font.getlength(ch))))
     img = Image.new("L", (width, ascent + descent), 0)
@@ -49,6 +54,7 @@ def _glyph(ch: str, font: ImageFont.FreeTypeFont, stencil: bool) -> np.ndarray:
     mask = np.asarray(img, dtype=np.float32) / 255.0
     if stencil and ch.strip():
         mask = _cut_bridges(mask, stroke=max(2, int(font.size * 0.14)))
+    mask.flags.writeable = False
     return mask
 
 
@@ -90,8 +96,8 @@ def render_line(
         A float32 (H, W) mask in [0, 1], tight around the text plus a small margin.
     """
     # The font size whose digit height is ``height``: DejaVu digits are ~0.73 em tall.
-    f = _font(font, max(6, int(round(height / 0.73))))
-    glyphs = [_glyph(ch, f, stencil) for ch in text]
+    size = max(6, int(round(height / 0.73)))
+    glyphs = [_glyph(ch, font, size, stencil) for ch in text]
     gap = int(round(spacing * height))
     pad = max(2, height // 6)
     h = glyphs[0].shape[0]
