@@ -2,6 +2,7 @@
 excluded) beside a plain SMP Unet-ResNet34 loop with cross-entropy, in the same run and on the same device.
 
     PYTHONPATH=src python benchmarks/bench_train.py [--device cuda] [--tile 128] [--batch 16] [--steps 10]
+        [--model unet-mobilenet_v2 --encoder-depth 4 --decoder 64,32,16,16]   # the small profile's model
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--bf16", action="store_true")
+    ap.add_argument("--encoder-depth", type=int, default=5)
+    ap.add_argument("--decoder", default="", help="decoder widths, e.g. 64,32,16,16 (default: SMP's)")
     a = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.manual_seed(0)
@@ -45,7 +48,10 @@ def main() -> None:
     lab = torch.randint(0, 2, (a.batch,), device=dev)
     amp = torch.autocast(dev.split(":")[0], dtype=torch.bfloat16, enabled=a.bf16)
 
-    mod = SegmentationModule(a.model, 3, [str(i) for i in range(k)], ["a", "b"], [1.0] * k).to(dev)
+    kw = {"encoder_depth": a.encoder_depth} if a.encoder_depth != 5 else {}
+    if a.decoder:
+        kw["decoder_channels"] = [int(c) for c in a.decoder.split(",")]
+    mod = SegmentationModule(a.model, 3, [str(i) for i in range(k)], ["a", "b"], [1.0] * k, model_kwargs=kw).to(dev)
     opt = torch.optim.AdamW(mod.parameters(), 1e-3)
 
     def ours():
