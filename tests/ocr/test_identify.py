@@ -80,3 +80,26 @@ def test_read_rfid_refuses_a_log_without_its_columns(tmp_path):
     with pytest.raises(ValueError, match="lacks columns"):
         read_rfid(path)
     assert read_rfid(tmp_path / "absent.csv") == {}
+
+
+@pytest.mark.parametrize("second, accepted", [({"G": 0.999, "Q": 0.0005}, True), ({"G": 0.7, "Q": 0.3}, False),
+                                              ({"G": 0.2, "Q": 0.8}, False)])
+def test_second_view_settles_a_near_rival_only_when_it_is_clear(second, accepted):
+    from cargoscan.ocr.config import OcrParams
+    from cargoscan.ocr.decode import greedy
+    from cargoscan.ocr.fusion import OcrResult, correct
+    from cargoscan.ocr.identify import OcrEngine
+    from ocr_helpers import confident, ctc_output
+
+    code = "TGHU1925614"                       # Q passes the check digit as well as G
+    first = confident(code)
+    first[1] = {"G": 0.7, "Q": 0.3}
+    res = correct(greedy(ctc_output(first)), "container")
+    assert res.reason == "ambiguous"
+    wider = confident(code)
+    wider[1] = second
+    engine = OcrEngine.__new__(OcrEngine)      # the networks are replaced by the two views' outputs
+    engine.params = OcrParams()
+    engine._read_lines = lambda *a, **k: ([OcrResult(None, "", 0.0, "read", {}, ctc_output(wider))], [(0, 1)])
+    out = engine._second_view(np.zeros((8, 8), np.float32), [(0, 0, 8, 8)], res, "container")
+    assert (out.number == code) if accepted else (out.number is None and out.reason == "ambiguous")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from cargoscan.ocr.config import FusionParams, OcrParams
-from cargoscan.ocr.decode import greedy
+from cargoscan.ocr.decode import ctc_log_likelihoods, greedy
 from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, detector_input, to_gray
 from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon
 from cargoscan.ocr.lines import content_width
@@ -77,6 +77,8 @@ class OcrEngine:
         results, spans = self._read_lines(gray, [b for b, _ in boxes], tuple(self.params.crop_pad), kind)
         res = best_of(results)
         won = next((spans[i] for i, r in enumerate(results) if r is res), None)
+        if res.number is None and res.reason == "ambiguous" and won and self.params.check_pad:
+            return self._second_view(gray, [b for b, _ in boxes[won[0]: won[1]]], res, kind)
         if res.number and won and self.params.check_pad:
             # The same lines cut wider must not prefer another valid number: a heat map that clipped the first
             # letter ("RHU" of "TRHU") can leave a crop that reads as a valid code with another letter ("JRHU").
@@ -86,6 +88,31 @@ class OcrEngine:
             if top is not None and top != res.number:
                 return OcrResult(None, res.raw, 0.0, "ambiguous", res.scores, res.logprobs)
         return res
+
+    def _second_view(self, gray: np.ndarray, boxes: list, res: OcrResult, kind: str) -> OcrResult:
+        """Settle a reading left ambiguous by a near rival (M/W, G/Q) with a second view of the same lines.
+
+        The lines cut wider (``check_pad``) are a second, partly independent look: each candidate's CTC
+        log-likelihoods of both views are added, and the best must beat every rival by twice the margin, that is
+        by the margin on average over the two views. The reading's other rules (doubt, cost) still apply.
+        """
+        fusion = self.params.fusion
+        relaxed = correct(greedy(res.logprobs), kind, dataclasses.replace(fusion, ambiguity_margin=0.0,
+                                                                          correction_margin=0.0))
+        if relaxed.number is None:
+            return res
+        again, _ = self._read_lines(gray, boxes, tuple(self.params.check_pad), kind, join_all=True)
+        cands = list(relaxed.scores)
+        both = dict(zip(cands, np.add(list(relaxed.scores.values()), ctc_log_likelihoods(again[0].logprobs, cands))))
+        best = max(both, key=both.get)
+        margin = fusion.ambiguity_margin if relaxed.reason == "read" else max(fusion.ambiguity_margin,
+                                                                               fusion.correction_margin)
+        runner = max((v for c, v in both.items() if c != best), default=-np.inf)
+        if best != relaxed.number or both[best] - runner < 2 * margin:
+            return res
+        lls = np.array(list(both.values())) / 2
+        relaxed.confidence = float(1.0 / np.exp(lls - both[best] / 2).sum())
+        return relaxed
 
     def _read_lines(self, gray: np.ndarray, boxes: list, pad: tuple, kind: str, join_all: bool = False):
         """Corrected readings of each line box and, for containers, of each run of lines joined top to bottom.
