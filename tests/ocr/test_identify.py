@@ -103,3 +103,13 @@ def test_second_view_settles_a_near_rival_only_when_it_is_clear(second, accepted
     engine._read_lines = lambda *a, **k: ([OcrResult(None, "", 0.0, "read", {}, ctc_output(wider))], [(0, 1)])
     out = engine._second_view(np.zeros((8, 8), np.float32), [(0, 0, 8, 8)], res, "container")
     assert (out.number == code) if accepted else (out.number is None and out.reason == "ambiguous")
+
+
+def test_row_unions_span_pieces_side_by_side_but_not_stacked_lines():
+    from cargoscan.ocr.identify import row_unions
+
+    pieces = [(362, 76, 458, 98), (506, 78, 592, 99)]        # one painted row, broken in two by the heat map
+    assert row_unions(pieces) == [(362, 76, 592, 99)]
+    stacked = [(100, 20, 300, 50), (100, 60, 300, 90)]       # an owner code over its serial: two lines
+    assert row_unions(stacked) == []
+    assert row_unions(pieces + stacked) == [(362, 76, 592, 99)]

@@ -74,6 +74,8 @@ class OcrEngine:
             boxes = boxes_from_heatmap(prob, gray.shape, threshold=0.3, max_boxes=self.params.max_candidates)
         if not boxes:
             return OcrResult(None, None, 0.0, "no_text")
+        if kind == "wagon":   # a number the heat map broke into pieces along its row is also read whole
+            boxes = boxes + [(b, 0.0) for b in row_unions([b for b, _ in boxes])]
         results, spans = self._read_lines(gray, [b for b, _ in boxes], tuple(self.params.crop_pad), kind)
         res = best_of(results)
         won = next((spans[i] for i, r in enumerate(results) if r is res), None)
@@ -138,6 +140,23 @@ class OcrEngine:
                 logprobs += joined_runs(logprobs)
                 spans += [(i, j) for i in range(n) for j in range(i + 2, n + 1)]
         return [correct(greedy(lp), kind, fusion) for lp in logprobs], spans
+
+
+def row_unions(boxes: list) -> list:
+    """One box spanning each row of two or more boxes side by side (overlapping by half their height).
+
+    A wagon number's digits painted in two groups ("6445 5454"), or a stretch the heat map lost, leave pieces that
+    read as nothing valid; the whole row, gaps included, reads as the number.
+    """
+    out, seen = [], set()
+    for i, a in enumerate(boxes):
+        row = [b for b in boxes if min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])]
+        key = tuple(sorted(map(tuple, row)))
+        if len(row) > 1 and key not in seen:
+            seen.add(key)
+            out.append((min(b[0] for b in row), min(b[1] for b in row), max(b[2] for b in row),
+                        max(b[3] for b in row)))
+    return out
 
 
 def joined_runs(logprobs: list[np.ndarray]) -> list[np.ndarray]:
