@@ -110,6 +110,6 @@ def test_row_unions_span_pieces_side_by_side_but_not_stacked_lines():
 
     pieces = [(362, 76, 458, 98), (506, 78, 592, 99)]        # one painted row, broken in two by the heat map
     assert row_unions(pieces) == [(362, 76, 592, 99)]
-    stacked = [(100, 20, 300, 50), (100, 60, 300, 90)]       # an owner code over its serial: two lines
+    stacked = [(100, 130, 300, 160), (100, 170, 300, 200)]       # an owner code over its serial: two lines
     assert row_unions(stacked) == []
     assert row_unions(pieces + stacked) == [(362, 76, 592, 99)]

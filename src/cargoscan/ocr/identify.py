@@ -150,7 +150,8 @@ def row_unions(boxes: list) -> list:
     """
     out, seen = [], set()
     for i, a in enumerate(boxes):
-        row = [b for b in boxes if min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])]
+        row = [a] + [b for b in boxes if (b[0] >= a[2] or b[2] <= a[0])           # side by side, not over
+                     and min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])]
         key = tuple(sorted(map(tuple, row)))
         if len(row) > 1 and key not in seen:
             seen.add(key)
