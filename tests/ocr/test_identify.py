@@ -113,3 +113,28 @@ def test_row_unions_span_pieces_side_by_side_but_not_stacked_lines():
     stacked = [(100, 130, 300, 160), (100, 170, 300, 200)]       # an owner code over its serial: two lines
     assert row_unions(stacked) == []
     assert row_unions(pieces + stacked) == [(362, 76, 592, 99)]
+
+
+@pytest.mark.parametrize("veto_text, accepted", [("CSQU3054383", True), ("GSQU3054383", False)])
+def test_a_clipped_edge_is_read_again_cut_wider_and_checked_by_a_third_cut(veto_text, accepted):
+    from cargoscan.ocr.config import OcrParams
+    from cargoscan.ocr.decode import greedy
+    from cargoscan.ocr.fusion import OcrResult, correct
+    from cargoscan.ocr.identify import OcrEngine
+    from ocr_helpers import confident, ctc_output
+
+    code = "CSQU3054383"
+    params = OcrParams()
+    wide, veto = (tuple(p) for p in params.clip_pads)
+    # GSQU3054383 fails its check digit: the third cut's likeliest valid number is then some other one.
+    views = {wide: ctc_output(confident(code)), veto: ctc_output(confident(veto_text))}
+    engine = OcrEngine.__new__(OcrEngine)
+    engine.params = params
+
+    def read_lines(gray, boxes, pad, kind, join_all=False):
+        return [correct(greedy(views[pad]), kind, params.fusion)], [(0, 1)]
+
+    engine._read_lines = read_lines
+    refused = OcrResult(None, "SQU3054383", 0.0, "too_doubtful")
+    out = engine._unclipped(np.zeros((8, 8), np.float32), [(0, 0, 8, 8)], refused, "container")
+    assert (out.number == code) if accepted else out is refused

@@ -94,4 +94,7 @@ class OcrParams:
     # reading is ambiguous.
     # Empty: no second reading.
     check_pad: tuple[float, ...] = (0.8, 0.0, 0.8, 0.0)
+    # A correction refused as too doubtful (an edge glyph put back) is read again cut as wide as the first, and
+    # must be preferred cut as wide as the second. Empty: no such reading.
+    clip_pads: tuple[tuple[float, ...], ...] = ((0.8, 0.0, 0.8, 0.0), (0.5, 0.0, 0.5, 0.0))
     model_dir: str = "data/ocr/model"

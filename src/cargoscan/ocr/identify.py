@@ -81,6 +81,8 @@ class OcrEngine:
         won = next((spans[i] for i, r in enumerate(results) if r is res), None)
         if res.number is None and res.reason == "ambiguous" and won and self.params.check_pad:
             return self._second_view(gray, [b for b, _ in boxes[won[0]: won[1]]], res, kind)
+        if res.number is None and res.reason == "too_doubtful" and won and self.params.clip_pads:
+            return self._unclipped(gray, [b for b, _ in boxes[won[0]: won[1]]], res, kind)
         if res.number and won and self.params.check_pad:
             # The same lines cut wider must not prefer another valid number: a heat map that clipped the first
             # letter ("RHU" of "TRHU") can leave a crop that reads as a valid code with another letter ("JRHU").
@@ -90,6 +92,20 @@ class OcrEngine:
             if top is not None and top != res.number:
                 return OcrResult(None, res.raw, 0.0, "ambiguous", res.scores, res.logprobs)
         return res
+
+    def _unclipped(self, gray: np.ndarray, boxes: list, res: OcrResult, kind: str) -> OcrResult:
+        """Read lines again cut wider when the heat map may have clipped an edge glyph ("SKU2164159").
+
+        The reading of the widest cut (``clip_pads[0]``) is corrected under all the usual rules, and a cut between
+        it and the first (``clip_pads[1]``) must prefer the same valid number, as an accepted reading's wider cut
+        must.
+        """
+        wide, veto = (tuple(p) for p in self.params.clip_pads)
+        again, _ = self._read_lines(gray, boxes, wide, kind, join_all=True)
+        if again[0].number is None:
+            return res
+        check, _ = self._read_lines(gray, boxes, veto, kind, join_all=True)
+        return again[0] if next(iter(check[0].scores), None) == again[0].number else res
 
     def _second_view(self, gray: np.ndarray, boxes: list, res: OcrResult, kind: str) -> OcrResult:
         """Settle a reading left ambiguous by a near rival (M/W, G/Q) with a second view of the same lines.
