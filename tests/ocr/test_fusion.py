@@ -208,3 +208,37 @@ def test_a_colliding_letter_read_without_a_clear_margin_is_ambiguous():
     assert res.number is None and res.reason == "ambiguous"
     dists[1] = {"G": 0.995, "Q": 0.001}
     assert correct(greedy(ctc_output(dists)), "container").number == "TGHU1925614"
+
+
+def _three_doubtful(rival: tuple[str, str] | None = None) -> list[dict[str, float]]:
+    """WAGON read with its fourth digit wrong (9 for 8) and two more digits unsure; ``rival``: the second-best
+    classes of those two, spelling a valid number with them."""
+    dists = confident(WAGON)
+    dists[3] = {"9": 0.5, "8": 0.45}
+    a, b = rival or ("X", "X")   # an X can stand nowhere in a wagon number: no rival
+    dists[0] = {"4": 0.6, a: 0.35}
+    dists[5] = {"8": 0.6, b: 0.35}
+    return dists
+
+
+def test_three_doubtful_characters_need_a_correction_that_beats_every_two_change_rival():
+    reading = greedy(ctc_output(_three_doubtful()))
+    assert reading.text != WAGON
+    # Nothing else valid is near: accepted once its two-change rivals were checked, refused under the old rule.
+    res = correct(reading, "wagon")
+    assert res.number == WAGON and res.reason == "corrected"
+    assert correct(reading, "wagon", FusionParams(max_doubtful_checked=2)).reason == "too_doubtful"
+    # A valid number two changes away that the network finds nearly as likely: the correction is a guess.
+    rival = next((a, b) for a in "0123456789" for b in "0123456789"
+                 if a != "4" and b != "8" and is_valid_wagon(a + WAGON[1:5] + b + WAGON[6:]))
+    reading = greedy(ctc_output(_three_doubtful(rival)))
+    assert correct(reading, "wagon").number is None
+    # ... refused by the two-change check itself, even when no other search had found that rival.
+    from cargoscan.ocr.decode import ctc_log_likelihood
+    from cargoscan.ocr.fusion import _stands_out
+
+    ll = ctc_log_likelihood(reading.logprobs, WAGON)
+    assert not _stands_out(reading, "wagon", WAGON, ll, {WAGON: ll}, FusionParams())
+    clean = greedy(ctc_output(_three_doubtful()))
+    ll = ctc_log_likelihood(clean.logprobs, WAGON)
+    assert _stands_out(clean, "wagon", WAGON, ll, {WAGON: ll}, FusionParams())

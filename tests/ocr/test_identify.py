@@ -80,3 +80,61 @@ def test_read_rfid_refuses_a_log_without_its_columns(tmp_path):
     with pytest.raises(ValueError, match="lacks columns"):
         read_rfid(path)
     assert read_rfid(tmp_path / "absent.csv") == {}
+
+
+@pytest.mark.parametrize("second, accepted", [({"G": 0.999, "Q": 0.0005}, True), ({"G": 0.7, "Q": 0.3}, False),
+                                              ({"G": 0.2, "Q": 0.8}, False)])
+def test_second_view_settles_a_near_rival_only_when_it_is_clear(second, accepted):
+    from cargoscan.ocr.config import OcrParams
+    from cargoscan.ocr.decode import greedy
+    from cargoscan.ocr.fusion import OcrResult, correct
+    from cargoscan.ocr.identify import OcrEngine
+    from ocr_helpers import confident, ctc_output
+
+    code = "TGHU1925614"                       # Q passes the check digit as well as G
+    first = confident(code)
+    first[1] = {"G": 0.7, "Q": 0.3}
+    res = correct(greedy(ctc_output(first)), "container")
+    assert res.reason == "ambiguous"
+    wider = confident(code)
+    wider[1] = second
+    engine = OcrEngine.__new__(OcrEngine)      # the networks are replaced by the two views' outputs
+    engine.params = OcrParams()
+    engine._read_lines = lambda *a, **k: ([OcrResult(None, "", 0.0, "read", {}, ctc_output(wider))], [(0, 1)])
+    out = engine._second_view(np.zeros((8, 8), np.float32), [(0, 0, 8, 8)], res, "container")
+    assert (out.number == code) if accepted else (out.number is None and out.reason == "ambiguous")
+
+
+def test_row_unions_span_pieces_side_by_side_but_not_stacked_lines():
+    from cargoscan.ocr.identify import row_unions
+
+    pieces = [(362, 76, 458, 98), (506, 78, 592, 99)]        # one painted row, broken in two by the heat map
+    assert row_unions(pieces) == [(362, 76, 592, 99)]
+    stacked = [(100, 130, 300, 160), (100, 170, 300, 200)]       # an owner code over its serial: two lines
+    assert row_unions(stacked) == []
+    assert row_unions(pieces + stacked) == [(362, 76, 592, 99)]
+
+
+@pytest.mark.parametrize("veto_text, accepted", [("CSQU3054383", True), ("GSQU3054383", False)])
+def test_a_clipped_edge_is_read_again_cut_wider_and_checked_by_a_third_cut(veto_text, accepted):
+    from cargoscan.ocr.config import OcrParams
+    from cargoscan.ocr.decode import greedy
+    from cargoscan.ocr.fusion import OcrResult, correct
+    from cargoscan.ocr.identify import OcrEngine
+    from ocr_helpers import confident, ctc_output
+
+    code = "CSQU3054383"
+    params = OcrParams()
+    wide, veto = (tuple(p) for p in params.clip_pads)
+    # GSQU3054383 fails its check digit: the third cut's likeliest valid number is then some other one.
+    views = {wide: ctc_output(confident(code)), veto: ctc_output(confident(veto_text))}
+    engine = OcrEngine.__new__(OcrEngine)
+    engine.params = params
+
+    def read_lines(gray, boxes, pad, kind, join_all=False):
+        return [correct(greedy(views[pad]), kind, params.fusion)], [(0, 1)]
+
+    engine._read_lines = read_lines
+    refused = OcrResult(None, "SQU3054383", 0.0, "too_doubtful")
+    out = engine._unclipped(np.zeros((8, 8), np.float32), [(0, 0, 8, 8)], refused, "container")
+    assert (out.number == code) if accepted else out is refused

@@ -51,6 +51,8 @@ class FusionParams:
     max_edits: int = 2               # substitutions tried on the OCR reading
     alternatives: int = 3            # per-character alternatives taken from the CTC output
     max_doubtful: int = 2            # a correction needs all but this many characters read surely
+    max_doubtful_checked: int = 3    # ... or this many, when it beats every valid two-change rival of them too
+    strong_margin: float = 5.0       # nats: ... by this much (≈ 150×)
     lock_prob: float = 0.9          # a legal character read at least this sure is never substituted
     rescore: int = 12                # candidates (best quick scores) rescored by the exact CTC likelihood
     beam: int = 16                   # grammar-constrained CTC beam (valid strings of any best-path length); 0: off
@@ -92,4 +94,7 @@ class OcrParams:
     # reading is ambiguous.
     # Empty: no second reading.
     check_pad: tuple[float, ...] = (0.8, 0.0, 0.8, 0.0)
+    # A correction refused as too doubtful (an edge glyph put back) is read again cut as wide as the first, and
+    # must be preferred cut as wide as the second. Empty: no such reading.
+    clip_pads: tuple[tuple[float, ...], ...] = ((0.8, 0.0, 0.8, 0.0), (0.5, 0.0, 0.5, 0.0))
     model_dir: str = "data/ocr/model"

@@ -185,12 +185,45 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
     inserted = _inserted_evidence(reading, best)
     weak = any(p < (params.min_inserted_edge if edge else params.min_inserted) for p, edge in inserted)
     doubtful = sum(p < params.lock_prob for p in reading.char_probs) + len(inserted)
-    if best != reading.text and (doubtful > params.max_doubtful or weak):
+    if best != reading.text and (weak or doubtful > params.max_doubtful_checked or (
+            doubtful > params.max_doubtful and not _stands_out(reading, kind, best, ll, scored, params))):
         base.reason = "too_doubtful"
         return base
     base.number = best
     base.reason = "read" if best == reading.text else "corrected"
     return base
+
+
+def _doubtful_positions(reading: Reading, best: str, lock: float) -> list[int]:
+    """Positions of ``best`` not read surely: put back, changed, or read with probability below ``lock``."""
+    sure = set()
+    for op, i0, i1, j0, _ in difflib.SequenceMatcher(None, reading.text, best, autojunk=False).get_opcodes():
+        if op == "equal":
+            sure |= {j0 + k for k in range(i1 - i0) if reading.char_probs[i0 + k] >= lock}
+    return [j for j in range(len(best)) if j not in sure]
+
+
+def _stands_out(reading: Reading, kind: str, best: str, ll: float, scored: dict[str, float],
+                params: FusionParams) -> bool:
+    """Whether a correction with one doubtful character too many still beats every valid rival.
+
+    With three doubtful characters the truth may lie two changes away from the best candidate, out of reach of the
+    one-character neighbours: every valid number that changes two of the doubtful characters is scored too, and the
+    best must beat all of them (and all earlier candidates) by ``strong_margin``.
+    """
+    _, allowed, valid = FORMATS[kind]
+    pos = _doubtful_positions(reading, best, params.lock_prob)
+    rivals = []
+    for i, j in itertools.combinations(pos, 2):
+        for a in allowed[i]:
+            for b in allowed[j]:
+                if a != best[i] and b != best[j]:
+                    cand = best[:i] + a + best[i + 1:j] + b + best[j + 1:]
+                    if cand not in scored and valid(cand):
+                        rivals.append(cand)
+    runner = max([v for c, v in scored.items() if c != best] + ctc_log_likelihoods(reading.logprobs, rivals),
+                 default=-math.inf)
+    return ll - runner >= params.strong_margin
 
 
 def _neighbours(number: str, kind: str, read: str = "") -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from cargoscan.ocr.config import FusionParams, OcrParams
-from cargoscan.ocr.decode import greedy
+from cargoscan.ocr.decode import ctc_log_likelihoods, greedy
 from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, detector_input, to_gray
 from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon
 from cargoscan.ocr.lines import content_width
@@ -74,9 +74,15 @@ class OcrEngine:
             boxes = boxes_from_heatmap(prob, gray.shape, threshold=0.3, max_boxes=self.params.max_candidates)
         if not boxes:
             return OcrResult(None, None, 0.0, "no_text")
+        if kind == "wagon":   # a number the heat map broke into pieces along its row is also read whole
+            boxes = boxes + [(b, 0.0) for b in row_unions([b for b, _ in boxes])]
         results, spans = self._read_lines(gray, [b for b, _ in boxes], tuple(self.params.crop_pad), kind)
         res = best_of(results)
         won = next((spans[i] for i, r in enumerate(results) if r is res), None)
+        if res.number is None and res.reason == "ambiguous" and won and self.params.check_pad:
+            return self._second_view(gray, [b for b, _ in boxes[won[0]: won[1]]], res, kind)
+        if res.number is None and res.reason == "too_doubtful" and won and self.params.clip_pads:
+            return self._unclipped(gray, [b for b, _ in boxes[won[0]: won[1]]], res, kind)
         if res.number and won and self.params.check_pad:
             # The same lines cut wider must not prefer another valid number: a heat map that clipped the first
             # letter ("RHU" of "TRHU") can leave a crop that reads as a valid code with another letter ("JRHU").
@@ -86,6 +92,45 @@ class OcrEngine:
             if top is not None and top != res.number:
                 return OcrResult(None, res.raw, 0.0, "ambiguous", res.scores, res.logprobs)
         return res
+
+    def _unclipped(self, gray: np.ndarray, boxes: list, res: OcrResult, kind: str) -> OcrResult:
+        """Read lines again cut wider when the heat map may have clipped an edge glyph ("SKU2164159").
+
+        The reading of the widest cut (``clip_pads[0]``) is corrected under all the usual rules, and a cut between
+        it and the first (``clip_pads[1]``) must prefer the same valid number, as an accepted reading's wider cut
+        must.
+        """
+        wide, veto = (tuple(p) for p in self.params.clip_pads)
+        again, _ = self._read_lines(gray, boxes, wide, kind, join_all=True)
+        if again[0].number is None:
+            return res
+        check, _ = self._read_lines(gray, boxes, veto, kind, join_all=True)
+        return again[0] if next(iter(check[0].scores), None) == again[0].number else res
+
+    def _second_view(self, gray: np.ndarray, boxes: list, res: OcrResult, kind: str) -> OcrResult:
+        """Settle a reading left ambiguous by a near rival (M/W, G/Q) with a second view of the same lines.
+
+        The lines cut wider (``check_pad``) are a second, partly independent look: each candidate's CTC
+        log-likelihoods of both views are added, and the best must beat every rival by twice the margin, that is
+        by the margin on average over the two views. The reading's other rules (doubt, cost) still apply.
+        """
+        fusion = self.params.fusion
+        relaxed = correct(greedy(res.logprobs), kind, dataclasses.replace(fusion, ambiguity_margin=0.0,
+                                                                          correction_margin=0.0))
+        if relaxed.number is None:
+            return res
+        again, _ = self._read_lines(gray, boxes, tuple(self.params.check_pad), kind, join_all=True)
+        cands = list(relaxed.scores)
+        both = dict(zip(cands, np.add(list(relaxed.scores.values()), ctc_log_likelihoods(again[0].logprobs, cands))))
+        best = max(both, key=both.get)
+        margin = fusion.ambiguity_margin if relaxed.reason == "read" else max(fusion.ambiguity_margin,
+                                                                               fusion.correction_margin)
+        runner = max((v for c, v in both.items() if c != best), default=-np.inf)
+        if best != relaxed.number or both[best] - runner < 2 * margin:
+            return res
+        lls = np.array(list(both.values())) / 2
+        relaxed.confidence = float(1.0 / np.exp(lls - both[best] / 2).sum())
+        return relaxed
 
     def _read_lines(self, gray: np.ndarray, boxes: list, pad: tuple, kind: str, join_all: bool = False):
         """Corrected readings of each line box and, for containers, of each run of lines joined top to bottom.
@@ -111,6 +156,24 @@ class OcrEngine:
                 logprobs += joined_runs(logprobs)
                 spans += [(i, j) for i in range(n) for j in range(i + 2, n + 1)]
         return [correct(greedy(lp), kind, fusion) for lp in logprobs], spans
+
+
+def row_unions(boxes: list) -> list:
+    """One box spanning each row of two or more boxes side by side (overlapping by half their height).
+
+    A wagon number's digits painted in two groups ("6445 5454"), or a stretch the heat map lost, leave pieces that
+    read as nothing valid; the whole row, gaps included, reads as the number.
+    """
+    out, seen = [], set()
+    for i, a in enumerate(boxes):
+        row = [a] + [b for b in boxes if (b[0] >= a[2] or b[2] <= a[0])           # side by side, not over
+                     and min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])]
+        key = tuple(sorted(map(tuple, row)))
+        if len(row) > 1 and key not in seen:
+            seen.add(key)
+            out.append((min(b[0] for b in row), min(b[1] for b in row), max(b[2] for b in row),
+                        max(b[3] for b in row)))
+    return out
 
 
 def joined_runs(logprobs: list[np.ndarray]) -> list[np.ndarray]:
