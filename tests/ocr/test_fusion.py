@@ -242,3 +242,17 @@ def test_three_doubtful_characters_need_a_correction_that_beats_every_two_change
     clean = greedy(ctc_output(_three_doubtful()))
     ll = ctc_log_likelihood(clean.logprobs, WAGON)
     assert _stands_out(clean, "wagon", WAGON, ll, {WAGON: ll}, FusionParams())
+
+
+def test_a_valid_rival_one_letter_away_needs_the_collision_margin():
+    # BMOU/BWOU4747064 both pass the check digit: a reading sure enough for the ordinary margin (3 nats) but not for
+    # the collision margin (5 nats) is refused, where it would have been accepted before (a wrong W for M in the
+    # pipeline run).
+    dists = confident("TGHU1925614")
+    dists[1] = {"G": 0.98, "Q": 0.02}
+    res = correct(greedy(ctc_output(dists)), "container")
+    lead = res.scores["TGHU1925614"] - res.scores["TQHU1925614"]
+    assert 3.0 < lead < 5.0
+    assert res.number is None and res.reason == "ambiguous"
+    loose = correct(greedy(ctc_output(dists)), "container", FusionParams(collision_margin=3.0))
+    assert loose.number == "TGHU1925614"

@@ -82,8 +82,10 @@ def test_read_rfid_refuses_a_log_without_its_columns(tmp_path):
     assert read_rfid(tmp_path / "absent.csv") == {}
 
 
-@pytest.mark.parametrize("second, accepted", [({"G": 0.999, "Q": 0.0005}, True), ({"G": 0.7, "Q": 0.3}, False),
-                                              ({"G": 0.2, "Q": 0.8}, False)])
+# The rival Q passes the check digit: both views together must lead it by twice the collision margin (10 nats).
+# The first view leads by 0.85 nats; a second at G 0.9999 leads by 9.9 (together 10.75), at 0.999 by 7.6 (8.45).
+@pytest.mark.parametrize("second, accepted", [({"G": 0.9999, "Q": 0.00005}, True), ({"G": 0.999, "Q": 0.0005}, False),
+                                              ({"G": 0.7, "Q": 0.3}, False), ({"G": 0.2, "Q": 0.8}, False)])
 def test_second_view_settles_a_near_rival_only_when_it_is_clear(second, accepted):
     from cargoscan.ocr.config import OcrParams
     from cargoscan.ocr.decode import greedy

@@ -60,6 +60,7 @@ class FusionParams:
     min_inserted_edge: float = 0.5   # ... and this much at either end of the line (the crop may have cut it)
     ambiguity_margin: float = 3.0    # nats: the best valid reading must beat the runner-up by this (≈ 20×)
     correction_margin: float = 3.0   # nats: ... and a corrected reading (not what the network read) by this
+    collision_margin: float = 5.0    # nats: ... and a valid rival one character away (the check digit can't tell)
     min_confidence: float = 0.5      # below this the OCR reading is not accepted on its own
     max_correction_cost: float = 4.6 # nats: a correction may be at most ~100× less likely than the raw reading
 

@@ -170,6 +170,11 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
     if rest and ll - rest[0][1] < margin:
         base.reason = "ambiguous"
         return base
+    # A valid rival one character away passes the same check digit (ISO 6346 letter values collide mod 11, e.g.
+    # BMOU/BWOU4747064): the check digit cannot arbitrate, only the network can, so it must be surer.
+    if any(one_apart(best, c) and ll - v < params.collision_margin for c, v in rest):
+        base.reason = "ambiguous"
+        return base
     # A correction the network finds far less likely than what it read is a guess, not a reading: its cost (beyond
     # the format's forced coercions) is bounded. And the per-character geometric mean likelihood must stay high.
     cost = ctc_log_likelihood(reading.logprobs, reading.text) - ll - free
@@ -224,6 +229,11 @@ def _stands_out(reading: Reading, kind: str, best: str, ll: float, scored: dict[
     runner = max([v for c, v in scored.items() if c != best] + ctc_log_likelihoods(reading.logprobs, rivals),
                  default=-math.inf)
     return ll - runner >= params.strong_margin
+
+
+def one_apart(a: str, b: str) -> bool:
+    """Two numbers of one length that differ in exactly one character."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
 
 
 def _neighbours(number: str, kind: str, read: str = "") -> list[str]:

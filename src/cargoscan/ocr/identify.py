@@ -21,7 +21,7 @@ import numpy as np
 from cargoscan.ocr.config import FusionParams, OcrParams
 from cargoscan.ocr.decode import ctc_log_likelihoods, greedy
 from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, detector_input, to_gray
-from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon
+from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon, one_apart
 from cargoscan.ocr.lines import content_width
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,8 @@ class OcrEngine:
         """
         fusion = self.params.fusion
         relaxed = correct(greedy(res.logprobs), kind, dataclasses.replace(fusion, ambiguity_margin=0.0,
-                                                                          correction_margin=0.0))
+                                                                          correction_margin=0.0,
+                                                                          collision_margin=0.0))
         if relaxed.number is None:
             return res
         again, _ = self._read_lines(gray, boxes, tuple(self.params.check_pad), kind, join_all=True)
@@ -126,7 +127,9 @@ class OcrEngine:
         margin = fusion.ambiguity_margin if relaxed.reason == "read" else max(fusion.ambiguity_margin,
                                                                                fusion.correction_margin)
         runner = max((v for c, v in both.items() if c != best), default=-np.inf)
-        if best != relaxed.number or both[best] - runner < 2 * margin:
+        collider = max((v for c, v in both.items() if c != best and one_apart(c, best)), default=-np.inf)
+        if best != relaxed.number or both[best] - runner < 2 * margin or \
+                both[best] - collider < 2 * fusion.collision_margin:
             return res
         lls = np.array(list(both.values())) / 2
         relaxed.confidence = float(1.0 / np.exp(lls - both[best] / 2).sum())
