@@ -68,10 +68,12 @@ def threat_visibility(prepared: str | Prepared, split: str | None = None, ring_p
         image = np.asarray(data.image(r["scan_id"]), dtype=np.float32)
         mask = np.asarray(data.mask(r["scan_id"]))
         for c in threat_ids():
-            labels, n = ndi.label(mask == c)
+            labels, _ = ndi.label(mask == c)
             for i, box in enumerate(ndi.find_objects(labels), start=1):
-                region = labels == i
-                cnr = region_contrast(image, mask, region, channels, ring_px)
+                # Measure in a window around the region (its ring fits inside), not over the whole wagon per region.
+                win = tuple(slice(max(0, b.start - ring_px - 2), b.stop + ring_px + 2) for b in box)
+                region = labels[win] == i
+                cnr = region_contrast(image[(slice(None), *win)], mask[win], region, channels, ring_px)
                 if cnr is None:
                     continue
                 row = {"scan_id": r["scan_id"], "class": names[c], "sites": r["sites"], "pixels": int(region.sum()),
