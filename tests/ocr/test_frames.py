@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from cargoscan.ids import is_valid_container, is_valid_wagon
+from cargoscan.ocr.config import FrameParams
 from cargoscan.ocr.frames import (FRAMES_COLUMNS, archive_units, render_container_door, render_degraded,
                                   render_wagon_side, synthetic_units, write_frames)
 
@@ -43,7 +44,9 @@ def test_write_frames_writes_images_and_ground_truth(tmp_path):
     rows = list(csv.DictReader(table.open()))
     assert list(rows[0]) == FRAMES_COLUMNS
     n_expected = sum(1 + len(u["container_numbers"]) for u in units)
-    assert len(rows) == n_expected
+    assert len(rows) == 2 * n_expected                       # two cameras, one each side of the track
+    assert {r["camera"] for r in rows} == {"1", "2"}
+    assert sum(r["file"].endswith("_cam2.png") for r in rows) == n_expected
     for row in rows:
         assert (tmp_path / "frames" / row["file"]).exists()
         assert is_valid_wagon(row["wagon_number"])
@@ -75,7 +78,27 @@ def test_archive_units_take_identities_from_sidecars_and_positions_from_rfid(tmp
     assert second["wagon_number"] is None and second["position"] != 7
     table = write_frames(tmp_path / "frames", units, np.random.default_rng(0))
     rows = list(csv.DictReader(table.open()))
-    assert {r["file"] for r in rows} == {"T1/7_side.png", "T1/7_door1.png"}   # no number, no side view
+    assert {r["file"] for r in rows} == {"T1/7_side.png", "T1/7_door1.png",           # no number, no side view
+                                         "T1/7_side_cam2.png", "T1/7_door1_cam2.png"}
+
+
+def test_first_camera_frames_do_not_depend_on_the_number_of_cameras(tmp_path):
+    from dataclasses import replace
+
+    from PIL import Image
+
+    units = synthetic_units(3, np.random.default_rng(9), train_size=3)
+    one = write_frames(tmp_path / "one", units, np.random.default_rng(21), replace(FrameParams(), cameras=1))
+    two = write_frames(tmp_path / "two", units, np.random.default_rng(21), FrameParams())
+    rows_one = list(csv.DictReader(one.open()))
+    rows_two = [r for r in csv.DictReader(two.open()) if r["camera"] == "1"]
+    assert [r["file"] for r in rows_one] == [r["file"] for r in rows_two]
+    for r in rows_one:
+        a = np.asarray(Image.open(tmp_path / "one" / r["file"]))
+        b = np.asarray(Image.open(tmp_path / "two" / r["file"]))
+        assert np.array_equal(a, b)
+        far = np.asarray(Image.open(tmp_path / "two" / r["file"].replace(".png", "_cam2.png")))
+        assert not np.array_equal(a, far)    # the far side is painted, lit and dirtied on its own
 
 
 def test_archive_without_sidecars_is_refused(tmp_path):

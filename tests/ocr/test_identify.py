@@ -140,3 +140,39 @@ def test_a_clipped_edge_is_read_again_cut_wider_and_checked_by_a_third_cut(veto_
     refused = OcrResult(None, "SQU3054383", 0.0, "too_doubtful")
     out = engine._unclipped(np.zeros((8, 8), np.float32), [(0, 0, 8, 8)], refused, "container")
     assert (out.number == code) if accepted else out is refused
+
+
+def _two_camera_frames(tmp_path):
+    units = [{"train_number": "T5", "position": 1, "wagon_number": "45488855", "wagon_type": "covered",
+              "container_numbers": []},
+             {"train_number": "T5", "position": 2, "wagon_number": "62345673", "wagon_type": "gondola",
+              "container_numbers": []}]
+    frames = tmp_path / "frames"
+    write_frames(frames, units, np.random.default_rng(8), clean_params().frames)
+    return frames
+
+
+def test_a_wagon_lost_by_one_camera_is_read_from_the_other(ocr_engine, tmp_path):
+    from PIL import Image
+
+    from cargoscan.ocr.identify import read_frames
+
+    frames = _two_camera_frames(tmp_path)
+    Image.fromarray(np.full((240, 640, 3), 90, np.uint8)).save(frames / "T5" / "1_side.png")   # lens covered
+    readings = read_frames(ocr_engine, frames)
+    one = readings[("T5", 1)]
+    assert set(one["views"]) == {("side", 1), ("side", 2)}
+    assert one["views"][("side", 1)].reason == "no_text"
+    assert one["views"][("side", 2)].number == "45488855"
+    assert one["wagon"].number == "45488855"
+
+
+def test_ocr_eval_counts_identifiers_and_frames(tmp_path):
+    from cargoscan.ocr.evaluate import evaluate
+
+    frames = _two_camera_frames(tmp_path)
+    m = evaluate(frames, None, FIXTURE_MODEL, clean_params())
+    assert m["cameras"] == 2 and m["identifiers"] == 2 and m["frames"] == 4
+    assert m["wrong_accepted_ocr"] == 0 and m["wrong_accepted_frames"] == 0
+    # With no view wrong, combining can only add readings: per identifier at least as good as per frame.
+    assert m["ocr_accuracy_wagon"] >= m["frame_accuracy_wagon"] > 0

@@ -1,4 +1,5 @@
 import numpy as np
+import torch
 
 from cargoscan.ocr.config import FrameParams, OcrParams
 from cargoscan.ocr.lines import content_width, line_text, render_line_dataset, render_line_patch
@@ -37,3 +38,17 @@ def test_line_dataset_crops_are_labelled_and_know_their_width():
     for x, w in zip(data["rec_x"].float().numpy(), data["rec_w"].tolist()):
         assert 4 <= w <= params.rec_input[1] and content_width(x) == w
         assert np.all(x[..., w:] == 0)                   # beyond its width a crop is padding only
+
+
+def test_line_dataset_is_the_same_for_any_number_of_rendering_processes(monkeypatch):
+    import cargoscan.ocr.lines as lines
+
+    monkeypatch.setattr(lines, "CHUNK", 3)              # 7 lines in chunks of 3, 3 and 1
+    params = OcrParams()
+    one = render_line_dataset(7, params, seed=5)
+    two = render_line_dataset(7, params, seed=5, workers=2)
+    assert one["rec_x"].shape[0] == 7 * params.train.crops_per_frame
+    for key in one:
+        assert torch.equal(one[key], two[key])
+    other = render_line_dataset(7, params, seed=6)
+    assert not torch.equal(one["rec_x"], other["rec_x"])

@@ -19,6 +19,7 @@ class FrameParams:
     p_occlusion: float = 0.1
     p_stencil: float = 0.5           # stencil bridges cut into the glyphs
     max_blur_px: int = 7             # longest horizontal motion-blur kernel
+    cameras: int = 2                 # portal cameras, one each side of the track: each identifier seen this often
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class FusionParams:
     ambiguity_margin: float = 3.0    # nats: the best valid reading must beat the runner-up by this (≈ 20×)
     correction_margin: float = 3.0   # nats: ... and a corrected reading (not what the network read) by this
     collision_margin: float = 5.0    # nats: ... and a valid rival one character away (the check digit can't tell)
+    view_margin: float = 1.5         # several cameras' summed likelihoods must clear the margins this many times
     min_confidence: float = 0.5      # below this the OCR reading is not accepted on its own
     max_correction_cost: float = 4.6 # nats: a correction may be at most ~100× less likely than the raw reading
 

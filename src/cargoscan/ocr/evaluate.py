@@ -1,9 +1,10 @@
 """The held-out benchmark: accuracy of OCR alone, after RFID fusion, and of the packaged baseline.
 
 Ground truth comes from ``frames.csv`` (contract E). Figures, per identifier (a wagon number or a container
-code):
+code, read from all the frames the portal's cameras took of it):
 
 - ``ocr_accuracy``: the OCR's accepted number equals the truth (unaccepted readings count as failures);
+- ``frame_accuracy``: the same for each frame read alone (one camera);
 - ``fused_accuracy_rfid_present``: over wagons with at least one RFID read, the fused number equals the truth;
 - ``wrong_accepted``: accepted numbers (OCR alone or fused) that differ from the truth — the target is 0;
 - the status counts of the fused records, and frames/s of the OCR.
@@ -75,18 +76,27 @@ def evaluate(frames_dir: str | Path, rfid_csv: str | Path | None, model_dir: str
     engine = OcrEngine(model_dir, params)
     t0 = time.perf_counter()
     readings = read_frames(engine, frames_dir)
-    fps = len(truth) / max(1e-9, time.perf_counter() - t0)
+    fps = len(truth) / max(1e-9, time.perf_counter() - t0)   # frames read, all cameras
     rfid = read_rfid(rfid_csv)
     fused = {(r["train_number"], r["position"]): r for r in build_records(readings, rfid, {}, params.fusion)}
 
-    ocr_ok, wrong_ocr, n = Counter(), Counter(), Counter()
+    ocr_ok, wrong_ocr, n = Counter(), Counter(), Counter()          # per identifier (all its views combined)
+    frame_ok, wrong_frame, n_frame = Counter(), Counter(), Counter()  # per frame (one camera)
     fused_ok = fused_n = wrong_fused = 0
     statuses = Counter()
+    seen = set()
     for row in truth:
         key = (row["train_number"], int(row["position"]))
         kind = "wagon" if row["view"] == "side" else "container"
         target = row["wagon_number"] if kind == "wagon" else row["container_number"]
         r = readings.get(key, {})
+        single = r.get("views", {}).get((row["view"], int(row.get("camera") or 1)))
+        n_frame[kind] += 1
+        frame_ok[kind] += bool(single and single.number == target)
+        wrong_frame[kind] += bool(single and single.number is not None and single.number != target)
+        if (key, row["view"]) in seen:
+            continue
+        seen.add((key, row["view"]))
         res: OcrResult | None = r.get("wagon") if kind == "wagon" else r.get("containers", {}).get(int(row["view"][4:]))
         n[kind] += 1
         number = res.number if res else None
@@ -99,14 +109,18 @@ def evaluate(frames_dir: str | Path, rfid_csv: str | Path | None, model_dir: str
             if any(p.strip() for p in rfid.get(key, [])):
                 fused_n += 1
                 fused_ok += rec["number"] == target
-    total = sum(n.values())
+    total, frames = sum(n.values()), sum(n_frame.values())
     metrics = {
-        "frames": total, "frames_per_s": round(fps, 1),
+        "frames": frames, "identifiers": total, "frames_per_s": round(fps, 1),
+        "cameras": max((int(r.get("camera") or 1) for r in truth), default=0),
         "ocr_accuracy": round(sum(ocr_ok.values()) / max(1, total), 4),
         "ocr_accuracy_wagon": round(ocr_ok["wagon"] / max(1, n["wagon"]), 4),
         "ocr_accuracy_container": round(ocr_ok["container"] / max(1, n["container"]), 4),
+        "frame_accuracy_wagon": round(frame_ok["wagon"] / max(1, n_frame["wagon"]), 4),
+        "frame_accuracy_container": round(frame_ok["container"] / max(1, n_frame["container"]), 4),
         "fused_accuracy_rfid_present": round(fused_ok / max(1, fused_n), 4), "wagons_with_rfid": fused_n,
         "wrong_accepted_ocr": int(sum(wrong_ocr.values())), "wrong_accepted_fused": int(wrong_fused),
+        "wrong_accepted_frames": int(sum(wrong_frame.values())),
         "wagon_status": dict(statuses),
     }
     if baseline_frames:
@@ -135,9 +149,8 @@ def evaluate_baseline(frames_dir: Path, rows: list[dict], readings: dict) -> dic
         ok[kind] += res.number == target
         wrong += res.number is not None and res.number != target
         key = (row["train_number"], int(row["position"]))
-        r = readings.get(key, {})
-        mine = r.get("wagon") if kind == "wagon" else r.get("containers", {}).get(int(row["view"][4:]))
-        ours[kind] += bool(mine and mine.number == target)
+        mine = readings.get(key, {}).get("views", {}).get((row["view"], int(row.get("camera") or 1)))
+        ours[kind] += bool(mine and mine.number == target)   # frame for frame: one camera, as the baseline reads
     out = {"frames": len(rows), "accuracy": round(sum(ok.values()) / max(1, len(rows)), 4), "wrong_accepted": wrong,
            "ours_accuracy_same_frames": round(sum(ours.values()) / max(1, len(rows)), 4),
            "frames_per_s": round(len(rows) / max(1e-9, time.perf_counter() - t0), 2)}

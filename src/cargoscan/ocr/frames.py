@@ -3,8 +3,11 @@
 A portal camera beside the track photographs each wagon's side (the 8-digit number is painted on the body or,
 on flat wagons, on the side sill) and each container's doors (the ISO 6346 code in the top right, check digit
 boxed). :func:`render_wagon_side` and :func:`render_container_door` draw such frames with the colours used on
-rolling stock, :mod:`cargoscan.ocr.degrade` spoils them, and :func:`render_archive_frames` writes one set per
-archive scan into ``data/raw/frames`` with its ground truth (contract E).
+rolling stock, :mod:`cargoscan.ocr.degrade` spoils them, and :func:`write_frames` writes one set per archive
+scan into ``data/raw/frames`` with its ground truth (contract E). The portal has a camera on each side of the
+track (``FrameParams.cameras``): each identifier is painted on both sides of its wagon or container, and each
+camera's frame is its own painting, lighting and dirt. Camera 1's frames are ``<position>_<view>.png``, camera
+k's ``<position>_<view>_cam<k>.png``; a folder with one camera only (older archives) reads the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ log = logging.getLogger(__name__)
 
 FRAMES_DIR = "frames"
 FRAMES_TABLE = "frames.csv"
-FRAMES_COLUMNS = ["train_number", "position", "view", "wagon_number", "container_number", "file", "degradations"]
+FRAMES_COLUMNS = ["train_number", "position", "view", "camera", "wagon_number", "container_number", "file",
+                  "degradations"]
+
+
+def frame_name(position: int, view: str, camera: int = 1) -> str:
+    """The file name of a frame: ``7_door1.png`` (camera 1), ``7_door1_cam2.png`` (camera 2)."""
+    return f"{int(position)}_{view}{'' if camera == 1 else f'_cam{camera}'}.png"
 
 #: Body colours by wagon family (RGB): oxide red and brown covered wagons, green/grey gondolas, black tanks.
 WAGON_COLOURS: dict[str, list[tuple[int, int, int]]] = {
@@ -194,6 +203,11 @@ def write_frames(out_dir: str | Path, units: list[dict], rng: np.random.Generato
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
+    # Camera 1 draws from ``rng`` exactly as a one-camera portal did (its frames do not change with the number of
+    # cameras); every further camera from a stream of its own spawned from it.
+    seq = getattr(rng.bit_generator, "seed_seq", None)
+    extra = ([np.random.default_rng(s) for s in seq.spawn(params.cameras - 1)] if seq is not None
+             else [np.random.default_rng(int(rng.integers(2**63))) for _ in range(params.cameras - 1)])
     with progress() as bar:
         task = bar.add_task("frames", total=len(units))
         for u in units:
@@ -201,15 +215,16 @@ def write_frames(out_dir: str | Path, units: list[dict], rng: np.random.Generato
             if u.get("wagon_number"):
                 views.append(("side", u["wagon_number"], "wagon"))
             views += [(f"door{i + 1}", c, "container") for i, c in enumerate(u.get("container_numbers") or [])]
-            for view, text, kind in views:
-                frame = render_degraded(rng, text, kind, u.get("wagon_type") or "covered", params)
-                rel = Path(str(u["train_number"])) / f"{int(u['position'])}_{view}.png"
-                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-                Image.fromarray(frame.image).save(out_dir / rel)
-                rows.append({"train_number": u["train_number"], "position": int(u["position"]), "view": view,
-                             "wagon_number": u.get("wagon_number") or "",
-                             "container_number": text if kind == "container" else "",
-                             "file": rel.as_posix(), "degradations": ";".join(frame.degradations)})
+            for camera, cam_rng in enumerate([rng] + extra, start=1):
+                for view, text, kind in views:
+                    frame = render_degraded(cam_rng, text, kind, u.get("wagon_type") or "covered", params)
+                    rel = Path(str(u["train_number"])) / frame_name(u["position"], view, camera)
+                    (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                    Image.fromarray(frame.image).save(out_dir / rel)
+                    rows.append({"train_number": u["train_number"], "position": int(u["position"]), "view": view,
+                                 "camera": camera, "wagon_number": u.get("wagon_number") or "",
+                                 "container_number": text if kind == "container" else "",
+                                 "file": rel.as_posix(), "degradations": ";".join(frame.degradations)})
             bar.advance(task)
     table = out_dir / FRAMES_TABLE
     with table.open("w", newline="", encoding="utf-8") as fh:

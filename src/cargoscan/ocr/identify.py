@@ -1,9 +1,10 @@
 """Identification of every wagon and container of the archive's camera frames, fused with the RFID log.
 
 :class:`OcrEngine` runs the exported networks with onnxruntime (detector → boxes → crops → CRNN → corrected
-reading); :func:`read_frames` reads a frames folder (``<train>/<position>_<view>.png``: view ``side`` for the
-wagon number, ``door<k>`` for the k-th container); :func:`build_records` fuses those readings with the RFID reads
-into contract C records, one per wagon. A frame that is blank, corrupt or missing is read as nothing, never
+reading); :func:`read_frames` reads a frames folder (``<train>/<position>_<view>[_cam<c>].png``: view ``side``
+for the wagon number, ``door<k>`` for the k-th container, one frame per portal camera) and combines each
+identifier's views (:func:`cargoscan.ocr.views.combine_views`); :func:`build_records` fuses those readings with
+the RFID reads into contract C records, one per wagon. A frame that is blank, corrupt or missing is read as nothing, never
 guessed.
 """
 
@@ -23,10 +24,11 @@ from cargoscan.ocr.decode import ctc_log_likelihoods, greedy
 from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, detector_input, to_gray
 from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon, one_apart
 from cargoscan.ocr.lines import content_width
+from cargoscan.ocr.views import combine_views
 
 log = logging.getLogger(__name__)
 
-FRAME_NAME = re.compile(r"^(?P<position>\d+)_(?P<view>side|door\d+)\.png$")
+FRAME_NAME = re.compile(r"^(?P<position>\d+)_(?P<view>side|door\d+)(?:_cam(?P<camera>\d+))?\.png$")
 
 
 class OcrEngine:
@@ -211,10 +213,12 @@ def load_frame(path: Path) -> np.ndarray | None:
 
 
 def read_frames(engine: OcrEngine, frames_dir: str | Path) -> dict[tuple[str, int], dict]:
-    """Read every frame of a frames folder.
+    """Read every frame of a frames folder and combine each identifier's views.
 
     Returns:
-        ``{(train_number, position): {"wagon": OcrResult | None, "containers": {k: OcrResult}}}``.
+        ``{(train_number, position): {"wagon": OcrResult | None, "containers": {k: OcrResult},
+        "views": {(view, camera): OcrResult}}}``: the combined reading of the wagon number and of each
+        container, and the reading of every single frame.
     """
     from cargoscan.logs import progress
 
@@ -222,19 +226,25 @@ def read_frames(engine: OcrEngine, frames_dir: str | Path) -> dict[tuple[str, in
     if not frames_dir.is_dir():
         raise FileNotFoundError(f"{frames_dir}: no frames folder")
     files = sorted(p for p in frames_dir.glob("*/*.png") if FRAME_NAME.match(p.name))
-    out: dict[tuple[str, int], dict] = defaultdict(lambda: {"wagon": None, "containers": {}})
+    views: dict[tuple[str, int], dict[tuple[str, int], OcrResult]] = defaultdict(dict)
     with progress(transient=True) as bar:
         task = bar.add_task("identify", total=len(files))
         for path in files:
             m = FRAME_NAME.match(path.name)
-            key = (path.parent.name, int(m["position"]))
-            view = m["view"]
-            if view == "side":
-                out[key]["wagon"] = engine.read(load_frame(path), "wagon")
-            else:
-                out[key]["containers"][int(view[4:])] = engine.read(load_frame(path), "container")
+            kind = "wagon" if m["view"] == "side" else "container"
+            views[(path.parent.name, int(m["position"]))][(m["view"], int(m["camera"] or 1))] = \
+                engine.read(load_frame(path), kind)
             bar.advance(task)
-    return dict(out)
+    out = {}
+    for key, seen in views.items():
+        by_view: dict[str, list[OcrResult]] = defaultdict(list)
+        for (view, _), res in sorted(seen.items()):
+            by_view[view].append(res)
+        out[key] = {"wagon": combine_views(by_view["side"], engine.params.fusion) if "side" in by_view else None,
+                    "containers": {int(v[4:]): combine_views(rs, engine.params.fusion)
+                                   for v, rs in by_view.items() if v != "side"},
+                    "views": seen}
+    return out
 
 
 def read_rfid(path: str | Path | None) -> dict[tuple[str, int], list[str]]:
@@ -263,7 +273,7 @@ def build_records(readings: dict[tuple[str, int], dict], rfid: dict[tuple[str, i
     scan_ids = scan_ids or {}
     records = []
     for key in sorted(set(readings) | set(rfid), key=lambda k: (k[0], k[1])):
-        r = readings.get(key, {"wagon": None, "containers": {}})
+        r = readings.get(key) or {"wagon": None, "containers": {}}
         records.append({
             "train_number": key[0], "position": key[1], "scan_id": scan_ids.get(key),
             "wagon": fuse_wagon(r["wagon"], rfid.get(key, []), params),

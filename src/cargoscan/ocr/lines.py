@@ -108,8 +108,35 @@ def render_line_patch(rng: np.random.Generator, text: str, params: OcrParams,
     return image, box, applied
 
 
-def render_line_dataset(n_lines: int, params: OcrParams, seed: int,
-                        texts: list[str] | None = None) -> dict[str, torch.Tensor]:
+#: Lines per rendering task: each has its own seed (spawned from the dataset's), so the data do not depend on how
+#: many processes render them.
+CHUNK = 1000
+
+
+def _render_chunk(n_lines: int, params: OcrParams, seed: np.random.SeedSequence,
+                  texts: list[str] | None) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    xs, ws, ys, lens = [], [], [], []
+    for _ in range(n_lines):
+        if texts:
+            text, boxed = texts[int(rng.integers(len(texts)))], False
+        else:
+            text, boxed = line_text(rng)
+        image, box, _ = render_line_patch(rng, text, params, boxed)
+        gray = to_gray(image)
+        label = encode(text)
+        for _ in range(params.train.crops_per_frame):
+            pad = tuple(rng.uniform(lo, hi) for lo, hi in CROP_JITTER)
+            crop = crop_line(gray, box, params.rec_input, pad)
+            xs.append(crop.astype(np.float16))
+            ws.append(content_width(crop))
+            ys.append(label + [BLANK] * (11 - len(label)))
+            lens.append(len(label))
+    return {"rec_x": np.stack(xs), "rec_w": np.array(ws), "rec_y": np.array(ys), "rec_len": np.array(lens)}
+
+
+def render_line_dataset(n_lines: int, params: OcrParams, seed: int, texts: list[str] | None = None,
+                        workers: int = 1) -> dict[str, torch.Tensor]:
     """Render line patches and cut jittered crops of them for the recogniser.
 
     Args:
@@ -117,35 +144,32 @@ def render_line_dataset(n_lines: int, params: OcrParams, seed: int,
         params: the ``ocr:`` parameters.
         seed: the rendering seed.
         texts: optional fixed lines to draw from (tests); default :func:`line_text`.
+        workers: rendering processes (the same data for any number).
 
     Returns:
         ``rec_x`` (M, 1, H, W) float16 crops, ``rec_w`` (M,) their content widths, ``rec_y`` (M, 11) padded
         labels and ``rec_len`` (M,) label lengths.
     """
+    from concurrent.futures import ProcessPoolExecutor
+
     from cargoscan.logs import progress
 
-    rng = np.random.default_rng(seed)
-    xs, ws, ys, lens = [], [], [], []
+    sizes = [min(CHUNK, n_lines - i) for i in range(0, n_lines, CHUNK)]
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     with progress(transient=True) as bar:
         task = bar.add_task("render text lines", total=n_lines)
-        for _ in range(n_lines):
-            if texts:
-                text, boxed = texts[int(rng.integers(len(texts)))], False
-            else:
-                text, boxed = line_text(rng)
-            image, box, _ = render_line_patch(rng, text, params, boxed)
-            gray = to_gray(image)
-            label = encode(text)
-            for _ in range(params.train.crops_per_frame):
-                pad = tuple(rng.uniform(lo, hi) for lo, hi in CROP_JITTER)
-                crop = crop_line(gray, box, params.rec_input, pad)
-                xs.append(crop.astype(np.float16))
-                ws.append(content_width(crop))
-                ys.append(label + [BLANK] * (11 - len(label)))
-                lens.append(len(label))
-            bar.advance(task)
-    return {"rec_x": torch.from_numpy(np.stack(xs)), "rec_w": torch.tensor(ws), "rec_y": torch.tensor(ys),
-            "rec_len": torch.tensor(lens)}
+        if workers > 1 and len(sizes) > 1:
+            with ProcessPoolExecutor(workers) as pool:
+                futures = [pool.submit(_render_chunk, k, params, s, texts) for k, s in zip(sizes, seeds)]
+                for f, k in zip(futures, sizes):
+                    f.add_done_callback(lambda _, k=k: bar.advance(task, k))
+                parts = [f.result() for f in futures]
+        else:
+            parts = []
+            for k, s in zip(sizes, seeds):
+                parts.append(_render_chunk(k, params, s, texts))
+                bar.advance(task, k)
+    return {key: torch.from_numpy(np.concatenate([p[key] for p in parts])) for key in parts[0]}
 
 
 def content_width(crop: np.ndarray) -> int:

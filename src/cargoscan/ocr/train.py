@@ -240,7 +240,7 @@ def train_ocr(params: OcrParams, out_dir: str | Path, identities: list[tuple[str
                    DataLoader(TensorDataset(val["det_x"], val["det_y"]), 256), tp.epochs_det)
     if tp.n_lines:   # the recogniser's own stream of rendered lines, added to the frames' crops
         texts = [t for _, t in identities] if identities else None
-        lines = render_line_dataset(tp.n_lines, params, tp.seed + 2, texts)
+        lines = render_line_dataset(tp.n_lines, params, tp.seed + 2, texts, workers=tp.threads)
         data |= {k: torch.cat([data[k], lines[k]]) for k in ("rec_x", "rec_w", "rec_y", "rec_len")}
     rec = RecognizerModule(tp.lr, tuple(tp.channels), tp.hidden)
     metrics |= _fit(rec, _rec_loader(data, tp.batch_size, True, tp.seed), _rec_loader(val, 256, False, 0),

@@ -1,0 +1,105 @@
+"""Several cameras, one identifier: the readings of a unit's views combined into one.
+
+The portal photographs every wagon from both sides of the track. A wagon's number is painted on both of its
+sides and an ISO 6346 code on each side wall and end of a container, so each identifier is seen at least twice,
+painted twice, dirtied and lit differently. One view alone fails on a glyph hidden by a post, a line clipped at
+the frame edge, a smear, a night frame: about one container frame in ten with the small profile's recogniser.
+Two views fail together far more rarely, provided that combining them never turns two weak readings into a
+confident wrong one. The rules, in order:
+
+1. Views that accept different numbers make the identifier ambiguous (``views_disagree``), whatever their
+   confidences: the check digit passed twice, and only an operator can say which camera is wrong.
+2. A number accepted by some view stands unless another view read a *different* valid number credibly and
+   prefers it to the accepted one by the ambiguity margin: that is a disagreement too.
+3. No view accepted: the views whose readings were near-valid (``ambiguous``: the network's likeliest valid
+   numbers were too close to call, M/W, G/Q) vote with the exact CTC log-likelihood of every candidate of any
+   of them, summed over the views. The best must beat every rival by ``view_margin`` times the ambiguity margin,
+   and a rival one character away (which the check digit cannot tell apart) by ``view_margin`` times the
+   collision margin. Two independent views that each lead by 4 nats are stronger evidence than one that leads
+   by 5, but the views are not fully independent (one network, one font family, one bias between M and W): the
+   factor (1.5) asks more of two views than of one, less than twice as much. Views that read nothing valid do
+   not vote: their likelihoods of valid numbers are noise, and noise summed in can flip a choice.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from cargoscan.ocr.config import FusionParams
+from cargoscan.ocr.fusion import OcrResult, one_apart
+
+#: Readings whose candidates may be summed over the views (rule 3).
+VOTING = ("ambiguous",)
+
+
+def _credible(res: OcrResult, number: str, params: FusionParams) -> bool:
+    """Whether a view's own best valid reading is a credible reading of the line, not noise."""
+    return bool(number) and math.exp(res.scores[number] / len(number)) >= params.min_confidence
+
+
+def _disagrees(res: OcrResult, number: str, params: FusionParams) -> bool:
+    """Rule 2: a view that read another valid number credibly and prefers it to ``number`` by the margin."""
+    if not res.scores:
+        return False
+    top, ll = next(iter(res.scores.items()))
+    return top != number and _credible(res, top, params) and ll - res.loglik(number) >= params.ambiguity_margin
+
+
+def _vote(voters: list[OcrResult], params: FusionParams) -> OcrResult | None:
+    """Rule 3: the candidates' log-likelihoods summed over the voting views; None unless one clearly wins."""
+    candidates = list(dict.fromkeys(c for r in voters for c in r.scores))
+    if not candidates:
+        return None
+    joint = {c: float(sum(r.loglik(c) for r in voters)) for c in candidates}
+    best = max(joint, key=joint.get)
+    n, k = len(voters), params.view_margin
+    runner = max((v for c, v in joint.items() if c != best), default=-math.inf)
+    collider = max((v for c, v in joint.items() if c != best and one_apart(c, best)), default=-math.inf)
+    if joint[best] - runner < k * params.ambiguity_margin or joint[best] - collider < k * params.collision_margin:
+        return None
+    lls = np.array([v for v in joint.values() if np.isfinite(v)]) / n
+    confidence = float(1.0 / np.exp(lls - joint[best] / n).sum())
+    if confidence < params.min_confidence:
+        return None
+    top = max(voters, key=lambda r: r.loglik(best))
+    return OcrResult(best, top.raw, confidence, "views_agree", dict(sorted(joint.items(), key=lambda kv: -kv[1])),
+                     top.logprobs)
+
+
+def combine_views(results: list[OcrResult | None], params: FusionParams = FusionParams()) -> OcrResult:
+    """One identifier's reading from the readings of its views (cameras), never a guess.
+
+    Args:
+        results: the corrected reading of each view (None: the view was not taken or not loadable).
+        params: the acceptance rules (margins, ``min_confidence``).
+
+    Returns:
+        The combined reading: the number accepted by the views, or None with the reason ("views_disagree"
+        when views contradict each other; otherwise the reason of the most informative view).
+    """
+    views = [r for r in results if r is not None]
+    if not views:
+        return OcrResult(None, None, 0.0, "no_text")
+    if len(views) == 1:
+        return views[0]
+    accepted = [r for r in views if r.number]
+    numbers = {r.number for r in accepted}
+    if len(numbers) > 1:
+        top = max(accepted, key=lambda r: r.confidence)
+        return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
+    if numbers:
+        number = numbers.pop()
+        if any(_disagrees(r, number, params) for r in views if not r.number):
+            top = max(accepted, key=lambda r: r.confidence)
+            return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
+        return max(accepted, key=lambda r: r.confidence)
+    voters = [r for r in views if r.reason in VOTING and r.scores and r.logprobs is not None]
+    if len(voters) >= 2:
+        voted = _vote(voters, params)
+        if voted is not None:
+            return voted
+    # Nothing accepted: report the view that came nearest (its candidates serve the RFID fusion).
+    return max(views, key=lambda r: (bool(r.scores), max(r.scores.values()) if r.scores else -math.inf,
+                                     len(r.raw or "")))

@@ -1,0 +1,96 @@
+"""Combining the readings of one identifier's views (the portal's cameras on both sides of the track)."""
+
+import numpy as np
+from ocr_helpers import confident, ctc_output
+
+from cargoscan.ids import is_valid_container
+from cargoscan.ocr.config import FusionParams
+from cargoscan.ocr.decode import greedy
+from cargoscan.ocr.fusion import OcrResult, correct
+from cargoscan.ocr.views import combine_views
+
+CODE = "TGHU1925614"          # TQHU1925614 passes the same check digit (ISO 6346 letter values collide)
+RIVAL = "TQHU1925614"
+
+
+def _read(dists) -> OcrResult:
+    return correct(greedy(ctc_output(dists)), "container")
+
+
+def _torn(p_g: float) -> OcrResult:
+    """A view that reads CODE with its G against Q at ``p_g`` : ``1 - p_g``."""
+    dists = confident(CODE)
+    dists[1] = {"G": p_g, "Q": 1 - p_g}
+    return _read(dists)
+
+
+def _garbage(seed: int = 0) -> OcrResult:
+    rng = np.random.default_rng(seed)
+    return correct(greedy(np.log(rng.dirichlet(np.ones(37), size=25))), "container")
+
+
+def test_both_rivals_pass_the_check_digit():
+    assert is_valid_container(CODE) and is_valid_container(RIVAL)
+
+
+def test_one_view_is_that_view():
+    res = _read(confident(CODE))
+    assert combine_views([res]) is res
+    assert combine_views([None, res]) is res
+    assert combine_views([]).reason == "no_text" and combine_views([None]).number is None
+
+
+def test_views_that_accept_different_numbers_are_never_resolved():
+    a = _read(confident(CODE))
+    b = _read(confident(RIVAL))
+    assert a.number == CODE and b.number == RIVAL
+    res = combine_views([a, b])
+    assert res.number is None and res.reason == "views_disagree"
+
+
+def test_an_accepted_view_stands_when_the_other_saw_nothing_or_garbage():
+    a = _read(confident(CODE))
+    for other in (OcrResult(None, None, 0.0, "no_text"), _garbage(1), _garbage(2)):
+        assert other.number is None
+        assert combine_views([a, other]).number == CODE
+        assert combine_views([other, a]).number == CODE
+
+
+def test_an_accepted_view_is_vetoed_by_a_view_that_credibly_prefers_a_rival():
+    a = _read(confident(CODE))
+    prefers_rival = _torn(0.1)             # reads Q nine times in ten: Q by ~2.2 nats, short of every margin
+    assert prefers_rival.number is None and next(iter(prefers_rival.scores)) == RIVAL
+    assert combine_views([a, prefers_rival]).number == CODE     # a lead under the margin does not veto
+    strongly = _torn(0.02)                 # Q by ~3.9 nats: more than the ambiguity margin, short of the collision's
+    assert strongly.number is None
+    res = combine_views([a, strongly])
+    assert res.number is None and res.reason == "views_disagree"
+
+
+def test_two_ambiguous_views_that_agree_settle_the_reading():
+    # Each view prefers G by ~3.9 nats: enough for the ordinary margin, not for the collision margin (5), so each
+    # alone is ambiguous; together they lead by ~7.8 nats >= 1.5 x 5.
+    one = _torn(0.98)
+    assert one.number is None and one.reason == "ambiguous"
+    both = combine_views([one, _torn(0.98)])
+    assert both.number == CODE and both.reason == "views_agree" and both.confidence > 0.9
+    weak = _torn(0.95)                                  # ~2.9 nats each, 5.9 together: short of 7.5
+    assert weak.number is None
+    assert combine_views([weak, _torn(0.95)]).number is None
+
+
+def test_ambiguous_views_pulling_apart_stay_unreadable():
+    res = combine_views([_torn(0.98), _torn(0.02)])
+    assert res.number is None
+
+
+def test_views_that_read_nothing_valid_do_not_vote():
+    # A garbage view's likelihoods of valid numbers are noise: summed in, they could flip a close call.
+    res = combine_views([_torn(0.98), _garbage(3), _garbage(4)])
+    assert res.number is None
+
+
+def test_combined_margins_follow_the_parameters():
+    assert combine_views([_torn(0.98), _torn(0.98)], FusionParams(view_margin=2.0)).number is None
+    assert combine_views([_torn(0.95), _torn(0.95)], FusionParams(view_margin=1.0, collision_margin=5.5)).number \
+        == CODE
