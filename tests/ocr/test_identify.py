@@ -176,3 +176,36 @@ def test_ocr_eval_counts_identifiers_and_frames(tmp_path):
     assert m["wrong_accepted_ocr"] == 0 and m["wrong_accepted_frames"] == 0
     # With no view wrong, combining can only add readings: per identifier at least as good as per frame.
     assert m["ocr_accuracy_wagon"] >= m["frame_accuracy_wagon"] > 0
+
+
+@pytest.mark.parametrize("veto_text, accepted", [("CSQU3054383", True), ("CSQU3054388", False)])
+def test_lines_with_nothing_valid_are_read_again_cut_wider_line_by_line(veto_text, accepted):
+    from cargoscan.ocr.config import OcrParams
+    from cargoscan.ocr.decode import greedy
+    from cargoscan.ocr.fusion import correct
+    from cargoscan.ocr.identify import OcrEngine
+    from ocr_helpers import confident, ctc_output
+
+    code = "CSQU3054383"
+    params = OcrParams()
+    wide, veto = (tuple(p) for p in params.clip_pads)
+    engine = OcrEngine.__new__(OcrEngine)
+    engine.params = params
+    asked = []
+
+    def read_lines(gray, boxes, pad, kind, join_all=False):
+        asked.append((pad, list(boxes), join_all))
+        if pad == veto:
+            return [correct(greedy(ctc_output(confident(veto_text))), kind, params.fusion)], [(0, len(boxes))]
+        # Cut wider, the second line (the code with its boxed check digit back) reads; the first is a size-type.
+        lines = [correct(greedy(ctc_output(confident(t))), kind, params.fusion) for t in ("22G1", code)]
+        return lines, [(0, 1), (1, 2)]
+
+    engine._read_lines = read_lines
+    refused = correct(greedy(ctc_output(confident("CSQU305438"))), "container", params.fusion)
+    assert refused.number is None
+    boxes = [(0, 0, 8, 4), (0, 4, 8, 8)]
+    out = engine._unclipped(np.zeros((8, 8), np.float32), boxes, refused, "container", join_all=False)
+    assert (out.number == code) if accepted else out is refused
+    assert asked[0] == (wide, boxes, False)
+    assert asked[1] == (veto, [boxes[1]], True)          # the check reads only the lines that won

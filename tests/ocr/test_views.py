@@ -94,3 +94,15 @@ def test_combined_margins_follow_the_parameters():
     assert combine_views([_torn(0.98), _torn(0.98)], FusionParams(view_margin=2.0)).number is None
     assert combine_views([_torn(0.95), _torn(0.95)], FusionParams(view_margin=1.0, collision_margin=5.5)).number \
         == CODE
+
+
+def test_a_view_torn_between_two_other_readings_does_not_veto():
+    a = _read(confident(CODE))
+    # The second camera misreads the owner code as one of two other valid codes, and cannot choose between them.
+    dists = confident("TQHU1925614")
+    dists[0] = {"T": 0.5, "J": 0.5}
+    torn = _read(dists)
+    assert torn.number is None and set(list(torn.scores)[:2]) == {"TQHU1925614", "JQHU1925614"}
+    assert combine_views([a, torn]).number == CODE
+    # Sure of its one other reading, the same camera vetoes.
+    assert combine_views([a, _read(confident("TQHU1925614"))]).reason == "views_disagree"

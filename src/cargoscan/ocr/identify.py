@@ -85,6 +85,11 @@ class OcrEngine:
             return self._second_view(gray, [b for b, _ in boxes[won[0]: won[1]]], res, kind)
         if res.number is None and res.reason == "too_doubtful" and won and self.params.clip_pads:
             return self._unclipped(gray, [b for b, _ in boxes[won[0]: won[1]]], res, kind)
+        if res.number is None and res.reason in ("no_valid_candidate", "low_confidence") and self.params.clip_pads:
+            # Nothing valid in any line or run of lines: a glyph the heat map left outside every box (most often
+            # the boxed check digit, whose frame the detector does not take for text) is looked for in all the
+            # lines cut wider.
+            return self._unclipped(gray, [b for b, _ in boxes], res, kind, join_all=False)
         if res.number and won and self.params.check_pad:
             # The same lines cut wider must not prefer another valid number: a heat map that clipped the first
             # letter ("RHU" of "TRHU") can leave a crop that reads as a valid code with another letter ("JRHU").
@@ -95,19 +100,23 @@ class OcrEngine:
                 return OcrResult(None, res.raw, 0.0, "ambiguous", res.scores, res.logprobs)
         return res
 
-    def _unclipped(self, gray: np.ndarray, boxes: list, res: OcrResult, kind: str) -> OcrResult:
+    def _unclipped(self, gray: np.ndarray, boxes: list, res: OcrResult, kind: str,
+                   join_all: bool = True) -> OcrResult:
         """Read lines again cut wider when the heat map may have clipped an edge glyph ("SKU2164159").
 
         The reading of the widest cut (``clip_pads[0]``) is corrected under all the usual rules, and a cut between
         it and the first (``clip_pads[1]``) must prefer the same valid number, as an accepted reading's wider cut
-        must.
+        must. With ``join_all`` the boxes are one identifier's lines read joined; without, each line and each run
+        of lines is read and the best accepted reading is checked on its own lines.
         """
         wide, veto = (tuple(p) for p in self.params.clip_pads)
-        again, _ = self._read_lines(gray, boxes, wide, kind, join_all=True)
-        if again[0].number is None:
+        again, spans = self._read_lines(gray, boxes, wide, kind, join_all=join_all)
+        best = best_of(again)
+        if best.number is None:
             return res
-        check, _ = self._read_lines(gray, boxes, veto, kind, join_all=True)
-        return again[0] if next(iter(check[0].scores), None) == again[0].number else res
+        first, end = next(spans[i] for i, r in enumerate(again) if r is best)
+        check, _ = self._read_lines(gray, boxes[first:end], veto, kind, join_all=True)
+        return best if next(iter(check[0].scores), None) == best.number else res
 
     def _second_view(self, gray: np.ndarray, boxes: list, res: OcrResult, kind: str) -> OcrResult:
         """Settle a reading left ambiguous by a near rival (M/W, G/Q) with a second view of the same lines.

@@ -10,7 +10,8 @@ confident wrong one. The rules, in order:
 1. Views that accept different numbers make the identifier ambiguous (``views_disagree``), whatever their
    confidences: the check digit passed twice, and only an operator can say which camera is wrong.
 2. A number accepted by some view stands unless another view read a *different* valid number credibly and
-   prefers it to the accepted one by the ambiguity margin: that is a disagreement too.
+   prefers it to the accepted one, and to its own other candidates, by the ambiguity margin: that is a
+   disagreement too.
 3. No view accepted: the views whose readings were near-valid (``ambiguous``: the network's likeliest valid
    numbers were too close to call, M/W, G/Q) vote with the exact CTC log-likelihood of every candidate of any
    of them, summed over the views. The best must beat every rival by ``view_margin`` times the ambiguity margin,
@@ -40,11 +41,18 @@ def _credible(res: OcrResult, number: str, params: FusionParams) -> bool:
 
 
 def _disagrees(res: OcrResult, number: str, params: FusionParams) -> bool:
-    """Rule 2: a view that read another valid number credibly and prefers it to ``number`` by the margin."""
+    """Rule 2: a view that read another valid number credibly and prefers it to ``number`` by the margin.
+
+    The other number must also stand out among the view's own candidates (``number`` aside): a view torn between
+    two readings that are both unlike the accepted number ("QLUJ8620049" or "QLIU8620049" against a clean
+    "TCLU8520049") is a view that could not read the line, not one that read another container.
+    """
     if not res.scores:
         return False
     top, ll = next(iter(res.scores.items()))
-    return top != number and _credible(res, top, params) and ll - res.loglik(number) >= params.ambiguity_margin
+    others = [v for c, v in res.scores.items() if c not in (top, number)]
+    return (top != number and _credible(res, top, params) and ll - res.loglik(number) >= params.ambiguity_margin
+            and ll - max(others, default=-math.inf) >= params.ambiguity_margin)
 
 
 def _vote(voters: list[OcrResult], params: FusionParams) -> OcrResult | None:
