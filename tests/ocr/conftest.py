@@ -1,9 +1,10 @@
 """The OCR fixture model: the small profile's detector and recogniser (ONNX) committed under ``fixtures/model``.
 
-Provenance: ``cargoscan ocr-train`` with the small profile of ``params.yaml`` (seed 1234, CPU, 1 thread: line-core
-detector at 96x240, convolutional CRNN at 24 px line height with a dynamic width, trained on rendered lines and
-frame crops); see ``fixtures/model/config.json`` for its parameters and training metrics. Tests read frames
-rendered with other seeds, so what they read was never seen in training. Retrain and copy ``detector.onnx``,
+Provenance: the pipeline's model (``dvc repro ocr_train``: ``cargoscan ocr-train`` with the small profile of
+``params.yaml``, seed 1234, CPU, 2 threads; line-core detector at 96x240, convolutional CRNN at 24 px line height
+with a dynamic width, trained on 30000 rendered lines and the crops of 1000 frames); see
+``fixtures/model/config.json`` for its parameters and training metrics. Tests read frames rendered with other
+seeds, so what they read was never seen in training. Retrain and copy ``detector.onnx``,
 ``recognizer.onnx`` and ``config.json`` here when the networks' inputs change."""
 
 from __future__ import annotations

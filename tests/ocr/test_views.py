@@ -96,13 +96,18 @@ def test_combined_margins_follow_the_parameters():
         == CODE
 
 
-def test_a_view_torn_between_two_other_readings_does_not_veto():
-    a = _read(confident(CODE))
-    # The second camera misreads the owner code as one of two other valid codes, and cannot choose between them.
-    dists = confident("TQHU1925614")
-    dists[0] = {"T": 0.5, "J": 0.5}
-    torn = _read(dists)
-    assert torn.number is None and set(list(torn.scores)[:2]) == {"TQHU1925614", "JQHU1925614"}
-    assert combine_views([a, torn]).number == CODE
-    # Sure of its one other reading, the same camera vetoes.
-    assert combine_views([a, _read(confident("TQHU1925614"))]).reason == "views_disagree"
+def test_a_doubtful_dissent_is_weighed_against_a_clean_reading():
+    # Camera 1 reads G against Q at 1e6 : 1 (13.8 nats); camera 2 prefers Q by 3.5 nats: a credible rival there,
+    # but the sum still prefers G by 10.3 nats >= 1.5 x the collision margin: the clean camera outweighs it.
+    clean = correct(greedy(ctc_output(confident(CODE), floor=1e-6)), "container")
+    assert clean.number == CODE
+    dists = confident(CODE)
+    dists[1] = {"G": 0.03, "Q": 0.97}
+    doubtful = _read(dists)
+    assert doubtful.number is None and next(iter(doubtful.scores)) == RIVAL
+    assert combine_views([clean, doubtful]).number == CODE
+    # A sure dissent (Q by ~9 nats) is not outweighed: the cameras disagree.
+    dists[1] = {"G": 0.0001, "Q": 0.9999}
+    sure = _read(dists)
+    assert sure.number is None or sure.number == RIVAL
+    assert combine_views([clean, sure]).reason == "views_disagree"

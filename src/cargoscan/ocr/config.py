@@ -97,8 +97,8 @@ class OcrParams:
     # reading is ambiguous.
     # Empty: no second reading.
     check_pad: tuple[float, ...] = (0.8, 0.0, 0.8, 0.0)
-    # A correction refused as too doubtful (an edge glyph put back) is read again cut as wide as the first, and
-    # must be preferred cut as wide as the second. Empty: no such reading.
+    # A correction refused as too doubtful (an edge glyph put back), or lines with nothing valid in them, are read
+    # again cut as wide as the first, and must be preferred cut as wide as the second. Empty: no such reading.
     # Wider on the right: the glyph most often left out is the boxed check digit at the end of the line.
     clip_pads: tuple[tuple[float, ...], ...] = ((0.8, 0.0, 1.6, 0.0), (0.5, 0.0, 1.2, 0.0))
     model_dir: str = "data/ocr/model"

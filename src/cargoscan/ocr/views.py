@@ -9,9 +9,12 @@ confident wrong one. The rules, in order:
 
 1. Views that accept different numbers make the identifier ambiguous (``views_disagree``), whatever their
    confidences: the check digit passed twice, and only an operator can say which camera is wrong.
-2. A number accepted by some view stands unless another view read a *different* valid number credibly and
-   prefers it to the accepted one, and to its own other candidates, by the ambiguity margin: that is a
-   disagreement too.
+2. A number accepted by some view, when another view credibly reads a *different* valid number (its likeliest,
+   beating the accepted one there by the ambiguity margin), stands only if the views' log-likelihoods summed
+   still prefer it to that rival by ``view_margin`` times the margin a single reading needs (the collision
+   margin for a rival one character away). A camera that read CWAU where the other read CMAU clean is weighed,
+   not obeyed: if the clean camera finds CWAU far less likely than the doubtful one finds CMAU, the sum says so;
+   two cameras with sure, opposite readings stay a disagreement.
 3. No view accepted: the views whose readings were near-valid (``ambiguous``: the network's likeliest valid
    numbers were too close to call, M/W, G/Q) vote with the exact CTC log-likelihood of every candidate of any
    of them, summed over the views. The best must beat every rival by ``view_margin`` times the ambiguity margin,
@@ -40,19 +43,25 @@ def _credible(res: OcrResult, number: str, params: FusionParams) -> bool:
     return bool(number) and math.exp(res.scores[number] / len(number)) >= params.min_confidence
 
 
-def _disagrees(res: OcrResult, number: str, params: FusionParams) -> bool:
-    """Rule 2: a view that read another valid number credibly and prefers it to ``number`` by the margin.
+def _rivals(res: OcrResult, number: str, params: FusionParams) -> list[str]:
+    """The other valid numbers a view that did not accept ``number`` credibly reads instead (rule 2).
 
-    The other number must also stand out among the view's own candidates (``number`` aside): a view torn between
-    two readings that are both unlike the accepted number ("QLUJ8620049" or "QLIU8620049" against a clean
-    "TCLU8520049") is a view that could not read the line, not one that read another container.
+    Its likeliest valid reading, when that is not ``number``, is credible and beats ``number`` in this view by
+    the ambiguity margin; with it, the view's other candidates about as likely.
     """
     if not res.scores:
-        return False
+        return []
     top, ll = next(iter(res.scores.items()))
-    others = [v for c, v in res.scores.items() if c not in (top, number)]
-    return (top != number and _credible(res, top, params) and ll - res.loglik(number) >= params.ambiguity_margin
-            and ll - max(others, default=-math.inf) >= params.ambiguity_margin)
+    if top == number or not _credible(res, top, params) or ll - res.loglik(number) < params.ambiguity_margin:
+        return []
+    return [c for c, v in res.scores.items() if c != number and ll - v < params.ambiguity_margin]
+
+
+def _outweighs(number: str, rival: str, views: list[OcrResult], params: FusionParams) -> bool:
+    """Whether the views' summed log-likelihoods prefer ``number`` to ``rival`` by the combined margin."""
+    margin = params.collision_margin if one_apart(number, rival) else params.ambiguity_margin
+    lead = sum(r.loglik(number) - r.loglik(rival) for r in views)
+    return lead >= params.view_margin * margin
 
 
 def _vote(voters: list[OcrResult], params: FusionParams) -> OcrResult | None:
@@ -99,9 +108,15 @@ def combine_views(results: list[OcrResult | None], params: FusionParams = Fusion
         return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
     if numbers:
         number = numbers.pop()
-        if any(_disagrees(r, number, params) for r in views if not r.number):
-            top = max(accepted, key=lambda r: r.confidence)
-            return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
+        dissent = {r_id: _rivals(r, number, params) for r_id, r in enumerate(views) if not r.number}
+        dissent = {k: v for k, v in dissent.items() if v}
+        if dissent:
+            # Weigh the dissent: the accepting views and the dissenting ones, summed, must prefer the number to
+            # each rival as a single reading must prefer it to a runner-up, times ``view_margin``.
+            weighing = accepted + [views[k] for k in dissent]
+            if not all(_outweighs(number, c, weighing, params) for cs in dissent.values() for c in cs):
+                top = max(accepted, key=lambda r: r.confidence)
+                return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
         return max(accepted, key=lambda r: r.confidence)
     voters = [r for r in views if r.reason in VOTING and r.scores and r.logprobs is not None]
     if len(voters) >= 2:
