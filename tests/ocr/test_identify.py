@@ -209,3 +209,24 @@ def test_lines_with_nothing_valid_are_read_again_cut_wider_line_by_line(veto_tex
     assert (out.number == code) if accepted else out is refused
     assert asked[0] == (wide, boxes, False)
     assert asked[1] == (veto, [boxes[1]], True)          # the check reads only the lines that won
+
+
+def test_a_one_camera_folder_without_a_camera_column_reads_as_before(tmp_path):
+    import csv
+    from dataclasses import replace
+
+    from cargoscan.ocr.evaluate import evaluate
+
+    units = [{"train_number": "T6", "position": 1, "wagon_number": "45488855", "wagon_type": "covered",
+              "container_numbers": []}]
+    frames = tmp_path / "frames"
+    params = clean_params()
+    table = write_frames(frames, units, np.random.default_rng(8), replace(params.frames, cameras=1))
+    rows = list(csv.DictReader(table.open()))
+    with table.open("w", newline="") as fh:            # an archive written before the portal had two cameras
+        w = csv.DictWriter(fh, fieldnames=[c for c in rows[0] if c != "camera"])
+        w.writeheader()
+        w.writerows([{k: v for k, v in r.items() if k != "camera"} for r in rows])
+    m = evaluate(frames, None, FIXTURE_MODEL, params)
+    assert m["cameras"] == 1 and m["frames"] == m["identifiers"] == 1
+    assert m["ocr_accuracy_wagon"] == m["frame_accuracy_wagon"]
