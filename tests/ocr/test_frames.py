@@ -101,6 +101,17 @@ def test_first_camera_frames_do_not_depend_on_the_number_of_cameras(tmp_path):
         assert not np.array_equal(a, far)    # the far side is painted, lit and dirtied on its own
 
 
+def test_both_cameras_see_a_unit_in_its_own_colours():
+    rng = np.random.default_rng(12)
+    for kind, text, wagon_type in [("container", "CSQU3054383", "flat"), ("wagon", "45488855", "flat"),
+                                   ("wagon", "62345673", "covered")]:
+        near = render_degraded(rng, text, kind, wagon_type)
+        far = render_degraded(rng, text, kind, wagon_type, style=near.style)
+        assert far.style == near.style and near.style["body"] is not None
+    styles = {tuple(render_degraded(rng, "CSQU3054383", "container").style["body"]) for _ in range(20)}
+    assert len(styles) > 1                     # each unit draws its own colours
+
+
 def test_archive_without_sidecars_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError):
         archive_units(tmp_path)

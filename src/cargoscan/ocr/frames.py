@@ -5,8 +5,8 @@ on flat wagons, on the side sill) and each container's doors (the ISO 6346 code 
 boxed). :func:`render_wagon_side` and :func:`render_container_door` draw such frames with the colours used on
 rolling stock, :mod:`cargoscan.ocr.degrade` spoils them, and :func:`write_frames` writes one set per archive
 scan into ``data/raw/frames`` with its ground truth (contract E). The portal has a camera on each side of the
-track (``FrameParams.cameras``): each identifier is painted on both sides of its wagon or container, and each
-camera's frame is its own painting, lighting and dirt. Camera 1's frames are ``<position>_<view>.png``, camera
+track (``FrameParams.cameras``): each identifier is painted on both sides of its wagon or container, in the
+unit's own colours, and each camera's frame is its own painting (font, layout), lighting and dirt. Camera 1's frames are ``<position>_<view>.png``, camera
 k's ``<position>_<view>_cam<k>.png``; a folder with one camera only (older archives) reads the same way.
 """
 
@@ -58,6 +58,7 @@ class Frame:
     bbox: tuple[int, int, int, int]   # the painted text's box [x0, y0, x1, y1) in pixels (all its lines)
     degradations: list[str] = field(default_factory=list)
     lines: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)   # (text, box), reading order
+    style: dict = field(default_factory=dict)   # the unit's own colours, shared by every camera that sees it
 
 
 #: Line templates of the door marking (o: owner code + category, s: serial, c: the boxed check digit, t: the
@@ -99,16 +100,19 @@ def _text(rng: np.random.Generator, params: FrameParams, text: str, height: int,
 
 
 def render_wagon_side(rng: np.random.Generator, number: str, wagon_type: str = "covered",
-                      params: FrameParams = FrameParams()) -> Frame:
-    """A side view of a wagon with its 8-digit number painted on the body (on the side sill for flats)."""
+                      params: FrameParams = FrameParams(), style: dict | None = None) -> Frame:
+    """A side view of a wagon with its 8-digit number painted on the body (on the side sill for flats).
+
+    ``style`` (a frame's ``style``) paints the wagon in the colours another camera saw it in.
+    """
     H, W = params.height, params.width
     img = _background(H, W, rng)
     colours = WAGON_COLOURS.get(wagon_type, WAGON_COLOURS["other"])
-    body = colours[int(rng.integers(len(colours)))]
+    body = style["body"] if style else colours[int(rng.integers(len(colours)))]
     top = int(H * rng.uniform(0.05, 0.15)) if wagon_type != "flat" else int(H * 0.55)
     bottom = int(H * 0.78)
     if wagon_type == "flat":   # containers stand on the flat: a block of container colour above the sill
-        cc = CONTAINER_COLOURS[int(rng.integers(len(CONTAINER_COLOURS)))]
+        cc = style["cargo"] if style else CONTAINER_COLOURS[int(rng.integers(len(CONTAINER_COLOURS)))]
         img[int(H * 0.08): top - 2, 8: W - 8] = cc
         for x in range(16, W - 16, 9):
             img[int(H * 0.08): top - 2, x: x + 2] *= 0.8
@@ -127,10 +131,12 @@ def render_wagon_side(rng: np.random.Generator, number: str, wagon_type: str = "
     x = int(rng.integers(8, max(9, W - mw - 8)))
     y = int(rng.integers(top + 2, max(top + 3, bottom - mh - 2)))
     bbox = _paint(img, mask, x, y, _ink_for(body, rng), float(rng.uniform(0.8, 1.0)))
-    return Frame(np.clip(img, 0, 255).astype(np.uint8), number, "wagon", bbox, lines=[(number, bbox)])
+    return Frame(np.clip(img, 0, 255).astype(np.uint8), number, "wagon", bbox, lines=[(number, bbox)],
+                 style={"body": body, "cargo": cc if wagon_type == "flat" else None})
 
 
-def render_container_door(rng: np.random.Generator, code: str, params: FrameParams = FrameParams()) -> Frame:
+def render_container_door(rng: np.random.Generator, code: str, params: FrameParams = FrameParams(),
+                          style: dict | None = None) -> Frame:
     """The door end of a container: corrugated doors, locking bars, the ISO 6346 code top right.
 
     The code is painted as ISO 6346 marks it: owner code and category ("CSQU"), serial ("305438") and the
@@ -138,7 +144,7 @@ def render_container_door(rng: np.random.Generator, code: str, params: FramePara
     """
     H, W = params.height, params.width
     img = _background(H, W, rng)
-    body = CONTAINER_COLOURS[int(rng.integers(len(CONTAINER_COLOURS)))]
+    body = style["body"] if style else CONTAINER_COLOURS[int(rng.integers(len(CONTAINER_COLOURS)))]
     x0, x1, y0, y1 = int(W * 0.03), int(W * 0.97), int(H * 0.03), int(H * 0.9)
     img[y0:y1, x0:x1] = body
     for x in range(x0 + 6, x1, int(rng.integers(14, 24))):   # corrugation
@@ -168,14 +174,17 @@ def render_container_door(rng: np.random.Generator, code: str, params: FramePara
     code_boxes = [b for t, b in lines if t != fill["t"]]   # the size-type line is not part of the code
     bbox = (min(b[0] for b in code_boxes), min(b[1] for b in code_boxes), max(b[2] for b in code_boxes),
             max(b[3] for b in code_boxes))
-    return Frame(np.clip(img, 0, 255).astype(np.uint8), code, "container", bbox, lines=lines)
+    return Frame(np.clip(img, 0, 255).astype(np.uint8), code, "container", bbox, lines=lines, style={"body": body})
 
 
 def render_degraded(rng: np.random.Generator, text: str, kind: str, wagon_type: str = "covered",
-                    params: FrameParams = FrameParams()) -> Frame:
-    """Render a frame of a wagon number or container code and spoil it like a real camera would."""
-    frame = (render_wagon_side(rng, text, wagon_type, params) if kind == "wagon"
-             else render_container_door(rng, text, params))
+                    params: FrameParams = FrameParams(), style: dict | None = None) -> Frame:
+    """Render a frame of a wagon number or container code and spoil it like a real camera would.
+
+    ``style``: the colours another camera saw the same unit in (its frame's ``style``); default drawn anew.
+    """
+    frame = (render_wagon_side(rng, text, wagon_type, params, style) if kind == "wagon"
+             else render_container_door(rng, text, params, style))
     frame.image, boxes, frame.degradations = degrade(frame.image, [frame.bbox] + [b for _, b in frame.lines],
                                                      rng, params)
     frame.bbox, frame.lines = boxes[0], [(t, b) for (t, _), b in zip(frame.lines, boxes[1:])]
@@ -215,9 +224,12 @@ def write_frames(out_dir: str | Path, units: list[dict], rng: np.random.Generato
             if u.get("wagon_number"):
                 views.append(("side", u["wagon_number"], "wagon"))
             views += [(f"door{i + 1}", c, "container") for i, c in enumerate(u.get("container_numbers") or [])]
+            styles: dict[str, dict] = {}   # a wagon or container is the same colour whichever side it is seen from
             for camera, cam_rng in enumerate([rng] + extra, start=1):
                 for view, text, kind in views:
-                    frame = render_degraded(cam_rng, text, kind, u.get("wagon_type") or "covered", params)
+                    frame = render_degraded(cam_rng, text, kind, u.get("wagon_type") or "covered", params,
+                                            styles.get(view))
+                    styles.setdefault(view, frame.style)
                     rel = Path(str(u["train_number"])) / frame_name(u["position"], view, camera)
                     (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
                     Image.fromarray(frame.image).save(out_dir / rel)
