@@ -2,7 +2,7 @@
 
 Provenance: the pipeline's model (``dvc repro ocr_train``: ``cargoscan ocr-train`` with the small profile of
 ``params.yaml``, seed 1234, CPU, 2 threads; line-core detector at 96x240, convolutional CRNN at 24 px line height
-with a dynamic width, trained on 30000 rendered lines and the crops of 1000 frames); see
+with a dynamic width, trained on 60000 rendered lines and the crops of 1000 frames); see
 ``fixtures/model/config.json`` for its parameters and training metrics. Tests read frames rendered with other
 seeds, so what they read was never seen in training. Retrain and copy ``detector.onnx``,
 ``recognizer.onnx`` and ``config.json`` here when the networks' inputs change."""

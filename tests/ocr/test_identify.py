@@ -230,3 +230,34 @@ def test_a_one_camera_folder_without_a_camera_column_reads_as_before(tmp_path):
     m = evaluate(frames, None, FIXTURE_MODEL, params)
     assert m["cameras"] == 1 and m["frames"] == m["identifiers"] == 1
     assert m["ocr_accuracy_wagon"] == m["frame_accuracy_wagon"]
+
+
+def test_a_faint_heat_map_is_read_again_less_strictly(monkeypatch):
+    import cargoscan.ocr.identify as ident
+    from cargoscan.ocr.config import OcrParams
+    from cargoscan.ocr.identify import OcrEngine
+
+    class Detector:
+        def run(self, _, feeds):
+            return [np.zeros((1, 1, 48, 120), np.float32)]
+
+    engine = OcrEngine.__new__(OcrEngine)
+    engine.params, engine.det_input, engine.det = OcrParams(), (96, 240), Detector()
+    thresholds = []
+
+    def boxes(prob, shape, threshold=0.5, max_boxes=3):
+        thresholds.append(threshold)
+        return [("strict" if threshold == 0.5 else "loose", 1.0)]
+
+    monkeypatch.setattr(ident, "boxes_from_heatmap", boxes)
+    refused = OcrResult(None, "CSQU305438", 0.0, "no_valid_candidate")
+    readings = {"strict": refused, "loose": OcrResult("CSQU3054383", "CSQU3054383", 0.99, "read")}
+    engine._read_boxes = lambda gray, b, kind: readings[b[0][0]]
+    image = np.random.default_rng(0).integers(0, 256, (240, 640, 3), dtype=np.uint8)
+    assert engine.read(image, "container").number == "CSQU3054383"        # the whole line, found less strictly
+    assert thresholds == [0.5, 0.3]
+    readings["loose"] = OcrResult(None, "SQU3", 0.0, "no_valid_candidate")
+    assert engine.read(image, "container") is refused                      # nothing better: the first refusal
+    thresholds.clear()
+    readings["strict"] = OcrResult(None, "CSQU3054383", 0.0, "ambiguous")   # a near rival is not looked past
+    assert engine.read(image, "container").reason == "ambiguous" and thresholds == [0.5]

@@ -111,3 +111,17 @@ def test_a_doubtful_dissent_is_weighed_against_a_clean_reading():
     sure = _read(dists)
     assert sure.number is None or sure.number == RIVAL
     assert combine_views([clean, sure]).reason == "views_disagree"
+
+
+def test_two_costly_corrections_to_the_same_number_settle_it_together():
+    # Each camera read the serial's "1" as a "7" (a smear across its top), with little left for the "1": alone
+    # the check digit's correction costs ~5.5 nats, more than a correction may (4.6); together they agree.
+    dists = confident(CODE)
+    dists[4] = {"7": 0.995, "1": 0.004}
+    one = _read(dists)
+    assert one.number is None and one.reason == "low_confidence"
+    assert next(iter(one.scores)) == CODE
+    both = combine_views([one, _read(dists)])
+    assert both.number == CODE and both.reason == "views_agree"
+    # Garbage in the other camera: one refused correction stays refused.
+    assert combine_views([one, _garbage(5)]).number is None

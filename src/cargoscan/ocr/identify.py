@@ -71,9 +71,19 @@ class OcrEngine:
         gray = to_gray(image)
         x = detector_input(gray, self.det_input)[None]
         prob = 1.0 / (1.0 + np.exp(-self.det.run(None, {"image": x})[0][0, 0]))
-        boxes = boxes_from_heatmap(prob, gray.shape, max_boxes=self.params.max_candidates)
-        if not boxes:   # dark (night) frames give a fainter heat map: look again, less strictly
-            boxes = boxes_from_heatmap(prob, gray.shape, threshold=0.3, max_boxes=self.params.max_candidates)
+        res = self._read_boxes(gray, boxes_from_heatmap(prob, gray.shape, max_boxes=self.params.max_candidates),
+                               kind)
+        if res.number is None and res.reason in ("no_text", "no_valid_candidate", "low_confidence"):
+            # Dark (night), dirty or blurred frames give a fainter heat map: lines cut short or missed. Look again,
+            # less strictly; what is read there passes every rule as usual.
+            again = self._read_boxes(gray, boxes_from_heatmap(prob, gray.shape, threshold=0.3,
+                                                              max_boxes=self.params.max_candidates), kind)
+            if again.number is not None or res.reason == "no_text":
+                return again
+        return res
+
+    def _read_boxes(self, gray: np.ndarray, boxes: list, kind: str) -> OcrResult:
+        """Read a frame's text boxes (from the heat map) under all the rules: one reading of the identifier."""
         if not boxes:
             return OcrResult(None, None, 0.0, "no_text")
         if kind == "wagon":   # a number the heat map broke into pieces along its row is also read whole

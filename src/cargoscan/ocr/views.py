@@ -15,9 +15,10 @@ confident wrong one. The rules, in order:
    margin for a rival one character away). A camera that read CWAU where the other read CMAU clean is weighed,
    not obeyed: if the clean camera finds CWAU far less likely than the doubtful one finds CMAU, the sum says so;
    two cameras with sure, opposite readings stay a disagreement.
-3. No view accepted: the views whose readings were near-valid (``ambiguous``: the network's likeliest valid
-   numbers were too close to call, M/W, G/Q) vote with the exact CTC log-likelihood of every candidate of any
-   of them, summed over the views. The best must beat every rival by ``view_margin`` times the ambiguity margin,
+3. No view accepted: the views whose readings came near a valid number but were refused alone (``ambiguous``:
+   the likeliest valid numbers too close to call, M/W, G/Q; ``low_confidence`` or ``too_doubtful``: the best
+   valid number a costly correction of what was read) vote with the exact CTC log-likelihood of every candidate
+   of any of them, summed over the views. The best must beat every rival by ``view_margin`` times the ambiguity margin,
    and a rival one character away (which the check digit cannot tell apart) by ``view_margin`` times the
    collision margin. Two independent views that each lead by 4 nats are stronger evidence than one that leads
    by 5, but the views are not fully independent (one network, one font family, one bias between M and W): the
@@ -34,8 +35,8 @@ import numpy as np
 from cargoscan.ocr.config import FusionParams
 from cargoscan.ocr.fusion import OcrResult, one_apart
 
-#: Readings whose candidates may be summed over the views (rule 3).
-VOTING = ("ambiguous",)
+#: Readings whose candidates may be summed over the views (rule 3): refused alone, but with valid candidates.
+VOTING = ("ambiguous", "low_confidence", "too_doubtful")
 
 
 def _credible(res: OcrResult, number: str, params: FusionParams) -> bool:
