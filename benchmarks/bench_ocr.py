@@ -5,7 +5,7 @@ runs our OCR (2 threads) alone and fused with RFID, and the packaged baseline (R
 frames. Targets (issue 6): fused accuracy ≥ 99.5 % with RFID present, OCR alone ≥ 97 %, 0 wrong numbers
 accepted, ≥ 20 frames/s on 2 cores.
 
-Usage: ``python benchmarks/bench_ocr.py [--model data/ocr/model] [--wagons N] [--baseline N]``.
+Usage: ``python benchmarks/bench_ocr.py [--model data/ocr/model] [--wagons N] [--seed S] [--baseline N]``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--wagons", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=None, help="Rendering seed (default: ocr.eval.seed).")
     ap.add_argument("--baseline", type=int, default=None)
     ap.add_argument("--params", type=Path, default=Path("params.yaml"))
     args = ap.parse_args()
@@ -41,6 +42,8 @@ def main() -> None:
     params = load_section(OcrParams, "ocr", args.params) if args.params.exists() else OcrParams()
     if args.wagons:
         params = dataclasses.replace(params, eval=dataclasses.replace(params.eval, n_wagons=args.wagons))
+    if args.seed is not None:
+        params = dataclasses.replace(params, eval=dataclasses.replace(params.eval, seed=args.seed))
     model = args.model or Path(params.model_dir)
     if not (model / "recognizer.onnx").exists():
         from cargoscan.ocr.train import train_ocr
