@@ -125,3 +125,12 @@ def test_two_costly_corrections_to_the_same_number_settle_it_together():
     assert both.number == CODE and both.reason == "views_agree"
     # Garbage in the other camera: one refused correction stays refused.
     assert combine_views([one, _garbage(5)]).number is None
+
+
+def test_a_garbled_line_that_happens_to_be_ambiguous_does_not_vote():
+    # A crop of two lines run together can still have two valid "candidates" close to each other, both absurdly
+    # unlikely (-70 nats). Summed in, its likelihoods would be noise deciding the vote: here they would hand the
+    # rival a 26-nat lead. Such a view does not vote, and one near-valid view alone settles nothing.
+    garbled = OcrResult(None, "TBUJ5332231", 0.0, "ambiguous", {RIVAL: -70.0, "JQHU1925614": -71.0},
+                        ctc_output(confident("XXXX")))
+    assert combine_views([_torn(0.98), garbled]).number is None

@@ -18,12 +18,13 @@ confident wrong one. The rules, in order:
 3. No view accepted: the views whose readings came near a valid number but were refused alone (``ambiguous``:
    the likeliest valid numbers too close to call, M/W, G/Q; ``low_confidence`` or ``too_doubtful``: the best
    valid number a costly correction of what was read) vote with the exact CTC log-likelihood of every candidate
-   of any of them, summed over the views. The best must beat every rival by ``view_margin`` times the ambiguity margin,
-   and a rival one character away (which the check digit cannot tell apart) by ``view_margin`` times the
-   collision margin. Two independent views that each lead by 4 nats are stronger evidence than one that leads
-   by 5, but the views are not fully independent (one network, one font family, one bias between M and W): the
-   factor (1.5) asks more of two views than of one, less than twice as much. Views that read nothing valid do
-   not vote: their likelihoods of valid numbers are noise, and noise summed in can flip a choice.
+   of any of them, summed over the views, provided that a view's own best candidate is a credible reading. The
+   best must beat every rival by ``view_margin`` times the ambiguity margin, and a rival one character away
+   (which the check digit cannot tell apart) by ``view_margin`` times the collision margin. Two independent
+   views that each lead by 4 nats are stronger evidence than one that leads by 5, but the views are not fully
+   independent (one network, one font family, one bias between M and W): the factor (1.5) asks more of two
+   views than of one, less than twice as much. Views that read nothing valid, or nothing credible, do not
+   vote: their likelihoods of valid numbers are noise, and noise summed in can flip a choice.
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ def combine_views(results: list[OcrResult | None], params: FusionParams = Fusion
                 top = max(accepted, key=lambda r: r.confidence)
                 return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
         return max(accepted, key=lambda r: r.confidence)
-    voters = [r for r in views if r.reason in VOTING and r.scores and r.logprobs is not None]
+    voters = [r for r in views if r.reason in VOTING and r.scores and r.logprobs is not None
+              and _credible(r, next(iter(r.scores)), params)]   # a garbled line's "best" candidate is no vote
     if len(voters) >= 2:
         voted = _vote(voters, params)
         if voted is not None:
