@@ -214,9 +214,7 @@ def write_frames(out_dir: str | Path, units: list[dict], rng: np.random.Generato
     rows = []
     # Camera 1 draws from ``rng`` exactly as a one-camera portal did (its frames do not change with the number of
     # cameras); every further camera from a stream of its own spawned from it.
-    seq = getattr(rng.bit_generator, "seed_seq", None)
-    extra = ([np.random.default_rng(s) for s in seq.spawn(params.cameras - 1)] if seq is not None
-             else [np.random.default_rng(int(rng.integers(2**63))) for _ in range(params.cameras - 1)])
+    extra = rng.spawn(params.cameras - 1)
     with progress() as bar:
         task = bar.add_task("frames", total=len(units))
         for u in units:

@@ -22,9 +22,9 @@ import numpy as np
 from cargoscan.ocr.config import FusionParams, OcrParams
 from cargoscan.ocr.decode import ctc_log_likelihoods, greedy
 from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, detector_input, to_gray
-from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon, one_apart
+from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon
 from cargoscan.ocr.lines import content_width
-from cargoscan.ocr.views import combine_views
+from cargoscan.ocr.views import clear_winner, combine_views, posterior
 
 log = logging.getLogger(__name__)
 
@@ -144,16 +144,11 @@ class OcrEngine:
         again, _ = self._read_lines(gray, boxes, tuple(self.params.check_pad), kind, join_all=True)
         cands = list(relaxed.scores)
         both = dict(zip(cands, np.add(list(relaxed.scores.values()), ctc_log_likelihoods(again[0].logprobs, cands))))
-        best = max(both, key=both.get)
         margin = fusion.ambiguity_margin if relaxed.reason == "read" else max(fusion.ambiguity_margin,
                                                                                fusion.correction_margin)
-        runner = max((v for c, v in both.items() if c != best), default=-np.inf)
-        collider = max((v for c, v in both.items() if c != best and one_apart(c, best)), default=-np.inf)
-        if best != relaxed.number or both[best] - runner < 2 * margin or \
-                both[best] - collider < 2 * fusion.collision_margin:
+        if clear_winner(both, 2 * margin, 2 * fusion.collision_margin) != relaxed.number:
             return res
-        lls = np.array(list(both.values())) / 2
-        relaxed.confidence = float(1.0 / np.exp(lls - both[best] / 2).sum())
+        relaxed.confidence = posterior(both, relaxed.number, 2)
         return relaxed
 
     def _read_lines(self, gray: np.ndarray, boxes: list, pad: tuple, kind: str, join_all: bool = False):

@@ -66,20 +66,38 @@ def _outweighs(number: str, rival: str, views: list[OcrResult], params: FusionPa
     return lead >= params.view_margin * margin
 
 
+def clear_winner(joint: dict[str, float], margin: float, collision_margin: float) -> str | None:
+    """The candidate that beats every other by ``margin`` nats and every valid rival one character away (which
+    the check digit cannot tell apart) by ``collision_margin``; None when no candidate does.
+
+    Args:
+        joint: candidate → log-likelihood (summed over the views that read it).
+        margin: the lead needed over the runner-up.
+        collision_margin: the lead needed over a one-character rival.
+    """
+    if not joint:
+        return None
+    best = max(joint, key=joint.get)
+    runner = max((v for c, v in joint.items() if c != best), default=-math.inf)
+    collider = max((v for c, v in joint.items() if c != best and one_apart(c, best)), default=-math.inf)
+    return best if joint[best] - runner >= margin and joint[best] - collider >= collision_margin else None
+
+
+def posterior(joint: dict[str, float], best: str, n: int) -> float:
+    """The posterior of ``best`` among the candidates, from log-likelihoods summed over ``n`` views (averaged)."""
+    lls = np.array([v for v in joint.values() if np.isfinite(v)]) / n
+    return float(1.0 / np.exp(lls - joint[best] / n).sum())
+
+
 def _vote(voters: list[OcrResult], params: FusionParams) -> OcrResult | None:
     """Rule 3: the candidates' log-likelihoods summed over the voting views; None unless one clearly wins."""
     candidates = list(dict.fromkeys(c for r in voters for c in r.scores))
-    if not candidates:
-        return None
     joint = {c: float(sum(r.loglik(c) for r in voters)) for c in candidates}
-    best = max(joint, key=joint.get)
-    n, k = len(voters), params.view_margin
-    runner = max((v for c, v in joint.items() if c != best), default=-math.inf)
-    collider = max((v for c, v in joint.items() if c != best and one_apart(c, best)), default=-math.inf)
-    if joint[best] - runner < k * params.ambiguity_margin or joint[best] - collider < k * params.collision_margin:
+    k = params.view_margin
+    best = clear_winner(joint, k * params.ambiguity_margin, k * params.collision_margin)
+    if best is None:
         return None
-    lls = np.array([v for v in joint.values() if np.isfinite(v)]) / n
-    confidence = float(1.0 / np.exp(lls - joint[best] / n).sum())
+    confidence = posterior(joint, best, len(voters))
     if confidence < params.min_confidence:
         return None
     top = max(voters, key=lambda r: r.loglik(best))
