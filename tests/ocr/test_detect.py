@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 
-from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, detector_target
+from cargoscan.ocr.detect import (boxes_from_heatmap, crop_line, detector_input, detector_target, local_contrast,
+                                  normalise)
 
 FRAME = (240, 640)
 SIZE = (96, 240)
@@ -38,3 +40,32 @@ def test_crop_keeps_the_aspect_of_short_lines():
     assert crop.shape == (32, 256)
     assert 88 <= used.max() + 1 <= 100              # 96 px wide at 32 px high, the rest left empty
     assert np.all(crop[:, 100:] == 0)
+
+
+def _panel_with_lines(faint: float, strong: float, seed: int = 0) -> np.ndarray:
+    """A detector-size panel: a faint line on the left half, a strong one on the right, sensor noise."""
+    x = 0.5 + np.random.default_rng(seed).normal(0, 0.004, SIZE).astype(np.float32)
+    for c0, amp in ((20, faint), (140, strong)):
+        for k in range(8):                              # eight glyph-like bars, 3 px wide, 8 px high
+            x[40:48, c0 + 10 * k: c0 + 10 * k + 3] += amp
+    return x
+
+
+def test_local_contrast_makes_faint_paint_stand_out_like_fresh_paint():
+    x = _panel_with_lines(faint=0.06, strong=0.5)
+    faint, strong = (np.abs(local_contrast(x)[40:48, c0: c0 + 80]).max() for c0 in (20, 140))
+    assert faint > 0.5 * strong                        # measured locally, both lines are text (globally: 0.12)
+    g = normalise(x)
+    assert np.abs(g[40:48, 20:100]).max() < 0.25 * np.abs(g[40:48, 140:220]).max()   # frame-wide: faint is lost
+    assert np.abs(local_contrast(x)[5:30]).max() < 1.0    # a flat noisy panel is not amplified into text
+
+
+def test_local_contrast_ignores_lighting_level_and_detector_input_checks_its_norm():
+    x = _panel_with_lines(faint=0.2, strong=0.4)
+    night = 0.3 * x + 0.02                               # a darker, flatter exposure of the same panel
+    a, b = local_contrast(x), local_contrast(night)
+    assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.95
+    frame = np.repeat(np.repeat(x, 2, 0), 2, 1)[: FRAME[0], : FRAME[1]]
+    assert detector_input(frame, SIZE, "local").shape == (1, *SIZE)
+    with pytest.raises(ValueError, match="unknown detector normalisation"):
+        detector_input(frame, SIZE, "clahe")

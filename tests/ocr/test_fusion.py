@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from cargoscan.ids import container_check_digit, is_valid_container, is_valid_wagon, make_wagon_number, wagon_check_digit
 from cargoscan.ocr.decode import greedy
 from cargoscan.ocr.config import FusionParams
-from cargoscan.ocr.fusion import OcrResult, candidates, correct, fuse_container, fuse_wagon
+from cargoscan.ocr.fusion import OcrResult, best_of, candidates, correct, fuse_container, fuse_wagon
 from ocr_helpers import confident, ctc_output
 
 WAGON = "45488855"   # make sure the fixture is itself valid (it is the contract's example)
@@ -256,3 +256,18 @@ def test_a_valid_rival_one_letter_away_needs_the_collision_margin():
     assert res.number is None and res.reason == "ambiguous"
     loose = correct(greedy(ctc_output(dists)), "container", FusionParams(collision_margin=3.0))
     assert loose.number == "TGHU1925614"
+
+
+def test_best_of_reports_the_refusal_whose_best_candidate_is_likeliest():
+    # An owner code over its serial, read joined, is a near miss (OOLU vs OLIU); the serial joined to the size-type
+    # line below is garbage whose far-fetched candidates still have a clear (relative) favourite. The near miss is
+    # the refusal worth a second look, whatever the posteriors say.
+    near = OcrResult(None, "00LU2789533", 0.93, "ambiguous", {"OOLU2789533": -3.4, "OLIU2789533": -6.1})
+    garbage = OcrResult(None, "278953322G1", 0.96, "ambiguous", {"TBUJ5332231": -66.9, "JBUJ5332231": -70.3})
+    nothing = OcrResult(None, "22G1", 0.0, "no_valid_candidate")
+    assert best_of([nothing, garbage, near]) is near
+    assert best_of([nothing]) is nothing
+    accepted = OcrResult("OOLU2789533", "OOLU2789533", 0.99, "read", {"OOLU2789533": -0.2})
+    assert best_of([garbage, accepted, near]) is accepted                   # an accepted reading always wins
+    rival = OcrResult("OLIU2789533", "OLIU2789533", 0.99, "read", {"OLIU2789533": -0.1})
+    assert best_of([accepted, rival]).reason == "ambiguous"                 # two accepted numbers: neither

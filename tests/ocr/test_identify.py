@@ -242,7 +242,7 @@ def test_a_faint_heat_map_is_read_again_less_strictly(monkeypatch):
             return [np.zeros((1, 1, 48, 120), np.float32)]
 
     engine = OcrEngine.__new__(OcrEngine)
-    engine.params, engine.det_input, engine.det = OcrParams(), (96, 240), Detector()
+    engine.params, engine.det_input, engine.det_norm, engine.det = OcrParams(), (96, 240), "local", Detector()
     thresholds = []
 
     def boxes(prob, shape, threshold=0.5, max_boxes=3):
@@ -261,3 +261,18 @@ def test_a_faint_heat_map_is_read_again_less_strictly(monkeypatch):
     thresholds.clear()
     readings["strict"] = OcrResult(None, "CSQU3054383", 0.0, "ambiguous")   # a near rival is not looked past
     assert engine.read(image, "container").reason == "ambiguous" and thresholds == [0.5]
+
+
+def test_a_model_without_det_norm_is_read_with_the_global_normalisation_it_was_trained_on(tmp_path):
+    import json
+    import shutil
+
+    from cargoscan.ocr.identify import OcrEngine
+
+    old = tmp_path / "model"
+    shutil.copytree(FIXTURE_MODEL, old)
+    config = json.loads((old / "config.json").read_text())
+    assert OcrEngine(FIXTURE_MODEL).det_norm == config["det_norm"] == "local"
+    del config["det_norm"]
+    (old / "config.json").write_text(json.dumps(config))
+    assert OcrEngine(old).det_norm == "global"

@@ -49,6 +49,7 @@ def test_training_exports_onnx_that_matches_torch(tmp_path):
     train_ocr(_tiny(), tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["alphabet"] == ALPHABET and "rec_val_acc" in config["metrics"]
+    assert config["det_norm"] == _tiny().det_norm     # the engine normalises the detector's input the same way
     from safetensors.torch import load_file
 
     weights = load_file(str(tmp_path / "model.safetensors"))

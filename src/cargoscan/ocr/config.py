@@ -87,6 +87,7 @@ class OcrParams:
     fusion: FusionParams = field(default_factory=FusionParams)
     eval: EvalParams = field(default_factory=EvalParams)
     det_input: tuple[int, int] = (96, 240)    # (H, W) of the detector's input: stacked lines stay apart
+    det_norm: str = "local"                   # the detector input's contrast normalisation: "local" or "global"
     rec_input: tuple[int, int] = (24, 224)    # (H, W) of the recogniser's input (aspect kept, padded)
     max_candidates: int = 3                   # text boxes read per frame
     # Padding of a detected line box (fractions of its height: left, top, right, bottom) before recognition.

@@ -1,6 +1,8 @@
 """Text localisation: the detector's heat map to boxes, and boxes to the recogniser's input crops.
 
-The detector (:class:`~cargoscan.ocr.model.TextDetector`) sees the frame in grey at 2/5 of its size and marks
+The detector (:class:`~cargoscan.ocr.model.TextDetector`) sees the frame in grey at 2/5 of its size, each pixel
+measured against its neighbourhood (:func:`local_contrast`: faint paint on a night frame stands out as well as
+fresh paint by day), and marks
 the *core* of each painted text line (its middle ``CORE`` of the height): container codes are often stacked in
 two or three lines with little leading, and whole-line masks would merge them at the heat map's resolution,
 while the cores stay apart. Connected regions of the heat map are grown back to full line height, pieces on the
@@ -30,9 +32,34 @@ def normalise(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / (x.std() + 1e-3)
 
 
-def detector_input(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The detector's (1, H, W) input."""
-    return normalise(cv2.resize(gray, (size[1], size[0]), interpolation=cv2.INTER_AREA))[None]
+#: Side of the window of the local contrast normalisation, in detector-input pixels: about two text-line heights
+#: (lines are 6-12 px high at the detector's scale), so a line is measured against the body right around it.
+LOCAL_WINDOW = 15
+
+#: How the detector's input is normalised: "global" (whole frame: the first models) or "local" (each pixel
+#: against its neighbourhood, :func:`local_contrast`).
+DETECTOR_NORMS = ("global", "local")
+
+
+def local_contrast(x: np.ndarray, window: int = LOCAL_WINDOW) -> np.ndarray:
+    """Each pixel's deviation from its neighbourhood's mean, in units of the neighbourhood's standard deviation.
+
+    Faint paint (light yellow on a yellow door, grey stencils on a night frame) is a small difference on a
+    frame-wide scale but as large as any other near it: measured locally, every painted line stands out from its
+    own background, while flat body panels stay near zero. The floor under the deviation (3 % of full scale) keeps
+    sensor noise on a flat panel from being amplified into text.
+    """
+    mean = cv2.blur(x, (window, window))
+    var = cv2.blur((x - mean) ** 2, (window, window))
+    return (x - mean) / np.sqrt(var + 1e-3)
+
+
+def detector_input(gray: np.ndarray, size: tuple[int, int], norm: str = "global") -> np.ndarray:
+    """The detector's (1, H, W) input: the grey frame at detector size, normalised by ``norm``."""
+    if norm not in DETECTOR_NORMS:
+        raise ValueError(f"unknown detector normalisation {norm!r}; known: {DETECTOR_NORMS}")
+    x = cv2.resize(gray, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+    return (local_contrast(x) if norm == "local" else normalise(x))[None].astype(np.float32)
 
 
 #: The share of a line's height the detector marks (its vertical middle).

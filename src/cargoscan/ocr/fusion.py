@@ -307,8 +307,12 @@ def best_of(results: list[OcrResult]) -> OcrResult:
     if len({r.number for r in accepted}) > 1:
         top = max(results, key=lambda r: r.confidence)
         return OcrResult(None, top.raw, 0.0, "ambiguous", top.scores, top.logprobs)
-    pool = accepted or results
-    return max(pool, key=lambda r: (r.confidence, len(r.raw or "")))
+    if accepted:
+        return max(accepted, key=lambda r: (r.confidence, len(r.raw or "")))
+    # Nothing accepted: report the reading whose best valid candidate is the likeliest (its refusal is the one
+    # worth a second look). The posterior alone would not do: it is relative, and a garbled joined run whose
+    # far-fetched candidates are all unlikely can still have one that stands out among them.
+    return max(results, key=lambda r: (max(r.scores.values(), default=-math.inf), r.confidence, len(r.raw or "")))
 
 
 def fuse_wagon(ocr: OcrResult | None, rfid_payloads: list[str],

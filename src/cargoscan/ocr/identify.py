@@ -49,6 +49,7 @@ class OcrEngine:
                 raise FileNotFoundError(f"{model_dir / name}: OCR model missing (run `cargoscan ocr-train`)")
         self.config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
         self.det_input = tuple(self.config["det_input"])
+        self.det_norm = self.config.get("det_norm", "global")   # models written before the key normalised globally
         self.rec_input = tuple(self.config["rec_input"])
         self.params = params
         opts = ort.SessionOptions()
@@ -69,7 +70,7 @@ class OcrEngine:
         if image is None or image.size == 0 or image.std() < 2.0:   # missing, corrupt or blank: nothing to read
             return OcrResult(None, None, 0.0, "no_text")
         gray = to_gray(image)
-        x = detector_input(gray, self.det_input)[None]
+        x = detector_input(gray, self.det_input, self.det_norm)[None]
         prob = 1.0 / (1.0 + np.exp(-self.det.run(None, {"image": x})[0][0, 0]))
         res = self._read_boxes(gray, boxes_from_heatmap(prob, gray.shape, max_boxes=self.params.max_candidates),
                                kind)

@@ -78,7 +78,7 @@ def render_dataset(n_frames: int, params: OcrParams, seed: int,
             else:
                 frame = render_degraded(rng, u["wagon_number"], "wagon", u["wagon_type"], params.frames)
             gray = to_gray(frame.image)
-            det_x.append(detector_input(gray, params.det_input))
+            det_x.append(detector_input(gray, params.det_input, params.det_norm))
             det_y.append(detector_target([b for _, b in frame.lines], gray.shape, params.det_input))
             for text, box in frame.lines:      # one crop per painted line, labelled with that line's characters
                 for _ in range(params.train.crops_per_frame):
@@ -251,6 +251,7 @@ def train_ocr(params: OcrParams, out_dir: str | Path, identities: list[tuple[str
     export_onnx(det.net, data["det_x"][:1], out / "detector.onnx", "text")
     export_onnx(rec.net, data["rec_x"][:1].float(), out / "recognizer.onnx", "logprobs", width_axis=True)
     config = {"alphabet": ALPHABET, "blank": BLANK, "det_width": tp.det_width, "det_input": list(params.det_input),
+              "det_norm": params.det_norm,
               "rec_input": list(params.rec_input), "train": asdict(tp), "metrics": metrics}
     (out / "config.json").write_text(json.dumps(config, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     log.info("OCR model written to %s: %s", out, {k: round(v, 4) for k, v in metrics.items()})
