@@ -134,3 +134,21 @@ def test_a_garbled_line_that_happens_to_be_ambiguous_does_not_vote():
     garbled = OcrResult(None, "TBUJ5332231", 0.0, "ambiguous", {RIVAL: -70.0, "JQHU1925614": -71.0},
                         ctc_output(confident("XXXX")))
     assert combine_views([_torn(0.98), garbled]).number is None
+
+
+def test_a_correction_is_vetoed_by_a_view_that_reads_otherwise_by_the_collision_margin():
+    # Camera 1 misread two characters (C->Q, 5->6) and the check digit "corrected" the Q into a valid wrong code;
+    # camera 2, dirty, read another valid code credibly and finds the correction 16.8 nats less likely.
+    wrong, truth = "TILU4608209", "TCLU4508209"
+    assert is_valid_container(wrong) and is_valid_container(truth)
+    accepted = OcrResult(wrong, "TQLU4608209", 0.99, "corrected", {wrong: -3.3, "TSLU4608209": -10.7})
+    dirty = OcrResult(None, "KU54508209", 0.5, "ambiguous", {"KWTU4508209": -6.3, "KCTU4508209": -7.8, wrong: -23.1})
+    res = combine_views([accepted, dirty])
+    assert res.number is None and res.reason == "views_disagree"
+    # The same dissent against a number read as it stands is weighed (rule 2), not obeyed: camera 1 finds the
+    # dirty camera's code impossible, so the summed likelihoods keep the reading.
+    read = OcrResult(wrong, wrong, 0.99, "read", {wrong: -1.9, "IILU4508209": -5.4})
+    assert combine_views([read, dirty]).number == wrong
+    # A correction that the other view finds only a little less likely than its own reading is weighed too.
+    mild = OcrResult(None, "KU54508209", 0.5, "ambiguous", {"KWTU4508209": -6.3, wrong: -10.3})
+    assert combine_views([accepted, mild]).number == wrong

@@ -14,7 +14,9 @@ confident wrong one. The rules, in order:
    still prefer it to that rival by ``view_margin`` times the margin a single reading needs (the collision
    margin for a rival one character away). A camera that read CWAU where the other read CMAU clean is weighed,
    not obeyed: if the clean camera finds CWAU far less likely than the doubtful one finds CMAU, the sum says so;
-   two cameras with sure, opposite readings stay a disagreement.
+   two cameras with sure, opposite readings stay a disagreement. A number that no view read as it stands (every
+   accepting view *corrected* its reading) is not weighed but vetoed when the dissenting view prefers its own
+   reading by the collision margin: the check digit was spent on the correction.
 3. No view accepted: the views whose readings came near a valid number but were refused alone (``ambiguous``:
    the likeliest valid numbers too close to call, M/W, G/Q; ``low_confidence`` or ``too_doubtful``: the best
    valid number a costly correction of what was read) vote with the exact CTC log-likelihood of every candidate
@@ -57,6 +59,11 @@ def _rivals(res: OcrResult, number: str, params: FusionParams) -> list[str]:
     if top == number or not _credible(res, top, params) or ll - res.loglik(number) < params.ambiguity_margin:
         return []
     return [c for c, v in res.scores.items() if c != number and ll - v < params.ambiguity_margin]
+
+
+def _lead(res: OcrResult, number: str) -> float:
+    """How much more likely a view finds its own best valid reading than ``number`` (nats)."""
+    return next(iter(res.scores.values())) - res.loglik(number)
 
 
 def _outweighs(number: str, rival: str, views: list[OcrResult], params: FusionParams) -> bool:
@@ -130,6 +137,13 @@ def combine_views(results: list[OcrResult | None], params: FusionParams = Fusion
         number = numbers.pop()
         dissent = {r_id: _rivals(r, number, params) for r_id, r in enumerate(views) if not r.number}
         dissent = {k: v for k, v in dissent.items() if v}
+        if dissent and all(r.reason == "corrected" for r in accepted) and any(
+                _lead(views[k], number) >= params.collision_margin for k in dissent):
+            # A correction has spent the check digit's evidence choosing among doubtful characters: a second
+            # misread elsewhere lets it choose a valid wrong number (TILU4608209 for TCLU4508209). A view that
+            # credibly reads otherwise, and finds the correction far less likely than its own reading, vetoes it.
+            top = max(accepted, key=lambda r: r.confidence)
+            return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
         if dissent:
             # Weigh the dissent: the accepting views and the dissenting ones, summed, must prefer the number to
             # each rival as a single reading must prefer it to a runner-up, times ``view_margin``.
