@@ -66,6 +66,12 @@ def _lead(res: OcrResult, number: str) -> float:
     return next(iter(res.scores.values())) - res.loglik(number)
 
 
+def _disagreement(accepted: list[OcrResult]) -> OcrResult:
+    """The identifier left to the operator: views contradict each other (the surest accepting view's reading)."""
+    top = max(accepted, key=lambda r: r.confidence)
+    return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
+
+
 def _outweighs(number: str, rival: str, views: list[OcrResult], params: FusionParams) -> bool:
     """Whether the views' summed log-likelihoods prefer ``number`` to ``rival`` by the combined margin."""
     margin = params.collision_margin if one_apart(number, rival) else params.ambiguity_margin
@@ -131,8 +137,7 @@ def combine_views(results: list[OcrResult | None], params: FusionParams = Fusion
     accepted = [r for r in views if r.number]
     numbers = {r.number for r in accepted}
     if len(numbers) > 1:
-        top = max(accepted, key=lambda r: r.confidence)
-        return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
+        return _disagreement(accepted)
     if numbers:
         number = numbers.pop()
         dissent = {r_id: _rivals(r, number, params) for r_id, r in enumerate(views) if not r.number}
@@ -142,15 +147,13 @@ def combine_views(results: list[OcrResult | None], params: FusionParams = Fusion
             # A correction has spent the check digit's evidence choosing among doubtful characters: a second
             # misread elsewhere lets it choose a valid wrong number (TILU4608209 for TCLU4508209). A view that
             # credibly reads otherwise, and finds the correction far less likely than its own reading, vetoes it.
-            top = max(accepted, key=lambda r: r.confidence)
-            return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
+            return _disagreement(accepted)
         if dissent:
             # Weigh the dissent: the accepting views and the dissenting ones, summed, must prefer the number to
             # each rival as a single reading must prefer it to a runner-up, times ``view_margin``.
             weighing = accepted + [views[k] for k in dissent]
             if not all(_outweighs(number, c, weighing, params) for cs in dissent.values() for c in cs):
-                top = max(accepted, key=lambda r: r.confidence)
-                return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
+                return _disagreement(accepted)
         return max(accepted, key=lambda r: r.confidence)
     voters = [r for r in views if r.reason in VOTING and r.scores and r.logprobs is not None
               and _credible(r, next(iter(r.scores)), params)]   # a garbled line's "best" candidate is no vote
