@@ -6,8 +6,9 @@ boxed). :func:`render_wagon_side` and :func:`render_container_door` draw such fr
 rolling stock, :mod:`cargoscan.ocr.degrade` spoils them, and :func:`write_frames` writes one set per archive
 scan into ``data/raw/frames`` with its ground truth (contract E). The portal has a camera on each side of the
 track (``FrameParams.cameras``): each identifier is painted on both sides of its wagon or container, in the
-unit's own colours, and each camera's frame is its own painting (font, layout), lighting and dirt. Camera 1's frames are ``<position>_<view>.png``, camera
-k's ``<position>_<view>_cam<k>.png``; a folder with one camera only (older archives) reads the same way.
+unit's own colours, and each camera's frame is its own painting (font, layout), lighting and dirt. Camera 1's
+frames are ``<position>_<view>.png``, camera k's ``<position>_<view>_cam<k>.png``; a folder with one camera only
+(older archives) reads the same way.
 """
 
 from __future__ import annotations

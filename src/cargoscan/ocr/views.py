@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from cargoscan.ocr.config import FusionParams
-from cargoscan.ocr.fusion import OcrResult, one_apart
+from cargoscan.ocr.fusion import OcrResult, best_of, one_apart
 
 #: Readings whose candidates may be summed over the views (rule 3): refused alone, but with valid candidates.
 VOTING = ("ambiguous", "low_confidence", "too_doubtful")
@@ -161,6 +161,6 @@ def combine_views(results: list[OcrResult | None], params: FusionParams = Fusion
         voted = _vote(voters, params)
         if voted is not None:
             return voted
-    # Nothing accepted: report the view that came nearest (its candidates serve the RFID fusion).
-    return max(views, key=lambda r: (bool(r.scores), max(r.scores.values()) if r.scores else -math.inf,
-                                     len(r.raw or "")))
+    # Nothing accepted: report the view that came nearest (its candidates serve the RFID fusion), as the lines of
+    # one frame are reported.
+    return best_of(views)
