@@ -17,7 +17,7 @@ import pytest
 from cargoscan.synth.config import LoadParams, SynthParams, ThreatParams
 from cargoscan.synth.generator import render
 from cargoscan.synth.manifest import plan_scans
-from cargoscan.synth.realism import load_targets, realism_stats
+from cargoscan.synth.realism import load_targets, patch_texture, realism_stats, spectral_slope, texture_stats
 
 WIDEN = 0.25
 TARGETS = load_targets()
@@ -101,3 +101,50 @@ def test_empty_container_walls_and_roof():
         profile = np.median(a[:int(s.row_of(2.9)), u["x0"] + 40:u["x1"] - 40], axis=1)
         band = float(np.median(profile[profile > profile.max() / 2]))
         assert_inside("roof band A", band, *TARGETS["container_roof_band_A_high"])
+
+
+# --- the texture measurement itself (hand-made patches with known answers) ------------------------------------
+
+def power_law_patch(beta: float, rng: np.random.Generator, n: int = 64) -> np.ndarray:
+    """A random field whose power spectrum falls as f^-beta."""
+    f = np.hypot(np.fft.fftfreq(n)[:, None], np.fft.fftfreq(n)[None, :])
+    f[0, 0] = 1.0
+    return np.fft.ifft2(np.fft.fft2(rng.standard_normal((n, n))) * f ** (-beta / 2)).real
+
+
+@pytest.mark.parametrize("beta", [1.0, 2.0, 3.0])
+def test_spectral_slope_recovers_a_power_law(beta):
+    rng = np.random.default_rng(int(beta * 10))
+    slopes = [spectral_slope(power_law_patch(beta, rng), 8, 30) for _ in range(40)]
+    assert abs(float(np.median(slopes)) + beta) < 0.15
+
+
+def test_patch_texture_of_a_ramp():
+    """A ramp of 0.01 per column: std is the ramp's, every gradient is 0.01."""
+    a = np.tile(np.arange(64) * 0.01, (64, 1)) + 2.0
+    t = patch_texture(a)
+    assert t["mean_A"] == pytest.approx(2.315)
+    assert t["std_A"] == pytest.approx(np.arange(64).std() * 0.01)
+    assert t["grad_p50"] == pytest.approx(0.01) and t["grad_p90"] == pytest.approx(0.01)
+
+
+def test_texture_stats_bands_load_and_blocked_share():
+    """Two 64-px patches of known mean A in different bands, air elsewhere, and one blocked pixel."""
+    rng = np.random.default_rng(3)
+    t = np.full((128, 192), 65535.0)
+    t[:64, :64] = 65535 * np.exp(-(1.0 + 0.05 * rng.standard_normal((64, 64))))    # band 0.5-1.5
+    t[64:, 64:128] = 65535 * np.exp(-(4.0 + 0.05 * rng.standard_normal((64, 64))))  # band 3-5
+    t[64, 64] = 0.0                                                                   # fully blocked
+    image = np.stack([t, t]).astype(np.uint16)
+    s = texture_stats([image])
+    assert s["n_patches"] == 2
+    assert s["bands"]["0.5-1.5"]["n"] == 1 and s["bands"]["3.0-5.0"]["n"] == 1
+    assert "1.5-3.0" not in s["bands"]
+    assert s["bands"]["0.5-1.5"]["std_A"] == pytest.approx(0.05, rel=0.1)
+    assert s["load"]["blocked_share"] == pytest.approx(1 / (2 * 64 * 64))
+    # the subsample (every 8 px: 64 points a patch) catches the blocked pixel, the patches' corner
+    assert s["load"]["share_A_gt_6"] == pytest.approx(1 / 128)
+    # a mask that excludes the second patch leaves only the first
+    mask = np.zeros((128, 192), bool)
+    mask[:64, :64] = True
+    assert texture_stats([image], [mask])["n_patches"] == 1

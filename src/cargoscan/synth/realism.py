@@ -96,3 +96,101 @@ def realism_stats(image: np.ndarray, bands=None) -> dict:
         "sigma_a_low": band_sigma(a[1], valid[1], bands),
         "median_r": float(np.median(r)) if r.size else None,
     }
+
+
+# --- texture: the structure of real loads (targets' ``texture`` section) -------------------------------------
+
+PATCH = 64               # px: the patch side of the texture targets
+LOAD_A = 0.3             # a pixel is "in the load" above this A_high
+LOAD_SHARE = 0.95        # a patch is in the load when this share of its pixels is
+SLOPE_RANGES = {"spec_slope_low": (2, 8), "spec_slope_high": (8, 30)}   # cycles per patch
+
+
+def _radial_spectrum(patch: np.ndarray) -> np.ndarray:
+    """Radially averaged power spectrum of a mean-removed square patch, indexed by cycles per patch."""
+    n = patch.shape[0]
+    power = np.abs(np.fft.fftshift(np.fft.fft2(patch - patch.mean()))) ** 2
+    yy, xx = np.indices(power.shape) - n // 2
+    radius = np.rint(np.hypot(yy, xx)).astype(int)
+    sums = np.bincount(radius.ravel(), power.ravel())
+    counts = np.bincount(radius.ravel())
+    return sums / np.maximum(counts, 1)
+
+
+def spectral_slope(patch: np.ndarray, lo: int, hi: int) -> float:
+    """Log-log slope of the radially averaged power spectrum over ``lo``–``hi`` cycles per patch."""
+    spec = _radial_spectrum(patch)
+    f = np.arange(lo, hi + 1)
+    p = spec[f]
+    if np.any(p <= 0):
+        return float("nan")
+    return float(np.polyfit(np.log(f), np.log(p), 1)[0])
+
+
+def patch_texture(a: np.ndarray) -> dict[str, float]:
+    """The targets' per-patch statistics of a (PATCH, PATCH) patch of A_high."""
+    gy, gx = np.gradient(a)
+    grad = np.hypot(gx, gy)
+    out = {"mean_A": float(a.mean()), "std_A": float(a.std()),
+           "grad_p50": float(np.percentile(grad, 50)), "grad_p90": float(np.percentile(grad, 90))}
+    for key, (lo, hi) in SLOPE_RANGES.items():
+        out[key] = spectral_slope(a, lo, hi)
+    return out
+
+
+def load_patches(a_high: np.ndarray, mask: np.ndarray | None = None) -> list[np.ndarray]:
+    """Non-overlapping PATCH × PATCH patches of A_high that lie in the load.
+
+    A patch is in the load when ≥ LOAD_SHARE of its pixels have A_high > LOAD_A (the targets' rule, which
+    needs no labels, so a real scan is measured the same way); ``mask`` (optional, e.g. the cargo label)
+    additionally requires that share of the patch to be inside it.
+    """
+    h, w = a_high.shape
+    out = []
+    for r in range(0, h - PATCH + 1, PATCH):
+        for c in range(0, w - PATCH + 1, PATCH):
+            p = a_high[r:r + PATCH, c:c + PATCH]
+            if (p > LOAD_A).mean() < LOAD_SHARE:
+                continue
+            if mask is not None and mask[r:r + PATCH, c:c + PATCH].mean() < LOAD_SHARE:
+                continue
+            out.append(p)
+    return out
+
+
+def texture_stats(images, masks=None) -> dict:
+    """Texture statistics of one or more (2, H, W) uint16 scans, measured as the targets' ``texture`` were.
+
+    Args:
+        images: scans (page 0 high energy), value = transmission × 65535.
+        masks: optional (H, W) bool masks per scan restricting the patches (e.g. cargo labels).
+
+    Returns:
+        ``bands``: {band name: {n, std_A, grad_p50, grad_p90, spec_slope_low, spec_slope_high}} (medians over
+        the patches whose mean A falls in the band; absent keys where a band is empty); ``load``: the 10/50/90th
+        percentiles of A over the patches subsampled every 8 px, the share above A = 6, and ``blocked_share``
+        (T_high == 0 among pixels with A_high > 0.3, whole scans).
+    """
+    bands = load_targets()["texture"]["bands"]
+    rows, load_px, blocked, loaded = [], [], 0, 0
+    for i, image in enumerate(images):
+        a = -np.log(np.maximum(image[0], 1).astype(np.float64) / MAX_VALUE)
+        blocked += int(((image[0] == 0) & (a > LOAD_A)).sum())
+        loaded += int((a > LOAD_A).sum())
+        for p in load_patches(a, None if masks is None else masks[i]):
+            rows.append(patch_texture(p))
+            load_px.append(p[::8, ::8].ravel())
+    out: dict = {"bands": {}, "n_patches": len(rows)}
+    for name in bands:
+        lo, hi = (float(x) for x in name.split("-"))
+        sel = [r for r in rows if lo <= r["mean_A"] < hi]
+        if sel:
+            out["bands"][name] = {"n": len(sel), **{k: float(np.nanmedian([r[k] for r in sel]))
+                                                    for k in ("std_A", "grad_p50", "grad_p90", *SLOPE_RANGES)}}
+    px = np.concatenate(load_px) if load_px else np.zeros(0)
+    out["load"] = {
+        "A_quantiles_10_50_90": [float(q) for q in np.percentile(px, [10, 50, 90])] if px.size else None,
+        "share_A_gt_6": float((px > 6).mean()) if px.size else None,
+        "blocked_share": blocked / loaded if loaded else None,
+    }
+    return out
