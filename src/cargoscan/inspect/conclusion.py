@@ -2,8 +2,10 @@
 
 The field set is one template config (``configs/conclusion.yaml`` = the packaged ``conclusion.yaml``): sections of
 label → dotted path into the inspection document, tables, the scan image and signature lines. :func:`layout`
-resolves it into plain rows once; the HTML (jinja2, ``templates/conclusion.html``) and the PDF (reportlab, with
-matplotlib's DejaVu Sans for Cyrillic — no download) only draw those rows, so both always show the same fields.
+resolves it into plain rows once; the HTML (jinja2, ``templates/conclusion.html``) and the PDF (reportlab) only
+draw those rows, so both always show the same fields. The PDF draws text in matplotlib's DejaVu Sans (Latin,
+Cyrillic, Kazakh) and every character DejaVu lacks — Chinese goods and consignors — in the bundled WenQuanYi
+Micro Hei subset (``fonts/``, Apache-2.0, provenance in ``fonts/README.md``); no download.
 
 The document hash is the SHA-256 of the inspection JSON as written (sorted keys, UTF-8): anyone can recompute it
 from ``<scan_id>.json`` and compare it with the one printed on the conclusion.
@@ -27,6 +29,9 @@ import yaml
 from cargoscan.inspect.result import Inspection
 
 EMPTY = "—"
+#: The bundled fallback font (``fonts/``): its file and the name the PDF registers it under.
+FALLBACK_FONT_FILE = "WenQuanYiMicroHei-subset.ttf"
+FALLBACK_FONT = "WenQuanYiMicroHei"
 
 
 def load_form(path: str | Path | None = None) -> dict[str, Any]:
@@ -126,13 +131,59 @@ def layout(doc: dict[str, Any], form: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)
 def font_path(bold: bool = False) -> str:
     """DejaVu Sans (Cyrillic) from matplotlib's bundled fonts."""
     import matplotlib
 
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     return os.path.join(matplotlib.get_data_path(), "fonts", "ttf", name)
+
+
+def fallback_font_path() -> str:
+    """The bundled CJK font (with Latin and Cyrillic too) for what DejaVu Sans cannot draw."""
+    return str(resources.files("cargoscan.inspect").joinpath("fonts", FALLBACK_FONT_FILE))
+
+
+@lru_cache(maxsize=1)
+def _register_fonts() -> tuple[frozenset[int], frozenset[int]]:
+    """Register the PDF fonts with reportlab once; the code points DejaVu Sans and the fallback font draw."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    fonts = {"DejaVuSans": font_path(), "DejaVuSans-Bold": font_path(True), FALLBACK_FONT: fallback_font_path()}
+    loaded = {name: TTFont(name, path) for name, path in fonts.items()}
+    for font in loaded.values():
+        pdfmetrics.registerFont(font)
+    return frozenset(loaded["DejaVuSans"].face.charToGlyph), frozenset(loaded[FALLBACK_FONT].face.charToGlyph)
+
+
+def markup(text: str) -> str:
+    """``text`` escaped for a reportlab Paragraph, runs DejaVu Sans lacks set in the fallback font.
+
+    A glyph missing from the paragraph's font prints as an empty box, so each character goes to the first font
+    that has it; one the fallback lacks too stays in the main font (a box, as before).
+    """
+    main, fallback = _register_fonts()
+    out: list[str] = []
+    run: list[str] = []
+    in_fallback = False
+    for ch in text:
+        use_fallback = ord(ch) not in main and ord(ch) in fallback and not ch.isspace()
+        if use_fallback != in_fallback and run:
+            out.append(_run("".join(run), in_fallback))
+            run = []
+        in_fallback = use_fallback
+        run.append(ch)
+    if run:
+        out.append(_run("".join(run), in_fallback))
+    return "".join(out)
+
+
+def _run(text: str, fallback: bool) -> str:
+    from xml.sax.saxutils import escape
+
+    return f'<font name="{FALLBACK_FONT}">{escape(text)}</font>' if fallback else escape(text)
 
 
 def overlay(scan_path: str | Path | None, doc: dict[str, Any], width: int = 1600) -> bytes | None:
@@ -186,15 +237,10 @@ def render_pdf(doc: dict[str, Any], form: dict[str, Any], png: bytes | None, doc
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.platypus import Image as RLImage
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-    from xml.sax.saxutils import escape
 
-    if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("DejaVuSans", font_path()))
-        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", font_path(True)))
+    _register_fonts()
     body = ParagraphStyle("body", fontName="DejaVuSans", fontSize=8.5, leading=10.5)
     bold = ParagraphStyle("bold", parent=body, fontName="DejaVuSans-Bold")
     h1 = ParagraphStyle("h1", parent=bold, fontSize=14, leading=17, spaceAfter=2)
@@ -203,8 +249,8 @@ def render_pdf(doc: dict[str, Any], form: dict[str, Any], png: bytes | None, doc
                        ("FONTNAME", (0, 0), (-1, -1), "DejaVuSans")])
     page_w = A4[0] - 30 * mm
     ctx = {**doc, "recommendation": recommendation(doc, form)}
-    story: list[Any] = [Paragraph(escape(form["title"]), h1), Paragraph(escape(form.get("subtitle", "")), body)]
-    p = lambda text, st=body: Paragraph(escape(str(text)), st)  # noqa: E731
+    story: list[Any] = [Paragraph(markup(form["title"]), h1), Paragraph(markup(form.get("subtitle", "")), body)]
+    p = lambda text, st=body: Paragraph(markup(str(text)), st)  # noqa: E731
     for s in layout(ctx, form):
         story.append(p(s["title"], h2))
         if s["kind"] == "fields":
