@@ -91,3 +91,82 @@ def test_missing_sidecar_and_wrong_version(copy):
     side.unlink()
     with pytest.raises(ArchiveError, match=f"{sid}.json"):
         load_sample(root, sid)
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("null", "JSON object, found NoneType"),
+    ("[]", "JSON object, found list"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ("1" * 5000, "not valid JSON"),                           # past Python's int digit limit
+    (b"\xff\xfe{}", "not valid JSON"),
+])
+def test_sidecar_that_is_not_an_object_names_the_file(tmp_path, text, reason):
+    side = tmp_path / "x.json"
+    side.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ArchiveError, match=reason) as err:
+        read_sidecar(side)
+    assert err.value.path == side
+
+
+def test_sidecar_with_nan_is_refused(copy):
+    root, sid = copy
+    side = ArchivePaths(root).sidecar(sid)
+    doc = read_json(side)
+    side.write_text(__import__("json").dumps({**doc, "speed_kmh": float("nan")}), encoding="utf-8")
+    with pytest.raises(ArchiveError, match="speed_kmh: not a finite number"):
+        read_sidecar(side)
+
+
+def _patch_tag(path, tag, value):
+    """Overwrite a SHORT/LONG tag's value in place on every page (a forged header)."""
+    import struct
+
+    with tifffile.TiffFile(path) as tif:
+        spots = [(p.tags[tag].valueoffset, p.tags[tag].dtype) for p in tif.pages]
+        order = tif.byteorder
+    data = bytearray(path.read_bytes())
+    for offset, dtype in spots:
+        fmt = order + ("H" if dtype == 3 else "I")
+        struct.pack_into(fmt, data, offset, value)
+    path.write_bytes(bytes(data))
+
+
+def test_absurd_dimensions_in_the_header_are_refused_before_decoding(copy):
+    root, sid = copy
+    f = ArchivePaths(root).scan_tiff(sid)
+    _patch_tag(f, "ImageWidth", 60000)
+    _patch_tag(f, "ImageLength", 60000)
+    with pytest.raises(ArchiveError, match="60000 × 60000 pixels"):
+        read_scan(f)
+
+
+def test_a_device_or_folder_is_not_a_scan(tmp_path):
+    link = tmp_path / "zero.tiff"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(ArchiveError, match="not a regular file"):
+        read_scan(link)
+    with pytest.raises(ArchiveError, match="not a regular file"):
+        read_scan(tmp_path)
+
+
+def test_label_png_bomb_is_refused_before_decoding(copy):
+    import zlib
+    import struct
+
+    root, sid = copy
+    png = ArchivePaths(root).label_png(sid)
+    w = h = 50_000                                         # 2.5 gigapixels, a few MB compressed
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    row = b"\0" * (w + 1)
+    comp = zlib.compressobj()
+    idat = b"".join(comp.compress(row) for _ in range(16)) + comp.flush()   # a few rows are enough: never decoded
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+                    + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    from cargoscan.archive import read_labels
+
+    with pytest.raises(ArchiveError) as err:
+        read_labels(root, sid)
+    assert err.value.path == png

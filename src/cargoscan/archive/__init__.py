@@ -13,7 +13,7 @@ from cargoscan.archive.io import (
     write_labels,
     write_scan,
 )
-from cargoscan.archive.validate import read_table, write_table
+from cargoscan.archive.tables import read_declarations, read_table, write_table
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -23,6 +23,7 @@ __all__ = [
     "decode_rle",
     "encode_rle",
     "load_sample",
+    "read_declarations",
     "read_json",
     "read_labels",
     "read_scan",

@@ -26,6 +26,11 @@ from pathlib import Path
 
 SCHEMA_VERSION = "1.0"
 MAX_VALUE = 65535
+#: Pixels per page a reader accepts, checked in the header before decoding. A wagon at a real scanner's pitch
+#: (~2,000 detector rows × ~25,000 columns) is a quarter of this; a forged header claiming more is refused.
+MAX_SCAN_PIXELS = 200_000_000
+#: Bytes a JSON file (sidecar, labels) may have; real ones are kilobytes.
+MAX_JSON_BYTES = 64 * 2**20
 
 SCANS_DIR = "scans"
 LABELS_DIR = "labels"

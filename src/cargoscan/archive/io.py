@@ -7,6 +7,7 @@ when labels are asked for), ``meta`` (the sidecar) and ``instances``.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from cargoscan.archive.format import SCHEMA_VERSION, ArchiveError, ArchivePaths
+from cargoscan.archive.format import MAX_JSON_BYTES, MAX_SCAN_PIXELS, SCHEMA_VERSION, ArchiveError, ArchivePaths
 from cargoscan.archive.validate import check
 
 
@@ -26,26 +27,45 @@ def read_scan(path: str | Path) -> np.ndarray:
             than uint16, pages of different shapes, or a non-2-D page.
     """
     path = Path(path)
-    if not path.exists():
-        raise ArchiveError(path, "scan file not found")
+    _check_file(path, "scan file")
     try:
         with tifffile.TiffFile(path) as tif:
             pages = list(tif.pages)
             if len(pages) != 2:
                 raise ArchiveError(path, f"expected 2 pages (high, low energy), found {len(pages)}")
+            for i, page in enumerate(pages):   # from the header, before decoding: a bad page allocates nothing
+                _check_page(path, i, page.dtype, page.shape)
             arrays = [p.asarray() for p in pages]
     except ArchiveError:
         raise
     except Exception as exc:  # tifffile raises many types on damaged files
         raise ArchiveError(path, f"unreadable or truncated TIFF ({type(exc).__name__}: {exc})") from exc
     for i, a in enumerate(arrays):
-        if a.dtype != np.uint16:
-            raise ArchiveError(path, f"page {i} is {a.dtype}, expected uint16 (an 8-bit rescale loses the physics)")
-        if a.ndim != 2:
-            raise ArchiveError(path, f"page {i} has shape {a.shape}, expected a 2-D image")
+        _check_page(path, i, a.dtype, a.shape)
     if arrays[0].shape != arrays[1].shape:
         raise ArchiveError(path, f"pages differ in shape: {arrays[0].shape} vs {arrays[1].shape}")
     return np.stack(arrays)
+
+
+def _check_file(path: Path, what: str) -> None:
+    """A regular file: a missing path, a folder, a FIFO or a device (a TIFF linked to /dev/zero) is refused."""
+    if not path.exists():
+        raise ArchiveError(path, f"{what} not found")
+    if not path.is_file():
+        raise ArchiveError(path, f"{what} is not a regular file")
+
+
+def _check_page(path: Path, i: int, dtype: Any, shape: tuple[int, ...]) -> None:
+    """A scan page is 2-D uint16 of a size a scanner makes (a forged header must not claim gigabytes)."""
+    if dtype != np.uint16:
+        raise ArchiveError(path, f"page {i} is {dtype}, expected uint16 (an 8-bit rescale loses the physics)")
+    if len(shape) != 2:
+        raise ArchiveError(path, f"page {i} has shape {shape}, expected a 2-D image")
+    if not all(n > 0 for n in shape):
+        raise ArchiveError(path, f"page {i} is empty ({shape})")
+    if shape[0] * shape[1] > MAX_SCAN_PIXELS:
+        raise ArchiveError(path, f"page {i} claims {shape[0]} × {shape[1]} pixels, over the "
+                                 f"{MAX_SCAN_PIXELS:,} a scan may have")
 
 
 def write_scan(path: str | Path, image: np.ndarray) -> None:
@@ -65,12 +85,15 @@ def write_scan(path: str | Path, image: np.ndarray) -> None:
 def read_json(path: str | Path) -> dict[str, Any]:
     """Read a JSON file, naming the file when it is missing or malformed."""
     path = Path(path)
-    if not path.exists():
-        raise ArchiveError(path, "file not found")
+    _check_file(path, "file")
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise ArchiveError(path, f"{path.stat().st_size:,} bytes, over the {MAX_JSON_BYTES:,} a JSON file may have")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, and ints past Python's digit limit
         raise ArchiveError(path, f"not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise ArchiveError(path, "not valid JSON (nested too deeply)") from exc
 
 
 def write_json(path: str | Path, document: dict[str, Any]) -> None:
@@ -85,11 +108,28 @@ def read_sidecar(path: str | Path) -> dict[str, Any]:
         ArchiveError: naming the file for a missing sidecar, a wrong ``schema_version`` or any schema violation.
     """
     doc = read_json(path)
+    if not isinstance(doc, dict):
+        raise ArchiveError(path, f"a sidecar is a JSON object, found {type(doc).__name__}")
     version = doc.get("schema_version")
     if version != SCHEMA_VERSION:
         raise ArchiveError(path, f"schema_version {version!r} is not supported (this reader reads {SCHEMA_VERSION})")
     check("sidecar", doc, path)
+    bad = _non_finite(doc)
+    if bad:
+        raise ArchiveError(path, f"{bad}: not a finite number")
     return doc
+
+
+def _non_finite(doc: Any, where: str = "") -> str | None:
+    """The first field holding NaN or ±inf (Python's json reads them; JSON Schema's number accepts them)."""
+    if isinstance(doc, float) and not math.isfinite(doc):
+        return where or "(root)"
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
+    for key, value in items:
+        found = _non_finite(value, f"{where}/{key}" if where else str(key))
+        if found:
+            return found
+    return None
 
 
 def encode_rle(mask: np.ndarray) -> tuple[list[int], list[int]]:
@@ -133,12 +173,17 @@ def read_labels(root: str | Path, scan_id: str, shape: tuple[int, int] | None = 
     """
     paths = ArchivePaths(Path(root))
     png, js = paths.label_png(scan_id), paths.label_json(scan_id)
-    if not png.exists():
-        raise ArchiveError(png, "label mask not found")
+    _check_file(png, "label mask")
     try:
-        mask = np.asarray(Image.open(png))
-    except Exception as exc:
-        raise ArchiveError(png, f"unreadable PNG ({exc})") from exc
+        with Image.open(png) as img:
+            if img.width * img.height > MAX_SCAN_PIXELS:   # checked before decoding: no decompression bomb
+                raise ArchiveError(png, f"label mask claims {img.height} × {img.width} pixels, over the "
+                                        f"{MAX_SCAN_PIXELS:,} a scan may have")
+            mask = np.asarray(img)
+    except ArchiveError:
+        raise
+    except Exception as exc:  # PIL raises many types (and DecompressionBombError) on damaged files
+        raise ArchiveError(png, f"unreadable PNG ({type(exc).__name__}: {exc})") from exc
     if mask.dtype != np.uint8 or mask.ndim != 2:
         raise ArchiveError(png, f"label mask must be 2-D uint8, got {mask.shape} {mask.dtype}")
     if shape is not None and mask.shape != tuple(shape):

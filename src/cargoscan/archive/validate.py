@@ -1,15 +1,15 @@
-"""JSON Schema validation of sidecars, label files and table rows (``configs/schemas``)."""
+"""JSON Schema validation of sidecars, label files and table rows (``configs/schemas``); tables are read in
+:mod:`cargoscan.archive.tables`."""
 
 from __future__ import annotations
 
-import csv
 import json
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cargoscan.archive.format import TABLE_COLUMNS, TABLE_SCHEMAS, ArchiveError
+from cargoscan.archive.format import ArchiveError
 
 if TYPE_CHECKING:
     import jsonschema
@@ -43,41 +43,9 @@ def validation_errors(name: str, document: Any) -> list[str]:
 
 def check(name: str, document: Any, path: str | Path) -> None:
     """Raise :class:`ArchiveError` naming ``path`` when ``document`` does not fit schema ``name``."""
-    errors = validation_errors(name, document)
+    try:
+        errors = validation_errors(name, document)
+    except RecursionError:   # a document nested deeper than the validator recurses
+        raise ArchiveError(path, f"does not fit schema {name!r}: nested too deeply") from None
     if errors:
         raise ArchiveError(path, f"does not fit schema {name!r}: " + "; ".join(errors[:5]))
-
-
-def read_table(path: str | Path) -> list[dict[str, str]]:
-    """Read one archive table and validate its header and every row.
-
-    Raises:
-        ArchiveError: naming the file, and the line for a bad row.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise ArchiveError(path, "table not found")
-    name = path.name
-    if name not in TABLE_SCHEMAS:
-        raise ArchiveError(path, f"not an archive table; known: {sorted(TABLE_SCHEMAS)}")
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames != TABLE_COLUMNS[name]:
-            raise ArchiveError(path, f"header {reader.fieldnames} != expected {TABLE_COLUMNS[name]}")
-        rows = list(reader)
-    for i, row in enumerate(rows, start=2):
-        errors = validation_errors(TABLE_SCHEMAS[name], row)
-        if errors:
-            raise ArchiveError(path, f"line {i}: " + "; ".join(errors[:3]))
-    return rows
-
-
-def write_table(path: str | Path, rows: list[dict[str, Any]]) -> None:
-    """Write an archive table with its fixed header (UTF-8, no BOM, ``\\n`` line ends)."""
-    path = Path(path)
-    columns = TABLE_COLUMNS[path.name]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from cargoscan.archive import read_json, read_table
+from cargoscan.archive import ArchiveError, read_declarations, read_json
 from cargoscan.archive.validate import validation_errors
 
 
@@ -52,20 +52,32 @@ def hs_category(hs_code: str, categories: dict[str, Category]) -> str | None:
 
 
 def read_declaration_file(path: str | Path) -> list[dict[str, str]]:
-    """Rows from ``declarations.csv`` (validated) or a JSON file holding one row or a list of rows."""
+    """Validated rows from a declarations file of any name — CSV (optional BOM) or XLSX, read by
+    :func:`cargoscan.archive.read_declarations` as the registry reads it — or a JSON file holding one row, a list
+    of rows or ``{"rows": [...]}``.
+
+    Raises:
+        ArchiveError: naming the file for an unreadable file or, with its line or index, a row that fails the
+            declarations schema (the inspection then runs on no declaration rather than a wrong one).
+    """
     path = Path(path)
-    if path.suffix.lower() == ".csv":
-        return read_table(path)
-    doc = read_json(path)
-    rows = doc if isinstance(doc, list) else doc.get("rows", [doc]) if isinstance(doc, dict) else []
-    out = []
-    for i, row in enumerate(rows):
-        row = {k: "" if v is None else str(v) for k, v in row.items()}
+    if path.suffix.lower() != ".json":
+        rows = read_declarations(path)
+        where = "line {}"
+        first = 2                                     # the header is line 1
+    else:
+        doc = read_json(path)
+        rows = doc.get("rows", [doc]) if isinstance(doc, dict) else doc
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ArchiveError(path, "expected a row object, a list of rows or {\"rows\": [...]}")
+        rows = [{str(k): "" if v is None else str(v) for k, v in row.items()} for row in rows]
+        where = "row {}"
+        first = 0
+    for i, row in enumerate(rows, start=first):
         errors = validation_errors("declarations", row)
         if errors:
-            raise ValueError(f"{path}: row {i}: " + "; ".join(errors[:3]))
-        out.append(row)
-    return out
+            raise ArchiveError(path, f"{where.format(i)}: " + "; ".join(errors[:3]))
+    return rows
 
 
 def match_rows(meta: dict[str, Any], rows: list[dict[str, str]]) -> list[dict[str, str]]:

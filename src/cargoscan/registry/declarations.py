@@ -11,13 +11,13 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cargoscan.archive import read_declarations
 from cargoscan.archive.format import DECLARATIONS_TABLE, TABLE_COLUMNS
 from cargoscan.ids import is_valid_container, is_valid_wagon
 from cargoscan.registry import audit
@@ -60,30 +60,13 @@ SCHEMA = pa.DataFrameSchema(
 )
 
 
-def _cell(v: Any) -> str:
-    """A spreadsheet cell as text: integral numbers without ".0", empty for blanks."""
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(v)
-    return str(v).strip()
-
-
 def read_rows(path: str | Path) -> list[dict[str, str]]:
-    """Rows of a CSV (UTF-8, optional BOM) or XLSX (first sheet) file as text, header from the first row."""
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+    """Rows of a CSV (UTF-8, optional BOM) or XLSX (first sheet) file as text, header from the first row.
 
-        wb = load_workbook(path, read_only=True, data_only=True)
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
-        wb.close()
-        if not rows:
-            return []
-        header = [_cell(h) for h in rows[0]]
-        return [{h: _cell(v) for h, v in zip(header, r) if h} for r in rows[1:] if any(v is not None for v in r)]
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return df.to_dict(orient="records")
+    Raises:
+        ArchiveError: naming the file when it cannot be read; bad rows are returned, for :func:`validate_rows`.
+    """
+    return read_declarations(path)
 
 
 def validate_rows(rows: list[dict[str, str]]) -> dict[int, list[str]]:
