@@ -19,6 +19,7 @@ from cargoscan.archive import ArchivePaths, write_json, write_scan, write_table
 from cargoscan.ids import make_container_number, make_wagon_number
 from cargoscan.registry.auth import Identity
 from cargoscan.registry.db import Registry
+from cargoscan.registry.ingest import sha256_file
 
 PG_URL = os.environ.get("CARGOSCAN_PG_URL")
 BACKENDS = [
@@ -63,8 +64,15 @@ def sidecar(scan_id: str, train: str, wagon: str | None, containers: list[str], 
             "container_numbers": containers, "direction": "transit", "speed_kmh": 5.0}
 
 
-def inspection(scan_id: str, suspicious: bool, complete: bool = True, areas: int = 1) -> dict:
-    """A contract-B inspection result (what the inspection engine will send)."""
+MODEL_SHA = "5e" * 32
+
+
+def inspection(scan_id: str, suspicious: bool, complete: bool = True, areas: int = 1,
+               scan_sha256: str | None = None) -> dict:
+    """A contract-B inspection result (what the inspection engine will send), with its provenance.
+
+    A «без подозрения» result clears a scan only when ``scan_sha256`` is the registered image's hash.
+    """
     risk = [{"id": i + 1, "class": "drugs", "score": 0.9, "bbox_px": [1, 1, 5, 5], "bbox_m": [0, 0, 1, 1],
              "area_m2": 0.4, "unit": None} for i in range(areas if suspicious and complete else 0)]
     return {"schema_version": "1.0", "scan_id": scan_id,
@@ -72,7 +80,8 @@ def inspection(scan_id: str, suspicious: bool, complete: bool = True, areas: int
             "suspicious": suspicious or not complete, "complete": complete,
             "reasons": ([{"code": "ANALYSIS_FAILED_MODEL", "text": "анализ не выполнен"}] if not complete else
                         [{"code": "THREAT_DRUGS", "text": "наркотики"}] if suspicious else []),
-            "risk_areas": risk, "provenance": {}, "declaration": None,
+            "risk_areas": risk, "declaration": None,
+            "provenance": {"scan_sha256": scan_sha256, "model": {"name": "unet", "sha256": MODEL_SHA}},
             "inspected_at": "2025-02-18T17:50:00+06:00"}
 
 
@@ -111,7 +120,7 @@ def make_archive(tmp_path):
                 write_scan(paths.scan_tiff(scan_id), image)
                 write_json(paths.sidecar(scan_id), sidecar(scan_id, train, wagon, containers, when))
                 scans.append({"scan_id": scan_id, "train": train, "wagon": wagon, "containers": containers,
-                              "position": w + 1})
+                              "position": w + 1, "sha256": sha256_file(paths.scan_tiff(scan_id))})
                 decls.append(declaration_row(f"PI-{t}-{w}", train, wagon, containers[0]))
                 tag = wagon
                 if t == 0 and w == 1:

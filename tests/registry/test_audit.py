@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from cargoscan.registry import audit, checkpoint
 from cargoscan.registry.audit import ROW_FIELDS, verify_rows
 
@@ -48,13 +50,18 @@ def test_triggers_refuse_changes(registry, statement):
 
 # --- random tampering of in-memory copies ------------------------------------------------------------------
 
-def _chain(n: int) -> tuple[list[tuple], tuple[int, str]]:
+KEY = Ed25519PrivateKey.generate()
+SIGNED = checkpoint.entry_verifier(KEY.public_key())
+
+
+def _chain(n: int, key=KEY) -> tuple[list[tuple], tuple[int, str]]:
+    """A signed chain of ``n`` entries as rows, and its head."""
     prev, rows = audit.GENESIS_HASH, []
     for seq in range(1, n + 1):
         rec = (seq, f"2025-02-18T12:00:{seq % 60:02d}.000000+00:00", "op", "operator", "ingest", f"S{seq}",
                audit.canonical_details({"n": seq}))
         h = audit.entry_hash(prev, *rec)
-        rows.append((*rec, prev, h))
+        rows.append((*rec, prev, h, checkpoint.sign_entry(key, h)))
         prev = h
     return rows, (n, prev)
 
@@ -92,7 +99,7 @@ def test_thousand_random_tamperings_are_all_detected():
     kinds = {}
     for _ in range(1200):
         kind, bad, where = _tamper(rows, rng)
-        res = verify_rows(bad, head)
+        res = verify_rows(bad, head, signature_ok=SIGNED)
         assert not res.ok, kind
         assert res.breaks[0].seq in where, (kind, where, res.breaks[:2])
         kinds[kind] = kinds.get(kind, 0) + 1

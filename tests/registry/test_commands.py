@@ -24,7 +24,8 @@ def test_cli_loop_and_tamper(tmp_path, make_archive):
     docs = []
     for i, sc in enumerate(info["scans"]):
         p = tmp_path / f"ins{i}.json"
-        p.write_text(json.dumps(inspection(sc["scan_id"], i == 0), ensure_ascii=False), "utf-8")
+        p.write_text(json.dumps(inspection(sc["scan_id"], i == 0, scan_sha256=sc["sha256"]), ensure_ascii=False),
+                     "utf-8")
         docs.append(str(p))
     assert runner.invoke(app, ["registry", "inspections", *docs, "--db", db]).exit_code == 0
     out = tmp_path / "decl.xlsx"

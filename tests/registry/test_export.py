@@ -56,7 +56,7 @@ def test_declaration_export_shows_the_releasing_officer(registry, make_archive):
             declaration_row("PI-G", s1["train"], s1["wagon"])]
     registry.write(lambda s: register_rows(s, rows, "t", actor="op", role="operator"))
     for sc, hit in ((s0, True), (s1, False)):
-        registry.write(lambda s, sc=sc, hit=hit: record_inspection(s, inspection(sc["scan_id"], hit),
+        registry.write(lambda s, sc=sc, hit=hit: record_inspection(s, inspection(sc["scan_id"], hit, scan_sha256=sc["sha256"]),
                                                                    actor="eng", role="system"))
     registry.write(lambda s: record_officer_inspection(s, "PI-R", OFFICER, "no_violation"))
     release_declaration(registry, "PI-R", OFFICER)

@@ -13,6 +13,10 @@ from cargoscan.registry.routing import GREEN, HELD, RED, OfficerResult, ScanResu
 CLEAR = ScanResult(suspicious=False, complete=True, seq=1)
 HIT = ScanResult(suspicious=True, complete=True, reasons=("THREAT_DRUGS",), risk_areas=({"id": 1},), seq=2)
 FAILED = ScanResult(suspicious=True, complete=False, reasons=("ANALYSIS_FAILED_MODEL",), seq=3)
+LATER_CLEAR = ScanResult(suspicious=False, complete=True, seq=5)
+AFTER_OFFICER_HIT = ScanResult(suspicious=True, complete=True, reasons=("THREAT_DRUGS",), seq=11)
+AFTER_OFFICER_FAILED = ScanResult(suspicious=True, complete=False, seq=12)
+AFTER_OFFICER_CLEAR = ScanResult(suspicious=False, complete=True, seq=13)
 CLEARED = OfficerResult("no_violation", "officer", seq=10)
 VIOLATION = OfficerResult("violation", "officer", seq=10)
 STALE = OfficerResult("no_violation", "officer", seq=0)
@@ -32,8 +36,18 @@ CASES = [
     ({"a": HIT}, CLEARED, GREEN),                         # only an officer's inspection clears red
     ({"a": FAILED}, CLEARED, GREEN),                      # ... and held
     ({"a": HIT}, VIOLATION, RED),
-    ({"a": CLEAR}, VIOLATION, GREEN),                     # a green declaration is not touched by the officer path
+    ({"a": CLEAR}, VIOLATION, RED),                       # a violation the officer found is never green
     ({"a": HIT}, STALE, RED),                             # an inspection older than the latest result counts not
+    # Suspicion is sticky: a later «без подозрения» for the same scan never overrides it ...
+    ({"a": [HIT, LATER_CLEAR]}, None, RED),
+    ({"a": [LATER_CLEAR, HIT]}, None, RED),               # (whatever order the history comes in)
+    ({"a": [HIT, LATER_CLEAR], "b": CLEAR}, None, RED),
+    # ... only the officer's inspection does, and a result after it counts again.
+    ({"a": [HIT, LATER_CLEAR]}, CLEARED, GREEN),
+    ({"a": [HIT, AFTER_OFFICER_HIT]}, CLEARED, RED),
+    ({"a": [HIT, AFTER_OFFICER_FAILED]}, CLEARED, HELD),
+    ({"a": [HIT, AFTER_OFFICER_CLEAR]}, CLEARED, GREEN),  # a clear result after the clearance adds no suspicion
+    ({"a": [FAILED, LATER_CLEAR]}, None, GREEN),          # a failed analysis redone and proven clear
 ]
 
 
@@ -111,7 +125,7 @@ def test_clear_scan_releases_without_override(registry, make_archive):
     registry.write(lambda s: register_rows(s, [declaration_row("PI-3", scan["train"], "", scan["containers"][0],
                                                                wagon_number=scan["wagon"])],
                                            "t", actor="op", role="operator"))
-    registry.write(lambda s: record_inspection(s, inspection(scan["scan_id"], False), actor="eng", role="system"))
+    registry.write(lambda s: record_inspection(s, inspection(scan["scan_id"], False, scan_sha256=scan["sha256"]), actor="eng", role="system"))
     rel = release_declaration(registry, "PI-3", OFFICER)
     assert "без подозрения" in rel.basis
 

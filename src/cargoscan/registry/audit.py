@@ -7,6 +7,16 @@ keeps the count and the last hash: deleting entries from the end (truncation) le
 the chain. Against an administrator who rewrites the head too, Ed25519-signed checkpoints (``checkpoint.py``)
 kept elsewhere anchor the chain.
 
+Two more links close the gaps an administrator could otherwise use:
+
+* **Signatures.** Each entry's hash is signed with the post's Ed25519 key (``checkpoint.sign_entry``; the key
+  rides in ``session.info["audit_signer"]``, see ``db.Registry``). The signature is stored beside the entry,
+  outside the hash. Verifying with the public key catches an entry appended, or a chain re-hashed, by someone
+  without the key. Entries up to a matching signed checkpoint are authenticated by the checkpoint through the
+  hash chain, so only the entries after it need their signatures checked (which keeps verifying fast).
+* **Business rows.** An entry that writes a business row records the row's digest (``ledger``); verifying
+  reads the tables and finds every row edited, deleted or inserted outside the registry.
+
 :func:`verify_rows` works on plain tuples, so that it is fast (>= 50,000 rows/s) and can be tested on
 in-memory copies.
 """
@@ -15,23 +25,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from cargoscan.registry import ledger
+from cargoscan.registry.checkpoint import sign_entry
 from cargoscan.registry.models import AuditEntry, AuditHead, utcnow
 
 GENESIS_HASH = "0" * 64
 
 #: Column order of an audit row as :func:`verify_rows` reads it.
-ROW_FIELDS = ("seq", "at", "actor", "role", "action", "subject", "details", "prev_hash", "hash")
+ROW_FIELDS = ("seq", "at", "actor", "role", "action", "subject", "details", "prev_hash", "hash", "signature")
+
+#: Where a write session keeps the Ed25519 private key that signs its entries.
+SIGNER = "audit_signer"
 
 #: Actions the registry records.
 ACTIONS = ("ingest", "flag", "inspection", "declaration", "declaration_rejected", "routing",
-           "officer_inspection", "override_refused", "release", "release_refused", "export", "authz_refused")
+           "officer_inspection", "override_refused", "release", "release_refused", "export", "authz_refused",
+           "quarantine")
 
 _encode_details = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode
 
@@ -65,19 +81,34 @@ def entry_hash(prev_hash: str, seq: int, at: str, actor: str, role: str, action:
 
 
 def append(session: Session, *, actor: str, role: str, action: str, subject: str = "",
-           details: dict[str, Any] | None = None) -> AuditEntry:
+           details: dict[str, Any] | None = None,
+           rows: Sequence[Any] | Callable[[int], Sequence[Any]] = ()) -> AuditEntry:
     """Append one entry inside the caller's write transaction (which holds the head lock, see ``db``).
+
+    Args:
+        rows: business rows (ORM objects of ``ledger.TRACKED``) this entry writes, as they stand after the
+            change; or a function of the entry's seq that makes them (for rows that store the seq). They are
+            added and flushed, and their digests go into the details under ``rows``.
 
     Returns:
         The new entry; its ``seq`` orders it against every other recorded action.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; known: {ACTIONS}")
+    actor, subject = actor[:200], subject[:200]  # the columns' widths; details keep the whole value
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    seq, at, body = head.count + 1, utcnow(), canonical_details(details)
+    seq, at = head.count + 1, utcnow()
+    objects = list(rows(seq) if callable(rows) else rows)
+    if objects:
+        session.add_all(objects)
+        session.flush()
+        details = {**(details or {}), "rows": ledger.record(objects)}
+    body = canonical_details(details)
     digest = entry_hash(head.last_hash, seq, at, actor, role, action, subject, body)
+    signer = session.info.get(SIGNER)
     entry = AuditEntry(seq=seq, at=at, actor=actor, role=role, action=action, subject=subject, details=body,
-                       prev_hash=head.last_hash, hash=digest)
+                       prev_hash=head.last_hash, hash=digest,
+                       signature=sign_entry(signer, digest) if signer is not None else None)
     session.add(entry)
     head.count, head.last_hash, head.updated_at = seq, digest, at
     session.flush()
@@ -89,7 +120,7 @@ class Break:
     """One place where the chain does not hold."""
 
     seq: int | None
-    kind: str  # edited | deleted | reordered | truncated | head
+    kind: str  # edited | deleted | reordered | truncated | head | forged | row edited | row deleted | row unrecorded
     message: str
 
 
@@ -101,6 +132,8 @@ class VerifyResult:
     head_count: int | None
     last_hash: str
     breaks: list[Break] = field(default_factory=list)
+    signatures: str = "signatures not checked (no public key)"
+    tables: str = "business tables not checked"
 
     @property
     def ok(self) -> bool:
@@ -108,14 +141,16 @@ class VerifyResult:
 
     def summary(self) -> str:
         if self.ok:
-            return f"audit trail intact: {self.rows} entries, last hash {self.last_hash}"
+            return (f"audit trail intact: {self.rows} entries, last hash {self.last_hash}; {self.signatures}; "
+                    f"{self.tables}")
         first = self.breaks[0]
         where = f"at seq {first.seq}" if first.seq is not None else "at the head"
         return f"audit trail BROKEN {where}: {first.message} ({len(self.breaks)} problem(s))"
 
 
 def verify_rows(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None = None,
-                checkpoints: Iterable[tuple[int, str]] = ()) -> VerifyResult:
+                checkpoints: Iterable[tuple[int, str]] = (),
+                signature_ok: Callable[[str, str | None], bool] | None = None) -> VerifyResult:
     """Verify a chain given as rows in stored order (``ROW_FIELDS`` order), against its head and checkpoints.
 
     Each row's hash is recomputed from its own fields and its predecessor's hash, so an edit breaks the edited
@@ -126,17 +161,23 @@ def verify_rows(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None = No
         rows: the stored entries, in ``seq`` order as read from the table.
         head: ``(count, last_hash)`` from ``audit_head``; a chain shorter than the head was truncated.
         checkpoints: ``(count, hash)`` pairs from signed checkpoints; each must match entry ``count``.
+        signature_ok: ``(hash, signature) -> bool`` (``checkpoint.entry_verifier``); when given, every entry
+            after the newest checkpoint must carry a valid signature of its stored hash.
     """
     sha256, canon = hashlib.sha256, canonical_record
     checkpoints = list(checkpoints)
     wanted = {c for c, _ in checkpoints}
+    anchored = max(wanted, default=0)  # entries up to here are authenticated by a signed checkpoint
+    to_check: list[tuple[int, str, str | None]] = []
     breaks: list[Break] = []
     gaps: list[tuple[Break, int, int]] = []  # (break, first missing, last missing)
     late: set[int] = set()  # seqs met after a later one: evidence of reordering
     hash_at: dict[int, str] = {}
     prev, prev_seq, n = GENESIS_HASH, 0, 0
-    for seq, at, actor, role, action, subject, details, prev_hash, digest in rows:
+    for seq, at, actor, role, action, subject, details, prev_hash, digest, signature in rows:
         n += 1
+        if signature_ok is not None and (type(seq) is not int or seq > anchored):
+            to_check.append((seq, digest, signature))
         if seq != prev_seq + 1:
             if seq > prev_seq + 1:
                 b = Break(prev_seq + 1, "deleted", f"expected seq {prev_seq + 1}, found {seq}: "
@@ -173,7 +214,16 @@ def verify_rows(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None = No
                                                     f"at {n}"))
         elif hash_at.get(count) != h:
             breaks.append(Break(count, "edited", f"entry {count} differs from the signed checkpoint"))
-    return VerifyResult(rows=n, head_count=head[0] if head else None, last_hash=prev, breaks=breaks)
+    note = "signatures not checked (no public key)"
+    if signature_ok is not None:
+        for seq, digest, signature in to_check:
+            if not signature_ok(digest, signature):
+                what = "has no signature" if not signature else "has a signature that does not verify"
+                breaks.append(Break(seq, "forged", f"entry {seq} {what}: written without the post's key"))
+        note = (f"signatures valid for the {len(to_check)} entries after checkpoint {anchored}" if anchored else
+                f"signatures valid for all {len(to_check)} entries")
+    return VerifyResult(rows=n, head_count=head[0] if head else None, last_hash=prev, breaks=breaks,
+                        signatures=note)
 
 
 def read_head(session: Session) -> tuple[int, str]:
@@ -184,12 +234,19 @@ def read_head(session: Session) -> tuple[int, str]:
     return head.count, head.last_hash
 
 
-def verify_session(session: Session, checkpoints: Iterable[tuple[int, str]] = ()) -> VerifyResult:
-    """Verify the audit trail stored in the database, streaming rows in ``seq`` order.
+def verify_session(session: Session, checkpoints: Iterable[tuple[int, str]] = (),
+                   signature_ok: Callable[[str, str | None], bool] | None = None,
+                   tables: bool = True) -> VerifyResult:
+    """Verify the audit trail stored in the database, streaming rows in ``seq`` order, and the business tables.
 
-    The head and the rows are read in one snapshot (a repeatable-read transaction on PostgreSQL, the
-    immediate transaction on SQLite), so appends running meanwhile do not look like tampering. Pass a fresh
-    session: on PostgreSQL the snapshot can only be chosen before the session's first query.
+    The head, the rows and the tables are read in one snapshot (a repeatable-read transaction on PostgreSQL,
+    the immediate transaction on SQLite), so appends running meanwhile do not look like tampering. Pass a
+    fresh session: on PostgreSQL the snapshot can only be chosen before the session's first query.
+
+    Args:
+        checkpoints: ``(count, hash)`` of signed checkpoints (``checkpoint.load``).
+        signature_ok: the entry-signature check (``checkpoint.entry_verifier``); None skips signatures.
+        tables: also check every business row against the digests the chain recorded (``ledger``).
     """
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -198,7 +255,19 @@ def verify_session(session: Session, checkpoints: Iterable[tuple[int, str]] = ()
     cols = ", ".join(ROW_FIELDS)
     result = session.execute(text(f"SELECT {cols} FROM audit_log ORDER BY seq"),
                              execution_options={"yield_per": 10_000})
-    out = verify_rows((tuple(r) for r in result), head_t, checkpoints)
+    recorded: list[tuple[int, str]] = []  # (seq, details) of entries that wrote business rows
+
+    def stream():
+        for r in result:
+            if isinstance(r[6], str) and '"rows":' in r[6]:
+                recorded.append((r[0], r[6]))
+            yield tuple(r)
+
+    out = verify_rows(stream(), head_t, checkpoints, signature_ok)
     if head is None:
         out.breaks.append(Break(None, "head", "the audit head row is missing"))
+    if tables:
+        problems = ledger.check_tables(ledger.table_rows(session), ledger.expected(recorded))
+        out.breaks.extend(Break(seq, kind, msg) for seq, kind, msg in problems)
+        out.tables = f"business tables match the trail ({', '.join(ledger.TABLES)})"
     return out

@@ -1,4 +1,8 @@
-"""Ed25519-signed checkpoints of the audit head, to be stored away from the database.
+"""Ed25519 signatures: of every audit entry, and of checkpoints of the audit head kept away from the database.
+
+The registry signs each entry's hash as it appends it (:func:`sign_entry`), with the private key of the post;
+``audit verify`` checks the signatures with the public key, so an entry appended by someone who can write to
+the database but does not hold the key (a forgery with a correct hash) is caught.
 
 A checkpoint says "the trail had ``count`` entries and entry ``count`` hashed to ``hash``", signed with a
 key the database administrator does not hold. Verifying against it catches what the in-database head cannot:
@@ -9,7 +13,9 @@ Signatures come from ``cryptography`` (Ed25519).
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -31,15 +37,52 @@ def keygen(private_path: str | Path, public_path: str | Path) -> None:
                                                           serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
+ENTRY_CONTEXT = b"cargoscan-audit-entry-v1\n"  # keeps entry signatures apart from checkpoint signatures
+
+
+def load_private(path: str | Path) -> Ed25519PrivateKey:
+    """The Ed25519 private key in a PEM file (as written by :func:`keygen`)."""
+    key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path}: not an Ed25519 private key")
+    return key
+
+
+def load_public(path: str | Path) -> Ed25519PublicKey:
+    """The Ed25519 public key in a PEM file."""
+    key = serialization.load_pem_public_key(Path(path).read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path}: not an Ed25519 public key")
+    return key
+
+
+def sign_entry(key: Ed25519PrivateKey, digest: str) -> str:
+    """Base64 signature of one audit entry's hash."""
+    return base64.b64encode(key.sign(ENTRY_CONTEXT + digest.encode())).decode()
+
+
+def entry_verifier(key: Ed25519PublicKey) -> Callable[[str, str | None], bool]:
+    """A function ``(hash, signature) -> bool`` that checks entry signatures against ``key``."""
+
+    def check(digest: str, signature: str | None) -> bool:
+        if not signature or not isinstance(signature, str):
+            return False
+        try:
+            key.verify(base64.b64decode(signature, validate=True), ENTRY_CONTEXT + str(digest).encode())
+        except (InvalidSignature, binascii.Error, ValueError):
+            return False
+        return True
+
+    return check
+
+
 def _message(count: int, digest: str, at: str) -> bytes:
     return json.dumps({"count": count, "hash": digest, "at": at}, sort_keys=True, separators=(",", ":")).encode()
 
 
 def sign(count: int, digest: str, private_path: str | Path) -> dict:
     """A signed checkpoint document for entry ``count`` with hash ``digest``."""
-    key = serialization.load_pem_private_key(Path(private_path).read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{private_path}: not an Ed25519 private key")
+    key = load_private(private_path)
     at = utcnow()
     sig = key.sign(_message(count, digest, at))
     return {"count": count, "hash": digest, "at": at, "signature": base64.b64encode(sig).decode()}
@@ -52,9 +95,7 @@ def load(path: str | Path, public_path: str | Path) -> tuple[int, str]:
         ValueError: when the signature does not verify (the checkpoint itself was altered).
     """
     doc = json.loads(Path(path).read_text("utf-8"))
-    key = serialization.load_pem_public_key(Path(public_path).read_bytes())
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{public_path}: not an Ed25519 public key")
+    key = load_public(public_path)
     try:
         key.verify(base64.b64decode(doc["signature"]), _message(doc["count"], doc["hash"], doc["at"]))
     except (InvalidSignature, KeyError, ValueError) as exc:

@@ -4,6 +4,10 @@ Every write transaction first locks the audit head row, so writers queue up one 
 through ``BEGIN IMMEDIATE`` (the write lock is taken at the start, WAL lets readers carry on), on PostgreSQL
 through ``SELECT … FOR UPDATE`` on that row. That keeps the audit chain linear and makes check-then-insert
 (idempotent ingest) safe across processes. Lock timeouts and serialisation failures are retried.
+
+A registry opened with a signing key hands it to every session (``session.info``), so that each audit entry
+is signed as it is appended. Opening with ``create=False`` (verification, checkpoints) refuses a database
+that does not exist or is not a registry at the current schema, instead of creating an empty one.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter at 
 
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
-from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from alembic.runtime.migration import MigrationContext  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from sqlalchemy import Engine, create_engine, event, select  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from cargoscan.registry.models import AuditHead
+from cargoscan.registry.models import AuditHead  # noqa: E402
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,16 +39,29 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, busy_timeout_s: float = 30.0) -> Engine:
+class RegistryError(Exception):
+    """The registry database cannot be used as asked (missing, not a registry, unreachable, wrong key)."""
+
+
+def make_engine(url: str, busy_timeout_s: float = 30.0, create: bool = True) -> Engine:
     """An engine for ``url`` with the settings concurrent writers need.
 
     SQLite: WAL journal, a busy timeout, foreign keys on, and ``BEGIN IMMEDIATE`` for every transaction
     (pysqlite's own deferred BEGIN would let two writers both read, then deadlock on the upgrade to a write
-    lock). The parent folder of a SQLite file is created.
+    lock). The parent folder of a SQLite file is created, unless ``create`` is False: then a missing file is
+    refused (SQLite would otherwise create an empty database).
+
+    Raises:
+        RegistryError: for a URL that cannot be parsed, or (``create=False``) a SQLite file that does not exist.
     """
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise RegistryError(f"not a database URL: {url!r} ({exc})") from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
+            if not create and not Path(parsed.database).is_file():
+                raise RegistryError(f"no registry database at {parsed.database} (from {url}); nothing was created")
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
 
@@ -80,6 +99,26 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7270001)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse a database that is unreachable, not a registry, or not at the code's schema revision.
+
+    Raises:
+        RegistryError: naming what is wrong and what to run.
+    """
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except DBAPIError as exc:
+        raise RegistryError(f"cannot open the registry database {engine.url!r}: "
+                            f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}") from exc
+    if current is None:
+        raise RegistryError(f"{engine.url!r} is not a cargoscan registry (no schema revision); nothing was changed")
+    if current != head:
+        raise RegistryError(f"{engine.url!r} is at schema revision {current}, the code at {head}: run "
+                            f"`cargoscan registry init --db …` first")
 
 
 def _transient(exc: BaseException) -> bool:
@@ -125,14 +164,30 @@ class Registry:
     Args:
         url: SQLAlchemy URL.
         migrate_schema: bring the schema to the latest revision on open.
+        signing_key: the Ed25519 private key (or its PEM path) that signs every audit entry; None writes
+            unsigned entries, which ``audit verify --public-key`` reports.
+        create: False refuses a database that does not exist or is not a registry at the current schema
+            (and never migrates it).
     """
 
-    def __init__(self, url: str, migrate_schema: bool = True, busy_timeout_s: float = 30.0, retries: int = 8):
+    def __init__(self, url: str, migrate_schema: bool = True, busy_timeout_s: float = 30.0, retries: int = 8,
+                 signing_key=None, create: bool = True):
+        from cargoscan.registry.audit import SIGNER
+        from cargoscan.registry.checkpoint import load_private
+
         self.url = url
-        self.engine = make_engine(url, busy_timeout_s)
-        if migrate_schema:
+        self.engine = make_engine(url, busy_timeout_s, create=create)
+        if not create:
+            check_schema(self.engine)
+        elif migrate_schema:
             migrate(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if isinstance(signing_key, (str, Path)):
+            try:
+                signing_key = load_private(signing_key)
+            except (OSError, ValueError) as exc:
+                raise RegistryError(f"audit signing key {signing_key}: {exc}") from exc
+        self.signing_key = signing_key
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={SIGNER: signing_key})
         self.retries = retries
 
     def write(self, work: Callable[[Session], T]) -> T:
@@ -149,9 +204,16 @@ class Registry:
         self.engine.dispose()
 
 
-def open_registry(url: str | None = None) -> Registry:
-    """Open the registry named by ``url`` or by the parameters (``CARGOSCAN_DB_URL``, ``params.yaml``)."""
+def open_registry(url: str | None = None, create: bool = True) -> Registry:
+    """Open the registry named by ``url`` or by the parameters (``CARGOSCAN_DB_URL``, ``params.yaml``).
+
+    The audit signing key comes from ``registry.signing_key`` (``CARGOSCAN_AUDIT_KEY``); without one the
+    registry still works but writes unsigned entries, and says so.
+    """
     from cargoscan.registry.config import load_registry_params
 
     params = load_registry_params()
-    return Registry(url or params.db_url, busy_timeout_s=params.busy_timeout_s, retries=params.write_retries)
+    if create and not params.signing_key:
+        log.warning("no audit signing key (registry.signing_key / CARGOSCAN_AUDIT_KEY): entries are unsigned")
+    return Registry(url or params.db_url, busy_timeout_s=params.busy_timeout_s, retries=params.write_retries,
+                    signing_key=params.signing_key or None, create=create)

@@ -21,6 +21,7 @@ from cargoscan.archive import read_declarations
 from cargoscan.archive.format import DECLARATIONS_TABLE, TABLE_COLUMNS
 from cargoscan.ids import is_valid_container, is_valid_wagon
 from cargoscan.registry import audit
+from cargoscan.registry.intake import CONTROL, CONTROL_IN_TEXT, escape_unwritable
 from cargoscan.registry.models import Declaration, DeclarationReject
 from cargoscan.registry.routing import route
 
@@ -30,9 +31,11 @@ COLUMNS = TABLE_COLUMNS[DECLARATIONS_TABLE]
 NUMBER = r"^[0-9]+(\.[0-9]+)?$"
 
 
-def _text(max_len: int, min_len: int = 0) -> list[pa.Check]:
+def _text(max_len: int, min_len: int = 0, free_text: bool = False) -> list[pa.Check]:
+    """Length within the column, and no control character (free text may hold tabs and line breaks)."""
+    regex = CONTROL_IN_TEXT if free_text else CONTROL  # searched in Python: surrogates are not UTF-8
     return [pa.Check.str_length(min_value=min_len, max_value=max_len),
-            pa.Check(lambda s: ~s.str.contains("\x00", regex=False), error="contains a NUL character")]
+            pa.Check(lambda s: s.map(lambda v: regex.search(v) is None), error="contains a control character")]
 
 
 SCHEMA = pa.DataFrameSchema(
@@ -44,13 +47,13 @@ SCHEMA = pa.DataFrameSchema(
         "container_number": pa.Column(str, pa.Check(lambda s: s.map(lambda v: v == "" or is_valid_container(v)),
                                                     error="ISO 6346 container number with a valid check digit")),
         "hs_code": pa.Column(str, pa.Check.str_matches(r"^[0-9]{4,10}$")),
-        "goods_description": pa.Column(str, _text(2000, 1)),
+        "goods_description": pa.Column(str, _text(2000, 1, free_text=True)),
         "packages_count": pa.Column(str, pa.Check.str_matches(r"^[0-9]{1,9}$")),
-        "packaging": pa.Column(str, _text(200)),
+        "packaging": pa.Column(str, _text(200, free_text=True)),
         "gross_weight_kg": pa.Column(str, pa.Check.str_matches(NUMBER)),
         "net_weight_kg": pa.Column(str, pa.Check.str_matches(NUMBER)),
-        "consignor": pa.Column(str, _text(2000)),
-        "consignee": pa.Column(str, _text(2000)),
+        "consignor": pa.Column(str, _text(2000, free_text=True)),
+        "consignee": pa.Column(str, _text(2000, free_text=True)),
     },
     checks=[pa.Check(lambda df: pd.to_numeric(df["net_weight_kg"], errors="coerce")
                      <= pd.to_numeric(df["gross_weight_kg"], errors="coerce") + 1e-9,
@@ -113,14 +116,17 @@ class ImportReport:
 
 def _reject(session: Session, source: str, row_number: int, raw: dict, reasons: list[str], actor: str,
             role: str) -> bool:
-    raw = {str(k): str(v) for k, v in raw.items()}
+    # Kept whole, but storable on both backends (a NUL or lone surrogate would fail the whole import).
+    raw = {escape_unwritable(str(k)): escape_unwritable(str(v)) for k, v in raw.items()}
+    reasons = [escape_unwritable(r) for r in reasons]
+    source = source[:400]
     same = session.scalars(select(DeclarationReject).where(DeclarationReject.source == source,
                                                            DeclarationReject.row_number == row_number)).all()
     if any(r.raw == raw and r.reasons == reasons for r in same):
         return False
-    session.add(DeclarationReject(source=source, row_number=row_number, raw=raw, reasons=reasons))
     audit.append(session, actor=actor, role=role, action="declaration_rejected", subject=str(raw.get("pi_number", "")),
-                 details={"source": source, "row": row_number, "reasons": reasons})
+                 details={"source": source, "row": row_number, "reasons": reasons},
+                 rows=[DeclarationReject(source=source, row_number=row_number, raw=raw, reasons=reasons)])
     return True
 
 
@@ -158,10 +164,8 @@ def register_rows(session: Session, rows: list[dict[str, str]], source: str, *, 
             packaging=row["packaging"], gross_weight_kg=float(row["gross_weight_kg"]),
             net_weight_kg=float(row["net_weight_kg"]), consignor=row["consignor"], consignee=row["consignee"],
             source=source[:200], content_sha256=digest, corridor="held", corridor_reason="", risk_areas=[])
-        session.add(decl)
         audit.append(session, actor=actor, role=role, action="declaration", subject=decl.pi_number,
-                     details={"source": source, "content_sha256": digest, "row": n})
-        session.flush()
+                     details={"source": source, "content_sha256": digest, "row": n}, rows=[decl])
         report.corridors[decl.pi_number] = route(session, decl, actor=actor, role=role,
                                                  trigger="declaration registered").corridor
         report.added += 1

@@ -3,6 +3,9 @@
 Any text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written with a
 leading apostrophe (OWASP, "CSV injection"), so that a spreadsheet shows it as text instead of running it.
 Numbers stay numbers. Cyrillic is written as is (UTF-8 with a BOM in CSV, so Excel reads it right).
+
+Whatever is stored is exported: a control character that XML (hence XLSX) cannot hold, or a lone surrogate
+that UTF-8 cannot, is written as its escape (``\x1b``, ``\ud800``) instead of failing the whole export.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cargoscan.archive.format import SCANS_TABLE, TABLE_COLUMNS
 from cargoscan.registry import audit
+from cargoscan.registry.intake import escape_unwritable
 from cargoscan.registry.models import Declaration, Flag, Release, Scan
 
 TABLE1_COLUMNS = TABLE_COLUMNS[SCANS_TABLE]
@@ -33,10 +37,14 @@ DECLARATION_COLUMNS = (
 
 
 def neutralise(value: Any) -> Any:
-    """Quote a text value that a spreadsheet would read as a formula; other values pass unchanged."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
-        return "'" + value
-    return value
+    """Quote a text value that a spreadsheet would read as a formula, escape what a file cannot hold.
+
+    Other values pass unchanged.
+    """
+    if not isinstance(value, str):
+        return value
+    value = escape_unwritable(value)
+    return "'" + value if value.startswith(DANGEROUS_PREFIXES) else value
 
 
 def table1_rows(session: Session) -> list[dict[str, Any]]:
@@ -47,9 +55,13 @@ def table1_rows(session: Session) -> list[dict[str, Any]]:
         flags.setdefault(f.scan_id, []).append(f"{f.kind}: {f.detail}")
     out = []
     for n, s in enumerate(scans, start=1):
-        t = datetime.fromisoformat(s.scanned_at)
+        try:
+            t = datetime.fromisoformat(s.scanned_at)
+            day, clock = f"{t:%d.%m.%Y}", f"{t:%H:%M}"
+        except (TypeError, ValueError):  # a row stored before the door check: shown as stored, never a failure
+            day, clock = str(s.scanned_at), ""
         out.append({"п/п": n, "номер состава": s.train_number, "платформа": s.wagon_number or "",
-                    "дата": f"{t:%d.%m.%Y}", "время": f"{t:%H:%M}", "ID снимка": s.scan_id,
+                    "дата": day, "время": clock, "ID снимка": s.scan_id,
                     "flags": flags.get(s.scan_id, [])})
     return out
 

@@ -6,7 +6,12 @@ duplicate scan ID with different content. Ingest is idempotent: a scan already r
 content adds nothing, not even an audit entry.
 
 A scan's position in its train comes from its identification record when there is one, otherwise from its
-rank by ``scanned_at`` among the train's scans in the archive (the portal scans wagons in train order).
+rank by ``scanned_at`` among the train's scans: those of the archive *and* those already registered, so that
+archives that overlap, or split a train, do not number each part from 1 (which would compare every wagon
+with another wagon's RFID tag).
+
+Every sidecar passes the door check (``intake.sidecar_problems``). A scan that cannot be read or registered
+goes to ``scan_quarantine`` with the reason, in the audit trail too, and ingest goes on with the next one.
 """
 
 from __future__ import annotations
@@ -15,21 +20,26 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cargoscan.archive import ArchiveError, ArchivePaths, read_sidecar, read_table
 from cargoscan.archive.format import RFID_TABLE
-from cargoscan.archive.validate import validation_errors
 from cargoscan.ids import is_valid_container, is_valid_wagon
 from cargoscan.registry import audit
 from cargoscan.registry.db import Registry
-from cargoscan.registry.models import Flag, Scan
+from cargoscan.registry.intake import sidecar_problems
+from cargoscan.registry.models import Flag, Scan, ScanQuarantine
 from cargoscan.registry.routing import route_for_scan
+
+MAX_FLAG_DETAIL = 400  # Flag.detail's width
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +55,7 @@ class ScanInput:
         rfid_tags: tag payloads read at that position; ``None`` when no RFID data came with the scan,
             an empty list when RFID data came but no tag was read there.
         identification: the OCR part's record for the scan (contract C), if any.
+        rfid_unreadable: the archive had RFID data that could not be read (flagged: no tag was compared).
     """
 
     sidecar: dict[str, Any]
@@ -52,6 +63,7 @@ class ScanInput:
     position: int | None = None
     rfid_tags: list[str] | None = None
     identification: dict[str, Any] | None = None
+    rfid_unreadable: bool = False
 
 
 @dataclass
@@ -114,15 +126,17 @@ def find_flags(item: ScanInput) -> tuple[str | None, list[tuple[str, str]]]:
             wagon = good[0]
     if not wagon:
         flags.append(("wagon_unidentified", "no valid wagon number from sidecar, OCR or RFID"))
-    return wagon, sorted(set(flags))
+    if item.rfid_unreadable:
+        flags.append(("rfid_unreadable", "the archive's rfid.csv could not be read: no tag was compared"))
+    return wagon, sorted({(k, d[:MAX_FLAG_DETAIL]) for k, d in flags})
 
 
 def ingest_one(session: Session, item: ScanInput, *, actor: str, role: str) -> IngestResult:
     """Register one scan inside a write transaction (see ``Registry.write``)."""
     side = item.sidecar
-    errors = validation_errors("sidecar", side)
+    errors = sidecar_problems(side)
     if errors:
-        raise ValueError("sidecar does not fit its schema: " + "; ".join(errors[:5]))
+        raise ValueError("sidecar refused: " + "; ".join(errors[:5]))
     scan_id = side["scan_id"]
     side_sha = hashlib.sha256(audit.canonical_details(side).encode()).hexdigest()
     existing = session.scalars(select(Scan).where(Scan.scan_id == scan_id)).first()
@@ -135,9 +149,9 @@ def ingest_one(session: Session, item: ScanInput, *, actor: str, role: str) -> I
         if session.scalars(select(Flag.id).where(Flag.scan_id == scan_id, Flag.kind == "duplicate_scan_id",
                                                  Flag.detail == detail)).first():
             return IngestResult(scan_id, "unchanged")
-        session.add(Flag(scan_id=scan_id, kind="duplicate_scan_id", detail=detail))
         audit.append(session, actor=actor, role=role, action="flag", subject=scan_id,
-                     details={"kind": "duplicate_scan_id", "detail": detail})
+                     details={"kind": "duplicate_scan_id", "detail": detail},
+                     rows=[Flag(scan_id=scan_id, kind="duplicate_scan_id", detail=detail)])
         return IngestResult(scan_id, "duplicate", [("duplicate_scan_id", detail)])
     wagon, flags = find_flags(item)
     position = item.position
@@ -147,28 +161,36 @@ def ingest_one(session: Session, item: ScanInput, *, actor: str, role: str) -> I
                 container_numbers=list(side.get("container_numbers") or []), scanned_at=side["scanned_at"],
                 post_code=side["post_code"], device_id=side["device_id"], direction=side["direction"],
                 scan_sha256=item.scan_sha256, sidecar_sha256=side_sha)
-    session.add(scan)
-    session.add_all(Flag(scan_id=scan_id, kind=k, detail=d) for k, d in flags)
     audit.append(session, actor=actor, role=role, action="ingest", subject=scan_id,
                  details={"train_number": scan.train_number, "position": position, "wagon_number": wagon,
                           "container_numbers": scan.container_numbers, "scan_sha256": item.scan_sha256,
-                          "sidecar_sha256": side_sha, "flags": [list(f) for f in flags]})
-    session.flush()
+                          "sidecar_sha256": side_sha, "flags": [list(f) for f in flags]},
+                 rows=[scan, *(Flag(scan_id=scan_id, kind=k, detail=d) for k, d in flags)])
     routed = route_for_scan(session, scan, actor=actor, role=role, trigger=f"ingest of {scan_id}")
     return IngestResult(scan_id, "added", flags, routed)
 
 
 def read_identifications(path: Path) -> dict[str, dict[str, Any]]:
-    """Identification records (contract C, JSONL) keyed by scan ID; records without a scan ID are skipped."""
+    """Identification records (contract C, JSONL) keyed by scan ID; records without a scan ID are skipped.
+
+    Raises:
+        ArchiveError: naming the file and line for a line that is not a JSON object, or an unreadable file.
+    """
     out = {}
-    for i, line in enumerate(Path(path).read_text("utf-8").splitlines(), start=1):
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArchiveError(path, f"cannot read identification records ({exc})") from exc
+    for i, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             rec = json.loads(line)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise ArchiveError(path, f"line {i}: not JSON ({exc})") from exc
-        if rec.get("scan_id"):
+        if not isinstance(rec, dict):
+            raise ArchiveError(path, f"line {i}: an identification record is a JSON object")
+        if isinstance(rec.get("scan_id"), str) and rec["scan_id"]:
             out[rec["scan_id"]] = rec
     return out
 
@@ -179,44 +201,122 @@ class ArchiveReport:
     unchanged: int = 0
     duplicates: int = 0
     flags: int = 0
+    quarantined: int = 0
     errors: list[str] = field(default_factory=list)
 
 
-def archive_inputs(root: str | Path, identification: str | Path | None = None,
-                   scan_ids: list[str] | None = None) -> tuple[list[ScanInput], list[str]]:
-    """Read an archive's sidecars, hash its TIFFs and attach RFID events and identification records.
+def _when(value: Any) -> tuple[int, float, str]:
+    """A sort key for ``scanned_at`` that compares instants (offsets differ) and never raises."""
+    try:
+        return 0, datetime.fromisoformat(value).timestamp(), ""
+    except (TypeError, ValueError, OverflowError):
+        return 1, 0.0, str(value)  # quarantined at registration anyway
+
+
+def rank_positions(items: list[ScanInput], known: dict[str, Iterable[tuple[str, str]]] | None = None) -> None:
+    """Set each item's position: its identification record's, else its rank by scan time in its train.
+
+    Args:
+        items: the archive's scans.
+        known: train → ``(scanned_at, scan_id)`` of scans already registered, ranked together with the
+            archive's (a scan in both counts once).
+    """
+    by_train: dict[str, dict[str, str]] = defaultdict(dict)
+    for train, scans in (known or {}).items():
+        by_train[train].update({scan_id: when for when, scan_id in scans})
+    for it in items:
+        by_train[str(it.sidecar.get("train_number"))][str(it.sidecar.get("scan_id"))] = it.sidecar.get("scanned_at")
+    rank = {train: {sid: n for n, (sid, _) in enumerate(sorted(scans.items(), key=lambda x: (_when(x[1]), x[0])), 1)}
+            for train, scans in by_train.items()}
+    for it in items:
+        pos = (it.identification or {}).get("position")
+        it.position = pos if isinstance(pos, int) else rank[str(it.sidecar.get("train_number"))][
+            str(it.sidecar.get("scan_id"))]
+
+
+def read_archive(root: str | Path, identification: str | Path | None = None, scan_ids: list[str] | None = None
+                 ) -> tuple[list[ScanInput], list[tuple[str, str]], dict[tuple[str, int], list[str]] | None]:
+    """Read an archive's sidecars and hash its TIFFs (positions not yet set).
 
     Returns:
-        The scan inputs and the errors of entries that could not be read (each naming its file).
+        The scan inputs; ``(scan ID or file, reason)`` of the entries that could not be read; the RFID tags
+        by (train, position), None when the archive has no readable ``rfid.csv``.
+
+    Raises:
+        ArchiveError: when ``root`` is not an archive (no such folder, or no ``scans/`` in it), or the
+            identification file cannot be read.
     """
     paths = ArchivePaths(Path(root))
+    if not paths.root.is_dir():
+        raise ArchiveError(paths.root, "no such archive folder")
+    if not paths.scans.is_dir():
+        raise ArchiveError(paths.root, "not an archive: it has no scans/ folder")
     ids = scan_ids if scan_ids is not None else paths.scan_ids()
     idents = read_identifications(Path(identification)) if identification else {}
+    problems: list[tuple[str, str]] = []
     rfid: dict[tuple[str, int], list[str]] | None = None
     if paths.table(RFID_TABLE).exists():
-        rfid = defaultdict(list)
-        for row in read_table(paths.table(RFID_TABLE)):
-            rfid[(row["train_number"], int(row["position"]))].append(row["tag_payload"])
-    items, errors = [], []
+        try:
+            rfid = defaultdict(list)
+            for row in read_table(paths.table(RFID_TABLE)):
+                rfid[(row["train_number"], int(row["position"]))].append(row["tag_payload"])
+        except (ArchiveError, OSError, UnicodeDecodeError, ValueError, KeyError) as exc:
+            rfid = None
+            problems.append((RFID_TABLE, f"RFID table unreadable, scans registered without it: {exc}"))
+    items = []
     for scan_id in ids:
         try:
             side = read_sidecar(paths.sidecar(scan_id))
             if side["scan_id"] != scan_id:
                 raise ArchiveError(paths.sidecar(scan_id), f"scan_id {side['scan_id']!r} differs from the file name")
-            items.append(ScanInput(side, sha256_file(paths.scan_tiff(scan_id)), identification=idents.get(scan_id)))
-        except (ArchiveError, OSError) as exc:
-            errors.append(str(exc))
-    # Position: the identification record's, else the rank by scan time within the train.
-    by_train: dict[str, list[ScanInput]] = defaultdict(list)
-    for it in items:
-        by_train[it.sidecar["train_number"]].append(it)
-    for train, group in by_train.items():
-        for rank, it in enumerate(sorted(group, key=lambda x: (x.sidecar["scanned_at"], x.sidecar["scan_id"])), 1):
-            pos = (it.identification or {}).get("position")
-            it.position = pos if isinstance(pos, int) else rank
-            if rfid is not None:
-                it.rfid_tags = list(rfid.get((train, it.position), []))
-    return items, errors
+            items.append(ScanInput(side, sha256_file(paths.scan_tiff(scan_id)), identification=idents.get(scan_id),
+                                   rfid_unreadable=rfid is None and paths.table(RFID_TABLE).exists()))
+        except (ArchiveError, OSError, RecursionError, UnicodeDecodeError) as exc:
+            problems.append((scan_id, str(exc)))
+    return items, problems, rfid
+
+
+def place(items: list[ScanInput], rfid: dict[tuple[str, int], list[str]] | None,
+          known: dict[str, Iterable[tuple[str, str]]] | None = None) -> None:
+    """Rank positions (:func:`rank_positions`) and attach the RFID tags read at each position."""
+    rank_positions(items, known)
+    if rfid is not None:
+        for it in items:
+            it.rfid_tags = list(rfid.get((it.sidecar["train_number"], it.position), []))
+
+
+def archive_inputs(root: str | Path, identification: str | Path | None = None, scan_ids: list[str] | None = None,
+                   known: dict[str, Iterable[tuple[str, str]]] | None = None
+                   ) -> tuple[list[ScanInput], list[str]]:
+    """:func:`read_archive` and :func:`place`: the scan inputs and the errors of unreadable entries."""
+    items, problems, rfid = read_archive(root, identification, scan_ids)
+    place(items, rfid, known)
+    return items, [f"{sid}: {why}" for sid, why in problems]
+
+
+def quarantine(session: Session, scan_id: str, source: str, reason: str, *, actor: str, role: str) -> bool:
+    """Keep a refused scan with its reason (once per scan, source and reason); True when newly recorded."""
+    scan_id, source = scan_id[:200], source[:400]
+    if session.scalars(select(ScanQuarantine.id).where(ScanQuarantine.scan_id == scan_id,
+                                                       ScanQuarantine.source == source,
+                                                       ScanQuarantine.reason == reason)).first():
+        return False
+    audit.append(session, actor=actor, role=role, action="quarantine", subject=scan_id,
+                 details={"source": source, "reason": reason},
+                 rows=[ScanQuarantine(scan_id=scan_id, source=source, reason=reason)])
+    return True
+
+
+def known_scans(registry: Registry, trains: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """``(scanned_at, scan_id)`` of the registered scans of ``trains``."""
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    trains = sorted(set(trains))
+    with registry.read() as s:
+        for i in range(0, len(trains), 500):
+            for train, when, sid in s.execute(select(Scan.train_number, Scan.scanned_at, Scan.scan_id)
+                                              .where(Scan.train_number.in_(trains[i:i + 500]))):
+                out[train].append((when, sid))
+    return out
 
 
 def ingest_archive(registry: Registry, root: str | Path, identification: str | Path | None = None, *,
@@ -224,21 +324,36 @@ def ingest_archive(registry: Registry, root: str | Path, identification: str | P
                    progress: bool = False) -> ArchiveReport:
     """Ingest every scan of an archive, one write transaction per scan (so concurrent ingests interleave).
 
-    Entries that cannot be read are reported in ``errors`` and the rest are still ingested.
+    A scan that cannot be read or registered is quarantined with the reason (and listed in ``errors``); the
+    rest are still ingested.
+
+    Raises:
+        ArchiveError: when ``root`` is not an archive, or the identification file cannot be read.
     """
-    items, errors = archive_inputs(root, identification, scan_ids)
-    report = ArchiveReport(errors=errors)
     from contextlib import nullcontext
 
     from cargoscan.logs import progress as make_bar
 
+    items, problems, rfid = read_archive(root, identification, scan_ids)
+    place(items, rfid, known_scans(registry, {str(it.sidecar.get("train_number")) for it in items}))
+    report = ArchiveReport()
+    source = str(root)
+    for scan_id, reason in problems:
+        report.errors.append(f"{scan_id}: {reason}")
+        if scan_id != RFID_TABLE:
+            report.quarantined += registry.write(lambda s, a=scan_id, r=reason: quarantine(
+                s, a, source, r, actor=actor, role=role)) or 0
     with make_bar(transient=True) if progress else nullcontext() as bar:
         task = bar.add_task("ingest", total=len(items)) if bar else None
         for it in items:
             try:
                 res = registry.write(lambda s, it=it: ingest_one(s, it, actor=actor, role=role))
-            except ValueError as exc:
-                report.errors.append(f"{it.sidecar.get('scan_id')}: {exc}")
+            except (ValueError, SQLAlchemyError) as exc:
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:2000]
+                scan_id = str(it.sidecar.get("scan_id"))[:200]
+                report.errors.append(f"{scan_id}: {reason}")
+                report.quarantined += registry.write(lambda s: quarantine(s, scan_id, source, reason, actor=actor,
+                                                                          role=role)) or 0
                 continue
             finally:
                 if bar:

@@ -106,6 +106,17 @@ class DeclarationReject(Base):
     created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
 
 
+class ScanQuarantine(Base):
+    """A scan that ingest refused (unreadable, malformed, impossible values), kept with the reason."""
+
+    __tablename__ = "scan_quarantine"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scan_id: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(400))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
+
+
 class OfficerInspection(Base):
     """A physical inspection recorded by an officer: the only way out of the red (or held) corridor."""
 
@@ -146,6 +157,7 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON text, hashed as is
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(100))  # Ed25519 over ``hash``, base64 (not hashed)
 
 
 class AuditHead(Base):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from cargoscan.registry.db import Registry
-
 from cargoscan.registry import audit
+from cargoscan.registry.db import Registry
 from cargoscan.registry.auth import Identity
+from cargoscan.registry.intake import control_problem
 from cargoscan.registry.models import Declaration, OfficerInspection, Release
 from cargoscan.registry.routing import GREEN, route
 
@@ -41,17 +41,18 @@ def record_officer_inspection(session: Session, pi_number: str, ident: Identity,
     _officer(ident)
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
+    problem = control_problem("findings", findings, free_text=True)
+    if problem:
+        raise ValueError(problem)
     decl = session.get(Declaration, pi_number)
     if decl is None:
         raise LookupError(f"declaration {pi_number} is not registered")
-    entry = audit.append(session, actor=ident.name, role=ident.role, action="officer_inspection", subject=pi_number,
-                         details={"outcome": outcome, "findings": findings, "officer_id": ident.officer_id,
-                                  "officer_name": ident.officer_name, "stamp": ident.stamp,
-                                  "corridor_before": decl.corridor})
-    session.add(OfficerInspection(pi_number=pi_number, outcome=outcome, findings=findings,
-                                  officer_id=ident.officer_id, officer_name=ident.officer_name,
-                                  officer_stamp=ident.stamp, audit_seq=entry.seq))
-    session.flush()
+    audit.append(session, actor=ident.name, role=ident.role, action="officer_inspection", subject=pi_number,
+                 details={"outcome": outcome, "findings": findings, "officer_id": ident.officer_id,
+                          "officer_name": ident.officer_name, "stamp": ident.stamp, "corridor_before": decl.corridor},
+                 rows=lambda seq: [OfficerInspection(pi_number=pi_number, outcome=outcome, findings=findings,
+                                                     officer_id=ident.officer_id, officer_name=ident.officer_name,
+                                                     officer_stamp=ident.stamp, audit_seq=seq)])
     return route(session, decl, actor=ident.name, role=ident.role, trigger="officer inspection").corridor
 
 
@@ -65,6 +66,9 @@ def release(session: Session, pi_number: str, ident: Identity, basis: str = "") 
             the caller must commit so that it stays recorded).
     """
     _officer(ident)
+    problem = control_problem("basis", basis, free_text=True)
+    if problem:
+        raise ValueError(problem)
     decl = session.get(Declaration, pi_number)
     if decl is None:
         raise LookupError(f"declaration {pi_number} is not registered")
@@ -84,10 +88,8 @@ def release(session: Session, pi_number: str, ident: Identity, basis: str = "") 
     full_basis = corridor.reason + (f"; {basis}" if basis else "")
     rel = Release(pi_number=pi_number, officer_id=ident.officer_id, officer_name=ident.officer_name,
                   officer_stamp=ident.stamp, basis=full_basis)
-    session.add(rel)
     audit.append(session, actor=ident.name, role=ident.role, action="release", subject=pi_number,
-                 details={**who, "basis": full_basis})
-    session.flush()
+                 details={**who, "basis": full_basis}, rows=[rel])
     return rel
 
 
