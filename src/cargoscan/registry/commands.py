@@ -18,10 +18,11 @@ audit_app = typer.Typer(help="The hash-chained audit trail: verify, signed check
 DB = typer.Option(None, "--db", help="SQLAlchemy URL (default: CARGOSCAN_DB_URL or params.yaml registry.db_url)")
 
 
-def _open(db: str | None):
+def _open(db: str | None, create: bool = True):
+    """The registry; ``create=False`` for commands that only make sense on an existing one (no typo creates one)."""
     from cargoscan.registry.db import open_registry
 
-    return open_registry(db)
+    return open_registry(db, create=create)
 
 
 @registry_app.command("init")
@@ -35,12 +36,17 @@ def init(db: Optional[str] = DB) -> None:
 def ingest(root: Path = typer.Argument(Path("data/raw"), help="archive root"),
            identification: Optional[Path] = typer.Option(None, help="identification records (JSONL)"),
            db: Optional[str] = DB) -> None:
-    """Ingest an archive's scans with RFID events (rfid.csv) and identification records (idempotent)."""
-    from cargoscan.registry.ingest import ingest_archive
+    """Ingest an archive's scans with RFID events (rfid.csv) and identification records (idempotent).
 
+    A scan that cannot be read or registered is quarantined with its reason and the rest are ingested; the
+    command then exits 1. A folder that is not an archive is refused before the database is opened.
+    """
+    from cargoscan.registry.ingest import ingest_archive, read_archive
+
+    read_archive(root, identification, scan_ids=[])  # refuses a missing archive before anything is written
     rep = ingest_archive(_open(db), root, identification, actor="cli", role="operator", progress=True)
-    log.info("ingest: %d added, %d unchanged, %d duplicate IDs, %d flags", rep.added, rep.unchanged,
-             rep.duplicates, rep.flags)
+    log.info("ingest: %d added, %d unchanged, %d duplicate IDs, %d flags, %d quarantined", rep.added,
+             rep.unchanged, rep.duplicates, rep.flags, rep.quarantined)
     for e in rep.errors:
         log.error(e)
     if rep.errors:
@@ -90,7 +96,7 @@ def table1(out: Path = typer.Option(Path("data/registry/table1.xlsx"), help=".cs
         audit.append(s, actor="cli", role="operator", action="export", subject="table1", details={"format": fmt})
         return table1_file(s, fmt)
 
-    data = _open(db).write(work)
+    data = _open(db, create=False).write(work)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     log.info("wrote %s", out)
@@ -103,7 +109,7 @@ def export(out: Path = typer.Option(Path("data/registry/declarations.xlsx"), hel
     from cargoscan.registry.export import export_declarations
 
     fmt = out.suffix.lstrip(".").lower()
-    data = _open(db).write(lambda s: export_declarations(s, fmt, actor="cli", role="auditor"))
+    data = _open(db, create=False).write(lambda s: export_declarations(s, fmt, actor="cli", role="auditor"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     log.info("wrote %s", out)
@@ -124,19 +130,40 @@ def add_token(role: str = typer.Option(..., help="operator | officer | auditor |
     typer.echo(token)
 
 
+def _public_key(option: Path | None) -> Path | None:
+    from cargoscan.registry.config import load_registry_params
+
+    if option is not None:
+        return option
+    configured = load_registry_params().public_key
+    return Path(configured) if configured else None
+
+
 @audit_app.command("verify")
 def verify(db: Optional[str] = DB,
            checkpoint: list[Path] = typer.Option([], help="signed checkpoint file(s) to check against"),
-           public_key: Optional[Path] = typer.Option(None, help="Ed25519 public key (PEM) of the checkpoints")) -> None:
-    """Verify the hash chain: exit 0 when intact, 1 with the exact sequence number where it breaks."""
-    from cargoscan.registry import audit, checkpoint as cp
+           public_key: Optional[Path] = typer.Option(
+               None, help="Ed25519 public key (PEM) of the entries and checkpoints (default: registry.public_key, "
+                          "CARGOSCAN_AUDIT_PUBLIC_KEY)")) -> None:
+    """Verify the hash chain, the entries' signatures and the business tables.
 
-    if checkpoint and public_key is None:
+    Exits 0 when intact, 1 with the exact sequence number where it breaks. A database that does not exist, or
+    is not a registry, is refused (nothing is created).
+    """
+    from cargoscan.registry import audit, checkpoint as cp
+    from cargoscan.registry.db import open_registry
+
+    key = _public_key(public_key)
+    if checkpoint and key is None:
         raise typer.BadParameter("--public-key is needed with --checkpoint")
-    anchors = [cp.load(p, public_key) for p in checkpoint]
-    reg = _open(db)
-    with reg.read() as s:
-        res = audit.verify_session(s, anchors)
+    anchors = [cp.load(p, key) for p in checkpoint]
+    check = cp.entry_verifier(cp.load_public(key)) if key is not None else None
+    reg = open_registry(db, create=False)
+    try:
+        with reg.read() as s:
+            res = audit.verify_session(s, anchors, check)
+    finally:
+        reg.close()
     typer.echo(res.summary())
     for b in res.breaks[:50]:
         typer.echo(f"  seq {b.seq if b.seq is not None else '-'}: {b.kind}: {b.message}")
@@ -150,17 +177,22 @@ def keygen(private_key: Path = typer.Option(...), public_key: Path = typer.Optio
     from cargoscan.registry import checkpoint as cp
 
     cp.keygen(private_key, public_key)
-    log.info("wrote %s and %s", private_key, public_key)
+    log.info("wrote %s and %s; sign entries with registry.signing_key (CARGOSCAN_AUDIT_KEY) = the private key",
+             private_key, public_key)
 
 
 @audit_app.command("checkpoint")
 def make_checkpoint(private_key: Path = typer.Option(...), out: Path = typer.Option(...),
-                    db: Optional[str] = DB) -> None:
-    """Verify the trail, then write a signed checkpoint of its head (keep it outside the database)."""
+                    db: Optional[str] = DB,
+                    accept_unsigned: bool = typer.Option(
+                        False, help="anchor entries written before signing was set up (review them first)")) -> None:
+    """Verify the trail (signatures included), then write a signed checkpoint of its head; keep it elsewhere."""
     from cargoscan.registry import audit, checkpoint as cp
+    from cargoscan.registry.db import open_registry
 
-    with _open(db).read() as s:
-        res = audit.verify_session(s)
+    check = None if accept_unsigned else cp.entry_verifier(cp.load_private(private_key).public_key())
+    with open_registry(db, create=False).read() as s:
+        res = audit.verify_session(s, signature_ok=check)
     if not res.ok:
         typer.echo(res.summary())
         raise typer.Exit(1)
