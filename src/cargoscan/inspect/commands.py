@@ -89,8 +89,11 @@ def register(app: typer.Typer) -> None:
         """Inspect every scan of an archive; resumable; one JSON per scan and summary.csv."""
         import csv
 
+        from cargoscan.archive import ArchiveError, ArchivePaths
         from cargoscan.inspect.batch import inspect_archive
 
+        if not ArchivePaths(root).scans.is_dir():      # else "0 inspected" and exit 0 for a mistyped path
+            raise ArchiveError(root, "not a scan archive (no scans/ folder)")
         only = None
         if split:
             if not index.exists():
