@@ -27,7 +27,7 @@ def test_drugs_in_false_wall_is_suspicious_with_overlapping_area(tmp_path, inspe
     assert ix / union > 0.8
     assert drugs[0].unit == "CSQU3054383"
     assert drugs[0].bbox_m[0] == pytest.approx(3.0, abs=0.05)        # 300 px × 10 mm
-    assert drugs[0].bbox_m[3] == pytest.approx(0.30 + (96 - 25) * 0.01, abs=0.05)  # top edge above the rail
+    assert drugs[0].bbox_m[3] == pytest.approx(0.30 + (160 - 25) * 0.01, abs=0.05)  # top edge above the rail
 
 
 def test_clean_wagon_with_matching_declaration_is_clear(tmp_path, inspector):
@@ -90,7 +90,7 @@ def test_units_split_between_two_containers(tmp_path, inspector):
 def test_resampled_scan_pitch(tmp_path, artifact, library):
     """A scan at 5 mm inspected by a 10 mm model: boxes come back in scan pixels."""
     insp = Inspector.load(artifact, InspectParams(references_dir=str(library)), decomposer_factory=fake_decomposer)
-    scan = make_scan(tmp_path, 11, width=800, height=192, pitch=5.0, cargo=(80, 40, 720, 180),
+    scan = make_scan(tmp_path, 11, width=1040, height=320, pitch=5.0, cargo=(80, 40, 720, 180),
                      drugs=(600, 50, 660, 170))
     out = insp.inspect(scan, [declaration_row(true_net_kg((80, 40, 720, 180), pitch=5.0))])
     drugs = [a for a in out.risk_areas if a.cls == "drugs"]
@@ -116,7 +116,20 @@ def test_wagon_score_operating_point(tmp_path, artifact, library):
     shutil.copytree(artifact, art)
     cfg = ArtifactConfig.load(art)
     ArtifactConfig(**{**cfg.__dict__, "wagon_threshold": 0.9, "extra": {"score_top_k": 4}}).save(art)
-    insp = Inspector.load(art, InspectParams(references_dir=str(library), min_area_px=50),
+    # the edited config is another artifact (its hash changed): the library is rebuilt for it
+    from cargoscan.inspect.references import build_library
+    from tests.inspect.conftest import make_scan as scan_for_library
+
+    lib_root = tmp_path / "lib_raw"
+    lib_scan = scan_for_library(lib_root, 14)
+    from cargoscan.archive import write_table
+    write_table(lib_root / "truth.csv", [{"scan_id": lib_scan.stem, "pi_number": "PI-1", "wagon_number": "45488855",
+                "container_number": "CSQU3054383", "true_category": "garments", "true_hs_code": "6204",
+                "true_goods_description": "платья", "true_net_weight_kg": "100", "true_packages_count": "1",
+                "mismatch": "none", "has_threat": "0", "threat_classes": ""}])
+    build_library(lib_root, Inspector.load(art, InspectParams(), decomposer_factory=fake_decomposer)).save(
+        tmp_path / "lib")
+    insp = Inspector.load(art, InspectParams(references_dir=str(tmp_path / "lib"), min_area_px=50),
                           decomposer_factory=fake_decomposer)
     scan = make_scan(tmp_path, 12, drugs=(300, 40, 303, 43))        # 9 px: below min_area_px
     out = insp.inspect(scan, [declaration_row(true_net_kg())])

@@ -80,8 +80,9 @@ def test_bad_in_memory_arrays(scan, inspector, image):
 
 
 def test_bad_in_memory_sidecar(scan, inspector):
-    image = np.full((2, 32, 32), 30000, np.uint16)
-    image[:, 10:20, 10:20] = 100
+    from cargoscan.archive import read_scan
+
+    image = read_scan(scan)
     assert_failed(inspector.inspect_array(image, {"scan_id": "x"}, None), "ANALYSIS_FAILED_SIDECAR")
     meta = json.loads(scan.with_suffix(".json").read_text())
     assert inspector.inspect_array(image, meta, None).complete   # the same image with a valid sidecar runs

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cargoscan.archive.validity import ValidityParams
+
 #: The checks whose outcome decides a wagon; «без подозрения» needs every one of them run and passed.
-DEFAULT_REQUIRED_CHECKS = ("scan", "model", "segmentation", "declaration", "cargo", "material", "mass",
+DEFAULT_REQUIRED_CHECKS = ("scan", "validity", "model", "segmentation", "declaration", "cargo", "material", "mass",
                            "references")
+#: Required whatever ``required_checks`` says: a readable, physically plausible scan and a verified model.
+MANDATORY_CHECKS = ("scan", "validity", "model")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class InspectParams:
         material_max_pixels: above this many load pixels the (λ, Z_eff) inversion runs on blocks (0 = never).
         image_bottom_m: height above the rail of the image's bottom row (the lowest detector channel) — a property
             of the installation; risk-area heights are above the rail.
+        validity: thresholds of the input-validity check (:class:`cargoscan.archive.validity.ValidityParams`).
+        artifact_sha256: when set, the only model artifact hash accepted (pins the deployed model).
     """
 
     backend: str = "onnx"
@@ -92,6 +98,8 @@ class InspectParams:
     material_max_pixels: int = 400_000
     image_bottom_m: float = 0.30
     thresholds_version: str = "inspect-1"
+    validity: ValidityParams = field(default_factory=ValidityParams)
+    artifact_sha256: str = ""
 
 
 def load_inspect_params(path: str | None = None, profile: str | None = None) -> InspectParams:

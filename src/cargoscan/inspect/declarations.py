@@ -97,15 +97,24 @@ def summarise(rows: list[dict[str, str]], categories: dict[str, Category]) -> di
     """The declaration block of an inspection: rows, PI numbers, categories and summed weights."""
     if not rows:
         return None
-    cats = [hs_category(r["hs_code"], categories) for r in rows]
+    cats = [hs_category(str(r.get("hs_code", "")), categories) for r in rows]
     return {
-        "pi_numbers": sorted({r["pi_number"] for r in rows}),
+        "pi_numbers": sorted({str(r.get("pi_number", "")) for r in rows}),
         "rows": rows,
-        "hs_codes": [r["hs_code"] for r in rows],
-        "goods": [r["goods_description"] for r in rows],
+        "hs_codes": [str(r.get("hs_code", "")) for r in rows],
+        "goods": [str(r.get("goods_description", "")) for r in rows],
         "categories": cats,
         "categories_ru": [categories[c].ru if c else None for c in cats],
-        "net_weight_kg": round(sum(float(r["net_weight_kg"]) for r in rows), 1),
-        "gross_weight_kg": round(sum(float(r["gross_weight_kg"]) for r in rows), 1),
-        "packages_count": sum(int(r["packages_count"]) for r in rows),
+        "net_weight_kg": round(sum(_number(r.get("net_weight_kg")) for r in rows), 1),
+        "gross_weight_kg": round(sum(_number(r.get("gross_weight_kg")) for r in rows), 1),
+        "packages_count": sum(int(_number(r.get("packages_count"), integer=True)) for r in rows),
     }
+
+
+def _number(text: Any, integer: bool = False) -> float:
+    """A declared number, or NaN when it is not one (the declaration check names it: DECLARATION_INVALID; the
+    summary must not raise on it). A count that is not an integer reads 0."""
+    try:
+        return float(int(str(text))) if integer else float(str(text))
+    except (TypeError, ValueError, OverflowError):
+        return 0.0 if integer else float("nan")

@@ -26,14 +26,16 @@ from scipy import ndimage
 import cargoscan
 from cargoscan.archive import ArchiveError, read_scan, read_sidecar
 from cargoscan.archive.classes import load_classes
+from cargoscan.archive.records import declaration_problems
+from cargoscan.archive.validity import scan_problems
 from cargoscan.inspect import declarations as decl
 from cargoscan.inspect import findings, material, result
-from cargoscan.inspect.config import InspectParams
+from cargoscan.inspect.config import MANDATORY_CHECKS, InspectParams
 from cargoscan.inspect.references import ReferenceLibrary
 from cargoscan.inspect.result import Check, Inspection, failed, flagged, passed, reason
 from cargoscan.inspect.runtime import create_backend
 from cargoscan.inspect.tiling import Deadline, infer_tiled
-from cargoscan.models.artifact import ArtifactConfig, sha256_file
+from cargoscan.models.artifact import ArtifactConfig, ArtifactError, artifact_sha256, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,9 @@ class Inspector:
                  decomposer_factory: Callable[[dict], Any] | None = None,
                  references: ReferenceLibrary | None = None, references_error: str | None = None):
         self.artifact_dir, self.params, self.cfg, self.backend = artifact_dir, params, cfg, backend
-        self.load_error, self.model_sha = load_error, model_sha
+        self.load_error, self.model_sha = load_error, model_sha     # model_sha: the artifact hash
+        # The checks no parameter file can drop: without them nothing says the scan and the model are sound.
+        self.required = tuple(dict.fromkeys((*MANDATORY_CHECKS, *params.required_checks)))
         self.decomposer_factory = decomposer_factory or material.default_decomposer
         self.references, self.references_error = references, references_error
         self.categories = decl.load_categories(params.hs_categories)
@@ -76,42 +80,26 @@ class Inspector:
         artifact_dir = Path(artifact_dir)
         cfg, backend, error, sha = None, None, None, None
         try:
-            cfg = ArtifactConfig.load(artifact_dir)
-            fname = MODEL_FILES[params.backend] if params.backend in MODEL_FILES else None
-            if fname is None:
-                raise ValueError(f"неизвестный вычислитель {params.backend!r}")
-            path = artifact_dir / fname
-            if not path.exists():
-                raise FileNotFoundError(f"нет файла {fname}")
-            expected = cfg.sha256.get(fname)
-            if not expected:
-                raise ValueError(f"в config.json нет sha256 для {fname}")
-            sha = sha256_file(path)
-            if sha != expected:
-                raise ValueError(f"хэш {fname} не совпадает: {sha[:12]}… ≠ {expected[:12]}…")
+            cfg, sha = verify_artifact(artifact_dir, params)
             backend = create_backend(params.backend, artifact_dir, cfg, params)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.error("model %s not loaded: %s", artifact_dir, error)
             backend = None
-        refs, refs_error = None, None
-        if params.references_dir:
-            try:
-                refs = ReferenceLibrary.load(params.references_dir)
-                lib_sha = refs.info.get("model", {}).get("sha256")
-                if sha and lib_sha and lib_sha != sha:
-                    refs, refs_error = None, "библиотека построена другой моделью"
-            except Exception as exc:
-                refs_error = f"{type(exc).__name__}: {exc}"
-        else:
-            refs_error = "библиотека не задана (inspect.references_dir)"
+        refs, refs_error = load_references(params, sha)
         return cls(artifact_dir, params, cfg, backend, error, sha, decomposer_factory, refs, refs_error)
 
     def model_info(self) -> dict[str, Any]:
         cfg = self.cfg
         return {"name": cfg.name if cfg else None, "version": cfg.version if cfg else None,
-                "sha256": self.model_sha, "backend": self.params.backend,
+                "sha256": self.model_sha, "config_sha256": cfg.config_sha256 if cfg else None,
+                "files_sha256": dict(cfg.sha256) if cfg else {}, "backend": self.params.backend,
                 "arch": f"{cfg.arch}/{cfg.encoder}" if cfg else None}
+
+    def references_info(self) -> dict[str, Any]:
+        refs = self.references
+        return {"sha256": refs.info.get("library_sha256") if refs else None,
+                "model_sha256": refs.model_sha256 if refs else None, "size": len(refs.scan_ids) if refs else 0}
 
     # -- public API ---------------------------------------------------------------------------------------
     def inspect(self, scan_path: str | Path, declaration: list[dict[str, str]] | None = None) -> Inspection:
@@ -171,7 +159,7 @@ class Inspector:
 
     def _failed_result(self, scan_id: str, checks: list[Check], prov: dict[str, Any], meta: dict | None
                        ) -> Inspection:
-        d = result.decide(checks, self.params.required_checks)
+        d = result.decide(checks, self.required)
         return Inspection(scan_id=scan_id, decision=d.decision, suspicious=d.suspicious, complete=d.complete,
                           reasons=list(d.reasons), provenance=self._provenance(prov), checks=checks,
                           inspected_at=_now(), meta=meta or {})
@@ -179,7 +167,8 @@ class Inspector:
     def _provenance(self, extra: dict[str, Any]) -> dict[str, Any]:
         cfg = self.cfg
         tv = f"{cfg.thresholds_version if cfg else '?'}/{self.params.thresholds_version}"
-        return {"scan_sha256": None, "model": self.model_info(), "thresholds_version": tv,
+        return {"scan_sha256": None, "model": self.model_info(), "references": self.references_info(),
+                "thresholds_version": tv,
                 "software_version": cargoscan.__version__, "timings_ms": {}, **extra}
 
     def _inspect_file(self, path: Path, declaration, deadline: Deadline) -> Inspection:
@@ -187,7 +176,7 @@ class Inspector:
         t0 = time.perf_counter()
         prov: dict[str, Any] = {}
         try:
-            prov["scan_sha256"] = sha256_file(path)
+            prov["scan_sha256"] = sha256_file(path, check=lambda: deadline.check("чтение снимка"))
         except OSError as exc:
             return self._failed_result(scan_id, [failed("scan", "ANALYSIS_FAILED_SCAN", f"{exc}")], prov, None)
         try:
@@ -214,7 +203,9 @@ class Inspector:
             return self._failed_result(scan_id, [failed("scan", "ANALYSIS_FAILED_INPUT", problem)], prov, None)
         if prov.get("scan_sha256") is None:
             prov["scan_sha256"] = hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()
-        checks: list[Check] = [passed("scan")]
+        checks: list[Check] = [passed("scan"), self._validity(image, meta)]
+        if checks[-1].status != "passed":      # an implausible scan: analysing it would only mislead
+            return self._failed_result(scan_id, checks, prov, meta)
         if self.backend is None:
             checks.append(failed("model", "ANALYSIS_FAILED_MODEL", self.load_error or "модель не загружена"))
             return self._failed_result(scan_id, checks, prov, meta)
@@ -251,14 +242,7 @@ class Inspector:
         summary = decl.summarise(rows, self.categories)
         out.declaration = summary
         declared = [c for c in (summary or {}).get("categories", []) if c]
-        if summary is None:
-            detail = "строки декларации не относятся к этому вагону" if declaration else "декларация не передана"
-            checks.append(flagged("declaration", reason("NO_DECLARATION", detail)))
-        elif len(declared) < len(summary["categories"]):
-            bad = [h for h, c in zip(summary["hs_codes"], summary["categories"]) if not c]
-            checks.append(flagged("declaration", reason("UNKNOWN_HS_CODE", ", ".join(bad))))
-        else:
-            checks.append(passed("declaration"))
+        checks.append(declaration_check(rows, summary, bool(declaration)))
         probs = _softmax(tiled.label_logits)
         k = int(np.argmax(probs))
         pred = cfg.categories[k] if k < len(cfg.categories) else None
@@ -293,6 +277,7 @@ class Inspector:
             pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
             mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
                                                          self.params, decomposer, summary, category, pf)
+            deadline.check("материал")
             slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
             for a in areas:
                 sl = slices[a.id - 1]
@@ -325,12 +310,20 @@ class Inspector:
         elif "references" in self.params.required_checks:
             checks.append(failed("references", "ANALYSIS_FAILED_REFERENCES", self.references_error or "нет"))
 
-        d = result.decide(checks, self.params.required_checks)
+        d = result.decide(checks, self.required)
         out.decision, out.suspicious, out.complete, out.reasons = d.decision, d.suspicious, d.complete, list(d.reasons)
         out.checks = checks
         out.provenance = self._provenance(prov)
         out.inspected_at = _now()
         return out
+
+    def _validity(self, image: np.ndarray, meta: dict[str, Any]) -> Check:
+        """The input-validity check (:mod:`cargoscan.archive.validity`): a scan that reads but is not physical."""
+        pitch = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
+        problems = scan_problems(image, pitch, self.params.validity)
+        if problems:
+            return failed("validity", "ANALYSIS_FAILED_INPUT", "; ".join(p.text for p in problems[:3]))
+        return passed("validity")
 
     def _segment(self, image: np.ndarray, meta: dict[str, Any], deadline: Deadline):
         cfg = self.cfg
@@ -339,6 +332,60 @@ class Inspector:
         pitch = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
         return infer_tiled(image, pitch, cfg, self.backend, tile, overlap, self.params.batch_size, deadline,
                            self.threat)
+
+
+def verify_artifact(artifact_dir: Path, params: InspectParams) -> tuple[ArtifactConfig, str]:
+    """The artifact's config and its hash, once config.json, the backend's weight file and the pinned hash (if
+    any) all check out. Raises with a message naming what does not."""
+    cfg = ArtifactConfig.load(artifact_dir)
+    cfg.verify()
+    fname = MODEL_FILES.get(params.backend)
+    if fname is None:
+        raise ValueError(f"неизвестный вычислитель {params.backend!r}")
+    path = artifact_dir / fname
+    if not path.exists():
+        raise FileNotFoundError(f"нет файла {fname}")
+    expected = cfg.sha256.get(fname)
+    if not expected:
+        raise ArtifactError(f"в config.json нет sha256 для {fname}")
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ArtifactError(f"хэш {fname} не совпадает: {actual[:12]}… ≠ {expected[:12]}…")
+    sha = artifact_sha256(cfg.config_sha256, cfg.sha256)
+    if params.artifact_sha256 and params.artifact_sha256 != sha:
+        raise ArtifactError(f"хэш артефакта {sha[:12]}… ≠ заданного inspect.artifact_sha256 "
+                            f"{params.artifact_sha256[:12]}…")
+    return cfg, sha
+
+
+def load_references(params: InspectParams, model_sha: str | None) -> tuple[ReferenceLibrary | None, str | None]:
+    """The verified reference library bound to the loaded model, or None and why not."""
+    if not params.references_dir:
+        return None, "библиотека не задана (inspect.references_dir)"
+    try:
+        refs = ReferenceLibrary.load(params.references_dir)
+    except Exception as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    if not refs.model_sha256:
+        return None, "библиотека не привязана к модели (нет model.sha256 в library.json)"
+    if model_sha and refs.model_sha256 != model_sha:
+        return None, f"библиотека построена другой моделью ({refs.model_sha256[:12]}… ≠ {model_sha[:12]}…)"
+    return refs, None
+
+
+def declaration_check(rows: list[dict[str, str]], summary: dict[str, Any] | None, given: bool) -> Check:
+    """The declaration's own check: present, every row valid as data, every HS code known."""
+    if summary is None:
+        detail = "строки декларации не относятся к этому вагону" if given else "декларация не передана"
+        return flagged("declaration", reason("NO_DECLARATION", detail))
+    reasons = []
+    invalid = [f"{r.get('pi_number', '?')}: {'; '.join(p)}" for r in rows if (p := declaration_problems(r))]
+    if invalid:
+        reasons.append(reason("DECLARATION_INVALID", " | ".join(invalid[:3])))
+    unknown = [h for h, c in zip(summary["hs_codes"], summary["categories"]) if not c]
+    if unknown:
+        reasons.append(reason("UNKNOWN_HS_CODE", ", ".join(map(str, unknown))))
+    return flagged("declaration", *reasons) if reasons else passed("declaration")
 
 
 def check_image(image: Any) -> str | None:

@@ -17,7 +17,9 @@ class (organic, mixed, inorganic, heavy). Nothing here models X-rays.
   scans; the estimate is then low, not noisy (see tests/inspect/test_material.py).
 * Z_eff (material class) is read only where A_high lies in :data:`Z_VALID`; λ counts everywhere (where photons
   starve, λ is a lower bound and ``starved_fraction`` says how much of the load that is).
-* Mass flag: |M − declared net| > max(tol·declared, k·σ).
+* Mass flag (:func:`mass_flag`): an understated weight when M − declared > max(tol·declared, k·σ_m), σ_m
+  without the starved bound (M is itself a lower bound there); an overstated one when declared − M > max(tol·
+  declared, k·σ). A declared 0 (an empty unit) is compared too: any load beyond k·σ_m is flagged.
 * Density flag: the bulk density ρ = mean λ / beam depth of the type, or the dominant material class, outside
   what the declared category allows (``hs_categories.yaml``).
 """
@@ -208,13 +210,14 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
             "starved_fraction": round(starved, 4), "lower_bound_kg": round(bound_kg, 1),
             "lower_bound_fraction": round(float(dark.sum()) / n, 4) if n else 0.0, "declared_net_kg": None, "difference_rel": None,
             "flag": False, "tolerance_rel": params.mass_tolerance_rel}
-    if declared and declared.get("net_weight_kg"):
+    if declared and declared.get("net_weight_kg") is not None:
         d = float(declared["net_weight_kg"])
-        diff = net - d
-        mass.update(declared_net_kg=d, difference_rel=round(diff / d, 3))
-        if abs(diff) > max(params.mass_tolerance_rel * d, params.mass_tolerance_sigma * sigma):
+        sigma_measured = float(np.sqrt(max(sigma ** 2 - bound_kg ** 2, 0.0)))
+        flag = mass_flag(net, d, sigma, sigma_measured, params)
+        mass.update(declared_net_kg=d, difference_rel=round((net - d) / d, 3) if d > 0 and np.isfinite(d) else None)
+        if flag:
             mass["flag"] = True
-            flags.append(("MASS_MISMATCH", f"оценка {net:.0f} ± {sigma:.0f} кг, заявлено {d:.0f} кг"))
+            flags.append(("MASS_MISMATCH", flag))
     overall = region_material(decomposer, lam, zeff, load, a_high)
     depth = params.beam_depth_cm.get(kind, params.beam_depth_cm.get("other", 240.0))
     rho = overall["lambda_mean_g_cm2"] / depth if overall["lambda_mean_g_cm2"] is not None else None
@@ -233,6 +236,26 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
             material["density_flag"] = True
             flags.append(("DENSITY_MISMATCH", "; ".join(bad)))
     return mass, material, flags
+
+
+def mass_flag(net: float, declared: float, sigma: float, sigma_measured: float, params: InspectParams) -> str | None:
+    """Why the estimate contradicts the declared net weight, or None.
+
+    The uncertainty is one-sided where photons starve: λ there is a *lower bound*, so the truth can only be
+    heavier than ``net``. An *understated* declaration is therefore judged against the measured uncertainty alone
+    (``sigma_measured``, without the starved bound): the estimate — a lower bound itself — must exceed the
+    declaration by the tolerance. An *overstated* one against the full ``sigma`` (the unseen mass may explain it).
+    A declaration that is not a finite non-negative number always contradicts (it is also DECLARATION_INVALID).
+    """
+    if not np.isfinite(declared) or declared < 0:
+        return f"заявлено {declared!r} кг — не масса"
+    diff = net - declared
+    tol = params.mass_tolerance_rel * declared
+    if diff > 0 and diff > max(tol, params.mass_tolerance_sigma * sigma_measured):
+        return f"оценка не меньше {net:.0f} ± {sigma_measured:.0f} кг, заявлено {declared:.0f} кг"
+    if diff < 0 and -diff > max(tol, params.mass_tolerance_sigma * sigma):
+        return f"оценка {net:.0f} ± {sigma:.0f} кг, заявлено {declared:.0f} кг"
+    return None
 
 
 DecomposerFactory = Callable[[dict[str, Any]], Any]

@@ -7,7 +7,9 @@ its similarity to the declared category is the mean of the ``k`` nearest referen
 conclusion lists the nearest references overall.
 
 Files (``data/references/``): ``library.npz`` (``embeddings`` float32 (N, D), ``scan_ids``, ``categories``) and
-``library.json`` (model name/version/sha256, counts per category) — a library from another model is refused.
+``library.json`` (model name/version/sha256, counts per category, ``library_sha256`` of the npz). The engine
+refuses a library whose npz does not match its hash, whose embeddings are not finite, or that is not bound to the
+loaded model's artifact hash (one without a binding included: nothing says which model it describes).
 """
 
 from __future__ import annotations
@@ -32,17 +34,42 @@ class ReferenceLibrary:
 
     @classmethod
     def load(cls, directory: str | Path) -> "ReferenceLibrary":
+        """Read and verify a library (raises ``ValueError`` naming what is wrong)."""
+        from cargoscan.models.artifact import sha256_file
+
         directory = Path(directory)
-        data = np.load(directory / "library.npz", allow_pickle=False)
         info = json.loads((directory / "library.json").read_text(encoding="utf-8"))
-        return cls(data["embeddings"].astype(np.float32), data["scan_ids"].astype(str),
-                   data["categories"].astype(str), info)
+        expected = info.get("library_sha256") if isinstance(info, dict) else None
+        if not expected:
+            raise ValueError("library.json без library_sha256: библиотеку нечем проверить — пересоберите её "
+                             "(cargoscan references)")
+        actual = sha256_file(directory / "library.npz")
+        if actual != expected:
+            raise ValueError(f"library.npz изменён: хэш {actual[:12]}… ≠ {expected[:12]}…")
+        with np.load(directory / "library.npz", allow_pickle=False) as data:
+            lib = cls(data["embeddings"].astype(np.float32), data["scan_ids"].astype(str),
+                      data["categories"].astype(str), info)
+        n = len(lib.scan_ids)
+        if lib.embeddings.ndim != 2 or lib.embeddings.shape[0] != n or len(lib.categories) != n:
+            raise ValueError(f"library.npz: формы не согласованы ({lib.embeddings.shape}, {n}, {len(lib.categories)})")
+        if not np.isfinite(lib.embeddings).all():
+            raise ValueError(f"library.npz: {int((~np.isfinite(lib.embeddings)).sum())} значений NaN/inf")
+        return lib
+
+    @property
+    def model_sha256(self) -> str | None:
+        """The artifact hash of the model that built the library (its binding), or None."""
+        model = self.info.get("model") if isinstance(self.info, dict) else None
+        return model.get("sha256") if isinstance(model, dict) else None
 
     def save(self, directory: str | Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        from cargoscan.models.artifact import sha256_file
+
         np.savez(directory / "library.npz", embeddings=self.embeddings.astype(np.float32),
                  scan_ids=self.scan_ids.astype(str), categories=self.categories.astype(str))
+        self.info = {**self.info, "library_sha256": sha256_file(directory / "library.npz")}
         (directory / "library.json").write_text(json.dumps(self.info, ensure_ascii=False, indent=1, sort_keys=True)
                                                 + "\n", encoding="utf-8")
 

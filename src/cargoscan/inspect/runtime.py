@@ -57,6 +57,7 @@ class OnnxBackend:
         import onnxruntime as ort
 
         model = onnx.load(str(Path(artifact_dir) / "model.onnx"))
+        check_finite({i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer})
         emb = _embedding_tensor(model)
         existing = {o.name for o in model.graph.output}
         if emb is not None and emb not in existing:
@@ -77,6 +78,14 @@ class OnnxBackend:
         mask, label = out[0], out[1]
         emb = out[2] if len(out) > 2 else label
         return mask, label, emb.reshape(emb.shape[0], -1)
+
+
+def check_finite(weights: dict[str, np.ndarray]) -> None:
+    """Refuse weights holding NaN or inf (they pass a hash recorded after they were written)."""
+    bad = [name for name, w in weights.items() if np.issubdtype(np.asarray(w).dtype, np.floating)
+           and not np.isfinite(w).all()]
+    if bad:
+        raise ValueError(f"веса содержат NaN/inf: {', '.join(bad[:3])}")
 
 
 def build_torch_model(cfg: ArtifactConfig):
@@ -113,7 +122,9 @@ class TorchBackend:
         self.torch = torch
         self.device = torch.device(device)
         model = (model_factory or build_torch_model)(cfg)
-        model.load_state_dict(load_file(str(Path(artifact_dir) / "model.safetensors")))
+        state = load_file(str(Path(artifact_dir) / "model.safetensors"))
+        check_finite({k: v.float().numpy() for k, v in state.items() if v.is_floating_point()})
+        model.load_state_dict(state)
         model.eval().to(self.device)
         self.channels_last = channels_last and self.device.type == "cuda"
         if self.channels_last:

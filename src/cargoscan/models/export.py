@@ -1,6 +1,9 @@
 """Export of a trained network to the deployable artifact (contract D, :class:`ArtifactConfig`):
 ``model.safetensors`` + ``config.json`` + ``model.onnx`` (dynamic N, H, W) + ``model_card.md``.
 
+``config.json`` is sealed on save (``config_sha256``, see :mod:`cargoscan.models.artifact`), and the weights are
+refused if any is not finite: a NaN written into an artifact would otherwise be hashed and trusted.
+
 The ONNX graph is checked against PyTorch with onnxruntime at two input sizes (so the dynamic axes are real);
 the largest absolute difference is recorded in the config and the card.
 """
@@ -142,6 +145,9 @@ def write_artifact(model: torch.nn.Module, cfg: ArtifactConfig, out_dir: str | P
     out.mkdir(parents=True, exist_ok=True)
     model = model.eval().float().cpu()
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"weights not finite, not exported: {bad[:5]}")
     save_file(state, str(out / "model.safetensors"), metadata={"arch": cfg.arch, "encoder": cfg.encoder})
     n_in = len(cfg.in_channels)
     export_onnx(model, out / "model.onnx", n_in, cfg.tile, opset)
@@ -156,6 +162,7 @@ def write_artifact(model: torch.nn.Module, cfg: ArtifactConfig, out_dir: str | P
                               extra={**cfg.extra, "onnx_max_abs_diff": diff, "onnx_max_rel_diff": rel,
                                      "onnx_opset": opset})
     cfg.save(out)
+    cfg = ArtifactConfig.load(out)      # as written: with config_sha256, the hash the inspector verifies
     (out / "model_card.md").write_text(model_card(cfg, metrics, data), encoding="utf-8")
     log.info("exported %s %s to %s (ONNX parity max abs diff %.2e)", cfg.name, cfg.version, out, diff)
     return cfg
