@@ -122,3 +122,13 @@ def test_archive_table_skips_blank_lines_and_names_the_bad_line(tmp_path):
     path.write_bytes(b"\xff\xfe" + "read_at".encode("utf-16-le"))
     with pytest.raises(ArchiveError, match="not UTF-8"):
         read_table(path)
+
+
+def test_registry_rejects_only_the_row_with_surplus_cells(tmp_path):
+    from cargoscan.registry.declarations import validate_rows
+
+    good = ",".join(f'"{ROW[c]}"' for c in COLUMNS)
+    path = tmp_path / "d.csv"
+    path.write_text(",".join(COLUMNS) + "\n" + good + "\n" + good.replace("32701/030225/0000001", "PI-2")
+                    + ",surplus\n", encoding="utf-8")
+    assert validate_rows(read_rows(path)) == {1: ["cells past the header: 'surplus'"]}

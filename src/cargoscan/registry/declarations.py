@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cargoscan.archive import read_declarations
+from cargoscan.archive.tables import EXTRA_CELLS
 from cargoscan.archive.format import DECLARATIONS_TABLE, TABLE_COLUMNS
 from cargoscan.ids import is_valid_container, is_valid_wagon
 from cargoscan.registry import audit
@@ -76,6 +77,12 @@ def validate_rows(rows: list[dict[str, str]]) -> dict[int, list[str]]:
     """Reasons per row index for the rows that fail the schema (empty for a clean batch)."""
     if not rows:
         return {}
+    surplus = {i: [f"cells past the header: {r[EXTRA_CELLS]!r}"] for i, r in enumerate(rows) if EXTRA_CELLS in r}
+    if surplus:   # a row with surplus cells is that row's fault, not the batch's
+        reasons = validate_rows([{k: v for k, v in r.items() if k != EXTRA_CELLS} for r in rows])
+        for i, why in surplus.items():
+            reasons.setdefault(i, []).extend(why)
+        return reasons
     df = pd.DataFrame(rows, dtype=object).fillna("").astype(str)
     missing = [c for c in COLUMNS if c not in df.columns]
     extra = [c for c in df.columns if c not in COLUMNS]
