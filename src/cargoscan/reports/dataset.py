@@ -192,3 +192,70 @@ def realism(arc: Archive, n_scans: int) -> tuple[pd.DataFrame | None, str]:
                          "within": {True: "yes", False: "NO", None: "—"}[within]})
     note = f"{len(stats)} scans measured against: {targets.get('source', 'the packaged targets')}."
     return pd.DataFrame(rows), note
+
+
+def texture(arc: Archive, n_scans: int) -> tuple[pd.DataFrame | None, str]:
+    """The texture table of the real loads (targets' ``texture``) beside the archive's own values.
+
+    The archive's values come from ``<archive>/realism.json``, which ``cargoscan synth`` writes from every scan;
+    an archive without it (imported, or older) is measured here on up to ``n_scans`` scans.
+
+    Returns:
+        ``(table, note)``: one row per band and statistic with the real value, the synthetic one, the
+        tolerance and whether it is within; ``None`` and the reason when the targets are missing.
+    """
+    import json
+
+    from cargoscan.synth import realism as R
+
+    try:
+        targets = R.load_targets()["texture"]
+    except (FileNotFoundError, KeyError):
+        return None, "The texture targets are not available in this build."
+    path = arc.root / "realism.json"
+    if path.exists():
+        stats = json.loads(path.read_text())["texture"]
+        note = f"Archive values from {path.name} (every scan). Real: {targets['source']}."
+    else:
+        ids = arc.scans["scan_id"].tolist()[:n_scans]
+        stats = R.texture_stats([load_scan(arc, sid)[0] for sid in ids])
+        note = f"Archive values measured here on {len(ids)} scans. Real: {targets['source']}."
+    rows = [{"band of A": g["name"].split(" ")[0] if " " in g["name"] else "load",
+             "statistic": g["name"].split(" ")[-1], "real": g["real"],
+             "synthetic": None if g["value"] is None else round(float(g["value"]), 4),
+             "tolerance": f"{g['low']:.3g} – {g['high']:.3g}", "within": "yes" if g["ok"] else "NO"}
+            for g in R.texture_gates(stats, targets)]
+    q = (stats["load"] or {}).get("A_quantiles_10_50_90")
+    rows.append({"band of A": "load", "statistic": "A p10 / p50 / p90",
+                 "real": " / ".join(f"{v:.2f}" for v in targets["load"]["A_quantiles_10_50_90"]),
+                 "synthetic": " / ".join(f"{v:.2f}" for v in q) if q else None, "tolerance": "—", "within": "—"})
+    return pd.DataFrame(rows), note
+
+
+def texture_crops(arc: Archive, n_scans: int, size: int = 128) -> list[dict[str, Any]]:
+    """One crop of the load per band of patch-mean A (the first scan, in ID order, that has one), titled with
+    the real loads' statistics of that band: what a reviewer compares by eye."""
+    from cargoscan.synth import realism as R
+
+    bands = R.load_targets()["texture"]["bands"]
+    found: dict[str, dict[str, Any]] = {}
+    for sid in arc.scans["scan_id"].tolist()[:n_scans]:
+        image, mask = load_scan(arc, sid)
+        a = -np.log(np.maximum(image[0], 1).astype(np.float64) / R.MAX_VALUE)
+        h, w = a.shape
+        for r in range(0, h - size + 1, size // 2):
+            for c in range(0, w - size + 1, size // 2):
+                crop = a[r:r + size, c:c + size]
+                if (crop > R.LOAD_A).mean() < R.LOAD_SHARE:
+                    continue
+                m = float(crop.mean())
+                for name, real in bands.items():
+                    lo, hi = (float(x) for x in name.split("-"))
+                    if name not in found and lo <= m < hi:
+                        found[name] = {"image": image[:, r:r + size, c:c + size],
+                                       "mask": None if mask is None else mask[r:r + size, c:c + size],
+                                       "title": f"{sid} · A {name} · real std {real['std_A']:.2f}, "
+                                                f"|∇A| p90 {real['grad_p90']:.2f}"}
+        if len(found) == len(bands):
+            break
+    return [found[b] for b in bands if b in found]
