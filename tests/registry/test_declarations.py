@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 
+import pytest
 from tests.registry.conftest import declaration_row
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from cargoscan.registry.declarations import COLUMNS, import_file, validate_rows
+from cargoscan.registry.declarations import COLUMNS, import_file, register_rows, validate_rows
 from cargoscan.registry.models import Declaration, DeclarationReject
 
 WAGON = "28652303"
@@ -27,9 +28,23 @@ def _rows():
 def test_validate_rows_gives_every_reason():
     bad = validate_rows(_rows())
     assert set(bad) == {1, 2, 3}
-    assert any("check digit" in r for r in bad[1])
-    assert bad[2] == ["row: net weight exceeds gross weight"]
-    assert len(bad[3]) == 2
+    assert [r.split(":")[0] for r in bad[1]] == ["wagon_number"]
+    assert [r.split(":")[0] for r in bad[2]] == ["gross_weight_kg"]  # net 9999 > gross 2400
+    assert sorted(r.split(":")[0] for r in bad[3]) == ["container_number", "hs_code"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("net_weight_kg", "0"), ("net_weight_kg", "1" + "0" * 400), ("gross_weight_kg", "1e5"),
+    ("goods_description", "Обувь\x1b[31m"), ("consignor", "ООО\x00"), ("pi_number", "P" * 65),
+    ("train_number", "7" * 65), ("packages_count", "-1"),
+])
+def test_values_that_are_no_declaration_are_rejected(registry, field, value):
+    rep = registry.write(lambda s: register_rows(s, [declaration_row("PI-1", "KZ1", WAGON, **{field: value})], "t",
+                                                 actor="op", role="operator"))
+    assert (rep.added, rep.rejected) == (0, 1) and rep.rejects[0][1][0].startswith(field), rep.rejects
+    with registry.read() as s:
+        assert s.get(Declaration, "PI-1") is None
+        assert len(s.scalars(select(DeclarationReject)).all()) == 1  # kept, storable on both backends
 
 
 def test_missing_column_rejects_every_row():

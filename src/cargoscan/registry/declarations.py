@@ -1,4 +1,8 @@
-"""Import of declarations and preliminary information from CSV and XLSX, validated with pandera.
+"""Import of declarations and preliminary information from CSV and XLSX, validated by the project's one rule.
+
+Every row's values go through ``cargoscan.archive.records.declaration_problems`` (the rule the inspection
+engine applies too: finite positive weights within the unit's cap, gross ≥ net, HS codes, counts, check
+digits, no control characters, bounded lengths).
 
 Rows that fail go to the ``declaration_rejects`` table whole, with every reason; nothing is dropped. A row
 whose PI number is already registered with the same content is skipped (idempotent import); with different
@@ -12,56 +16,21 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-import pandera.pandas as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cargoscan.archive import read_declarations
 from cargoscan.archive.tables import EXTRA_CELLS
 from cargoscan.archive.format import DECLARATIONS_TABLE, TABLE_COLUMNS
-from cargoscan.ids import is_valid_container, is_valid_wagon
+from cargoscan.archive.records import declaration_problems
 from cargoscan.registry import audit
-from cargoscan.registry.intake import CONTROL, CONTROL_IN_TEXT, escape_unwritable
+from cargoscan.registry.intake import escape_unwritable
 from cargoscan.registry.models import Declaration, DeclarationReject
 from cargoscan.registry.routing import route
 
 log = logging.getLogger(__name__)
 
 COLUMNS = TABLE_COLUMNS[DECLARATIONS_TABLE]
-NUMBER = r"^[0-9]+(\.[0-9]+)?$"
-
-
-def _text(max_len: int, min_len: int = 0, free_text: bool = False) -> list[pa.Check]:
-    """Length within the column, and no control character (free text may hold tabs and line breaks)."""
-    regex = CONTROL_IN_TEXT if free_text else CONTROL  # searched in Python: surrogates are not UTF-8
-    return [pa.Check.str_length(min_value=min_len, max_value=max_len),
-            pa.Check(lambda s: s.map(lambda v: regex.search(v) is None), error="contains a control character")]
-
-
-SCHEMA = pa.DataFrameSchema(
-    {
-        "pi_number": pa.Column(str, _text(64, 1)),
-        "train_number": pa.Column(str, _text(64, 1)),
-        "wagon_number": pa.Column(str, [pa.Check.str_matches(r"^[0-9]{8}$"),
-                                        pa.Check(lambda s: s.map(is_valid_wagon), error="wagon check digit")]),
-        "container_number": pa.Column(str, pa.Check(lambda s: s.map(lambda v: v == "" or is_valid_container(v)),
-                                                    error="ISO 6346 container number with a valid check digit")),
-        "hs_code": pa.Column(str, pa.Check.str_matches(r"^[0-9]{4,10}$")),
-        "goods_description": pa.Column(str, _text(2000, 1, free_text=True)),
-        "packages_count": pa.Column(str, pa.Check.str_matches(r"^[0-9]{1,9}$")),
-        "packaging": pa.Column(str, _text(200, free_text=True)),
-        "gross_weight_kg": pa.Column(str, pa.Check.str_matches(NUMBER)),
-        "net_weight_kg": pa.Column(str, pa.Check.str_matches(NUMBER)),
-        "consignor": pa.Column(str, _text(2000, free_text=True)),
-        "consignee": pa.Column(str, _text(2000, free_text=True)),
-    },
-    checks=[pa.Check(lambda df: pd.to_numeric(df["net_weight_kg"], errors="coerce")
-                     <= pd.to_numeric(df["gross_weight_kg"], errors="coerce") + 1e-9,
-                     error="net weight exceeds gross weight", name="net_le_gross")],
-    strict=True,
-    coerce=False,
-)
 
 
 def read_rows(path: str | Path) -> list[dict[str, str]]:
@@ -83,29 +52,15 @@ def validate_rows(rows: list[dict[str, str]]) -> dict[int, list[str]]:
         for i, why in surplus.items():
             reasons.setdefault(i, []).extend(why)
         return reasons
-    df = pd.DataFrame(rows, dtype=object).fillna("").astype(str)
-    missing = [c for c in COLUMNS if c not in df.columns]
-    extra = [c for c in df.columns if c not in COLUMNS]
+    columns = {str(k) for r in rows for k in r}
+    missing = [c for c in COLUMNS if c not in columns]
+    extra = sorted(columns - set(COLUMNS))
     if missing or extra:
         why = (f"missing columns {missing}" if missing else "") + (f" unknown columns {extra}" if extra else "")
         return {i: [why.strip()] for i in range(len(rows))}
-    df = df[COLUMNS]
-    try:
-        SCHEMA.validate(df, lazy=True)
-        return {}
-    except pa.errors.SchemaErrors as err:
-        cases = err.failure_cases
-    reasons: dict[int, list[str]] = {}
-    for case in cases.itertuples(index=False):
-        if case.schema_context == "DataFrameSchema":  # a row-wise check: one reason, not one per column
-            msg = f"row: {case.check}"
-        else:
-            msg = f"{case.column}: fails {case.check} (value {case.failure_case!r})"
-        targets = [int(case.index)] if pd.notna(case.index) else range(len(rows))
-        for i in targets:
-            if msg not in reasons.setdefault(i, []):
-                reasons[i].append(msg)
-    return reasons
+    # One rule for a declaration's values, the one the inspection engine applies too.
+    reasons = {i: declaration_problems({c: row.get(c) for c in COLUMNS}) for i, row in enumerate(rows)}
+    return {i: why for i, why in reasons.items() if why}
 
 
 def content_hash(row: dict[str, str]) -> str:
@@ -165,8 +120,8 @@ def register_rows(session: Session, rows: list[dict[str, str]], source: str, *, 
             _reject(session, source, n, row, why, actor, role)
             continue
         decl = Declaration(
-            pi_number=row["pi_number"], train_number=row["train_number"], wagon_number=row["wagon_number"],
-            container_number=row["container_number"], hs_code=row["hs_code"],
+            pi_number=row["pi_number"], train_number=row["train_number"], wagon_number=row["wagon_number"].strip(),
+            container_number=row["container_number"].strip(), hs_code=row["hs_code"].strip(),
             goods_description=row["goods_description"], packages_count=int(row["packages_count"]),
             packaging=row["packaging"], gross_weight_kg=float(row["gross_weight_kg"]),
             net_weight_kg=float(row["net_weight_kg"]), consignor=row["consignor"], consignee=row["consignee"],
