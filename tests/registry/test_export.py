@@ -70,3 +70,35 @@ def test_declaration_export_shows_the_releasing_officer(registry, make_archive):
     assert red["ID инспектора"] == OFFICER.officer_id and red["выпущено"] == "да"
     assert red["описание товара"] == "'=cmd|' /C calc'!A0"
     assert by_pi["PI-G"]["выпущено"] == "нет" and by_pi["PI-G"]["коридор"] == "зелёный"
+
+
+def test_whatever_is_stored_exports(registry, tmp_path):
+    """Rows stored before the door checks (an ESC, a NUL, an impossible date) never break an export."""
+    from sqlalchemy import text
+    from typer.testing import CliRunner
+
+    from cargoscan.cli import app
+    from cargoscan.registry.export import table1_file
+
+    with registry.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO declarations (pi_number, train_number, wagon_number, container_number, hs_code, "
+            "goods_description, packages_count, packaging, gross_weight_kg, net_weight_kg, consignor, consignee, "
+            "source, content_sha256, registered_at, corridor, corridor_reason, risk_areas) VALUES ('PI-E', 'KZ1', "
+            "'28652303', '', '640299', :g, 1, '', 10, 5, '=cmd', '', 'legacy', 'x', 'now', 'held', '', '[]')"),
+            {"g": "Обувь\x1b[31m красная"})
+        conn.execute(text(
+            "INSERT INTO scans (scan_id, train_number, position, wagon_number, container_numbers, scanned_at, "
+            "post_code, device_id, direction, scan_sha256, sidecar_sha256, ingested_at) VALUES "
+            "('32701RF06202502181747029', 'KZ\x1b1', 1, NULL, '[]', '2025-13-45T10:00:00+06:00', '32701', 'RF06', "
+            "'transit', NULL, 'x', 'now')"))
+    data = registry.write(lambda s: export_declarations(s, "xlsx", actor="aud", role="auditor"))
+    row = [c.value for c in load_workbook(io.BytesIO(data)).active[2]]
+    assert row[5] == "Обувь\\x1b[31m красная"  # escaped, not dropped
+    t1 = registry.write(lambda s: table1_file(s, "xlsx"))
+    cells = [c.value for c in load_workbook(io.BytesIO(t1)).active[2]]
+    assert cells[1] == "KZ\\x1b1" and cells[3] == "2025-13-45T10:00:00+06:00"  # shown as stored
+    out = tmp_path / "d.xlsx"
+    r = CliRunner().invoke(app, ["registry", "export", "--out", str(out), "--db", registry.url])
+    assert r.exit_code == 0, r.output
+    assert load_workbook(out).active["F2"].value == "Обувь\\x1b[31m красная"

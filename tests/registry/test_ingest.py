@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import random
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from cargoscan.registry import audit
 from cargoscan.registry.db import Registry
 from cargoscan.registry.ingest import ScanInput, find_flags, ingest_archive, ingest_one
-from cargoscan.registry.models import AuditEntry, Flag, Scan
+from cargoscan.registry.models import AuditEntry, Flag, Scan, ScanQuarantine
 
 
 def _flags(registry) -> dict[str, set[str]]:
@@ -127,3 +128,52 @@ def test_concurrent_ingest_loses_nothing(db_url, make_archive):
     assert actions.count("ingest") == n            # each scan ingested once, whoever came first
     assert actions.count("flag") == n * n_proc      # no worker's entry lost
     reg.close()
+
+
+def _part(root, dest, scan_ids):
+    """A partial copy of an archive: the given scans and the whole rfid.csv."""
+    import shutil
+
+    (dest / "scans").mkdir(parents=True)
+    for sid in scan_ids:
+        for ext in ("tiff", "json"):
+            shutil.copy(root / "scans" / f"{sid}.{ext}", dest / "scans" / f"{sid}.{ext}")
+    shutil.copy(root / "rfid.csv", dest / "rfid.csv")
+    return dest
+
+
+def test_overlapping_archives_rank_positions_over_the_whole_train(registry, make_archive, tmp_path):
+    root, info = make_archive(n_trains=1, n_wagons=4)
+    ids = [sc["scan_id"] for sc in info["scans"]]
+    first = _part(root, tmp_path / "a", ids[:3])
+    second = _part(root, tmp_path / "b", ids[2:])  # overlaps the first on the third wagon
+    assert ingest_archive(registry, first).added == 3
+    rep = ingest_archive(registry, second)
+    assert (rep.added, rep.unchanged) == (1, 1)
+    with registry.read() as s:
+        positions = {x.scan_id: x.position for x in s.scalars(select(Scan))}
+    assert positions == {sid: n for n, sid in enumerate(ids, start=1)}
+    assert not _flags(registry).get(ids[3])  # its own tag, not another wagon's: no spurious conflict
+
+
+def test_a_bad_scan_is_quarantined_and_the_rest_ingested(registry, make_archive):
+    root, info = make_archive(n_trains=1, n_wagons=4)
+    ids = [sc["scan_id"] for sc in info["scans"]]
+    (root / "scans" / f"{ids[0]}.json").write_text("[]", "utf-8")                  # not a sidecar
+    side = json.loads((root / "scans" / f"{ids[1]}.json").read_text("utf-8"))
+    (root / "scans" / f"{ids[1]}.json").write_text(json.dumps({**side, "train_number": "7" * 65}), "utf-8")
+    rep = ingest_archive(registry, root)
+    assert (rep.added, rep.quarantined, len(rep.errors)) == (2, 2, 2)
+    with registry.read() as s:
+        held = {q.scan_id: q.reason for q in s.scalars(select(ScanQuarantine))}
+        assert audit.verify_session(s).ok
+    assert set(held) == set(ids[:2]) and "at most 64" in held[ids[1]]
+    assert ingest_archive(registry, root).quarantined == 0  # recorded once
+
+
+def test_an_unreadable_rfid_table_is_flagged_on_every_scan(registry, make_archive):
+    root, info = make_archive(n_trains=1, n_wagons=2)
+    (root / "rfid.csv").write_bytes(b"\xff\xfe not a table")
+    rep = ingest_archive(registry, root)
+    assert rep.added == 2 and any("rfid.csv" in e for e in rep.errors)
+    assert all(kinds == {"rfid_unreadable"} for kinds in _flags(registry).values()) and len(_flags(registry)) == 2
