@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from cargoscan.archive import ArchiveError, write_json, write_scan
 from cargoscan.cli import EXIT_ERROR, EXIT_INTERNAL, app, error_line
+from tests.inspect.conftest import artifact  # noqa: F401  (fixture: a tiny exported model)
 
 SCAN_ID = "32701RF06202502181747029"
 
@@ -141,3 +143,19 @@ def test_console_script_prints_one_line_and_debug_the_traceback(work):
     assert "Traceback" not in plain.stderr + plain.stdout
     debug = subprocess.run(cmd[:3] + ["--debug"] + cmd[3:], capture_output=True, text=True, env=env, timeout=120)
     assert debug.returncode != 0 and "Traceback" in debug.stderr and "ArchiveError" in debug.stderr
+
+
+@pytest.mark.slow
+def test_inspect_reads_declarations_of_any_name(tmp_path, monkeypatch, artifact):
+    from cargoscan.archive import write_table
+    from tests.inspect.conftest import declaration_row, make_scan
+
+    monkeypatch.chdir(tmp_path)
+    scan = make_scan(tmp_path / "raw", 3)
+    write_table(tmp_path / "declarations.csv", [declaration_row(900.0, pi="PI-OTHER")])
+    (tmp_path / "pi-february.csv").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "declarations.csv").read_bytes())
+    result = _invoke(["inspect", str(scan), "--declarations", "pi-february.csv", "--artifact", str(artifact),
+                      "--out", "out"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "out" / f"{scan.stem}.json").read_text(encoding="utf-8"))
+    assert doc["declaration"]["pi_numbers"] == ["PI-OTHER"]
