@@ -132,3 +132,15 @@ def test_registry_rejects_only_the_row_with_surplus_cells(tmp_path):
     path.write_text(",".join(COLUMNS) + "\n" + good + "\n" + good.replace("32701/030225/0000001", "PI-2")
                     + ",surplus\n", encoding="utf-8")
     assert validate_rows(read_rows(path)) == {1: ["cells past the header: 'surplus'"]}
+
+
+def test_an_os_error_on_read_is_an_archive_error(tmp_path, monkeypatch):
+    path = _csv(tmp_path / "d.csv", [ROW])
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(type(path), "read_bytes", denied)
+    with pytest.raises(ArchiveError, match=r"cannot read \(Permission denied\)") as err:
+        read_declarations(path)
+    assert err.value.path == path

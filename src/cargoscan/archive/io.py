@@ -90,6 +90,8 @@ def read_json(path: str | Path) -> dict[str, Any]:
         raise ArchiveError(path, f"{path.stat().st_size:,} bytes, over the {MAX_JSON_BYTES:,} a JSON file may have")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ArchiveError(path, f"cannot read ({exc.strerror or exc})") from exc
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, and ints past Python's digit limit
         raise ArchiveError(path, f"not valid JSON ({exc})") from exc
     except RecursionError as exc:
@@ -120,15 +122,18 @@ def read_sidecar(path: str | Path) -> dict[str, Any]:
     return doc
 
 
-def _non_finite(doc: Any, where: str = "") -> str | None:
-    """The first field holding NaN or ±inf (Python's json reads them; JSON Schema's number accepts them)."""
-    if isinstance(doc, float) and not math.isfinite(doc):
-        return where or "(root)"
-    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
-    for key, value in items:
-        found = _non_finite(value, f"{where}/{key}" if where else str(key))
-        if found:
-            return found
+def _non_finite(doc: Any) -> str | None:
+    """The first field holding NaN or ±inf (Python's json reads them; JSON Schema's number accepts them).
+
+    Iterative: a document nested deep enough to pass the parser must not overflow the stack here.
+    """
+    stack: list[tuple[str, Any]] = [("", doc)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return where or "(root)"
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        stack.extend((f"{where}/{k}" if where else str(k), v) for k, v in reversed(list(items)))
     return None
 
 

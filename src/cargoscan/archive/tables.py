@@ -34,7 +34,10 @@ def _read_text(path: Path) -> str:
         raise ArchiveError(path, "file not found")
     if not path.is_file():
         raise ArchiveError(path, "not a regular file")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArchiveError(path, f"cannot read ({exc.strerror or exc})") from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
