@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "cargoscan.tip.commands",        # import, tip
 )
 
+
 def _one_line(text: str, limit: int = 400) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
