@@ -41,16 +41,26 @@ ENTRY_CONTEXT = b"cargoscan-audit-entry-v1\n"  # keeps entry signatures apart fr
 
 
 def load_private(path: str | Path) -> Ed25519PrivateKey:
-    """The Ed25519 private key in a PEM file (as written by :func:`keygen`)."""
-    key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    """The Ed25519 private key in a PEM file (as written by :func:`keygen`).
+
+    Raises:
+        ValueError: when the file is not an (unencrypted) Ed25519 private key; OSError when it cannot be read.
+    """
+    try:
+        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: not a PEM private key ({exc})") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path}: not an Ed25519 private key")
     return key
 
 
 def load_public(path: str | Path) -> Ed25519PublicKey:
-    """The Ed25519 public key in a PEM file."""
-    key = serialization.load_pem_public_key(Path(path).read_bytes())
+    """The Ed25519 public key in a PEM file (ValueError when it is not one)."""
+    try:
+        key = serialization.load_pem_public_key(Path(path).read_bytes())
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: not a PEM public key ({exc})") from exc
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError(f"{path}: not an Ed25519 public key")
     return key
@@ -94,10 +104,13 @@ def load(path: str | Path, public_path: str | Path) -> tuple[int, str]:
     Raises:
         ValueError: when the signature does not verify (the checkpoint itself was altered).
     """
-    doc = json.loads(Path(path).read_text("utf-8"))
+    try:
+        doc = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable checkpoint ({exc})") from exc
     key = load_public(public_path)
     try:
         key.verify(base64.b64decode(doc["signature"]), _message(doc["count"], doc["hash"], doc["at"]))
-    except (InvalidSignature, KeyError, ValueError) as exc:
+    except (InvalidSignature, KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{path}: checkpoint signature does not verify") from exc
     return int(doc["count"]), str(doc["hash"])

@@ -76,7 +76,7 @@ def inspections(paths: list[Path] = typer.Argument(..., help="inspection result 
             doc = json.loads(p.read_text("utf-8"))
             added, routed = reg.write(lambda s: record_inspection(s, doc, actor="cli", role="system"))
             log.info("%s: %s; routed %s", p.name, "recorded" if added else "already recorded", routed or "-")
-        except (ValueError, LookupError) as exc:
+        except (ValueError, LookupError, OSError) as exc:
             failed += 1
             log.error("%s: %s", p, exc)
     if failed:
