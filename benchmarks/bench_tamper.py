@@ -119,11 +119,11 @@ def _changed(value: Any, rng: random.Random) -> Any:
         return value + rng.randint(1, 5)
     if isinstance(value, float):
         return value * 1.5 + 1.0
-    if isinstance(value, str):
-        if value and rng.random() < 0.5:
+    if isinstance(value, str):  # same length: PostgreSQL enforces the column widths
+        if value:
             i = rng.randrange(len(value))
             return value[:i] + ("0" if value[i] != "0" else "1") + value[i + 1:]
-        return value + "x"
+        return "x"
     if isinstance(value, list):
         return value + ["x"]
     if isinstance(value, dict):
