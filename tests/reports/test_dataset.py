@@ -1,6 +1,4 @@
 
-import numpy as np
-
 from cargoscan.reports import dataset as D
 from cargoscan.reports import sources as S
 from tests.reports.report_world import MISMATCH, THREATS, TRAINS
@@ -53,36 +51,3 @@ def test_realism_missing_says_why(world, monkeypatch):
     monkeypatch.setattr(D, "realism_function", lambda: None)
     table, note = D.realism(S.read_archive(world["archive"]), 2)
     assert table is None and "not available" in note
-
-
-def test_texture_table_reads_the_archive_s_own_measurement(world, tmp_path):
-    import json
-    import shutil
-
-    from cargoscan.synth.realism import load_targets
-
-    t = load_targets()["texture"]
-    root = tmp_path / "arc"
-    shutil.copytree(world["archive"], root)
-    stats = {"bands": {"3.0-5.0": {"n": 9, "std_A": t["bands"]["3.0-5.0"]["std_A"] * 2, "grad_p50": 0.23,
-                                   "grad_p90": 0.56, "spec_slope_low": -2.8, "spec_slope_high": -2.1}},
-             "load": {"A_quantiles_10_50_90": [0.4, 5.0, 7.5], "share_A_gt_6": 0.4, "blocked_share": 0.02}}
-    (root / "realism.json").write_text(json.dumps({"texture": stats}))
-    table, note = D.texture(S.read_archive(root), 2)
-    assert "realism.json" in note and len(table) == 4 * 5 + 2 + 1
-    rows = table.set_index(["band of A", "statistic"])
-    assert rows.loc[("3.0-5.0", "std_A"), "within"] == "NO"                 # twice the real std
-    assert rows.loc[("3.0-5.0", "grad_p50"), "within"] == "yes"
-    assert rows.loc[("0.5-1.5", "std_A"), "within"] == "NO"                 # an empty band is not a pass
-    assert rows.loc[("load", "share_A_gt_6"), "within"] == "yes"
-    assert rows.loc[("load", "A p10 / p50 / p90"), "synthetic"] == "0.40 / 5.00 / 7.50"
-
-
-def test_texture_without_realism_json_is_measured_and_crops_stay_in_bands(world):
-    arc = S.read_archive(world["archive"])
-    table, note = D.texture(arc, 3)
-    assert "measured here on 3 scans" in note and len(table) == 23
-    for crop in D.texture_crops(arc, 3, size=32):
-        a = -np.log(np.maximum(crop["image"][0], 1) / 65535.0)
-        lo, hi = (float(x) for x in crop["title"].split("A ")[1].split(" ")[0].split("-"))
-        assert lo <= a.mean() < hi
