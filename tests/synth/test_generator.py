@@ -60,15 +60,3 @@ def test_cli_fails_before_writing_anything(tmp_path, synth, args, word):
     assert res.exit_code != 0
     assert word in res.output
     assert not out.exists()
-
-
-def test_every_archive_carries_its_own_texture_measurement(tiny_archive):
-    import json
-
-    from cargoscan.synth.generator import REALISM_FILE
-
-    doc = json.loads((tiny_archive / REALISM_FILE).read_text())
-    assert doc["n_scans"] == len(list((tiny_archive / "scans").glob("*.tif*")))
-    assert doc["gates_total"] == len(doc["gates"]) == 22
-    assert doc["gates_passed"] == sum(g["ok"] for g in doc["gates"])
-    assert doc["texture"]["n_patches"] > 0 and doc["texture"]["load"]["blocked_share"] is not None

@@ -44,7 +44,7 @@ STOWAGE: dict[str, Stowage] = {
     "machinery": Stowage((("machine", 1.0),), (1.6, 1.3, 1.1), tiers_max=1, gap=0.3),
     "auto_parts": Stowage((("crate_parts", 1.0),), (1.2, 0.8, 1.0), tiers_max=2, gap=0.05),
     "tyres": Stowage((("tyre", 0.6), ("tyre_lying", 0.4)), (0.75, 0.75, 0.22)),
-    "steel_products": Stowage((("pipe_bundle", 1.0),), (5.5, 0.4, 0.55), tiers_max=3, gap=0.05, across_max=2),
+    "steel_products": Stowage((("pipe_bundle", 1.0),), (5.8, 0.4, 0.55), tiers_max=3, gap=0.05, across_max=2),
     "plastics": Stowage((("bag", 0.8), ("big_bag", 0.2)), (0.6, 0.14, 0.45), pallet=0.7),
     "furniture": Stowage((("flatpack", 1.0),), (1.2, 0.2, 0.6), pallet=0.2),
     "food": Stowage((("carton_food", 1.0),), (0.4, 0.3, 0.3), pallet=0.7),
@@ -168,8 +168,7 @@ def pack(ld, category: str, density: float, fill: float, payload_kg: float | Non
     front_first = u.door_x is None or u.door_x > (u.x0 + u.x1) / 2
     # Rows across the beam drift along the train against each other (package sizes and gaps add up differently
     # in each), so their joints fall at different x: a ray crosses at most a joint or two, as in real stows.
-    slack = max(u.x1 - u.x0 - 0.04 - n_x * pitch, 0.0)
-    phase = rng.uniform(0.0, (0.5 * dx if not palletised else 0.15) if n_x >= 3 else slack, n_y)
+    phase = rng.uniform(0.0, 0.5 * dx if not palletised else 0.15, n_y)
     placed: list[Placed] = []
     per_stack = [tiers] * n_x
     for i in range(int(n_x * tiers - np.ceil(n / n_y))):       # the last stacks are lower by what is left over
