@@ -156,7 +156,7 @@ def _objects(ld: Load, cat: Category, rng: np.random.Generator, fill: float, den
     from cargoscan.synth.packing import pack
 
     lo, hi = cat.density
-    density = rng.uniform(lo + 0.75 * (hi - lo), hi) if dense else rng.uniform(lo, hi)
+    density = rng.uniform((lo + hi) / 2, hi) if dense else rng.uniform(lo, hi)
     ld.items = pack(ld, cat.name, density, fill, PAYLOAD_KG.get(ld.unit.kind), rng)
 
 

@@ -66,53 +66,10 @@ def _block(s: Scene, material: str, x0: float, x1: float, z0: float, z1: float, 
     return mask
 
 
-def _hollow_drugs(s: Scene, ld: Load, spec: dict, site: str, rng: np.random.Generator) -> list[str] | None:
-    """Drugs packed into the hollows of the goods themselves: inside tyres, in the cores of paper reels. The
-    hollow is air, so nothing is displaced; objects standing behind each other across the beam share the
-    stash. Returns None when the load has no hollow objects (the caller hides the drugs otherwise)."""
-    hollow = [pl for pl in ld.items if pl.item.hollow is not None]
-    if not hollow:
-        return None
-    pl = hollow[int(rng.integers(len(hollow)))]
-    hx0, hx1, hz0, hz1, hy = pl.item.hollow
-    behind = sum(1 for q in ld.items if abs(q.x0 - pl.x0) < 0.1 and abs(q.z0 - pl.z0) < 0.05)
-    drug = spec.get("drug", "cocaine")
-    capacity = (hx1 - hx0) * (hz1 - hz0) * hy * behind * 1000.0 * _density(drug) * 0.85
-    mass = float(min(spec.get("mass_kg", 20.0), capacity))
-    mask = _block(s, drug, pl.x0 + hx0, pl.x0 + hx1, pl.z0 + hz0, pl.z0 + hz1, mass, seams=(0.3, 0.05),
-                  wrap="polyethylene")
-    s.add_instance("drugs", mask, drug, mass, site, ld.unit.number)
-    return ["drugs"]
-
-
-def _cases_behind(ld: Load, x0: float, x1: float, z0: float, z1: float, depth: float) -> bool:
-    """Take out the packages in the back rows (across the beam) over a box, as smugglers do to hide cases behind
-    a wall of genuine cartons; returns whether the load has packed objects to do it with."""
-    if not ld.items:
-        return False
-    from cargoscan.synth.packing import place
-
-    rows = 1 + max(pl.layer for pl in ld.items)
-    dy = ld.items[0].item.frame.dy
-    back = rows - max(1, int(np.ceil(depth / dy)))
-    for pl in [p for p in ld.items if p.layer >= back and p.x1 > x0 and p.x0 < x1 and p.z1 > z0 and p.z0 < z1]:
-        place(ld, pl, -1.0)
-        ld.items.remove(pl)
-        ld.packages -= 1
-    return True
-
-
 def _contents(s: Scene, ld: Load, what: str, x0: float, x1: float, z0: float, z1: float, depth: float,
               spec: dict, site: str, rng: np.random.Generator) -> list[str]:
-    """Put contraband ``what`` in the box (``depth`` m along the beam), displacing goods; returns classes.
-
-    Among packed objects, drugs go into their hollows (tyres, reel cores) and cigarettes replace the back rows
-    of packages behind a front wall of them; uniform goods are cut where the contraband sits."""
+    """Put contraband ``what`` in the box (``depth`` m along the beam), displacing goods; returns classes."""
     unit = ld.unit.number
-    if what == "drugs" and site == "in_cargo":
-        found = _hollow_drugs(s, ld, spec, site, rng)
-        if found is not None:
-            return found
     if what == "drugs":
         drug = spec.get("drug", "cocaine")
         mass = float(spec.get("mass_kg", 20.0))
@@ -137,8 +94,7 @@ def _contents(s: Scene, ld: Load, what: str, x0: float, x1: float, z0: float, z1
         cols = max(1, min(n_x, int(np.ceil(n / (n_z * n_y)))))
         rows = max(1, min(n_z, int(np.ceil(n / (cols * n_y)))))
         xa, za = x0, z0
-        if site != "in_cargo" or not _cases_behind(ld, xa, xa + cols * cl, za, za + rows * ch, n_y * cd):
-            _cut(ld, xa, xa + cols * cl, za, za + rows * ch, min(n_y * cd / ld.unit.width_m, 1.0))
+        _cut(ld, xa, xa + cols * cl, za, za + rows * ch, min(n_y * cd / ld.unit.width_m, 1.0))
         mass = n * ckg
         mask = _block(s, "tobacco", xa, xa + cols * cl, za, za + rows * ch, mass * 0.85, seams=(cl, ch))
         _block(s, "cellulose", xa, xa + cols * cl, za, za + rows * ch, mass * 0.15)

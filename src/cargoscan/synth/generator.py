@@ -24,15 +24,13 @@ from cargoscan.synth.cargo import load_unit, merge
 from cargoscan.synth.concealment import conceal
 from cargoscan.synth.config import GeometryParams, SynthParams, validate
 from cargoscan.synth.manifest import ScanPlan, UnitPlan, consignment_rows, plan_scans, rfid_rows, scans_table
-from cargoscan.synth.realism import realism_report, scan_texture
 from cargoscan.synth.scene import Scene
 from cargoscan.synth.wagons import create_wagon, wagon_length
 
 log = logging.getLogger(__name__)
 
 GENERATOR_NAME = "cargoscan.synth"
-GENERATOR_VERSION = "1.2.0"
-REALISM_FILE = "realism.json"     # the archive's own texture measurement against the real targets
+GENERATOR_VERSION = "1.1.0"
 ENERGIES_MEV = [6.0, 4.0]
 
 
@@ -95,9 +93,8 @@ def sidecar(plan: ScanPlan, s: Scene) -> dict[str, Any]:
                           "scanner": {k: round(v, 6) for k, v in plan.scanner.items()}}}
 
 
-def write_one(args: tuple[ScanPlan, GeometryParams, str]) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
-    """Render one scan and write its TIFF, sidecar and labels (run in a worker process); returns its ID, the
-    per-unit results and its share of the texture measurement (:func:`cargoscan.synth.realism.scan_texture`)."""
+def write_one(args: tuple[ScanPlan, GeometryParams, str]) -> tuple[str, list[dict[str, Any]]]:
+    """Render one scan and write its TIFF, sidecar and labels (run in a worker process)."""
     plan, geom, out = args
     image, s, results = render(plan, geom)
     paths = ArchivePaths(Path(out))
@@ -109,21 +106,7 @@ def write_one(args: tuple[ScanPlan, GeometryParams, str]) -> tuple[str, list[dic
     write_scan(paths.scan_tiff(plan.scan_id), image)
     write_json(paths.sidecar(plan.scan_id), doc)
     write_labels(out, plan.scan_id, s.mask, labels)
-    return plan.scan_id, results, scan_texture(image)
-
-
-class _Serial:
-    """``ProcessPoolExecutor``'s ``map`` in this process (one worker: no start-up, same results)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    @staticmethod
-    def map(fn, jobs, chunksize: int = 1):
-        return map(fn, jobs)
+    return plan.scan_id, results
 
 
 def _prepare_out(out: Path, force: bool) -> None:
@@ -154,15 +137,19 @@ def generate(p: SynthParams, out: str | Path, workers: int | None = None, force:
     workers = workers or p.workers
     log.info("synthesising %d scans into %s with %d worker(s), seed %d", len(plans), out, workers, p.seed)
     results: dict[str, dict[str, Any]] = {}
-    texture = []
     jobs = [(sp, p.geometry, str(out)) for sp in plans]
     with progress() as bar:
         task = bar.add_task("synth", total=len(jobs), visible=show_progress)
-        with ProcessPoolExecutor(max_workers=workers) if workers > 1 else _Serial() as ex:
-            for scan_id, res, tex in ex.map(write_one, jobs, chunksize=1):
+        if workers == 1:
+            it = map(write_one, jobs)
+            for scan_id, res in it:
                 results[scan_id] = {"units": res}
-                texture.append(tex)
                 bar.advance(task)
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as ex:
+                for scan_id, res in ex.map(write_one, jobs, chunksize=1):
+                    results[scan_id] = {"units": res}
+                    bar.advance(task)
     decl, truth = consignment_rows(plans, results)
     write_table(out / SCANS_TABLE, scans_table(plans))
     write_table(out / DECLARATIONS_TABLE, decl)
@@ -170,10 +157,6 @@ def generate(p: SynthParams, out: str | Path, workers: int | None = None, force:
     write_table(out / TRUTH_TABLE, truth)
     write_json(out / "synth_params.json", {"generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION},
                                            "params": asdict(p)})
-    report = realism_report(texture)
-    write_json(out / REALISM_FILE, report)
-    log.info("texture gates: %d of %d within the real targets' tolerance (%s)", report["gates_passed"],
-             report["gates_total"], out / REALISM_FILE)
     if p.previews:
         from cargoscan.synth.preview import write_preview
         (out / "previews").mkdir(exist_ok=True)

@@ -109,7 +109,7 @@ def _variants(kind_weights, size, scene: Scene, density: float, rng: np.random.G
         it = build(kind, f, rng)
         natural = it.mass_kg()
         if natural > 0:
-            it.scale_goods(float(np.clip(density * dx * dz * dy / natural, 0.5, 1.35)))
+            it.scale_goods(float(np.clip(density * dx * dz * dy / natural, 0.5, 1.25)))
         out.append(it)
     return out
 
@@ -166,35 +166,33 @@ def pack(ld, category: str, density: float, fill: float, payload_kg: float | Non
         tiers = tiers_full
         n_x = max(1, int(np.ceil(n / (tiers * n_y))))
     front_first = u.door_x is None or u.door_x > (u.x0 + u.x1) / 2
-    # Rows across the beam drift along the train against each other (package sizes and gaps add up differently
-    # in each), so their joints fall at different x: a ray crosses at most a joint or two, as in real stows.
-    phase = rng.uniform(0.0, 0.5 * dx if not palletised else 0.15, n_y)
     placed: list[Placed] = []
-    per_stack = [tiers] * n_x
-    for i in range(int(n_x * tiers - np.ceil(n / n_y))):       # the last stacks are lower by what is left over
-        per_stack[n_x - 1 - i % n_x] -= 1
-    for j in range(n_y):
-        for i in range(n_x):
-            stack_tiers = max(per_stack[i] - int(rng.random() < 0.1 and per_stack[i] > 1), 0)   # uneven tops
-            if stack_tiers == 0:
-                continue
-            off = phase[j] + i * pitch
-            xs = u.x0 + 0.02 + off if front_first else u.x1 - 0.02 - off - dx
-            if xs < u.x0 - 1e-6 or xs + dx > u.x1 + 1e-6:
-                continue
-            if palletised:
-                pallet(ld, xs, u.z0, dx, dy)
-            z = u.z0 + base
-            for k in range(stack_tiers):
-                if double and k == per_pallet:
-                    pallet(ld, xs, z + 0.01, dx, dy)
-                    z += base + 0.01
+    left = n
+    for i in range(n_x):
+        xs = u.x0 + 0.02 + i * pitch if front_first else u.x1 - 0.02 - (i + 1) * pitch + st.gap
+        stack_tiers = tiers if left >= tiers * n_y else max(1, int(np.ceil(left / n_y)))
+        stack_tiers = max(1, stack_tiers - int(rng.random() < 0.15 and stack_tiers > 1))   # uneven tops
+        if palletised:
+            pallet(ld, xs, u.z0, dx, u.width_m)
+        # each row across the beam settles on its own: packages compress, pallets and dunnage differ by a few cm
+        sag = np.zeros(n_y)
+        z = u.z0
+        for k in range(stack_tiers):
+            if double and k == per_pallet:
+                z += 0.02
+                pallet(ld, xs, z + base, dx, u.width_m)
+                z += base
+            sag += rng.uniform(-0.004, 0.012, n_y) * (k > 0)
+            for j in range(n_y):
                 it = items[int(rng.integers(len(items)))]
-                pl = Placed(it, xs, z, j)
+                jitter = rng.uniform(0.0, max(pitch - it.frame.dx, 0.0))     # never into the next stack
+                x0 = float(np.clip(xs + jitter, u.x0, u.x1 - it.frame.dx))
+                pl = Placed(it, x0, z + base + sag[j], j)
                 place(ld, pl)
                 placed.append(pl)
-                z += it.frame.dz + rng.uniform(0.0, 0.01)     # packages settle on their own heights
-                if z + dz > u.z1:
-                    break
+                left -= 1
+            z += dz
+        if left <= 0:
+            break
     ld.packages = len(placed)
     return placed

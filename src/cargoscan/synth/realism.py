@@ -158,40 +158,6 @@ def load_patches(a_high: np.ndarray, mask: np.ndarray | None = None) -> list[np.
     return out
 
 
-def scan_texture(image: np.ndarray, mask: np.ndarray | None = None) -> dict:
-    """One scan's share of :func:`texture_stats`: its patches' statistics, their A subsampled every 8 px, and
-    its blocked and loaded pixel counts (small enough to send back from a worker process)."""
-    a = -np.log(np.maximum(image[0], 1).astype(np.float64) / MAX_VALUE)
-    rows, load_px = [], []
-    for p in load_patches(a, mask):
-        rows.append(patch_texture(p))
-        load_px.append(p[::8, ::8].ravel())
-    return {"patches": rows, "load_px": np.concatenate(load_px) if load_px else np.zeros(0),
-            "blocked": int(((image[0] == 0) & (a > LOAD_A)).sum()), "loaded": int((a > LOAD_A).sum())}
-
-
-def aggregate_texture(parts) -> dict:
-    """Pool :func:`scan_texture` parts into the statistics of :func:`texture_stats`."""
-    bands = load_targets()["texture"]["bands"]
-    rows = [r for part in parts for r in part["patches"]]
-    px = np.concatenate([part["load_px"] for part in parts] + [np.zeros(0)])
-    blocked = sum(part["blocked"] for part in parts)
-    loaded = sum(part["loaded"] for part in parts)
-    out: dict = {"bands": {}, "n_patches": len(rows)}
-    for name in bands:
-        lo, hi = (float(x) for x in name.split("-"))
-        sel = [r for r in rows if lo <= r["mean_A"] < hi]
-        if sel:
-            out["bands"][name] = {"n": len(sel), **{k: float(np.nanmedian([r[k] for r in sel]))
-                                                    for k in ("std_A", "grad_p50", "grad_p90", *SLOPE_RANGES)}}
-    out["load"] = {
-        "A_quantiles_10_50_90": [float(q) for q in np.percentile(px, [10, 50, 90])] if px.size else None,
-        "share_A_gt_6": float((px > 6).mean()) if px.size else None,
-        "blocked_share": blocked / loaded if loaded else None,
-    }
-    return out
-
-
 def texture_stats(images, masks=None) -> dict:
     """Texture statistics of one or more (2, H, W) uint16 scans, measured as the targets' ``texture`` were.
 
@@ -205,56 +171,26 @@ def texture_stats(images, masks=None) -> dict:
         percentiles of A over the patches subsampled every 8 px, the share above A = 6, and ``blocked_share``
         (T_high == 0 among pixels with A_high > 0.3, whole scans).
     """
-    return aggregate_texture([scan_texture(image, None if masks is None else masks[i])
-                              for i, image in enumerate(images)])
-
-
-# --- the texture gates (targets' ``texture.tolerance``) -------------------------------------------------------
-
-RELATIVE_STATS = ("std_A", "grad_p50", "grad_p90")
-
-
-def texture_gates(stats: dict, targets: dict | None = None) -> list[dict]:
-    """Each texture gate of the targets against measured :func:`texture_stats`.
-
-    Per band of patch-mean A: std_A, grad_p50 and grad_p90 within ``tolerance.relative`` (±25 %) of the real
-    value, the two spectral slopes within ``tolerance.slope_abs`` (±0.5); the in-load share above A = 6 inside
-    ``tolerance.share_A_gt_6``; the blocked share at most ``tolerance.blocked_share_max``. A band with no
-    patches fails (nothing measured is not a pass).
-
-    Returns:
-        one dict per gate: ``name``, ``value`` (None when unmeasured), ``real``, ``low``, ``high``, ``ok``.
-    """
-    t = targets or load_targets()["texture"]
-    tol = t["tolerance"]
-    gates = []
-
-    def gate(name, value, real, lo, hi):
-        ok = value is not None and np.isfinite(value) and lo <= value <= hi
-        gates.append({"name": name, "value": value, "real": real, "low": lo, "high": hi, "ok": bool(ok)})
-
-    for band, real in t["bands"].items():
-        got = stats["bands"].get(band, {})
-        for k in RELATIVE_STATS:
-            r = real[k]
-            gate(f"{band} {k}", got.get(k), r, r * (1 - tol["relative"]), r * (1 + tol["relative"]))
-        for k in SLOPE_RANGES:
-            r = real[k]
-            gate(f"{band} {k}", got.get(k), r, r - tol["slope_abs"], r + tol["slope_abs"])
-    load = stats["load"]
-    gate("share_A_gt_6", load["share_A_gt_6"], t["load"]["share_A_gt_6"], *tol["share_A_gt_6"])
-    gate("blocked_share", load["blocked_share"], t["load"]["blocked_share"], 0.0, tol["blocked_share_max"])
-    return gates
-
-
-def realism_report(parts) -> dict:
-    """What ``cargoscan synth`` writes to ``<out>/realism.json``: the archive's texture statistics pooled over
-    its scans, every gate with its value, and the targets' provenance."""
-    stats = aggregate_texture(parts)
-    gates = texture_gates(stats)
-    return {"source": load_targets()["texture"]["source"],
-            "note": "measured on every scan of this archive, as the targets were (no labels used); the gates are "
-                    "set for dense loaded containers on flat wagons, like the real scans: an archive with another "
-                    "wagon and load mix is reported, not judged",
-            "n_scans": len(parts), "texture": stats, "gates": gates,
-            "gates_passed": sum(g["ok"] for g in gates), "gates_total": len(gates)}
+    bands = load_targets()["texture"]["bands"]
+    rows, load_px, blocked, loaded = [], [], 0, 0
+    for i, image in enumerate(images):
+        a = -np.log(np.maximum(image[0], 1).astype(np.float64) / MAX_VALUE)
+        blocked += int(((image[0] == 0) & (a > LOAD_A)).sum())
+        loaded += int((a > LOAD_A).sum())
+        for p in load_patches(a, None if masks is None else masks[i]):
+            rows.append(patch_texture(p))
+            load_px.append(p[::8, ::8].ravel())
+    out: dict = {"bands": {}, "n_patches": len(rows)}
+    for name in bands:
+        lo, hi = (float(x) for x in name.split("-"))
+        sel = [r for r in rows if lo <= r["mean_A"] < hi]
+        if sel:
+            out["bands"][name] = {"n": len(sel), **{k: float(np.nanmedian([r[k] for r in sel]))
+                                                    for k in ("std_A", "grad_p50", "grad_p90", *SLOPE_RANGES)}}
+    px = np.concatenate(load_px) if load_px else np.zeros(0)
+    out["load"] = {
+        "A_quantiles_10_50_90": [float(q) for q in np.percentile(px, [10, 50, 90])] if px.size else None,
+        "share_A_gt_6": float((px > 6).mean()) if px.size else None,
+        "blocked_share": blocked / loaded if loaded else None,
+    }
+    return out
