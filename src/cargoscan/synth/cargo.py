@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
-from cargoscan.synth.scene import Scene, _density, heterogeneity
+from cargoscan.synth.scene import Scene, _density, ellipse_template, heterogeneity, ring_template
 from cargoscan.synth.wagons import Unit
 
 #: Fallback densities (g/cm³) for mass bookkeeping when the physics' material table is absent.
@@ -74,14 +75,14 @@ CATEGORIES: dict[str, Category] = {c.name: c for c in (
              "coils", (("steel", 1.0),), (2000, 5000), (0.3, 0.7), (1.2, 1.2, 1.2),
              wagons=("flat", "gondola"), grain=(0.05, 0.005), metal_grain=0.05),
     Category("plastics", (("3901", "Полиэтилен в первичных формах"), ("3904", "Поливинилхлорид ПВХ")),
-             "bags", (("polyethylene", 1.0),), (500, 750), (0.75, 0.98), (0.6, 0.15, 0.45), grain=(0.15, 0.004)),
+             "bags", (("polyethylene", 1.0),), (500, 650), (0.75, 0.98), (0.6, 0.15, 0.45), grain=(0.15, 0.004)),
     Category("furniture", (("9403", "Мебель деревянная в разобранном виде 家具"), ("9401", "Стулья, кресла")),
              "cartons", (("wood", 0.8), ("steel", 0.1), ("textile", 0.1)), (120, 300), (0.75, 0.98),
              (1.0, 0.5, 0.6), blobs=("steel",), grain=(0.2, 0.006)),
     Category("food", (("1902", "Макаронные изделия"), ("2009", "Соки фруктовые"), ("2103", "Соусы, приправы")),
-             "cartons", (("food", 0.8), ("water", 0.2)), (450, 800), (0.7, 0.97), (0.4, 0.3, 0.3), grain=(0.2, 0.005)),
+             "cartons", (("food", 0.8), ("water", 0.2)), (400, 700), (0.7, 0.97), (0.4, 0.3, 0.3), grain=(0.2, 0.005)),
     Category("paper", (("4802", "Бумага офсетная в рулонах"), ("4819", "Картонная тара")),
-             "reels", (("cellulose", 1.0),), (550, 850), (0.7, 0.97), (1.0, 1.0, 1.1), grain=(0.05, 0.005)),
+             "reels", (("cellulose", 1.0),), (500, 800), (0.7, 0.97), (1.0, 1.0, 1.1), grain=(0.05, 0.005)),
     Category("chemicals", (("2815", "Гидроксид натрия"), ("2905", "Спирты ациклические"),
                            ("3824", "Реагенты химические")),
              "drums", (("water", 0.6), ("soap", 0.4)), (600, 900), (0.7, 0.97), (0.585, 0.88, 0.585), grain=(0.0, 0.005)),
@@ -111,16 +112,6 @@ def payload_fill(unit: Unit, category: str, fill: float) -> float:
     return float(min(fill, payload / (volume * 0.5 * sum(cat.density))))
 
 
-#: Categories whose goods, stowed at the top of their density range, fill a container at its payload: a dense
-#: load of them puts most of its rays near starvation without blocking them (A_high ≈ 5-8).
-DENSE_CATEGORIES = ("plastics", "food", "paper", "chemicals")
-
-
-def list_dense_categories(wagon: str | None = None) -> list[str]:
-    """The dense-capable categories (optionally those a wagon kind carries), in a fixed order."""
-    return [n for n in DENSE_CATEGORIES if wagon is None or wagon in CATEGORIES[n].wagons]
-
-
 def list_categories(wagon: str | None = None) -> list[str]:
     """Category names (optionally those a wagon kind carries), in a fixed order."""
     return [n for n, c in CATEGORIES.items() if wagon is None or wagon in c.wagons]
@@ -136,7 +127,6 @@ class Load:
     packing: Scene
     packages: int = 0
     top: np.ndarray = field(default_factory=lambda: np.zeros(0))   # load height (m) per layer column
-    items: list = field(default_factory=list)                       # packed objects (packing.Placed)
     goods_material: str = "textile"
 
     def goods_mass(self) -> float:
@@ -151,13 +141,152 @@ def _layer(s: Scene, unit: Unit) -> Scene:
                  + c0 * s.col_pitch_m)
 
 
-def _objects(ld: Load, cat: Category, rng: np.random.Generator, fill: float, dense: bool = False) -> None:
-    """Packaged goods as the objects they consist of, packed as shipped (:mod:`cargoscan.synth.packing`)."""
-    from cargoscan.synth.packing import pack
+def _texture(rng: np.random.Generator, shape: tuple[int, int], cell: int, amp: float) -> np.ndarray:
+    """Smooth multiplicative texture 1 ± amp at a scale of ``cell`` pixels."""
+    coarse = rng.uniform(1 - amp, 1 + amp, (shape[0] // cell + 2, shape[1] // cell + 2)).astype(np.float32)
+    return cv2.resize(coarse, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
-    lo, hi = cat.density
-    density = rng.uniform((lo + hi) / 2, hi) if dense else rng.uniform(lo, hi)
-    ld.items = pack(ld, cat.name, density, fill, PAYLOAD_KG.get(ld.unit.kind), rng)
+
+def _solid(cat: Category, rng: np.random.Generator) -> float:
+    """Fraction of the package volume that is goods, averaged over the goods materials."""
+    rho = rng.uniform(*cat.density) / 1000.0
+    mean_density = sum(share * _density(m) for m, share in cat.materials)
+    return min(rho / mean_density, 0.95)
+
+
+def _packages(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """Cartons, crates and bags in stacks (on pallets for cartons and bags)."""
+    u, g, p = ld.unit, ld.goods, ld.packing
+    dx, dz, dy = (v * rng.uniform(0.85, 1.15) for v in cat.package)
+    n_y = max(1, int(u.width_m / dy))
+    pallet = cat.packaging in ("cartons", "bags") and rng.random() < 0.7
+    height = u.z1 - u.z0 - 0.05
+    solid = _solid(cat, rng)
+    across = n_y * dy * 100.0            # cm of packages along the beam
+    x, xs, tops = u.x0 + rng.uniform(0.0, 0.1), [], []
+    x_end = u.x0 + (u.x1 - u.x0) * min(1.0, fill * rng.uniform(1.0, 1.3))
+    level = min(1.0, fill / ((x_end - u.x0) / (u.x1 - u.x0)))
+    while x + dx <= x_end:
+        z = u.z0
+        if pallet:
+            p.box("wood", x, x + dx, z, z + 0.144, 2 * n_y * 2.2)                   # pallet blocks/boards
+            p.box("wood", x, x + dx, z + 0.12, z + 0.144, n_y * dy * 100 * 0.8)
+            z += 0.144
+        n_z = max(1, int(height * level * rng.uniform(0.85, 1.1) / dz))
+        n_z = min(n_z, int((u.z1 - z) / dz))
+        for _ in range(max(n_z, 0)):
+            m = rng.uniform(0.75, 1.2)
+            if cat.packaging == "bags":
+                t = ellipse_template(dz / 2 / g.row_pitch_m, dx / 2 / g.col_pitch_m, "sphere")
+                for mat, share in cat.materials:
+                    g.template(mat, t, x + dx / 2, z + dz / 2, across * solid * share * m * 1.3)
+            else:
+                for mat, share in cat.materials:
+                    if mat not in cat.blobs:
+                        g.box(mat, x + 0.01, x + dx - 0.01, z + 0.01, z + dz - 0.01, across * solid * share * m)
+                for mat in cat.blobs:       # dense parts: motors, castings, frames
+                    share = dict(cat.materials)[mat]
+                    for _ in range(int(rng.integers(1, 4))):
+                        bx, bz = rng.uniform(0.1, 0.45) * dx, rng.uniform(0.1, 0.45) * dz
+                        cx, cz = x + rng.uniform(bx, dx - bx), z + rng.uniform(bz, dz - bz)
+                        g.box(mat, cx - bx, cx + bx, cz - bz, cz + bz,
+                              across * solid * share * m * (dx * dz) / (4 * bx * bz) / 2.5)
+                wall = ("cellulose", 0.006, 0.5) if cat.packaging == "cartons" else ("wood", 0.02, 2.0)
+                p.box(wall[0], x, x + dx, z, z + dz, n_y * 2 * wall[2])                  # faces across the beam
+                for xe in (x, x + dx - wall[1]):                                         # faces along the beam
+                    p.box(wall[0], xe, xe + wall[1], z, z + dz, across * 0.9)
+                p.box(wall[0], x, x + dx, z + dz - wall[1], z + dz, across * 0.9)
+            ld.packages += n_y
+            z += dz
+        xs.append((x, x + dx))
+        tops.append(z)
+        x += dx + rng.uniform(0.0, 0.06)
+
+
+def _coils(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """Steel coils on wooden cradles (eye across the beam) or bundles of profiles and pipes."""
+    u, g, p = ld.unit, ld.goods, ld.packing
+    x = u.x0 + rng.uniform(0.2, 0.8)
+    span = (u.x1 - u.x0) * fill
+    while x < u.x0 + span:
+        if rng.random() < 0.65:
+            r = rng.uniform(0.45, 0.8)
+            width = rng.uniform(0.9, 1.5) * 100.0
+            t = ring_template(r / g.row_pitch_m, r / g.col_pitch_m, rng.uniform(0.3, 0.5))
+            g.template("steel", t, x + r, u.z0 + 0.12 + r, width)
+            p.box("wood", x + 0.1, x + 2 * r - 0.1, u.z0, u.z0 + 0.15, 2 * 30.0)
+            x += 2 * r + rng.uniform(0.3, 1.2)
+        else:
+            length, h = rng.uniform(1.5, 3.5), rng.uniform(0.3, 0.8)
+            frac = rng.uniform(0.08, 0.3)
+            z = u.z0 + 0.1
+            stripes = 0.7 + 0.6 * (np.arange(int(h / g.row_pitch_m) + 2) % 7 < 2)
+            r0, wr = g.rows_cov(z, z + h)
+            g.box("steel", x, x + length, z, z + h, (u.width_m * 100 * frac * stripes[:len(wr)])[:, None])
+            p.box("wood", x + 0.2, x + 0.3, u.z0, z, 2 * 10.0)
+            x += length + rng.uniform(0.3, 1.0)
+        ld.packages += 1
+
+
+def _drums(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """200-litre steel drums, one or two tiers, 3-4 across the beam."""
+    u, g, p = ld.unit, ld.goods, ld.packing
+    r, h = 0.29, 0.88
+    n_y = int(u.width_m / (2 * r))
+    tiers = 2 if (u.z1 - u.z0) > 2.2 and rng.random() < 0.7 else 1
+    x = u.x0 + 0.05
+    while x + 2 * r <= u.x0 + (u.x1 - u.x0) * fill:
+        c0, wc = g.cols_cov(x, x + 2 * r)
+        xc = (np.arange(c0, c0 + len(wc)) + 0.5) * g.col_pitch_m + g.x_offset_m - (x + r)
+        chord = (2 * np.sqrt(np.clip(r * r - xc ** 2, 0, None)) * 100.0)[None, :]   # cm through one drum
+        shell = np.minimum(2 * 0.12 * r / np.sqrt(np.clip(r * r - xc ** 2, 1e-4, None)), 20.0)[None, :]
+        for tier in range(tiers):
+            z = u.z0 + 0.14 + tier * (h + 0.16)
+            level = rng.uniform(0.85, 0.95)
+            for mat, share in cat.materials:
+                g.box(mat, x, x + 2 * r, z + 0.02, z + 0.02 + (h - 0.04) * level, n_y * chord * share)
+            p.box("steel", x, x + 2 * r, z, z + h, n_y * shell)
+            for zh in (z + h / 3, z + 2 * h / 3, z, z + h - 0.01):                     # rolling hoops, chimes
+                p.box("steel", x, x + 2 * r, zh, zh + 0.01, n_y * chord * 0.03)
+            p.box("wood", x, x + 2 * r, z - 0.14, z, 2 * n_y * 2.0)
+            ld.packages += n_y
+        x += 2 * r + rng.uniform(0.0, 0.05)
+
+
+def _tyres(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """Tyres standing in rows, their axes across the beam: rings in the image."""
+    u, g = ld.unit, ld.goods
+    r, tread = rng.uniform(0.3, 0.55), rng.uniform(0.18, 0.3)
+    n_y = int(u.width_m / tread)
+    ring = ring_template(r / g.row_pitch_m, r / g.col_pitch_m, 0.62)
+    belt = ring_template(r * 0.98 / g.row_pitch_m, r * 0.98 / g.col_pitch_m, 0.9)
+    n_z = max(1, int((u.z1 - u.z0) * rng.uniform(0.7, 1.0) / (2 * r)))
+    x = u.x0 + 0.02
+    while x + 2 * r <= u.x0 + (u.x1 - u.x0) * fill:
+        for k in range(n_z):
+            zc = u.z0 + r + k * 2 * r
+            g.template("rubber", ring, x + r, zc, n_y * 3.5)
+            g.template("steel", belt, x + r, zc, n_y * 0.25)
+            ld.packages += n_y
+        x += 2 * r * rng.uniform(0.8, 1.0)   # rows lean into each other
+
+
+def _reels(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
+    """Paper reels lying with their axes across the beam, one or two tiers."""
+    u, g = ld.unit, ld.goods
+    r = rng.uniform(0.45, 0.6)
+    width = u.width_m * 100 * rng.uniform(0.8, 0.95)
+    disc = ellipse_template(r / g.row_pitch_m, r / g.col_pitch_m)
+    core = ellipse_template(0.05 / g.row_pitch_m, 0.05 / g.col_pitch_m)
+    tiers = 2 if (u.z1 - u.z0) > 4 * r + 0.1 else 1
+    x = u.x0 + 0.02
+    while x + 2 * r <= u.x0 + (u.x1 - u.x0) * fill:
+        for k in range(tiers):
+            zc = u.z0 + r + k * 2 * r
+            g.template("cellulose", disc, x + r, zc, width * 0.85)
+            g.template("cellulose", core, x + r, zc, -width * 0.85)
+            ld.packages += 2
+        x += 2 * r + rng.uniform(0.0, 0.05)
 
 
 def _bulk(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
@@ -205,27 +334,38 @@ def _liquid(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> N
     ld.packages = 1
 
 
-_DRAW = {"bulk": _bulk, "liquid": _liquid}
+_DRAW = {"cartons": _packages, "crates": _packages, "bags": _packages, "coils": _coils, "drums": _drums,
+         "tyres": _tyres, "reels": _reels, "bulk": _bulk, "liquid": _liquid}
 
 
-def load_unit(s: Scene, unit: Unit, category: str | None, fill: float, rng: np.random.Generator,
-              dense: bool = False) -> Load:
+def load_unit(s: Scene, unit: Unit, category: str | None, fill: float, rng: np.random.Generator) -> Load:
     """Draw the cargo of one unit into cropped layers (not yet merged into ``s``).
 
     Args:
         category: a name from :data:`CATEGORIES`, or None for an empty unit.
         fill: fraction of the unit that is loaded (0 empty, 1 full).
-        dense: stow at the top of the category's density range, up to the payload.
     """
     ld = Load(unit, category, _layer(s, unit), _layer(s, unit))
     if category is None or fill <= 0:
         return ld
     cat = CATEGORIES[category]
     ld.goods_material = cat.materials[0][0]
-    if cat.packaging in _DRAW:
-        _DRAW[cat.packaging](ld, cat, rng, payload_fill(unit, category, fill))
-    else:
-        _objects(ld, cat, rng, fill, dense)
+    _DRAW[cat.packaging](ld, cat, rng, payload_fill(unit, category, fill))
+    if cat.packaging not in ("liquid", "bulk"):
+        # goods are never uniform: a smooth ±12% stowage texture over the whole load, times the goods' own
+        # heterogeneity at the scale of their items. Metal parts are far more heterogeneous than the organic
+        # bulk of the goods, which is why σ(A) climbs so steeply with A on real scans of mixed cargo.
+        tex = _texture(rng, (s.rows, ld.goods.cols), 24, 0.12)
+        soft = tex * heterogeneity(rng, tex.shape, s.row_pitch_m, s.col_pitch_m, *cat.grain)
+        hard = None
+        for m in sorted(ld.goods.paths):
+            if m in METALS:
+                if hard is None:
+                    hard = tex * heterogeneity(rng, tex.shape, s.row_pitch_m, s.col_pitch_m, cat.metal_grain,
+                                               cat.grain[1])
+                ld.goods.paths[m] *= hard
+            else:
+                ld.goods.paths[m] *= soft
     return ld
 
 

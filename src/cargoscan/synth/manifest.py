@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from cargoscan.ids import make_container_number, make_wagon_number
-from cargoscan.synth.cargo import CATEGORIES, list_categories, list_dense_categories
+from cargoscan.synth.cargo import CATEGORIES, list_categories
 from cargoscan.synth.config import SynthParams
 from cargoscan.synth.wagons import wagon_length
 
@@ -46,7 +46,6 @@ class UnitPlan:
     consignee: str = ""
     weight_factor: float = 1.0      # declared / true net mass
     package_delta: float = 0.0      # relative error of the declared package count
-    dense: bool = False             # loaded to 90-100 % of the payload (near photon starvation)
 
 
 @dataclass
@@ -108,20 +107,14 @@ def _unit(rng: np.random.Generator, p: SynthParams, wagon: str, number: str, con
     cats = list_categories(wagon)
     category = cats[int(rng.integers(len(cats)))]
     r = rng.random()
-    heavy = False
     if r < p.load.empty_rate:
         category, fill = None, 0.0
     elif r < p.load.empty_rate + p.load.partial_rate:
         fill = float(rng.uniform(0.25, 0.6))
     else:
         fill = float(rng.uniform(*CATEGORIES[category].fill))
-        dense = list_dense_categories(wagon)
-        if dense and rng.random() < p.load.dense_rate:       # loaded to the payload with goods dense enough
-            category, fill = dense[int(rng.integers(len(dense)))], 1.0
-            heavy = True
     goods = int(rng.integers(len(CATEGORIES[category].goods))) if category else 0
-    u = UnitPlan(number, container, category, fill, goods, declared_category=category, declared_goods_index=goods,
-                 dense=heavy)
+    u = UnitPlan(number, container, category, fill, goods, declared_category=category, declared_goods_index=goods)
     u.consignor = CONSIGNORS[int(rng.integers(len(CONSIGNORS)))]
     u.consignee = CONSIGNEES[int(rng.integers(len(CONSIGNEES)))]
     if category is None:
