@@ -258,10 +258,11 @@ def verify_session(session: Session, checkpoints: Iterable[tuple[int, str]] = ()
     recorded: list[tuple[int, str]] = []  # (seq, details) of entries that wrote business rows
 
     def stream():
-        for r in result:
-            if isinstance(r[6], str) and '"rows":' in r[6]:
-                recorded.append((r[0], r[6]))
-            yield tuple(r)
+        for r in result:  # rows unpack as tuples do
+            d = r[6]
+            if type(d) is str and '"rows":' in d:
+                recorded.append((r[0], d))
+            yield r
 
     out = verify_rows(stream(), head_t, checkpoints, signature_ok)
     if head is None:
