@@ -69,7 +69,8 @@ def seeded_app(db: Path):
     return app, reg, auth
 
 
-def run_contract(examples: int = 20, seed: int = 1, db_dir: str | Path | None = None) -> dict[str, Any]:
+def run_contract(examples: int = 20, seed: int = 1, db_dir: str | Path | None = None,
+                 all_checks: bool = False) -> dict[str, Any]:
     """Run schemathesis against every operation; counts of cases and failures (by check), first failures."""
     import schemathesis
     from hypothesis import HealthCheck, given, seed as hseed, settings
@@ -79,7 +80,7 @@ def run_contract(examples: int = 20, seed: int = 1, db_dir: str | Path | None = 
     with tempfile.TemporaryDirectory(dir=db_dir) as tmp:
         app, reg, auth = seeded_app(Path(tmp) / "contract.db")
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-        excluded = [positive_data_acceptance]
+        excluded = [] if all_checks else [positive_data_acceptance]
         cases, failures, examples_out = 0, Counter(), []
         for result in schema.get_all_operations():
             op = result.ok()
@@ -99,22 +100,25 @@ def run_contract(examples: int = 20, seed: int = 1, db_dir: str | Path | None = 
                         for f in getattr(exc, "exceptions", [exc]):
                             name = type(f).__name__
                             failures[name] += 1
-                            if len(examples_out) < 10:
+                            if len(examples_out) < 10 or (name != "RejectedPositiveData" and len(examples_out) < 20):
                                 examples_out.append({"operation": f"{op.method.upper()} {op.path}", "mode": str(mode),
-                                                     "failure": name, "message": str(f)[:400]})
+                                                     "failure": name, "message": str(f)[:400],
+                                                     "query": repr(case.query)[:200]})
 
                 run()
         reg.close()
     return {"cases": cases, "failures": sum(failures.values()), "by_kind": dict(failures),
-            "first": examples_out, "excluded_checks": ["positive_data_acceptance"]}
+            "first": examples_out, "excluded_checks": [] if all_checks else ["positive_data_acceptance"]}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--examples", type=int, default=200, help="examples per operation and mode")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--all-checks", action="store_true", help="positive_data_acceptance too (see the module)")
     args = ap.parse_args()
-    print(json.dumps(run_contract(args.examples, args.seed), ensure_ascii=False, indent=1))
+    print(json.dumps(run_contract(args.examples, args.seed, all_checks=args.all_checks), ensure_ascii=False,
+                     indent=1))
 
 
 if __name__ == "__main__":
