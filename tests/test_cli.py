@@ -47,7 +47,6 @@ CASES = [
     (["registry", "declarations", "cp1251.csv", *DB], "not UTF-8", EXIT_ERROR),
     (["registry", "declarations", "broken.xlsx", *DB], "not a readable XLSX workbook", EXIT_ERROR),
     (["registry", "ingest", "no-archive", *DB], "no-archive", EXIT_ERROR),
-    (["registry", "inspections", "missing.json", *DB], "missing.json", EXIT_ERROR),
     (["inspect", SCAN, "--declarations", "cp1251.csv"], "not UTF-8", EXIT_ERROR),
     (["inspect", SCAN, "--declarations", "broken.xlsx"], "not a readable XLSX workbook", EXIT_ERROR),
     (["inspect", SCAN, "--declarations", "other.csv"], "line 2", EXIT_ERROR),
