@@ -48,7 +48,7 @@ def _read_text(path: Path) -> str:
 def _csv_records(path: Path) -> list[list[str]]:
     """Every record of a CSV file, NUL characters included (a schema refuses them later, with the line)."""
     text = _read_text(path)
-    csv.field_size_limit(MAX_CSV_FIELD_CHARS)
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD_CHARS))   # process-wide: only ever raised
     try:
         return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
