@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -122,6 +123,58 @@ def test_timeout(artifact, library, scan):
     out = insp.inspect(scan, [declaration_row(true_net_kg())])
     assert time.monotonic() - t0 < 2.0
     assert_failed(out, "ANALYSIS_FAILED_TIMEOUT")
+
+
+def _alive(prefix: str) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(prefix) and t.is_alive()]
+
+
+@pytest.mark.parametrize("where", ["backend", "decomposer"])
+def test_timed_out_worker_stops_working(artifact, library, scan, where, monkeypatch):
+    """After the timeout verdict the worker thread ends: the deadline is checked inside the tiled loop and the
+    (λ, Z_eff) inversion, so an abandoned inspection does not keep burning a core."""
+    calls = {"n": 0}
+
+    class SlowBackend:
+        name = "slow"
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def run(self, batch):
+            calls["n"] += 1
+            time.sleep(0.2)
+            return self.inner.run(batch)
+
+    class SlowDecomposer:
+        def invert(self, a, b):
+            calls["n"] += 1
+            time.sleep(0.2)
+            return fake_decomposer(None).invert(a, b)
+
+        def material_class(self, z):
+            return fake_decomposer(None).material_class(z)
+
+    params = InspectParams(timeout_s=0.6, references_dir=str(library), batch_size=1,
+                           material_max_pixels=0)
+    insp = Inspector.load(artifact, params, decomposer_factory=(lambda meta: SlowDecomposer()) if where ==
+                          "decomposer" else fake_decomposer)
+    if where == "backend":
+        insp.backend = SlowBackend(insp.backend)
+    else:
+        from cargoscan.inspect import material
+        real = material.invert_map
+        # Small chunks: many units of work (~90 × 0.2 s), each a chance to stop.
+        monkeypatch.setattr(material, "invert_map", lambda *a, **k: real(*a, **{**k, "chunk": 256}))
+    out = insp.inspect(scan, [declaration_row(true_net_kg())])
+    assert_failed(out, "ANALYSIS_FAILED_TIMEOUT")
+    deadline = time.monotonic() + 3.0
+    while _alive(f"inspect-{scan.stem}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(f"inspect-{scan.stem}")
+    n = calls["n"]
+    time.sleep(0.5)
+    assert calls["n"] == n          # nothing runs on after the thread ended
 
 
 def test_exception_anywhere(artifact, library, scan):

@@ -136,3 +136,20 @@ def test_block_inversion_keeps_the_mass(tiny_archive):
     blocked, z = invert_map(dec, a[0], a[1], load, max_pixels=max(1, int(load.sum()) // 9))
     assert (blocked[~load] == 0).all() and (z[load] > 0).mean() > 0.9
     assert abs(blocked.sum() - exact.sum()) / exact.sum() < 0.05
+
+
+def test_invert_map_stops_when_the_deadline_passes():
+    """The inversion checks the deadline before every chunk: it stops at the first check that raises."""
+    calls = {"n": 0}
+
+    def check():
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise TimeoutError("limit")
+
+    a = np.full((40, 50), 1.0, np.float32)
+    with pytest.raises(TimeoutError):
+        invert_map(FakeDecomposer(), a, a * 1.06, chunk=100, check=check)
+    assert calls["n"] == 3
+    lam, _ = invert_map(FakeDecomposer(), a, a * 1.06, chunk=100, check=lambda: None)
+    assert np.allclose(lam, 1.0 / MU)

@@ -26,6 +26,7 @@ statistics: ``cargoscan/synth/data/realism_targets.json``; :class:`ValidityParam
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -266,7 +267,8 @@ def check_geometry(shape: tuple[int, int], pitch_mm: tuple[float, float], p: Val
 
 
 def scan_problems(image: np.ndarray, pitch_mm: tuple[float, float] | None = None,
-                  params: ValidityParams | None = None, skip: tuple[str, ...] = ()) -> list[Problem]:
+                  params: ValidityParams | None = None, skip: tuple[str, ...] = (),
+                  check: Callable[[], None] | None = None) -> list[Problem]:
     """Everything physically implausible about a (2, H, W) uint16 scan; empty when it is plausible.
 
     Args:
@@ -274,6 +276,7 @@ def scan_problems(image: np.ndarray, pitch_mm: tuple[float, float] | None = None
         pitch_mm: the sidecar's (row, column) pitch; None skips the geometry check.
         params: thresholds (defaults: :class:`ValidityParams`).
         skip: check names (:data:`CHECKS`) left out deliberately (``cargoscan import --force``).
+        check: called between the checks (an inspection's deadline, which raises ``TimeoutError``).
     """
     p = params or ValidityParams()
     unknown = set(skip) - set(CHECKS)
@@ -281,6 +284,7 @@ def scan_problems(image: np.ndarray, pitch_mm: tuple[float, float] | None = None
         raise ValueError(f"unknown check(s) {sorted(unknown)}; known: {list(CHECKS)}")
     out: list[Problem] = []
     run = [c for c in CHECKS if c not in skip]
+    check = check or (lambda: None)
     if "levels" in run:
         out += check_levels(image, p)
         if any("постоянна" in x.text for x in out):
@@ -289,18 +293,23 @@ def scan_problems(image: np.ndarray, pitch_mm: tuple[float, float] | None = None
         out += check_transposed(image, p)
     if "geometry" in run and pitch_mm is not None:
         out += check_geometry(image.shape[1:], pitch_mm, p)
+    check()
     if "eight_bit" in run:
         out += check_quantisation(image, p)
     a = attenuation(image)
+    check()
     if "inverted" in run:
         inverted = check_inverted(a, p)
         out += inverted
         if inverted:
             return out                       # the checks below read transmission; on a log image they confuse
+    check()
     if "orientation" in run:
         out += check_orientation(a, p)
+    check()
     if "swapped_channels" in run:
         out += check_channels(a, p)
+    check()
     if "noise" in run:
         out += check_noise(a, p)
     return out

@@ -203,7 +203,7 @@ class Inspector:
             return self._failed_result(scan_id, [failed("scan", "ANALYSIS_FAILED_INPUT", problem)], prov, None)
         if prov.get("scan_sha256") is None:
             prov["scan_sha256"] = hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()
-        checks: list[Check] = [passed("scan"), self._validity(image, meta)]
+        checks: list[Check] = [passed("scan"), self._validity(image, meta, deadline)]
         if checks[-1].status != "passed":      # an implausible scan: analysing it would only mislead
             return self._failed_result(scan_id, checks, prov, meta)
         if self.backend is None:
@@ -272,7 +272,8 @@ class Inspector:
             load_ids = [i for i, c in enumerate(cfg.classes) if c in LOAD_CLASSES] + list(np.flatnonzero(self.threat))
             load = np.isin(tiled.labels, load_ids)
             lam, zeff = material.invert_map(decomposer, tiled.a_high, tiled.a_low, load,
-                                            max_pixels=self.params.material_max_pixels)
+                                            max_pixels=self.params.material_max_pixels,
+                                            check=lambda: deadline.check("материал"))
             category = self.categories.get(declared[0]) if len(set(declared)) == 1 else None
             pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
             mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
@@ -280,6 +281,7 @@ class Inspector:
             deadline.check("материал")
             slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
             for a in areas:
+                deadline.check("материал зон")
                 sl = slices[a.id - 1]
                 m = material.region_material(decomposer, lam[sl], zeff[sl], id_map[sl] == a.id, tiled.a_high[sl])
                 a.material, a.lambda_g_cm2 = m.get("class"), m.get("lambda_mean_g_cm2")
@@ -317,10 +319,10 @@ class Inspector:
         out.inspected_at = _now()
         return out
 
-    def _validity(self, image: np.ndarray, meta: dict[str, Any]) -> Check:
+    def _validity(self, image: np.ndarray, meta: dict[str, Any], deadline: Deadline) -> Check:
         """The input-validity check (:mod:`cargoscan.archive.validity`): a scan that reads but is not physical."""
         pitch = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
-        problems = scan_problems(image, pitch, self.params.validity)
+        problems = scan_problems(image, pitch, self.params.validity, check=lambda: deadline.check("проверка снимка"))
         if problems:
             return failed("validity", "ANALYSIS_FAILED_INPUT", "; ".join(p.text for p in problems[:3]))
         return passed("validity")

@@ -76,9 +76,13 @@ def _class_name(decomposer, zeff: float) -> str:
 
 
 def invert_map(decomposer, a_high: np.ndarray, a_low: np.ndarray, where: np.ndarray | None = None,
-               chunk: int = 1 << 18, max_pixels: int = 0) -> tuple[np.ndarray, np.ndarray]:
+               chunk: int = 1 << 18, max_pixels: int = 0, check: Callable[[], None] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
     """λ and Z_eff maps, inverted only ``where`` (the load: air and structure need no inversion), in chunks of
     pixels so that the float working set stays bounded. Elsewhere λ = 0 and Z_eff = 0.
+
+    ``check`` is called before each chunk (the inspection's deadline: it raises ``TimeoutError``), so a timed-out
+    inspection stops here instead of finishing the inversion on an abandoned thread.
 
     With ``max_pixels`` and more load pixels than that (a model at full resolution), the inversion runs on k×k
     blocks — the mean attenuation of each block's load pixels — and each block's λ, Z_eff go back to its load
@@ -102,7 +106,7 @@ def invert_map(decomposer, a_high: np.ndarray, a_low: np.ndarray, where: np.ndar
         inb = cnt > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             ah_b, al_b = blocks(a_high * m) / cnt, blocks(a_low * m) / cnt
-        lam_b, z_b = invert_map(decomposer, np.nan_to_num(ah_b), np.nan_to_num(al_b), inb, chunk)
+        lam_b, z_b = invert_map(decomposer, np.nan_to_num(ah_b), np.nan_to_num(al_b), inb, chunk, check=check)
         lam = np.repeat(np.repeat(lam_b, k, 0), k, 1)[:h, :w] * where
         zeff = (np.repeat(np.repeat(z_b, k, 0), k, 1)[:h, :w] * where).astype(np.float16)
         return lam.astype(np.float32), zeff
@@ -112,6 +116,8 @@ def invert_map(decomposer, a_high: np.ndarray, a_low: np.ndarray, where: np.ndar
     ah, al = a_high.reshape(-1), a_low.reshape(-1)
     lf, zf = lam.reshape(-1), zeff.reshape(-1)
     for i in range(0, idx.size, chunk):
+        if check is not None:
+            check()
         sel = idx[i:i + chunk]
         lv, zv = decomposer.invert(ah[sel].astype(np.float32), al[sel].astype(np.float32))
         lf[sel] = np.nan_to_num(np.asarray(lv, np.float32), nan=0.0, posinf=0.0, neginf=0.0).clip(0)
