@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from pathlib import Path
@@ -70,13 +71,16 @@ def inspections(paths: list[Path] = typer.Argument(..., help="inspection result 
     """Record inspection results and re-route the declarations of their scans."""
     from cargoscan.registry.routing import record_inspection
 
+    for p in paths:  # every file there before anything is recorded; a missing one is the CLI's one-line error
+        if not p.is_file():
+            raise FileNotFoundError(errno.ENOENT, "no such inspection result file", str(p))
     reg, failed = _open(db), 0
     for p in paths:
         try:
             doc = json.loads(p.read_text("utf-8"))
             added, routed = reg.write(lambda s: record_inspection(s, doc, actor="cli", role="system"))
             log.info("%s: %s; routed %s", p.name, "recorded" if added else "already recorded", routed or "-")
-        except (ValueError, LookupError, OSError) as exc:
+        except (ValueError, LookupError) as exc:
             failed += 1
             log.error("%s: %s", p, exc)
     if failed:
