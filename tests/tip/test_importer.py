@@ -8,8 +8,15 @@ import tifffile
 from cargoscan.archive import ArchivePaths, load_sample
 from cargoscan.ids import make_wagon_number
 from cargoscan.tip.importer import ImportOptions, ImportRefused, ScanMeta, import_scan
+from tests.tip.conftest import plausible_wagon
 
 AIR = 60000.0
+
+
+@pytest.fixture
+def wagon() -> np.ndarray:
+    """A wagon the import's validity check accepts at the 5 mm pitch these tests pass."""
+    return plausible_wagon()
 
 
 def meta(seq: int = 0) -> ScanMeta:

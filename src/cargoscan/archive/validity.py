@@ -94,16 +94,18 @@ def attenuation(image: np.ndarray) -> np.ndarray:
     return -np.log(np.clip(t, 0.5 / MAX_VALUE, 1.0))
 
 
+def check_blank(image: np.ndarray) -> list[Problem]:
+    """A page of one value: nothing else can be measured."""
+    names = ("высокой", "низкой")
+    return [Problem("levels", f"страница {names[k]} энергии постоянна ({int(image[k].max())})")
+            for k in range(2) if int(image[k].max()) == int(image[k].min())]
+
+
 def check_levels(image: np.ndarray, p: ValidityParams) -> list[Problem]:
-    """Air level, clipping, starvation and blank pages."""
+    """Air level, clipping and starvation."""
     out = []
     hi = image[0]
     names = ("высокой", "низкой")
-    for k in range(2):
-        if int(image[k].max()) == int(image[k].min()):
-            out.append(Problem("levels", f"страница {names[k]} энергии постоянна ({int(image[k].max())})"))
-    if out:
-        return out
     p999 = float(np.percentile(hi[::2, ::2], 99.9)) / MAX_VALUE
     if p999 < p.air_p999_min:
         out.append(Problem("levels", f"уровень воздуха {p999:.0%} полной шкалы (ожидалось ≥ {p.air_p999_min:.0%}): "
@@ -286,9 +288,17 @@ def scan_problems(image: np.ndarray, pitch_mm: tuple[float, float] | None = None
     run = [c for c in CHECKS if c not in skip]
     check = check or (lambda: None)
     if "levels" in run:
-        out += check_levels(image, p)
-        if any("постоянна" in x.text for x in out):
+        out += check_blank(image)
+        if out:
             return out                       # a blank page: nothing else can be measured
+    a = attenuation(image)
+    if "inverted" in run:
+        out += check_inverted(a, p)
+        if out:
+            return out                       # the checks below read transmission; on a log image they confuse
+    check()
+    if "levels" in run:
+        out += check_levels(image, p)
     if "transposed" in run:
         out += check_transposed(image, p)
     if "geometry" in run and pitch_mm is not None:
@@ -296,13 +306,6 @@ def scan_problems(image: np.ndarray, pitch_mm: tuple[float, float] | None = None
     check()
     if "eight_bit" in run:
         out += check_quantisation(image, p)
-    a = attenuation(image)
-    check()
-    if "inverted" in run:
-        inverted = check_inverted(a, p)
-        out += inverted
-        if inverted:
-            return out                       # the checks below read transmission; on a log image they confuse
     check()
     if "orientation" in run:
         out += check_orientation(a, p)

@@ -254,7 +254,8 @@ def import_scan(
     source_order = raw[[opts.high_channel, 1 - opts.high_channel]]
     # An attenuation export has no air value: its air is 0, checked by ``inverted`` instead.
     skip = opts.force + (("air_value",) if opts.encoding == "attenuation" else ())
-    failures: list[CheckFailure] = run_checks(source_order, image, opts.air_value, skip=skip)
+    failures: list[CheckFailure] = run_checks(source_order, image, opts.air_value, skip=skip,
+                                              pitch_mm=tuple(opts.pitch_mm))
     if failures:
         raise ImportRefused("refused: " + "; ".join(str(f) for f in failures))
     digest = hashlib.sha256()
