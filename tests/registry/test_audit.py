@@ -231,3 +231,33 @@ def test_tampering_sample_is_all_detected(db_url):
     out = bench(db_url, cases=3 * len(KINDS), seed=11, wagons=10)
     assert out["cases"] == 3 * len(KINDS) and all(v["cases"] == 3 for v in out["by_kind"].values())
     assert out["missed"] == 0, out["missed_examples"]
+
+
+def test_upgrading_a_registry_with_rows_records_them_in_a_baseline(db_url, tmp_path):
+    """Rows written before the ledger existed are recorded once by the migration, then guarded like any other."""
+    from cargoscan.registry.db import make_engine, migrate
+
+    engine = make_engine(db_url)
+    migrate(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO scans (scan_id, train_number, position, wagon_number, container_numbers, scanned_at, "
+            "post_code, device_id, direction, scan_sha256, sidecar_sha256, ingested_at) VALUES "
+            "('32701RF06202502181747029', 'KZ1', 1, '28652303', '[]', '2025-02-18T17:47:02+06:00', '32701', "
+            "'RF06', 'transit', NULL, 'x', 'now')"))
+    migrate(engine)
+    engine.dispose()
+    from cargoscan.registry.db import Registry
+
+    reg = Registry(db_url, signing_key=KEY)
+    with reg.read() as s:
+        res = audit.verify_session(s)
+        assert res.ok and res.rows == 1, res.summary()
+        assert not audit.verify_session(s, signature_ok=SIGNED).ok  # the baseline is unsigned ...
+    anchor = (1, res.last_hash)  # ... until a checkpoint anchors it (`audit checkpoint --accept-unsigned`)
+    with reg.engine.begin() as conn:
+        conn.execute(text("UPDATE scans SET train_number = 'KZ2'"))
+    with reg.read() as s:
+        res = audit.verify_session(s, [anchor], SIGNED)
+    assert [b.kind for b in res.breaks] == ["row edited"]
+    reg.close()

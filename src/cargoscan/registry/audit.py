@@ -47,7 +47,7 @@ SIGNER = "audit_signer"
 #: Actions the registry records.
 ACTIONS = ("ingest", "flag", "inspection", "declaration", "declaration_rejected", "routing",
            "officer_inspection", "override_refused", "release", "release_refused", "export", "authz_refused",
-           "quarantine")
+           "quarantine", "baseline")
 
 _encode_details = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode
 
