@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from cargoscan.archive.validate import schema
 from cargoscan.registry import audit
 from cargoscan.registry.auth import Identity, TokenStore
 from cargoscan.registry.checkpoint import entry_verifier, load_public
@@ -28,6 +29,7 @@ from cargoscan.registry.db import Registry
 from cargoscan.registry.declarations import register_rows
 from cargoscan.registry.export import export_declarations, table1_file, table1_rows
 from cargoscan.registry.ingest import ScanInput, ingest_one
+from cargoscan.registry.intake import MAX_TRAIN_NUMBER
 from cargoscan.registry.limits import BodyLimit
 from cargoscan.registry.models import Declaration, Release
 from cargoscan.registry.release import ReleaseRefused, record_officer_inspection, release_declaration
@@ -89,10 +91,19 @@ class Identification(BaseModel):
     containers: list[ContainerIdent] = []
 
 
+def sidecar_schema() -> dict[str, Any]:
+    """The archive's sidecar JSON Schema as the API documents it, with the registry's door limits added."""
+    doc = {k: v for k, v in schema("sidecar").items() if not k.startswith("$")}
+    props = dict(doc["properties"])
+    props["train_number"] = {**props["train_number"], "maxLength": MAX_TRAIN_NUMBER, "pattern": r"^[^\x00-\x1f\x7f]+$"}
+    return {**doc, "properties": props,
+            "description": "the scan's sidecar (cargoscan/sidecar/1.0); scanned_at must also be a real date"}
+
+
 class ScanIn(BaseModel):
     """A scan to register: its sidecar (archive schema ``sidecar``) and what identifies its wagon."""
 
-    sidecar: dict[str, Any] = Field(description="the scan's sidecar, schema cargoscan/sidecar/1.0")
+    sidecar: dict[str, Any] = Field(json_schema_extra=sidecar_schema())
     scan_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
     position: Annotated[int, Field(ge=1, le=100_000)] | None = None
     rfid_tags: list[Short] | None = Field(None, description="tags read at the wagon's position; [] = none read")
