@@ -95,11 +95,113 @@ def errors(scanner: Scanner, projector: Projector) -> None:
             )
 
 
+#: Scanner overrides for the false-rejection measurement: low and high dose, blur at the ends of the ranges of
+#: ``cargoscan.synth.physics.DEFAULT_RANGES`` (photons a third beyond them: another scanner, another dose).
+SCANNER_VARIANTS = {
+    "low_dose_soft": {"photons_high": [6000.0, 9000.0], "photons_low": [2800.0, 4100.0], "blur_row": [1.2, 1.3],
+                      "blur_col": [1.1, 1.2], "electronic_noise": [5e-5, 6e-5]},
+    "high_dose_sharp": {"photons_high": [13000.0, 18000.0], "photons_low": [6200.0, 8500.0],
+                        "blur_row": [0.8, 0.85], "blur_col": [0.7, 0.75], "electronic_noise": [2e-5, 3e-5]},
+}
+
+
+def rate(k: int, n: int) -> dict:
+    from cargoscan.scoring import wilson
+
+    lo, hi = wilson(k, n)
+    return {"n": n, "rejected": k, "rate": round(k / n, 4) if n else None, "ci95": [round(lo, 4), round(hi, 4)]}
+
+
+def import_rejections(archive, n: int, work) -> dict:
+    """Round-trip ``n`` valid scans through the importer as a vendor export (.npy H×W×2, low energy first, rail at
+    the top, air at 60000 counts: ``--high-channel 1 --air-value 60000 --rail-at-top``), then the engine's
+    validity gate on the imported archive. Both false-rejection counts, with Wilson 95 % intervals."""
+    from datetime import datetime, timedelta, timezone
+
+    from cargoscan.archive import ArchivePaths, read_scan, read_sidecar
+    from cargoscan.archive.validity import scan_problems
+    from cargoscan.tip.importer import ImportOptions, ImportRefused, ScanMeta, import_scan
+
+    paths = ArchivePaths(archive)
+    ids = paths.scan_ids()[:n]
+    refused, gate, reasons = 0, 0, {}
+    t0 = datetime(2025, 3, 1, 8, 0, 0, tzinfo=timezone(timedelta(hours=5)))
+    for i, sid in enumerate(ids):
+        im, meta = read_scan(paths.scan_tiff(sid)), read_sidecar(paths.sidecar(sid))
+        raw = np.round(im.astype(np.float64) / 65535 * 60000).astype(np.uint16)[::-1][:, ::-1, :]
+        src = work / f"{sid}.npy"
+        np.save(src, np.moveaxis(raw, 0, -1))
+        pitch = (meta["pixel_pitch_mm"]["row"], meta["pixel_pitch_mm"]["column"])
+        opts = ImportOptions(high_channel=1, air_value=60000.0, rail_at_bottom=False, pitch_mm=pitch)
+        smeta = ScanMeta(post_code="32701", device_id="RF06", scanned_at=t0 + timedelta(minutes=i),
+                         train_number="2001", direction="import", speed_kmh=5.0, energies_mev=(6.0, 4.0))
+        try:
+            tiff = import_scan([src], opts, smeta, work / "imported")
+        except ImportRefused as exc:
+            refused += 1
+            reasons[str(exc)[:120]] = reasons.get(str(exc)[:120], 0) + 1
+            continue
+        finally:
+            src.unlink()
+        if scan_problems(read_scan(tiff), pitch):
+            gate += 1
+    return {"import": rate(refused, len(ids)), "gate_on_imported": rate(gate, len(ids) - refused),
+            "reasons": reasons}
+
+
+def scanner_rejections(n: int, work, seed: int = 4242) -> dict:
+    """``n`` scans synthesised per scanner variant (``synth.scanner`` overrides in a temporary parameter file)
+    and the validity gate's false rejections on them."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from cargoscan.archive import ArchivePaths, read_scan, read_sidecar
+    from cargoscan.archive.validity import scan_problems
+
+    out = {}
+    for name, ranges in SCANNER_VARIANTS.items():
+        doc = yaml.safe_load(open("params.yaml", encoding="utf-8"))
+        doc["synth"]["scanner"] = ranges
+        params = work / f"params-{name}.yaml"
+        params.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+        root = work / name
+        subprocess.run([sys.executable, "-m", "cargoscan", "synth", "--n", str(n), "--seed", str(seed), "--out",
+                        str(root), "--params", str(params), "--workers", "2"], check=True, capture_output=True)
+        paths = ArchivePaths(root)
+        bad, reasons = 0, {}
+        for sid in paths.scan_ids():
+            m = read_sidecar(paths.sidecar(sid))
+            probs = scan_problems(read_scan(paths.scan_tiff(sid)),
+                                  (m["pixel_pitch_mm"]["row"], m["pixel_pitch_mm"]["column"]))
+            if probs:
+                bad += 1
+                reasons[probs[0].name] = reasons.get(probs[0].name, 0) + 1
+        out[name] = {**rate(bad, len(paths.scan_ids())), "ranges": ranges, "reasons": reasons}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=40, help="insertions to time")
+    ap.add_argument("--rejections", type=int, default=0, metavar="N",
+                    help="instead: false rejections of the validity gate on N scans imported from --archive and on "
+                         "N synthesised per scanner variant")
+    ap.add_argument("--archive", default="data/raw")
     args = ap.parse_args()
     cv2.setNumThreads(2)
+    if args.rejections:
+        import json
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory(prefix="bench-tip-") as work:
+            work = Path(work)
+            report = {"imported": import_rejections(Path(args.archive), args.rejections, work),
+                      "scanners": scanner_rejections(args.rejections, work)}
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+        return
     t0 = time.perf_counter()
     scanner = Scanner(ScannerParams())
     projector = Projector(scanner, TipParams())
