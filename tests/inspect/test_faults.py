@@ -97,3 +97,16 @@ def test_plan_spreads_faults_over_kinds_and_subjects():
     assert {i for _, i, _ in p} == {0, 1, 2, 3}
     assert fh.summarise([fh.Outcome("a", "x", True, True, ""), fh.Outcome("a", "y", False, False, "R")])["a"] == \
         {"n": 2, "cleared": 1, "n_on_clear_subjects": 1, "reasons": {"": 1, "R": 1}}
+
+
+def test_memo_inspector_decides_as_the_plain_one(subjects, artifact, library):
+    """The harness's caching changes no decision: the same subject, clean and under a wrong declaration."""
+    from cargoscan.inspect import Inspector
+
+    memo, subs = subjects
+    plain = Inspector.load(artifact, memo.params, decomposer_factory=fake_decomposer)
+    s = subs[0]
+    for rows in (s.rows, faults.decl_understated([dict(r) for r in s.rows], np.random.default_rng(0))):
+        a, b = plain.inspect_array(s.image, s.meta, rows), memo.inspect_array(s.image, s.meta, rows)
+        assert (a.decision, [r.code for r in a.reasons]) == (b.decision, [r.code for r in b.reasons])
+        assert a.mass["net_kg"] == b.mass["net_kg"]

@@ -38,11 +38,45 @@ log = logging.getLogger(__name__)
 CLEAR = "Контроль ИДК, без подозрения"
 
 
+class MemoDecomposer:
+    """A decomposer that remembers its last few inversions (keyed by the input bytes): the same image under many
+    declarations inverts the same pixels."""
+
+    def __init__(self, inner, size: int = 4):
+        self.inner, self.size, self.memo = inner, size, OrderedDict()
+
+    def invert(self, a_high, a_low):
+        a_high, a_low = np.ascontiguousarray(a_high), np.ascontiguousarray(a_low)
+        key = hashlib.sha1(a_high.tobytes() + a_low.tobytes()).hexdigest()
+        if key not in self.memo:
+            self.memo[key] = self.inner.invert(a_high, a_low)
+            while len(self.memo) > self.size:
+                self.memo.popitem(last=False)
+        return self.memo[key]
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
 class MemoInspector(Inspector):
-    """An :class:`Inspector` that remembers the segmentation of its last few images (keyed by their bytes and
-    pitch): the harness inspects one image under many declarations. Nothing else is cached."""
+    """An :class:`Inspector` that remembers the segmentation and the (λ, Z_eff) inversion of its last few images
+    (keyed by their bytes and pitch): the harness inspects one image under many declarations. The decisions are
+    those of the plain :class:`Inspector`; only repeated work is skipped."""
 
     memo_size = 4
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        factory, cache = self.decomposer_factory, {}
+
+        def memo_factory(meta):
+            key = repr((meta.get("generator") or {}).get("scanner")) if isinstance(meta, dict) else ""
+            if key not in cache:
+                cache.clear()                 # one subject at a time
+                cache[key] = MemoDecomposer(factory(meta))
+            return cache[key]
+
+        self.decomposer_factory = memo_factory
 
     def _segment(self, image, meta, deadline):
         key = (hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest(), repr(meta.get("pixel_pitch_mm")))
