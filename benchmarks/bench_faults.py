@@ -118,7 +118,7 @@ def _task(args) -> dict:
 
 def run(artifact: Path, references: Path, scans: list[Path], n_faults: int, factor: int, workers: int, seed: int,
         stub: bool, artifact_share: float = 0.04, controls: int = 2) -> dict:
-    params = replace(InspectParams(), references_dir=str(references))
+    params = replace(InspectParams(), references_dir=str(references), threads=1)   # one per worker process
     plain = [k for k in faults.kinds() if k not in faults.ARTIFACT_FAULTS]
     n_art = max(len(faults.ARTIFACT_FAULTS), int(n_faults * artifact_share))
     rng = np.random.default_rng(seed)
