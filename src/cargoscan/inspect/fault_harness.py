@@ -165,7 +165,7 @@ def prepare(inspector: Inspector, image: np.ndarray, meta: dict[str, Any]) -> Su
     rows = declaration_rows(meta, category, net)
     clean = inspector.inspect_array(image, meta, rows)
     return Subject(str(meta["scan_id"]), image, meta, rows, loaded, clean.decision == CLEAR,
-                   [f"{x.code}: {x.detail}" for x in clean.reasons])
+                   [f"{x.code}: {x.text}" for x in clean.reasons])
 
 
 @dataclass(frozen=True)
