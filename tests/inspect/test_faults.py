@@ -110,3 +110,12 @@ def test_memo_inspector_decides_as_the_plain_one(subjects, artifact, library):
         a, b = plain.inspect_array(s.image, s.meta, rows), memo.inspect_array(s.image, s.meta, rows)
         assert (a.decision, [r.code for r in a.reasons]) == (b.decision, [r.code for r in b.reasons])
         assert a.mass["net_kg"] == b.mass["net_kg"]
+
+
+def test_a_suspicious_wagon_is_reported_as_an_unclear_subject(tmp_path, subjects):
+    """A wagon with drugs stays suspicious under the agreeing declaration: the harness says so, with the reason."""
+    inspector, _ = subjects
+    p = make_scan(tmp_path, 13, lam=50.0, drugs=(200, 40, 240, 80), seed=113)
+    s = fh.prepare(inspector, read_scan(p), read_sidecar(p.with_suffix(".json")))
+    assert not s.clean_clear
+    assert any(r.startswith("THREAT_DRUGS") for r in s.clean_reasons), s.clean_reasons
