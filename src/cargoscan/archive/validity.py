@@ -48,6 +48,10 @@ class ValidityParams:
             65535 (format 1.0; import renormalises), less means a wrong air level.
         air_clip_max: largest share of open-beam pixels clipped at full scale. With air at 65535 noise clips
             about half (σ of a few %); a gain or air level too high clips nearly all.
+        air_clip_ratio_max: largest share of clipped pixels among those at ≥ 97 % of full scale (clipped or
+            not). Air at full scale clips about half of itself (≤ 0.50 measured at full resolution, 0.07 block-
+            averaged); a gain of 1.15 gives ≥ 0.78, 1.3 ≥ 0.99. Gains under ~1.1 stay within the noise: not
+            detectable from the image, and they shift A by under 0.1.
         zero_max: largest share of exact zeros per page (real 2.2–4.8 % high, 2.6–13.5 % low; dense loads and
             gondolas of ore more: a margin of ×4 over the real maximum).
         levels_min: fewest distinct levels of the high page over its non-clipped, non-zero pixels (16-bit data
@@ -69,6 +73,7 @@ class ValidityParams:
     air_min_share: float = 0.01
     air_p999_min: float = 0.97
     air_clip_max: float = 0.9
+    air_clip_ratio_max: float = 0.75
     zero_max: float = 0.6
     levels_min: int = 1024
     ratio_range: tuple[float, float] = (1.0, 1.5)
@@ -122,6 +127,15 @@ def check_levels(image: np.ndarray, p: ValidityParams) -> list[Problem]:
     elif float((hi[air] == MAX_VALUE).mean()) > p.air_clip_max:
         out.append(Problem("levels", f"{float((hi[air] == MAX_VALUE).mean()):.0%} пикселей воздуха в насыщении: "
                                      "усиление или уровень воздуха завышены"))
+    else:
+        # Air at full scale: its noise puts as many open-beam pixels just below 65535 as at it. A gain of ≥ 1.15
+        # pushes the whole open beam into clipping and leaves few pixels just below.
+        clipped = int(np.count_nonzero(hi == MAX_VALUE))
+        near = int(np.count_nonzero((hi >= 0.97 * MAX_VALUE) & (hi < MAX_VALUE)))
+        ratio = clipped / max(clipped + near, 1)
+        if ratio > p.air_clip_ratio_max:
+            out.append(Problem("levels", f"{ratio:.0%} пикселей у полной шкалы в насыщении (при верном уровне воздуха "
+                                         f"не больше половины): усиление или уровень воздуха завышены"))
     for k in range(2):
         zero = float((image[k] == 0).mean())
         if zero > p.zero_max:
