@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cargoscan.archive import ArchivePaths, load_sample
-from cargoscan.archive.validity import scan_problems
+from cargoscan.archive.validity import gap_clip_share, scan_problems
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +76,24 @@ def test_low_page_zeroed_and_air_level(samples):
         # gain too high: with air at full scale, noise clips about half the open beam; a gain of 1.3 clips it all
         for gain in (1.3, 2.0):
             assert "levels" in names(np.clip(im.astype(np.float64) * gain, 0, 65535).astype(np.uint16), pitch)
+
+
+def test_a_small_gain_error_clips_the_gaps_before_and_after_the_wagon(samples):
+    """The gap columns see only air: about half of them clip with air at full scale, all of them with a gain of
+    1.08 (three noise σ), whatever thin walls a gain lifts towards full scale inside the wagon."""
+    for im, pitch in samples:
+        share = gap_clip_share(im[0])
+        assert share is not None and 0.2 < share < 0.8
+        faulted = np.clip(im.astype(np.float64) * 1.08, 0, 65535).astype(np.uint16)
+        assert gap_clip_share(faulted[0]) > 0.95
+        assert "levels" in names(faulted, pitch)
+
+
+def test_gap_clip_share_needs_a_gap():
+    wagon = np.full((100, 300), 30000, np.uint16)        # structure from end to end: nothing to measure
+    assert gap_clip_share(wagon) is None
+    wagon[:, :20] = 65535                                # a 20-column gap of pure, fully clipped air
+    assert gap_clip_share(wagon) == 1.0
 
 
 def test_noise_free_scan_is_refused(samples):

@@ -110,6 +110,25 @@ def check_blank(image: np.ndarray) -> list[Problem]:
             for k in range(2) if int(image[k].max()) == int(image[k].min())]
 
 
+def gap_clip_share(hi: np.ndarray, min_px: int = 400) -> float | None:
+    """Share of clipped pixels in the open beam of the gaps before and after the wagon (None: no such gap).
+
+    The gap columns at the image's two ends (every pixel of their top 80 % of rows at ≥ 95 % of full scale) see
+    nothing but air, whatever the load, so their clipped share depends only on the air level: about half with
+    air at full scale (fewer once block-averaged), nearly all with any gain above the noise (≳ 1.05). Unlike
+    "pixels near full scale", it is not diluted by thin walls that a gain lifts to full scale.
+    """
+    top = hi[: max(1, int(0.8 * hi.shape[0]))]
+    open_col = (top >= 0.95 * MAX_VALUE).all(axis=0)
+    n = open_col.size
+    lead = int(np.argmin(open_col)) if not open_col.all() else n
+    trail = int(np.argmin(open_col[::-1])) if not open_col.all() else 0
+    cols = np.r_[np.arange(lead), np.arange(n - trail, n)]
+    if cols.size * top.shape[0] < min_px:
+        return None
+    return float((top[:, cols] == MAX_VALUE).mean())
+
+
 def check_levels(image: np.ndarray, p: ValidityParams) -> list[Problem]:
     """Air level, clipping and starvation."""
     out = []
@@ -127,6 +146,9 @@ def check_levels(image: np.ndarray, p: ValidityParams) -> list[Problem]:
     elif float((hi[air] == MAX_VALUE).mean()) > p.air_clip_max:
         out.append(Problem("levels", f"{float((hi[air] == MAX_VALUE).mean()):.0%} пикселей воздуха в насыщении: "
                                      "усиление или уровень воздуха завышены"))
+    elif (gap := gap_clip_share(hi)) is not None and gap > p.air_clip_max:
+        out.append(Problem("levels", f"{gap:.0%} пикселей открытого пучка у торцов вагона в насыщении (при верном "
+                                     "уровне воздуха около половины): усиление или уровень воздуха завышены"))
     else:
         # Air at full scale: its noise puts as many open-beam pixels just below 65535 as at it. A gain of ≥ 1.15
         # pushes the whole open beam into clipping and leaves few pixels just below.
