@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from cargoscan.archive import ArchivePaths, write_json, write_scan, write_table
 from cargoscan.ids import make_container_number, make_wagon_number
-from cargoscan.registry.auth import Identity
+from cargoscan.registry.auth import ROLES, Identity, TokenStore, hash_token
 from cargoscan.registry.db import Registry
 from cargoscan.registry.ingest import sha256_file
 
@@ -134,3 +134,24 @@ def make_archive(tmp_path):
         return root, {"scans": scans, "declarations": decls}
 
     return make
+
+
+# --- API tokens: one per role, the officer's carrying the officer's identity ------------------------------------
+
+TOKENS = {role: f"token-of-the-{role}-0123456789abcdef" for role in ROLES}
+
+
+def token_store() -> TokenStore:
+    """A token store with one token per role (only hashes stored, as in production)."""
+    entries = []
+    for role, tok in TOKENS.items():
+        e = {"sha256": hash_token(tok), "role": role, "name": f"{role}-1"}
+        if role == "officer":
+            e["officer"] = {"id": OFFICER.officer_id, "name": OFFICER.officer_name, "stamp": OFFICER.stamp}
+        entries.append(e)
+    return TokenStore(entries)
+
+
+def auth(role: str) -> dict[str, str]:
+    """The Authorization header of the role's token."""
+    return {"Authorization": f"Bearer {TOKENS[role]}"}

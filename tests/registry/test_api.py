@@ -6,32 +6,18 @@ import io
 from datetime import datetime
 
 import pytest
-from tests.registry.conftest import OFFICER, declaration_row, inspection, sidecar
+from tests.registry.conftest import (OFFICER, TOKENS, auth as _auth, declaration_row, inspection,
+                                      sidecar, token_store as _store)
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from cargoscan.registry.api import create_app
-from cargoscan.registry.auth import ROLES, TokenStore, hash_token
 from cargoscan.registry.models import AuditEntry
 
-TOKENS = {role: f"token-of-the-{role}-0123456789abcdef" for role in ROLES}
 WAGON, CONTAINER = "28652303", "CSQU3054383"
 SCAN_ID = "32701RF06202502181747029"
 
-
-def _store() -> TokenStore:
-    entries = []
-    for role, tok in TOKENS.items():
-        e = {"sha256": hash_token(tok), "role": role, "name": f"{role}-1"}
-        if role == "officer":
-            e["officer"] = {"id": OFFICER.officer_id, "name": OFFICER.officer_name, "stamp": OFFICER.stamp}
-        entries.append(e)
-    return TokenStore(entries)
-
-
-def _auth(role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKENS[role]}"}
 
 
 @pytest.fixture

@@ -11,16 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from tests.registry.conftest import OFFICER, declaration_row, inspection, sidecar
+from tests.registry.conftest import auth as _auth, declaration_row, inspection, sidecar, token_store as _store
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cargoscan.registry import audit
 from cargoscan.registry.api import create_app
-from cargoscan.registry.auth import PERMISSIONS, ROLES, TokenStore, hash_token
+from cargoscan.registry.auth import PERMISSIONS, ROLES
 from cargoscan.registry.models import AuditEntry
 
-TOKENS = {role: f"token-of-the-{role}-0123456789abcdef" for role in ROLES}
 WAGON, OTHER_WAGON, CONTAINER = "28652303", "45488855", "CSQU3054383"
 SCAN_ID, SHA = "32701RF06202502181747029", "a" * 64
 WHEN = datetime.fromisoformat("2025-02-18T17:47:02+06:00")
@@ -55,19 +54,6 @@ TABLE = {
 }
 CASES = [(action, role) for action in CALLS for role in ROLES]
 
-
-def _store() -> TokenStore:
-    entries = []
-    for role, tok in TOKENS.items():
-        e = {"sha256": hash_token(tok), "role": role, "name": f"{role}-1"}
-        if role == "officer":
-            e["officer"] = {"id": OFFICER.officer_id, "name": OFFICER.officer_name, "stamp": OFFICER.stamp}
-        entries.append(e)
-    return TokenStore(entries)
-
-
-def _auth(role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKENS[role]}"}
 
 
 @pytest.fixture
