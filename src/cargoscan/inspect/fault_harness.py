@@ -160,7 +160,8 @@ def prepare(inspector: Inspector, image: np.ndarray, meta: dict[str, Any]) -> Su
     sims = (first.references or {}).get("similarity_by_category") or {}
     order += sorted((c for c in load_categories() if c not in order), key=lambda c: -sims.get(c, -1.0))
     fits = [c for c in order if category_fits(first, c, inspector.params)]
-    category = fits[0] if fits else (pred or "garments")
+    # the model may name a class the declarations table has no category for (e.g. "none" for a bare wagon)
+    category = fits[0] if fits else (pred if pred in load_categories() else "garments")
     net = 0.0 if category == "empty" else loaded * (1 - load_categories()[category].packaging_fraction)
     rows = declaration_rows(meta, category, net)
     clean = inspector.inspect_array(image, meta, rows)
