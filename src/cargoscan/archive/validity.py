@@ -360,23 +360,16 @@ def scan_problems(image: np.ndarray, pitch_mm: tuple[float, float] | None = None
         out += check_inverted(a, p)
         if out:
             return out                       # the checks below read transmission; on a log image they confuse
-    check()
-    if "levels" in run:
-        out += check_levels(image, p)
-    if "transposed" in run:
-        out += check_transposed(image, p)
-    if "geometry" in run and pitch_mm is not None:
-        out += check_geometry(image.shape[1:], pitch_mm, p)
-    check()
-    if "eight_bit" in run:
-        out += check_quantisation(image, p)
-    check()
-    if "orientation" in run:
-        out += check_orientation(a, p)
-    check()
-    if "swapped_channels" in run:
-        out += check_channels(a, p)
-    check()
-    if "noise" in run:
-        out += check_noise(a, p)
+    # The remaining checks in order, cheapest first; the deadline is checked before each.
+    rest = [("levels", lambda: check_levels(image, p)),
+            ("transposed", lambda: check_transposed(image, p)),
+            ("geometry", lambda: [] if pitch_mm is None else check_geometry(image.shape[1:], pitch_mm, p)),
+            ("eight_bit", lambda: check_quantisation(image, p)),
+            ("orientation", lambda: check_orientation(a, p)),
+            ("swapped_channels", lambda: check_channels(a, p)),
+            ("noise", lambda: check_noise(a, p))]
+    for name, fn in rest:
+        if name in run:
+            check()
+            out += fn()
     return out

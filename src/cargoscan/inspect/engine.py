@@ -43,10 +43,6 @@ MODEL_FILES = {"onnx": "model.onnx", "torch": "model.safetensors"}
 LOAD_CLASSES = ("cargo",)       # besides the threat classes, what counts as load for the mass
 
 
-def sha256_bytes(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 class Inspector:
     """A loaded model plus everything an inspection needs. Build with :meth:`load`."""
 
