@@ -7,7 +7,14 @@ kept free; the band just above it is the floor region, where false floors sit. S
 
 * ``in_cargo``          anywhere in the body, behind the side walls;
 * ``false_floor``       in the floor region;
-* ``false_front_wall``  against one end of the body.
+* ``false_front_wall``  against either end of the body (behind the front walls and the doors);
+* ``false_roof``        in the band under the roof line;
+* ``underframe``        below the floor: the deck, the sills and the bogies (the band kept free for every other
+  site), on attenuating pixels that are not starved — from the deck line (the densest row of that band) down;
+* ``hollowed_goods``    inside dense cargo: pixels whose (smoothed) A_high is in the body's upper quantile and well
+  above the wall level (at least :data:`DENSE_WALL_FACTOR` × the wall level). Voids (missing cargo) go there too.
+
+Everything is read from the image alone, so the sites work unchanged on real scans of any wagon type.
 """
 
 from __future__ import annotations
@@ -21,7 +28,16 @@ from scipy import ndimage, signal
 from cargoscan.tip.config import PlacementParams
 
 MAX_VALUE = 65535.0
-SITES = ("in_cargo", "false_floor", "false_front_wall")
+SITES = ("in_cargo", "false_floor", "false_front_wall", "false_roof", "underframe", "hollowed_goods")
+#: Dense cargo (``hollowed_goods``): smoothed A_high at least DENSE_SHARE × this quantile of the body's pixels ...
+DENSE_QUANTILE = 0.75
+DENSE_SHARE = 0.7
+#: ... and at least this many times the wall level.
+DENSE_WALL_FACTOR = 10.0
+#: Body columns that must attenuate in a row for it to count as part of the underframe (bogies, sills).
+UNDERFRAME_COLUMNS = 0.1
+#: Height of the roof band (``false_roof``) as a fraction of the body above the floor region.
+ROOF_BAND = 0.2
 
 
 class PlacementError(RuntimeError):
@@ -39,6 +55,9 @@ class Envelope:
     floor: int  #: first row of the floor region
     inside: np.ndarray  #: (H, W) bool: pixels inside the wagon body (walls seen through), bogie band excluded
     starved: np.ndarray  #: (H, W) bool: background too dense to show a threat (A_high ≥ max_background_a)
+    deck: int = -1  #: first row of the underframe site (the deck line); -1: no underframe found
+    under: np.ndarray | None = None  #: (H, W) bool: attenuating underframe pixels (deck, sills, bogies)
+    dense: np.ndarray | None = None  #: (H, W) bool: inside pixels over dense cargo (``hollowed_goods``)
 
     @property
     def height(self) -> int:
@@ -87,14 +106,62 @@ def find_envelope(image: np.ndarray, params: PlacementParams = PlacementParams()
     )
     if bottom - top < 4 or right - left < 4:
         raise PlacementError(f"the wagon body is too small ({bottom - top}×{right - left} px)")
-    return Envelope(top, bottom, left, right, floor, inside, a_raw >= params.max_background_a)
+    deck, under = _underframe(a, a_raw, solid, bottom, last, left, right, params)
+    dense = _dense(a_raw, inside, params)
+    return Envelope(
+        top, bottom, left, right, floor, inside, a_raw >= params.max_background_a, deck, under, dense
+    )
+
+
+def _underframe(
+    a: np.ndarray,
+    a_raw: np.ndarray,
+    solid: np.ndarray,
+    bottom: int,
+    last: int,
+    left: int,
+    right: int,
+    params: PlacementParams,
+) -> tuple[int, np.ndarray]:
+    """The deck line (the densest row of the bogie band, which starts at ``bottom``: median A over the body's
+    columns) and the attenuating pixels from it down to the last row where the underframe (bogies, sills) still
+    covers a tenth of the body's columns."""
+    h = a.shape[0]
+    under = np.zeros_like(solid)
+    med = np.median(a[bottom:last, left:right], axis=1) if last > bottom else np.zeros(0)
+    deck = bottom + int(np.argmax(med)) if med.size else bottom
+    cover = solid[:, left:right].mean(axis=1) > UNDERFRAME_COLUMNS
+    end = deck
+    while end < h and cover[end]:
+        end += 1
+    if end - deck < 2:
+        return -1, under
+    under[deck:end, left:right] = solid[deck:end, left:right] & (a_raw[deck:end, left:right] > params.wall_level)
+    return deck, under
+
+
+def _dense(a_raw: np.ndarray, inside: np.ndarray, params: PlacementParams) -> np.ndarray:
+    """Inside pixels over dense cargo: smoothed A_high in the body's upper part and well above the wall level."""
+    if not inside.any():
+        return np.zeros_like(inside)
+    smooth = ndimage.uniform_filter(a_raw, size=7)
+    level = max(DENSE_SHARE * float(np.quantile(smooth[inside], DENSE_QUANTILE)), DENSE_WALL_FACTOR * params.wall_level)
+    return inside & (smooth >= level) & (smooth < params.max_background_a)
 
 
 def allowed_region(env: Envelope, site: str, margin: int) -> np.ndarray:
     """(H, W) bool: where a threat's pixels may lie for ``site``."""
     if site not in SITES:
         raise ValueError(f"unknown site {site!r}; known: {SITES}")
+    if site == "underframe":
+        # The underframe is not inside the body: its own attenuating pixels, from the deck line down. No erosion:
+        # a box welded under the floor hangs from the deck and against the sills.
+        if env.under is None:
+            return np.zeros_like(env.inside)
+        return env.under.copy()
     region = env.inside.copy()
+    if site == "hollowed_goods" and env.dense is not None:
+        region &= env.dense
     if margin > 0:  # keep off the envelope's edge (cv2: ~50× faster than ndimage on a full scan)
         kernel = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
         region = cv2.erode(region.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
@@ -105,6 +172,9 @@ def allowed_region(env: Envelope, site: str, margin: int) -> np.ndarray:
     elif site == "false_front_wall":
         depth = max(margin + 2, (env.right - env.left) // 10)
         region &= (cols < env.left + margin + depth) | (cols >= env.right - margin - depth)
+    elif site == "false_roof":
+        band = max(margin + 2, int(round((env.floor - env.top) * ROOF_BAND)))
+        region &= rows < env.top + margin + band
     return region
 
 
