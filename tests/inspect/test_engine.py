@@ -133,6 +133,28 @@ def test_wagon_score_operating_point(tmp_path, artifact, library):
                           decomposer_factory=fake_decomposer)
     scan = make_scan(tmp_path, 12, drugs=(300, 40, 303, 43))        # 9 px: below min_area_px
     out = insp.inspect(scan, [declaration_row(true_net_kg())])
-    assert not out.risk_areas and out.wagon_score["over"] and "THREAT_SCORE" in codes(out)
+    # the alarm is the wagon's; the area that raised it is shown even below the size filter, with its class
+    assert out.wagon_score["over"] and out.suspicious
+    assert [a.cls for a in out.risk_areas] == ["drugs"] and "THREAT_DRUGS" in codes(out)
+    assert out.risk_areas[0].probability is not None
     clean = insp.inspect(make_scan(tmp_path, 13), [declaration_row(true_net_kg())])
-    assert clean.wagon_score["score"] < 0.1 and clean.decision == CLEAR
+    assert clean.wagon_score["score"] < 0.1 and clean.decision == CLEAR and not clean.risk_areas
+
+
+def test_areas_below_the_wagon_threshold_do_not_raise_an_alarm(tmp_path, artifact):
+    """A threat-class speck in a wagon whose score is under the operating point is not an alarm: it is counted,
+    not shown (a wall read as a "hidden compartment" must not send a wagon red)."""
+    import shutil
+
+    from cargoscan.models.artifact import ArtifactConfig
+
+    art = tmp_path / "art"
+    shutil.copytree(artifact, art)
+    cfg = ArtifactConfig.load(art)
+    ArtifactConfig(**{**cfg.__dict__, "wagon_threshold": 1.0, "extra": {"score_top_k": 64}}).save(art)
+    insp = Inspector.load(art, InspectParams(references_dir="", min_area_px=1, min_area_m2=0.0),
+                          decomposer_factory=fake_decomposer)
+    out = insp.inspect(make_scan(tmp_path, 12, drugs=(300, 40, 303, 43)), [declaration_row(true_net_kg())])
+    assert not out.wagon_score["over"] and not out.risk_areas
+    assert out.wagon_score["areas_below_threshold"] == 1
+    assert not any(c.startswith("THREAT_") for c in codes(out))

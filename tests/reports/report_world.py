@@ -194,8 +194,10 @@ def inspection_document(i: int, sid: str, cont: str) -> dict:
         areas, reasons = [], [{"code": "ANALYSIS_FAILED_CORRUPT_SCAN",
                                "text": "анализ не выполнен: файл повреждён"}]
     suspicious = bool(reasons)
+    top = max((a["score"] for a in areas), default=0.05 + 0.01 * i)
+    wagon = {"score": top, "probability": top, "threshold": 0.6, "over": top >= 0.6, "top_k": 16}
     return {
-        "schema_version": "1.0", "scan_id": sid,
+        "schema_version": "1.0", "scan_id": sid, "wagon_score": wagon if complete else {},
         "decision": "Контроль ИДК, под подозрением" if suspicious else "Контроль ИДК, без подозрения",
         "suspicious": suspicious, "complete": complete, "reasons": reasons, "risk_areas": areas,
         "cargo": {"predicted": predicted, "confidence": 0.9 if i != 7 else 0.55, "declared": [CATEGORY[i]],

@@ -80,4 +80,5 @@ def test_inspection_row_tolerates_partial_documents():
                              "reasons": [{"code": "ANALYSIS_FAILED_SCAN", "text": "анализ не выполнен: …"}],
                              "cargo": {"declared": [None, "food"], "predicted": "food", "match": True}})
     assert row["failed"] and not row["complete"] and row["declared_category"] == "food"
-    assert row["estimated_net_kg"] is None and row["total_ms"] is None and row["wagon_score"] == 0.0
+    assert row["estimated_net_kg"] is None and row["total_ms"] is None
+    assert np.isnan(row["wagon_score"]) and not row["threat_alarm"]    # no score: no number invented for it

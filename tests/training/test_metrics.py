@@ -15,29 +15,6 @@ def test_segmentation_scores_on_hand_made_masks():
     assert np.isnan(iou[2])                 # absent in both: not scored
 
 
-def test_top_k_mean_ignores_single_hot_pixels():
-    m = np.zeros((10, 10))
-    m[0, 0] = 1.0
-    assert M.top_k_mean(m, 4) == pytest.approx(0.25)
-    m[5:7, 5:7] = 0.8
-    assert M.top_k_mean(m, 4) == pytest.approx((1 + 0.8 * 3) / 4)
-
-
-def test_threat_map_softmax_and_multilabel():
-    p = np.zeros((3, 1, 1))
-    p[1], p[2] = 0.5, 0.4
-    assert M.threat_map(p, [1, 2])[0, 0] == pytest.approx(0.9)
-    assert M.threat_map(p, [1, 2], multilabel=True)[0, 0] == pytest.approx(1 - 0.5 * 0.6)
-
-
-def test_threshold_meets_the_false_alarm_target():
-    clean = np.array([0.1, 0.2, 0.3, 0.9])
-    t = M.threshold_for_far(clean, 0.0)
-    assert t > 0.9 and M.rates(clean, np.zeros(4, bool), t)["false_alarm_rate"] == 0
-    t25 = M.threshold_for_far(clean, 0.25)   # one of four may alarm
-    assert 0.3 < t25 <= 0.9 and M.rates(clean, np.zeros(4, bool), t25)["false_alarm_rate"] == 0.25
-
-
 def test_rates_and_curves_on_crafted_wagons():
     scores = np.array([0.9, 0.8, 0.7, 0.2, 0.1, 0.75])
     positive = np.array([1, 1, 0, 0, 0, 1], bool)

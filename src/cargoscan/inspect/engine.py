@@ -36,6 +36,8 @@ from cargoscan.inspect.result import Check, Inspection, failed, flagged, passed,
 from cargoscan.inspect.runtime import create_backend
 from cargoscan.inspect.tiling import Deadline, infer_tiled
 from cargoscan.models.artifact import ArtifactConfig, ArtifactError, artifact_sha256, sha256_file
+from cargoscan.scoring import Calibrator
+from cargoscan.scoring import wagon as W
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ class Inspector:
         self.classes_ru = names_ru
         threat_names = {c.name for c in load_classes() if c.threat}
         self.threat = np.array([c in threat_names for c in cfg.classes]) if cfg else np.zeros(0, bool)
+        # The wagon score's calibration, sealed in config.json with the threshold (None: an older artifact).
+        self.calibrator = Calibrator.from_dict(cfg.calibration) if cfg and cfg.calibration else None
 
     @classmethod
     def load(cls, artifact_dir: str | Path, params: InspectParams | None = None,
@@ -214,22 +218,33 @@ class Inspector:
         cfg = self.cfg
         pitch = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
         units = findings.unit_spans(tiled.a_high, list(meta.get("container_numbers") or []), meta.get("wagon_number"))
+        # The threat decision is the wagon's: its score (cargoscan.scoring.wagon) against the operating point
+        # chosen on a validation archive for a target false-alarm rate. Risk areas explain an alarm; they do not
+        # raise one on their own (a speckle of "hidden compartment" on a wall must not send a wagon red).
+        wagon = W.decide(tiled.wagon_score, float(cfg.wagon_threshold), self.calibrator)
+        out.wagon_score = {**wagon.to_dict(), "top_k": int(cfg.extra.get("score_top_k", W.DEFAULT_TOP_K)),
+                           "calibrated": self.calibrator is not None}
         areas, id_map = findings.risk_areas(tiled.labels, tiled.score, cfg.classes, self.threat, image.shape[1:],
                                             pitch, cfg.pitch_mm, units, self.params.min_area_px,
                                             self.params.min_area_m2, self.classes_ru, self.params.image_bottom_m)
+        if wagon.over and not areas:     # an alarm with no area past the size filters: show what raised it
+            areas, id_map = findings.risk_areas(tiled.labels, tiled.score, cfg.classes, self.threat,
+                                                image.shape[1:], pitch, cfg.pitch_mm, units, 1, 0.0,
+                                                self.classes_ru, self.params.image_bottom_m)
+        if not wagon.over:
+            out.wagon_score["areas_below_threshold"] = len(areas)
+            areas, id_map = [], np.zeros_like(id_map)
+        findings.calibrate_areas(areas, id_map, tiled.score, out.wagon_score["top_k"], self.calibrator)
         out.risk_areas = areas
         threat_reasons = []
         for name in dict.fromkeys(a.cls for a in areas):
             mine = [a for a in areas if a.cls == name]
-            detail = f"зоны № {', '.join(str(a.id) for a in mine)}; оценка до {max(a.score for a in mine):.2f}"
+            detail = (f"зоны № {', '.join(str(a.id) for a in mine)}; вероятность до "
+                      f"{max(a.probability for a in mine):.2f}")
             threat_reasons.append(reason(f"THREAT_{name.upper()}", detail))
-        # The per-wagon operating point of training's evaluation (chosen for a target false-alarm rate): a wagon
-        # over it is suspicious even when no area survives the area filters.
-        score, thr = tiled.wagon_score, float(cfg.wagon_threshold)
-        out.wagon_score = {"score": round(score, 4), "threshold": thr, "top_k": int(cfg.extra.get("score_top_k", 16)),
-                           "over": bool(score >= thr)}
-        if score >= thr and not areas:
-            threat_reasons.append(reason("THREAT_SCORE", f"оценка {score:.2f} ≥ порога {thr:.2f}"))
+        if wagon.over and not areas:
+            threat_reasons.append(reason("THREAT_SCORE", f"оценка вагона {wagon.score:.2f} ≥ порога "
+                                                         f"{wagon.threshold:.2f} (вероятность {wagon.probability:.2f})"))
         checks.append(flagged("segmentation", *threat_reasons) if threat_reasons else passed("segmentation"))
         deadline.check("декларация")
 

@@ -125,3 +125,15 @@ def risk_areas(labels: np.ndarray, score: np.ndarray, classes: tuple[str, ...], 
                               area_m2=round(size * px_m2, 4), unit=unit_of(c0, c1, units),
                               class_ru=(classes_ru or {}).get(name, name)))
     return areas, id_map
+
+
+def calibrate_areas(areas: list[RiskArea], id_map: np.ndarray, score: np.ndarray, k: int, calibrator) -> None:
+    """Give each area a calibrated probability: the wagon score restricted to the area (the top-k mean of its
+    class probability, :func:`cargoscan.scoring.wagon.wagon_score`) through the wagon's calibrator."""
+    from cargoscan.scoring.wagon import wagon_score
+
+    slices = ndimage.find_objects(id_map)
+    for a in areas:
+        sl = slices[a.id - 1] if a.id - 1 < len(slices) else None
+        raw = wagon_score(score[sl][id_map[sl] == a.id], k) if sl is not None else a.score
+        a.probability = round(float(calibrator(raw) if calibrator is not None else raw), 4)

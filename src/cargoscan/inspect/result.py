@@ -141,6 +141,7 @@ class RiskArea:
     material: str | None = None   # dual-energy material class of the area
     material_ru: str | None = None
     lambda_g_cm2: float | None = None
+    probability: float | None = None   # calibrated: the wagon score restricted to this area, through the calibrator
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -24,6 +24,7 @@ import numpy as np
 from cargoscan.data.channels import channels_from_transmission, input_channels
 from cargoscan.data.tiling import blend_weight  # the same seam blending as training
 from cargoscan.models.artifact import ArtifactConfig
+from cargoscan.scoring import wagon as W
 
 
 class Deadline:
@@ -53,8 +54,8 @@ class TiledResult:
 
     @property
     def wagon_score(self) -> float:
-        """The per-wagon score of training's evaluation: mean of the k highest P(any threat class)."""
-        return float(self.threat_topk.mean()) if self.threat_topk.size else 0.0
+        """The wagon score (:func:`cargoscan.scoring.wagon.wagon_score`) of the running top-k."""
+        return W.wagon_score(self.threat_topk, max(1, self.threat_topk.size))
 
 
 def starts(length: int, tile: int, stride: int) -> list[int]:
@@ -128,18 +129,6 @@ def window_channels(image: np.ndarray, c0: int, c1: int, src_pitch: tuple[float,
     return out
 
 
-def threat_probability(p: np.ndarray, threat: np.ndarray, multilabel: bool) -> np.ndarray:
-    """(K, h, w) → (h, w) P(any threat class), as training's evaluation defines it."""
-    q = p[threat]
-    return 1.0 - np.prod(1.0 - q, axis=0) if multilabel else q.sum(0)
-
-
-def merge_topk(best: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` largest of ``best`` and ``values`` (a running top-k over column chunks)."""
-    v = np.concatenate([best, values.ravel().astype(np.float32)])
-    return v if v.size <= k else np.partition(v, v.size - k)[v.size - k:]
-
-
 def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: ArtifactConfig, backend,
                 tile: int, overlap: int, batch_size: int = 8, deadline: Deadline | None = None,
                 threat: np.ndarray | None = None) -> TiledResult:
@@ -180,7 +169,7 @@ def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: Artifact
     p0 = 0                                  # first column held in acc
     lsum, esum, nload = None, None, 0.0
     has_a = "a_high" in names and "a_low" in names
-    top_k = int(cfg.extra.get("score_top_k", 16))
+    top_k = int(cfg.extra.get("score_top_k", W.DEFAULT_TOP_K))
     topk = np.zeros(0, np.float32)
     windows_per_group = max(1, batch_size // len(rows))
     for g in range(0, len(cols), windows_per_group):
@@ -235,7 +224,7 @@ def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: Artifact
                 p = acc[:, :h, :done] / wsum[None, :h, :done]
                 lb, sc = classify(p, cfg, threat)
                 if threat.any():
-                    topk = merge_topk(topk, threat_probability(p, threat, cfg.multilabel), top_k)
+                    topk = W.merge_topk(topk, W.threat_probability(p, threat, cfg.multilabel), top_k)
                 labels[:, p0:p0 + done], score[:, p0:p0 + done] = lb, sc
                 acc, wsum, p0 = acc[:, :, done:], wsum[:, done:], p0 + done
     return TiledResult(labels, score, a_high, a_low, lsum / nload, esum / nload,

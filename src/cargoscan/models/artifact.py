@@ -53,7 +53,8 @@ class ArtifactConfig:
     overlap: int = 32                          # tile overlap
     multilabel: bool = False                   # sigmoid per class (True) or softmax over classes (False)
     thresholds: dict[str, float] = field(default_factory=dict)  # per-class score thresholds (operating point)
-    wagon_threshold: float = 0.5               # per-wagon "something to find" score threshold
+    wagon_threshold: float = 0.5               # per-wagon "something to find" score threshold (raw scale)
+    calibration: dict[str, Any] = field(default_factory=dict)  # Calibrator.to_dict() of the wagon score; {} = none
     thresholds_version: str = "1"
     sha256: dict[str, str] = field(default_factory=dict)        # file name -> hex digest
     artifact_version: str = ARTIFACT_VERSION
@@ -88,6 +89,13 @@ class ArtifactConfig:
         if any(s <= 0 for s in self.norm_std) or len(self.norm_std) != len(self.in_channels) \
                 or len(self.norm_mean) != len(self.in_channels):
             out.append("norm_mean/norm_std: по одному числу на входной канал, std > 0")
+        if self.calibration:
+            from cargoscan.scoring.calibration import Calibrator
+
+            try:
+                Calibrator.from_dict(self.calibration)
+            except (KeyError, TypeError, ValueError) as exc:
+                out.append(f"calibration: {exc}")
         if not 0 <= self.overlap < self.tile:
             out.append(f"tile {self.tile}, overlap {self.overlap}: нужно 0 ≤ overlap < tile")
         return out

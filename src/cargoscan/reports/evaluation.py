@@ -103,8 +103,8 @@ def joined(arc: Archive, insp: Inspections) -> pd.DataFrame:
     # the engine's own declared mass when it reports one, else the declarations table
     j["declared_kg"] = j["declared_net_kg_insp"].fillna(j["declared_net_kg"]) if "declared_net_kg_insp" in j \
         else j["declared_net_kg"]
-    # a threat-class risk area was reported (the engine applies its own operating point)
-    j["flagged"] = j["wagon_score"] > 0
+    # the engine's threat alarm: its wagon score at the operating point sealed in the model
+    j["flagged"] = j["threat_alarm"].astype(bool)
     j["mass_vs_declared"] = (j["estimated_net_kg"] - j["declared_kg"]) / j["declared_kg"]
     j["mass_vs_true"] = (j["estimated_net_kg"] - j["true_net_kg"]) / j["true_net_kg"]
     return j

@@ -227,7 +227,7 @@ def _inspection_row(doc: dict[str, Any]) -> dict[str, Any]:
     prov, refs, meta = doc.get("provenance") or {}, doc.get("references") or {}, doc.get("meta") or {}
     timings = prov.get("timings_ms") or {}
     areas = doc.get("risk_areas") or []
-    threat_scores = [a.get("score", 0.0) for a in areas if a.get("class") in THREAT_CLASSES]
+    wagon = doc.get("wagon_score") or {}     # the engine's one wagon score (cargoscan.scoring.wagon) and decision
     declared = cargo.get("declared") or []
     declared = [declared] if isinstance(declared, str) else [c for c in declared if c]
     match, probs = cargo.get("match"), cargo.get("probabilities") or {}
@@ -240,7 +240,8 @@ def _inspection_row(doc: dict[str, Any]) -> dict[str, Any]:
         "suspicious": bool(doc.get("suspicious", True)), "complete": bool(doc.get("complete", False)),
         "failed": any(r.get("code", "").startswith("ANALYSIS_FAILED_") for r in doc.get("reasons") or []),
         "train_number_insp": meta.get("train_number"),
-        "n_areas": len(areas), "wagon_score": max(threat_scores, default=0.0),
+        "n_areas": len(areas), "wagon_score": float(wagon.get("score", float("nan"))),
+        "threat_probability": wagon.get("probability"), "threat_alarm": bool(wagon.get("over", False)),
         "area_classes": ";".join(sorted({a.get("class") for a in areas})),
         "reason_codes": ";".join(r.get("code", "") for r in doc.get("reasons") or []),
         "reason_texts": "; ".join(r.get("text", "") for r in doc.get("reasons") or []),

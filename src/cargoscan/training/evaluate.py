@@ -28,6 +28,7 @@ from cargoscan.data.dataset import WagonDataset
 from cargoscan.data.visibility import threat_visibility, visibility_summary, visible_scans
 from cargoscan.data.tiling import crop, stitch, tile_grid
 from cargoscan.logs import progress
+from cargoscan.scoring import wagon as W
 from cargoscan.training import metrics as M
 from cargoscan.training.config import EvaluateParams
 from cargoscan.training.train import load_module
@@ -84,11 +85,10 @@ def score_split(module: Any, root: str, split: str, p: EvaluateParams, multilabe
 
 def wagon_scores(probs: np.ndarray, threats: list[int], names: list[str], multilabel: bool, k: int
                  ) -> dict[str, float]:
-    """The wagon's ``score`` (top-k mean of P(any threat)) and one ``score_<class>`` per threat class."""
-    out = {"score": M.top_k_mean(M.threat_map(probs, threats, multilabel), k)}
-    for c in threats:
-        out[f"score_{names[c]}"] = M.top_k_mean(probs[c], k)
-    return out
+    """The wagon's ``score`` (:func:`cargoscan.scoring.wagon.wagon_score`) and one ``score_<class>`` per threat
+    class."""
+    return {"score": W.wagon_score(W.threat_probability(probs, threats, multilabel), k),
+            **W.class_scores(probs, threats, names, k)}
 
 
 def _clean(v: Any) -> Any:
@@ -111,8 +111,8 @@ def evaluate(p: EvaluateParams) -> dict[str, Any]:
 
     # Operating point on validation: overall and per threat class, for target_far on clean wagons.
     clean_val = val.loc[val["has_threat"] == 0]
-    threshold = M.threshold_for_far(clean_val["score"].to_numpy(), p.target_far)
-    class_thresholds = {names[c]: M.threshold_for_far(clean_val[f"score_{names[c]}"].to_numpy(), p.target_far)
+    threshold = W.threshold_for_far(clean_val["score"].to_numpy(), p.target_far)
+    class_thresholds = {names[c]: W.threshold_for_far(clean_val[f"score_{names[c]}"].to_numpy(), p.target_far)
                         for c in threats}
     if clean_val.empty:
         log.warning("no clean wagons in the validation split: operating point defaults to %.2f", threshold)

@@ -1,7 +1,6 @@
-"""Per-wagon scoring and detection metrics: pure functions on arrays, so they can be checked on hand-made masks.
+"""Detection and segmentation metrics: pure functions on arrays, so they can be checked on hand-made masks.
 
-A wagon's "something to find" score is the mean of the ``k`` highest threat probabilities over the stitched
-wagon: one bright pixel is noise, a threat occupies at least a few pixels at the model pitch.
+The wagon score itself and its operating point are defined once, in :mod:`cargoscan.scoring.wagon`.
 """
 
 from __future__ import annotations
@@ -15,36 +14,6 @@ from torchmetrics.functional.classification import (
     binary_roc,
     multiclass_confusion_matrix,
 )
-
-
-def top_k_mean(score_map: np.ndarray, k: int) -> float:
-    """Mean of the ``k`` largest values of a map (all values when it has fewer)."""
-    flat = np.asarray(score_map, dtype=np.float64).ravel()
-    k = max(1, min(k, flat.size))
-    return float(np.partition(flat, flat.size - k)[flat.size - k:].mean())
-
-
-def threat_map(probs: np.ndarray, threat_ids: list[int], multilabel: bool = False) -> np.ndarray:
-    """(K, H, W) class probabilities → (H, W) probability of any threat class."""
-    p = probs[threat_ids]
-    if multilabel:  # independent sigmoids: P(any) = 1 − Π(1 − p_c)
-        return 1.0 - np.prod(1.0 - p, axis=0)
-    return p.sum(0)  # softmax classes are exclusive
-
-
-def threshold_for_far(clean_scores: np.ndarray, target_far: float) -> float:
-    """The lowest threshold whose false-alarm rate on ``clean_scores`` is at most ``target_far``.
-
-    An alarm is ``score >= threshold``. With n clean wagons at most ``floor(target_far · n)`` may alarm, so the
-    threshold sits just above the next-highest clean score.
-    """
-    s = np.sort(np.asarray(clean_scores, dtype=np.float64))[::-1]
-    if s.size == 0:
-        return 0.5
-    allowed = int(np.floor(target_far * s.size + 1e-9))
-    if allowed >= s.size:
-        return float(s[-1])
-    return float(np.nextafter(s[allowed], np.inf))
 
 
 def rates(scores: np.ndarray, positive: np.ndarray, threshold: float) -> dict[str, float]:
