@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "cargoscan.ocr.commands",        # frames, identify, ocr-*
     "cargoscan.reports.commands",    # report
     "cargoscan.tip.commands",        # import, tip
+    "cargoscan.bench.commands",      # bench-synth, benchmark
 )
 
 

@@ -121,8 +121,12 @@ def _prepare_out(out: Path, force: bool) -> None:
 
 
 def generate(p: SynthParams, out: str | Path, workers: int | None = None, force: bool = False,
-             show_progress: bool = True) -> list[ScanPlan]:
+             show_progress: bool = True, plans: list[ScanPlan] | None = None) -> list[ScanPlan]:
     """Validate ``p``, render ``p.n`` scans across processes and write the archive at ``out``.
+
+    ``plans`` renders a plan the caller drew with :func:`plan_scans` from the same ``p`` and then edited (the
+    benchmark stratifies which wagons keep their concealments, :mod:`cargoscan.bench.archive`); by default the
+    plan is ``plan_scans(p)``.
 
     Raises:
         ConfigError: for invalid parameters, before anything is written.
@@ -132,7 +136,7 @@ def generate(p: SynthParams, out: str | Path, workers: int | None = None, force:
 
     validate(p)
     out = Path(out)
-    plans = plan_scans(p)                      # draws and checks everything before touching the disk
+    plans = plan_scans(p) if plans is None else plans   # drawn and checked before touching the disk
     _prepare_out(out, force)
     workers = workers or p.workers
     log.info("synthesising %d scans into %s with %d worker(s), seed %d", len(plans), out, workers, p.seed)

@@ -1,0 +1,104 @@
+"""CLI: ``cargoscan bench-synth`` (the benchmark's archives) and ``cargoscan benchmark`` (score them, report).
+
+Heavy imports stay inside the commands so that ``cargoscan --help`` is quick.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+log = logging.getLogger(__name__)
+
+
+def _bench_params(params_file: Path, profile: Optional[str], **overrides):
+    from cargoscan.bench.config import load_bench_params, validate
+
+    p = load_bench_params(params_file, profile)
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    if changes:
+        p = dataclasses.replace(p, **changes)
+        validate(p)
+    return p
+
+
+def bench_synth(
+    split: list[str] = typer.Option(["val", "test"], "--split", help="Archives to synthesise (val, test)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Benchmark root (default: bench.out_dir)."),
+    n_val: Optional[int] = typer.Option(None, "--n-val", help="Wagons of the validation archive (bench.n_val)."),
+    n_test: Optional[int] = typer.Option(None, "--n-test", help="Wagons of the test archive (bench.n_test)."),
+    min_clean: Optional[int] = typer.Option(None, "--min-clean", help="Clean test wagons, at least."),
+    min_threat: Optional[int] = typer.Option(None, "--min-threat", help="Threat test wagons, at least."),
+    min_per_stratum: Optional[int] = typer.Option(None, "--min-per-stratum",
+                                                  help="Threat test wagons per site, wagon type and category."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Processes (bench.workers)."),
+    force: bool = typer.Option(False, "--force", help="Render again even when an archive is up to date."),
+    params_file: Path = typer.Option(Path("params.yaml"), "--params", help="Parameter file."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Profile overlay (default: the file's)."),
+) -> None:
+    """Synthesise the benchmark's archives (own seeds, stratified, honest declarations) and manifest.json."""
+    from cargoscan.bench.archive import synthesise
+    from cargoscan.bench.config import SPLITS
+    from cargoscan.synth.config import load_synth_params
+
+    bad = sorted(set(split) - set(SPLITS))
+    if bad:
+        raise typer.BadParameter(f"unknown split {bad}; known: {list(SPLITS)}", param_hint="--split")
+    p = _bench_params(params_file, profile, out_dir=str(out) if out else None, n_val=n_val, n_test=n_test,
+                      min_clean_test=min_clean, min_threat_test=min_threat, min_per_stratum=min_per_stratum,
+                      workers=workers)
+    manifest = synthesise(load_synth_params(params_file, profile), p, tuple(s for s in SPLITS if s in split), force)
+    for name, entry in manifest["splits"].items():
+        typer.echo(f"{name}: {entry['n']} wagons ({entry['n_clean']} clean, {entry['n_threat']} with a threat), "
+                   f"seed {entry['seed']} → {entry['path']}")
+
+
+def benchmark(
+    archive: Optional[Path] = typer.Option(None, "--archive", help="Archive scored (default: <bench.out_dir>/test)."),
+    artifact: Optional[Path] = typer.Option(None, "--artifact", help="Exported model (bench.artifact)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Metrics JSON (bench.report)."),
+    scores: Optional[Path] = typer.Option(None, "--scores", help="Per-wagon CSV (default: <report>_scores.csv)."),
+    inspections: Optional[Path] = typer.Option(None, "--inspections",
+                                               help="Kept inspections (default: <bench.out_dir>/inspections/test)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Processes, one engine thread each."),
+    limit: int = typer.Option(0, "--limit", help="Only the first N scans (0 = all)."),
+    params_file: Path = typer.Option(Path("params.yaml"), "--params", help="Parameter file."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Profile overlay (default: the file's)."),
+) -> None:
+    """Score the benchmark archive through the inspection engine → reports/benchmark.json and its scores CSV."""
+    import time
+
+    from cargoscan.archive import ArchiveError, ArchivePaths
+    from cargoscan.bench.report import artifact_config, build_report, write_report
+    from cargoscan.bench.score import score_archive
+    from cargoscan.inspect.config import load_inspect_params
+
+    p = _bench_params(params_file, profile, workers=workers, artifact=str(artifact) if artifact else None,
+                      report=str(report) if report else None)
+    root = archive or p.archive("test")
+    if not ArchivePaths(root).scans.is_dir():
+        raise ArchiveError(root, "not a scan archive (no scans/ folder); run `cargoscan bench-synth` first")
+    t0 = time.perf_counter()
+    table = score_archive(p.artifact, root, load_inspect_params(str(params_file), profile), p.workers,
+                          inspections or p.inspections("test"), limit)
+    wall = time.perf_counter() - t0
+    doc = build_report(table, artifact_config(p.artifact), p.target_far, p.cnr_visible, p.n_boot,
+                       p.calibration_bins, p.seed, wall, p.workers)
+    doc["archive"] = str(root)
+    json_path, csv_path = write_report(doc, table, p.report, scores or p.scores_csv)
+    det, op = doc["detection"], doc["detection"]["operating_point"]
+    auc = det["auroc"]["value"]
+    typer.echo(f"{doc['n_wagons']} wagons ({doc['n_clean']} clean, {doc['n_threat']} threat): AUROC "
+               f"{'—' if auc is None else f'{auc:.3f}'}, detection {op['detection_rate']['k']}/"
+               f"{op['detection_rate']['n']}, false alarms {op['false_alarm_rate']['k']}/{op['false_alarm_rate']['n']}"
+               f", {doc['seconds_per_wagon'] or float('nan'):.2f} s/wagon → {json_path}, {csv_path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``bench-synth`` and ``benchmark`` to the CLI."""
+    app.command("bench-synth")(bench_synth)
+    app.command("benchmark")(benchmark)
