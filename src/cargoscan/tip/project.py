@@ -20,6 +20,15 @@ the
    differences (the noise is white along columns), the quantum variance scales with the second moment, so the
    missing variance is σ²·(f₂ − f²), drawn white and passed through the crosstalk;
 5. quantisation as the scanner does it: starved pixels (0) stay 0, values clip at 0 and 65535.
+
+**Removal** (voids, hollowed goods: ``ThreatPatch.removal``). A patch may also take cargo *away*: over its
+footprint a fraction ``r`` of the background's equivalent path above the wall level is removed before the
+threat's paths are added, ``f = T(bg·(1 − r_eff) + threat) / T(bg)`` with ``r_eff = r·(1 − A_wall/A_bg)``
+(A_high of the smoothed background; ``A_wall`` = :attr:`Projector.wall_attenuation`, the wagon's two side walls,
+which are never removed). Then ``f`` may exceed 1: the output clips at 65535 as the scanner does. The noise of
+a brighter pixel is *lower* than the scaled measured noise f·σ; noise cannot be taken out, so the missing
+variance clips at 0 there (the void carries a little too much noise: at most f·σ instead of σ·√f₂, a few per
+cent for the removals of the library). Patches without ``removal`` give exactly the results they gave before.
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ MAX_VALUE = 65535.0
 #: Largest attenuation the inversion aims at: a starved pixel reads ln(131070) ≈ 11.8.
 A_MAX = 12.0
 _B0, _BMAX, _N = 0.5, 800.0, 96  # basis areal-density grid (g/cm²), log-spaced as the scanner's own table
+#: A_high of the wagon's own side walls, kept when a patch removes cargo (≈ two 2.5 mm steel walls at 6 MeV).
+WALL_ATTENUATION = 0.2
 
 
 class BackgroundModel:
@@ -159,9 +170,14 @@ class Projector:
         self.electronic = float(sp.electronic_noise)
         self.reach = psf_reach_px(scanner, 4.0)
         self.margin = max(self.reach) + 2
+        #: A_high of the walls a removal keeps (see the module docstring); set it from the scan when known.
+        self.wall_attenuation = WALL_ATTENUATION
 
     def factor(
-        self, t_background: np.ndarray, threat: dict[str, np.ndarray]
+        self,
+        t_background: np.ndarray,
+        threat: dict[str, np.ndarray],
+        removal: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per-channel factors of the threat behind the background, no PSF: ``f`` = T(background + threat) /
         T(background) of the signal, and ``f2`` the same of its second moment (what the quantum noise scales
@@ -171,10 +187,16 @@ class Projector:
         Args:
             t_background: (2, h, w) smooth physical transmission of the background.
             threat: the threat's path maps (cm) over the same window.
+            removal: (h, w) fraction of the background's path above the wall level to remove first (missing
+                cargo), or None; with it ``f`` may exceed 1.
         """
         f = np.ones(t_background.shape, np.float64)
         f2 = f.copy()
-        sel = np.any([p > 0 for p in threat.values()], axis=0)
+        sel = np.zeros(t_background.shape[1:], bool)
+        for p in threat.values():
+            sel |= p > 0
+        if removal is not None:
+            sel |= removal > 0
         if not sel.any():
             return f, f2
         # Only the threat's pixels change (f = 1 elsewhere, exactly): decompose and project just those, packed
@@ -191,12 +213,18 @@ class Projector:
         a = -np.log(np.clip(t_background[:, sel], np.exp(-A_MAX), 1.0))
         bg = {k: pack(v) for k, v in self.background.invert(a[0], a[1]).items()}
         both = dict(bg)
+        if removal is not None:
+            # Remove r of the path above the walls: keep A_wall/A_bg of it (the split follows the background's).
+            keep = np.clip(self.wall_attenuation / np.maximum(a[0], 1e-6), 0.0, 1.0)
+            r_eff = pack(np.clip(removal[sel], 0.0, 1.0) * (1.0 - keep))
+            both = {k: (v * (1.0 - r_eff)).astype(np.float32) for k, v in bg.items()}
         for name, p in threat.items():
             both[name] = both[name] + pack(p[sel]) if name in both else pack(p[sel])
         t_bg, m_bg = (x.reshape(2, -1)[:, :n] for x in moments(self.scanner, bg))
         t_all, m_all = (x.reshape(2, -1)[:, :n] for x in moments(self.scanner, both))
-        f[:, sel] = np.clip(t_all / np.maximum(t_bg, 1e-30), 0.0, 1.0)
-        f2[:, sel] = np.clip(m_all / np.maximum(m_bg, 1e-30), 0.0, 1.0)
+        hi = 1.0 if removal is None else np.inf  # adding only attenuates; removing may brighten
+        f[:, sel] = np.clip(t_all / np.maximum(t_bg, 1e-30), 0.0, hi)
+        f2[:, sel] = np.clip(m_all / np.maximum(m_bg, 1e-30), 0.0, hi)
         return f, f2
 
     def project(
@@ -224,7 +252,12 @@ class Projector:
             full = np.zeros((y1 - y0, x1 - x0), np.float32)
             full[y - y0 : y - y0 + ph, x - x0 : x - x0 + pw] = p
             threat[name] = full
-        f, f2 = self.factor(t_smooth, threat)
+        if patch.removal is None:
+            f, f2 = self.factor(t_smooth, threat)
+        else:
+            removal = np.zeros((y1 - y0, x1 - x0), np.float32)
+            removal[y - y0 : y - y0 + ph, x - x0 : x - x0 + pw] = patch.removal
+            f, f2 = self.factor(t_smooth, threat, removal)
         # The acquisition's geometry: system PSF (and the low channel's lag) on the noiseless signal and on
         # its second moment; the crosstalk acts on the noisy signal, so on the signal's factor too.
         sc = self.scanner
@@ -248,7 +281,9 @@ class Projector:
 
         The measured noise is the crosstalk of white noise of variance σ_w² = q + e² (quantum, electronic);
         multiplying the scan by ``f`` scales it to f²·σ_w², while the darker pixel's own noise has
-        q·f₂ + e² (f₂: the PSF-blurred second-moment factor). The difference is added.
+        q·f₂ + e² (f₂: the PSF-blurred second-moment factor). The difference is added. Where a removal
+        brightens the pixel (f > 1) the difference is negative: noise cannot be removed, so it clips at 0 and
+        the pixel keeps the scaled measured noise (slightly too much).
         """
         white_var = local_variance(v, self.texture.diff_gain) / self.texture.kappa
         e2 = self.electronic**2
