@@ -57,12 +57,15 @@ def test_labels_line_up_with_inserted_pixels(background, scanner, seed):
         assert threat[m].all()
         union |= m
     assert (union == threat).all()
-    # Changed pixels lie on the labelled threats, widened by the PSF and the low channel's lag ...
+    # Changed pixels lie on the labelled threats, widened by the PSF and the low channel's lag (within the
+    # projector's 4 σ reach: a 100 kg block of drugs has a visible PSF tail) ...
     a_in, a_out = (-np.log(np.clip(x / 65535, 0.5 / 65535, 1)) for x in (image.astype(float), out))
     changed = (np.abs(a_out - a_in) > 0.05).any(axis=0)
     from scipy import ndimage
 
-    assert not (changed & ~ndimage.binary_dilation(threat, iterations=2)).any()
+    ry, rx = Projector(scanner, params).reach
+    near = ndimage.binary_dilation(threat, structure=np.ones((2 * ry + 1, 2 * rx + 1), bool))
+    assert not (changed & ~near).any()
     # ... and the labelled pixels did change: the threat adds attenuation where the label says.
     assert (a_out[0] - a_in[0])[threat].mean() > 0.1
     # Wagon pixels of a real scan are unlabelled (ignore), air is background.
