@@ -97,7 +97,7 @@ def build_report(scores: pd.DataFrame, artifact: dict[str, Any] | None = None, t
     art = artifact or {}
     return {
         "n_wagons": int(len(df)), "n_clean": int(len(clean)), "n_threat": int(len(threat)),
-        "n_excluded": int(len(df) - len(both)), "n_failed": int((~df["complete"]).sum()),
+        "n_excluded": int(len(df) - len(both)), "n_incomplete": int((~df["complete"]).sum()),
         "n_unscored": int(df["score"].astype(float).isna().sum()),
         "artifact": {k: art.get(k) for k in ("name", "version", "wagon_threshold")}
         | {"calibrated": bool(art.get("calibration")), "target_far": (art.get("extra") or {}).get("target_far")},
