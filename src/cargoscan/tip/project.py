@@ -23,9 +23,10 @@ the
 
 **Removal** (voids, hollowed goods: ``ThreatPatch.removal``). A patch may also take cargo *away*: over its
 footprint a fraction ``r`` of the background's equivalent path above the wall level is removed before the
-threat's paths are added, ``f = T(bg·(1 − r_eff) + threat) / T(bg)`` with ``r_eff = r·(1 − A_wall/A_bg)``
-(A_high of the smoothed background; ``A_wall`` = :attr:`Projector.wall_attenuation`, the wagon's two side walls,
-which are never removed). Then ``f`` may exceed 1: the output clips at 65535 as the scanner does. The noise of
+threat's paths are added, ``f = T(bg·(1 − r_eff) + threat) / T(bg)`` with ``r_eff = r·(1 − k)``, where ``k``
+is the fraction of the background's (basis) path that alone, in the open beam, attenuates ``A_wall`` =
+:attr:`Projector.wall_attenuation`: the wagon's two side walls, in the background's material mix, are never
+removed (paths add exactly, attenuations do not). Then ``f`` may exceed 1: the output clips at 65535 as the scanner does. The noise of
 a brighter pixel is *lower* than the scaled measured noise f·σ; noise cannot be taken out, so the missing
 variance clips at 0 there (the void carries a little too much noise: at most f·σ instead of σ·√f₂, a few per
 cent for the removals of the library). Patches without ``removal`` give exactly the results they gave before.
@@ -214,9 +215,10 @@ class Projector:
         bg = {k: pack(v) for k, v in self.background.invert(a[0], a[1]).items()}
         both = dict(bg)
         if removal is not None:
-            # Remove r of the path above the walls: keep A_wall/A_bg of it (the split follows the background's).
-            keep = np.clip(self.wall_attenuation / np.maximum(a[0], 1e-6), 0.0, 1.0)
-            r_eff = pack(np.clip(removal[sel], 0.0, 1.0) * (1.0 - keep))
+            # Remove r of the path above the walls (paths add exactly; attenuations do not): the walls are the
+            # fraction k of the background's path that alone attenuates A_wall.
+            keep = self._wall_fraction(bg, n)
+            r_eff = pack(np.clip(removal[sel], 0.0, 1.0)) * (1.0 - keep)
             both = {k: (v * (1.0 - r_eff)).astype(np.float32) for k, v in bg.items()}
         for name, p in threat.items():
             both[name] = both[name] + pack(p[sel]) if name in both else pack(p[sel])
@@ -226,6 +228,24 @@ class Projector:
         f[:, sel] = np.clip(t_all / np.maximum(t_bg, 1e-30), 0.0, hi)
         f2[:, sel] = np.clip(m_all / np.maximum(m_bg, 1e-30), 0.0, hi)
         return f, f2
+
+    def _wall_fraction(self, bg: dict[str, np.ndarray], n: int) -> np.ndarray:
+        """Per pixel of packed basis maps: the fraction k of the background's path whose A_high alone (in the
+        open beam) is :attr:`wall_attenuation` — the walls, in the background's own material mix. 1 where the
+        background is no denser than the walls."""
+        s = np.linspace(0.0, 1.0, 25) ** 2
+        shape = next(iter(bg.values())).shape
+        scaled = {k: np.concatenate([v * np.float32(f) for f in s]) for k, v in bg.items()}
+        a = -np.log(np.clip(self.scanner.transmission(scaled)[0].astype(np.float64), 1e-30, 1.0))
+        a = a.reshape(len(s), -1)  # (steps, pixels), increasing along the steps
+        target = self.wall_attenuation
+        above = (a >= target).argmax(axis=0)  # first step at or above the wall level (0 when never: keep all)
+        i1 = np.clip(above, 1, len(s) - 1)
+        cols = np.arange(a.shape[1])
+        a0, a1 = a[i1 - 1, cols], a[i1, cols]
+        k = s[i1 - 1] + (s[i1] - s[i1 - 1]) * np.clip((target - a0) / np.maximum(a1 - a0, 1e-12), 0, 1)
+        k = np.where(a[-1] <= target, 1.0, k)
+        return k.reshape(shape).astype(np.float32)
 
     def project(
         self, image: np.ndarray, patch: ThreatPatch, y: int, x: int, rng: np.random.Generator
