@@ -15,6 +15,8 @@ class ReportParams:
 
     archive: str = "data/raw"                    # the scan archive (format 1.0)
     metrics: str = "reports/metrics.json"        # the evaluate stage's metrics
+    benchmark: str = "reports/benchmark.json"    # the benchmark stage's metrics (cargoscan.bench)
+    benchmark_scores: str = "reports/benchmark_scores.csv"   # ... and its per-wagon scores
     inspections: str = "data/inspections"        # one inspection JSON per scan (contract B)
     model_dir: str = "data/models/export"        # the exported model (config.json, model_card.md)
     notebooks_dir: str = "notebooks"
@@ -40,7 +42,7 @@ class ReportParams:
         keys = {
             "dataset": ("archive", "n_samples", "max_scans", "realism_scans"),
             "evaluation": ("archive", "metrics", "inspections", "model_dir", "gallery_size", "mass_tolerance",
-                           "calibration_bins"),
+                           "calibration_bins", "benchmark", "benchmark_scores"),
             "batch": ("archive", "inspections"),
         }
         if name not in keys:
