@@ -66,7 +66,8 @@ def scanner():
 def projector(scanner):
     pr = Projector(scanner, TipParams())
     # The wall level a removal keeps: this scene's two side walls.
-    pr.wall_attenuation = float(-np.log(scanner.transmission({"steel": np.full((1, 1), WALL_CM, np.float32)})[0, 0, 0]))
+    t_walls = scanner.transmission({"steel": np.full((1, 1), WALL_CM, np.float32)})
+    pr.wall_attenuation = float(-np.log(t_walls[0, 0, 0]))
     return pr
 
 

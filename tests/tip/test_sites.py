@@ -121,7 +121,8 @@ def test_engine_places_the_whole_library(scans, scan):
         params = TipParams(threats=(name,), threats_per_scan=(1, 1))
         placed = []
         for seed in range(4):  # a big draw may not fit a small crop: some seed must
-            out, placed = tip_image(image, (PITCH_MM, PITCH_MM), projector, np.random.default_rng(seed), params)
+            rng = np.random.default_rng(seed)
+            out, placed = tip_image(image, (PITCH_MM, PITCH_MM), projector, rng, params)
             if placed:
                 break
         assert placed, name

@@ -151,8 +151,9 @@ def _finish(
     """Rotate a square-pixel canvas by ``angle_deg``, resample it to the scan's pitch and clean it.
 
     Each material's map is rotated (bilinear) on a canvas large enough to hold it, resampled to ``pitch_mm``
-    (area averaging), cropped to the object, cleaned where the total path is under :data:`SLIVER` of its maximum and
-    each map scaled back to its drawn total (so the mass is exact). Returns the path maps and the exact mask ``path > 0``.
+    (area averaging), cropped to the object, cleaned where the total path is under :data:`SLIVER` of its
+    maximum and each map scaled back to its drawn total (so the mass is exact). Returns the path maps and the
+    exact mask ``path > 0``.
     """
     iso = c.pitch_cm[0]
     diag = int(np.ceil(np.hypot(c.h, c.w))) + 2
@@ -205,8 +206,8 @@ def _brick_block(
     c: _Canvas, material: str, mass_kg: float, y_cm: float, x_cm: float, h_cm: float, w_cm: float,
     rng: np.random.Generator, wrap: bool = True,
 ) -> np.ndarray:
-    """``mass_kg`` of bricks over a box of the canvas: ≈ 30×5 cm brick faces (the synthesiser's seams), each at
-    its own depth, wrapped in 0.8 cm of polyethylene; the drug's paths are scaled to the exact mass."""
+    """``mass_kg`` of bricks over a box of the canvas: ≈ 30×5 cm brick faces (the synthesiser's seams), each
+    at its own depth, wrapped in 0.8 cm of polyethylene; the drug's paths are scaled to the exact mass."""
     from cargoscan.synth.materials import get_material
 
     before = c.paths.get(material, np.zeros((c.h, c.w), np.float32)).copy()
@@ -248,7 +249,10 @@ def drugs_bricks(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> Thr
     _brick_block(c, material, mass, 0, 0, h, w, rng)
     paths, mask = _finish(c, pitch_mm, rng.uniform(-20, 20))
     return ThreatPatch(
-        "drugs_bricks", "in_cargo", paths, [PatchInstance("drugs", mask, material, _mass(paths, pitch_mm, material))]
+        "drugs_bricks",
+        "in_cargo",
+        paths,
+        [PatchInstance("drugs", mask, material, _mass(paths, pitch_mm, material))],
     )
 
 
@@ -380,7 +384,7 @@ def false_floor(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> Thre
 
 
 def _sheet_path(depth_cm: float, thick_cm: float, pitch_cm: float) -> float:
-    """Path of a plate seen edge-on (``depth_cm`` along the beam, ``thick_cm`` thick) averaged over one pixel."""
+    """Path of a plate seen edge-on (``depth_cm`` along the beam, ``thick_cm`` thick) over one pixel."""
     return depth_cm * min(1.0, thick_cm / pitch_cm)
 
 
@@ -419,12 +423,13 @@ def _fill(
         d = depth * rng.uniform(0.5, 0.9)
         length = w * rng.uniform(0.5, 1.0)
         x0 = x + rng.uniform(0, w - length)
-        before = {m: c.paths.get(m, np.zeros((c.h, c.w), np.float32)).copy() for m in ("tobacco", "cellulose")}
+        zero = np.zeros((c.h, c.w), np.float32)
+        before = {m: c.paths.get(m, zero).copy() for m in ("tobacco", "cellulose")}
         mask = c.box("tobacco", y, x0, h, length, d * 0.55)
         c.box("cellulose", y, x0, h, length, d * 0.05)
+        area = c.pitch_cm[0] * c.pitch_cm[1]
         mass = sum(
-            float((c.paths[m] - before[m]).sum()) * c.pitch_cm[0] * c.pitch_cm[1] * get_material(m).density_g_cm3
-            for m in before
+            float((c.paths[m] - before[m]).sum()) * area * get_material(m).density_g_cm3 for m in before
         ) / 1000.0
         return [PatchInstance("cigarettes", mask, "tobacco", mass)]
     # weapons: rifles lying along the cavity, stacked along the beam
@@ -479,7 +484,10 @@ def underframe_box(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> T
     steel = c.mass_kg("steel")
     contents = _fill(c, rng, py, px, h - 2 * py, w - 2 * px, depth - 2 * t, empty_rate=0.1)
     return ThreatPatch(
-        "underframe_box", "underframe", c.paths, [PatchInstance("hidden_compartment", mask, "steel", steel), *contents]
+        "underframe_box",
+        "underframe",
+        c.paths,
+        [PatchInstance("hidden_compartment", mask, "steel", steel), *contents],
     )
 
 
@@ -539,7 +547,11 @@ def bulk_void(rng: np.random.Generator, pitch_mm: tuple[float, float]) -> Threat
     void = np.ones((c.h, c.w), bool)
     contents = _fill(c, rng, 0, 0, c.h * c.pitch_cm[0], c.w * c.pitch_cm[1], 60.0, empty_rate=0.7)
     return ThreatPatch(
-        "bulk_void", "hollowed_goods", c.paths, [PatchInstance("void", void, "air", 0.0), *contents], removal=removal
+        "bulk_void",
+        "hollowed_goods",
+        c.paths,
+        [PatchInstance("void", void, "air", 0.0), *contents],
+        removal=removal,
     )
 
 

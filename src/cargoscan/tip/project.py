@@ -26,9 +26,9 @@ footprint a fraction ``r`` of the background's equivalent path above the wall le
 threat's paths are added, ``f = T(bg·(1 − r_eff) + threat) / T(bg)`` with ``r_eff = r·(1 − k)``, where ``k``
 is the fraction of the background's (basis) path that alone, in the open beam, attenuates ``A_wall`` =
 :attr:`Projector.wall_attenuation`: the wagon's two side walls, in the background's material mix, are never
-removed (paths add exactly, attenuations do not). Then ``f`` may exceed 1: the output clips at 65535 as the scanner does. The noise of
-a brighter pixel is *lower* than the scaled measured noise f·σ; noise cannot be taken out, so the missing
-variance clips at 0 there (the void carries a little too much noise: at most f·σ instead of σ·√f₂, a few per
+removed (paths add exactly, attenuations do not). Then ``f`` may exceed 1: the output clips at 65535 as the
+scanner does. The noise of a brighter pixel is *lower* than the scaled measured noise f·σ; noise cannot be
+taken out, so the missing variance clips at 0 there (the void carries a little too much noise: at most f·σ instead of σ·√f₂, a few per
 cent for the removals of the library). Patches without ``removal`` give exactly the results they gave before.
 """
 
