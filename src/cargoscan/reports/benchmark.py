@@ -119,7 +119,9 @@ def roc_figure(scores: pd.DataFrame, doc: dict[str, Any] | None) -> plt.Figure:
     both = scores[threat | clean]
     curves = {}
     if threat.any() and clean.any():
-        fpr, tpr, _ = roc_curve(threat[threat | clean], both["score"].astype(float).fillna(float("inf")))
+        score = both["score"].astype(float)
+        score = score.fillna(score.max() + 1.0 if score.notna().any() else 1.0)   # never scored: the highest
+        fpr, tpr, _ = roc_curve(threat[threat | clean], score)
         auc = _get(doc or {}, ("detection", "auroc", "value"))
         curves[f"benchmark (AUC {fmt(auc)})"] = (fpr, tpr)
     op = _get(doc or {}, ("detection", "operating_point")) or {}
