@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -195,7 +196,9 @@ def score_archive(artifact_dir: str | Path, archive_root: str | Path, inspect_pa
                 rows.append(_score_one(sid))
                 bar.advance(task)
         else:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=init) as ex:
+            # forkserver: workers never inherit the progress bar's thread (or a lock it holds) through fork
+            ctx = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init, initargs=init) as ex:
                 for row in ex.map(_score_one, ids, chunksize=2):
                     rows.append(row)
                     bar.advance(task)
