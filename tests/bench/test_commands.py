@@ -39,3 +39,14 @@ def test_benchmark_command_writes_the_report_and_scores(tiny_bench, stub_artifac
     assert len(table) == N_TEST and "max_cnr" in table
     assert len(list((tmp_path / "insp").glob("*.json"))) == N_TEST
     assert f"{N_TEST} wagons" in result.output
+
+
+def test_benchmark_refuses_a_model_that_does_not_load(tiny_bench, tmp_path):
+    broken = tmp_path / "export"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}", encoding="utf-8")
+    result = runner.invoke(app, ["benchmark", "--params", str(tiny_bench["params"]), "--archive",
+                                 str(tiny_bench["test"]), "--artifact", str(broken), "--report",
+                                 str(tmp_path / "b.json")])
+    assert result.exit_code == 1 and "model not loaded" in result.output
+    assert not (tmp_path / "b.json").exists()

@@ -223,9 +223,12 @@ def synthesise(synth: SynthParams, bench: BenchParams, splits: tuple[str, ...] =
         "stratification": {"min_clean_test": bench.min_clean_test, "min_threat_test": bench.min_threat_test,
                            "min_per_stratum": bench.min_per_stratum, "threat_rate": bench.threat_rate},
         "splits": {}}
-    if manifest_path.exists() and not force:     # keep the entries of splits not redone now
-        old = json.loads(manifest_path.read_text(encoding="utf-8")).get("splits", {})
-        manifest["splits"].update({k: v for k, v in old.items() if k not in splits})
+    if manifest_path.exists():                   # keep the entries of splits not redone now
+        try:
+            old = json.loads(manifest_path.read_text(encoding="utf-8")).get("splits", {})
+        except (OSError, json.JSONDecodeError, AttributeError):
+            old = {}
+        manifest["splits"].update({k: v for k, v in old.items() if k not in splits and k in SPLITS})
     for split in splits:
         p, plans, attempt = plan_split(synth, bench, split)
         root = bench.archive(split)

@@ -74,17 +74,22 @@ def benchmark(
 
     from cargoscan.archive import ArchiveError, ArchivePaths
     from cargoscan.bench.report import artifact_config, build_report, write_report
-    from cargoscan.bench.score import score_archive
+    from cargoscan.bench.score import BenchError, score_archive
     from cargoscan.inspect.config import load_inspect_params
+    from cargoscan.inspect.engine import Inspector
 
     p = _bench_params(params_file, profile, workers=workers, artifact=str(artifact) if artifact else None,
                       report=str(report) if report else None)
     root = archive or p.archive("test")
     if not ArchivePaths(root).scans.is_dir():
         raise ArchiveError(root, "not a scan archive (no scans/ folder); run `cargoscan bench-synth` first")
+    inspect_params = load_inspect_params(str(params_file), profile)
+    probe = Inspector.load(p.artifact, inspect_params)    # the engine would fail every wagon closed: refuse now
+    if probe.backend is None:
+        raise BenchError(f"model not loaded, nothing to benchmark: {probe.load_error} ({p.artifact})")
+    del probe
     t0 = time.perf_counter()
-    table = score_archive(p.artifact, root, load_inspect_params(str(params_file), profile), p.workers,
-                          inspections or p.inspections("test"), limit)
+    table = score_archive(p.artifact, root, inspect_params, p.workers, inspections or p.inspections("test"), limit)
     wall = time.perf_counter() - t0
     doc = build_report(table, artifact_config(p.artifact), p.target_far, p.cnr_visible, p.n_boot,
                        p.calibration_bins, p.seed, wall, p.workers)

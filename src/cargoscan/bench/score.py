@@ -46,6 +46,10 @@ RING_PX = 4
 _STATE: dict[str, Any] = {}
 
 
+class BenchError(RuntimeError):
+    """The benchmark cannot measure anything: e.g. the model artifact does not load (every wagon would fail closed)."""
+
+
 def max_cnr(image: np.ndarray, mask: np.ndarray, ring_px: int = RING_PX) -> tuple[float, float]:
     """The highest contrast-to-noise of any threat region of a scan, in A_high and in the dual-energy ratio.
 
