@@ -138,7 +138,7 @@ class TileDataset(Dataset):
             "image": torch.from_numpy(self.data.normalise(image)),
             "mask": torch.from_numpy(np.ascontiguousarray(mask).astype(np.int64)),
             "label": torch.tensor(self.labels[i], dtype=torch.int64),
-            "meta": {"scan_id": scan_id, "y": y, "x": x},
+            "meta": {"scan_id": scan_id, "y": y, "x": x, "key": i, "n_threats": 0},
         }
 
     def plot(self, i: int, prediction: np.ndarray | None = None):

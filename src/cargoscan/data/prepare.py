@@ -203,6 +203,7 @@ def prepare(params: PrepareParams, mix_ratio: float = 0.0) -> dict:
     mean = ch_sum / max(ch_n, 1)
     std = np.sqrt(np.maximum(ch_sq / max(ch_n, 1) - mean ** 2, 1e-12))
     stats = {
+        "raw_dir": str(params.raw_dir),
         "channels": list(params.channels), "pitch_mm": list(params.pitch_mm), "tile": params.tile,
         "overlap": params.overlap, "classes": names,
         "categories": sorted(set(index["category"]) - {UNKNOWN_CATEGORY}),

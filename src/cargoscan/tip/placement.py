@@ -216,11 +216,17 @@ def place(
             return y, x
     # ... then the exhaustive search, for tight sites: positions with no forbidden pixel under the footprint
     # (a 'valid' correlation by FFT).
+    # Only the bounding box of the allowed pixels can hold the footprint: search there (a window of a long scan
+    # is ~30× smaller than the scan).
+    ry0, ry1 = int(cand_y.min()), int(cand_y.max()) + 1
+    rx0, rx1 = int(cand_x.min()), int(cand_x.max()) + 1
+    if ry1 - ry0 < fh or rx1 - rx0 < fw:
+        raise PlacementError(f"no {site} site fits a {fh}×{fw} px threat inside the load envelope")
     hits = signal.fftconvolve(
-        (~region).astype(np.float32), footprint[::-1, ::-1].astype(np.float32), mode="valid"
+        (~region[ry0:ry1, rx0:rx1]).astype(np.float32), footprint[::-1, ::-1].astype(np.float32), mode="valid"
     )
     ys, xs = np.nonzero(hits < 0.5)
     if ys.size == 0:
         raise PlacementError(f"no {site} site fits a {fh}×{fw} px threat inside the load envelope")
     i = int(rng.integers(ys.size))
-    return int(ys[i]), int(xs[i])
+    return int(ys[i]) + ry0, int(xs[i]) + rx0

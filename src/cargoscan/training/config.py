@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cargoscan.data.augment import AugmentParams
+from cargoscan.data.projected import ProjectionParams
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class TrainParams:
     experiment: str = "cargoscan"
     artifact_location: str = "mlartifacts"
     augment: AugmentParams = field(default_factory=AugmentParams)
+    projection: ProjectionParams = field(default_factory=ProjectionParams)   # threats projected on the fly
+    hard_negative_weight: float = 4.0   # the hardest clean tiles are drawn up to 1 + this times as often
+    checkpoint_dir: str = ""            # "" = <out_dir>/../checkpoints: outside the stage's outs, so a stopped run
+                                        # resumes from there
+    checkpoint_every_n_steps: int = 100
 
 
 @dataclass(frozen=True)

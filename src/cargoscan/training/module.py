@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, MulticlassJaccardIndex
 
+from cargoscan.archive.classes import threat_ids
 from cargoscan.models.registry import create_model
 from cargoscan.data.dataset import NO_LABEL
 from cargoscan.training.losses import IGNORE_INDEX, SegmentationLoss, to_multilabel
@@ -39,6 +40,8 @@ class SegmentationModule(L.LightningModule):
         self.val_dice = MulticlassF1Score(k, average="none", multidim_average="global", ignore_index=IGNORE_INDEX)
         self.val_cat = MulticlassAccuracy(m, average="micro", ignore_index=NO_LABEL)
         self.overlay: dict[str, Any] | None = None  # first validation batch, for the overlay figure
+        self.hard_negatives = None                  # cargoscan.training.datamodule.HardNegatives, set by train()
+        self.projected_instances = 0                # threat instances projected into the training samples so far
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.hparams.channels_last:
@@ -61,10 +64,34 @@ class SegmentationModule(L.LightningModule):
         return seg + self.hparams.aux_weight * aux, logits, cat_logits
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
-        loss, _, _ = self._step(batch)
+        loss, logits, _ = self._step(batch)
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(batch["image"]),
                  sync_dist=True)
+        meta = batch.get("meta") or {}
+        if "n_threats" in meta:
+            self.projected_instances += int(torch.as_tensor(meta["n_threats"]).sum())
+            self.log("projected_instances", float(self.projected_instances), on_step=False, on_epoch=True,
+                     reduce_fx="max")
+        if self.hard_negatives is not None and "key" in meta:
+            self._record_hardness(batch, logits)
         return loss
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["projected_instances"] = self.projected_instances
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.projected_instances = int(checkpoint.get("projected_instances", 0))
+
+    @torch.no_grad()
+    def _record_hardness(self, batch: dict[str, Any], logits: torch.Tensor) -> None:
+        """The highest threat probability on each clean prepared tile of the batch, for the hard-negative replay."""
+        threat = torch.as_tensor(threat_ids(), device=logits.device)
+        p = self.probabilities(logits.float())[:, threat]
+        p_any = 1 - torch.prod(1 - p, dim=1) if self.hparams.multilabel else p.sum(1)
+        top = p_any.flatten(1).amax(1)
+        clean = ~torch.isin(batch["mask"], threat).flatten(1).any(1)
+        keys = torch.as_tensor(batch["meta"]["key"], device=logits.device)
+        self.hard_negatives.update(keys[clean], top[clean])
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         loss, logits, cat_logits = self._step(batch)
