@@ -116,3 +116,32 @@ def test_export_artifact_matches_the_contract(run):
 
     from cargoscan.models.registry import build_model
     build_model(cfg).load_state_dict(load_file(out / "model.safetensors"))  # the shallow encoder, from extra
+
+
+def test_export_seals_the_operating_point_chosen_on_a_validation_archive(run, tiny_archive, tmp_path):
+    """With a validation archive, export scores it through the engine, fits the calibrator and chooses the
+    threshold for target_far; both are sealed (the inspector loads the artifact) and the card says where from."""
+    from cargoscan.bench.config import BenchParams
+    from cargoscan.inspect.config import InspectParams
+    from cargoscan.inspect.engine import Inspector
+    from cargoscan.models.artifact import ArtifactConfig
+    from cargoscan.scoring import Calibrator
+    from cargoscan.training.calibrate import has_threat, score_archive
+
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "val").symlink_to(tiny_archive)
+    p = run["p"]
+    out = tmp_path / "export"
+    export(ExportParams(model_dir=p.out_dir, reports_dir=str(run["root"] / "reports"), out_dir=str(out),
+                        register=False), BenchParams(out_dir=str(tmp_path / "bench"), workers=1, target_far=0.2))
+    cfg = ArtifactConfig.load(out)
+    op = cfg.extra["operating_point"]
+    assert op["chosen_on"].endswith("val") and cfg.calibration and Calibrator.from_dict(cfg.calibration)
+    scores, truth, ids = score_archive(out, tiny_archive, 1)
+    clean = scores[~truth]
+    assert op["n_clean"] == len(clean) and op["n_threat"] == int(truth.sum())
+    assert (clean >= cfg.wagon_threshold).mean() <= 0.2                   # the target on the validation archive
+    assert truth.tolist() == [has_threat(tiny_archive, s) for s in ids]
+    insp = Inspector.load(out, InspectParams(references_dir=""))
+    assert insp.load_error is None and insp.calibrator is not None
+    assert "chosen on" in (out / "model_card.md").read_text()

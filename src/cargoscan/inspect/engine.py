@@ -133,6 +133,15 @@ class Inspector:
         tiled = self._segment(image, meta, Deadline(self.params.timeout_s))
         return tiled.embedding
 
+    def threat_score(self, scan_path: str | Path) -> float:
+        """The scan's raw wagon score (:func:`cargoscan.scoring.wagon.wagon_score`), computed exactly as
+        :meth:`inspect` computes it; export calibrates the operating point on these. Raises on any failure."""
+        if self.backend is None:
+            raise RuntimeError(f"model not loaded: {self.load_error}")
+        path = Path(scan_path)
+        image, meta = read_scan(path), read_sidecar(path.with_suffix(".json"))
+        return self._segment(image, meta, Deadline(self.params.timeout_s)).wagon_score
+
     # -- internals ----------------------------------------------------------------------------------------
     def _guarded(self, scan_id: str, work: Callable[[Deadline], Inspection]) -> Inspection:
         """Run ``work`` in a thread under the time limit; any exception or timeout fails closed."""

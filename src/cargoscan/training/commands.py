@@ -39,4 +39,6 @@ def register(app: typer.Typer) -> None:
         from cargoscan.training.config import ExportParams
         from cargoscan.training.publish import export
 
-        export(load_section(ExportParams, "export", params, profile))
+        from cargoscan.bench.config import load_bench_params
+
+        export(load_section(ExportParams, "export", params, profile), load_bench_params(params, profile))

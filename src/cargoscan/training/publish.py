@@ -67,8 +67,14 @@ def register(cfg: ArtifactConfig, out: Path, run_id: str, tracking_uri: str, met
             "champion_value": theirs, "run_id": run_id, "model_uri": info.model_uri}
 
 
-def export(p: ExportParams) -> dict[str, Any]:
-    """Run the stage. Returns the written config and registration record."""
+def export(p: ExportParams, bench=None) -> dict[str, Any]:
+    """Run the stage. Returns the written config and registration record.
+
+    Args:
+        p: the ``export`` section.
+        bench: the ``bench`` section (:class:`cargoscan.bench.config.BenchParams`): its validation archive
+            (``<out_dir>/val``) and ``target_far`` give the operating point (:mod:`cargoscan.training.calibrate`).
+    """
     from cargoscan.models.export import write_artifact
     from cargoscan.training.train import load_module
 
@@ -87,11 +93,40 @@ def export(p: ExportParams) -> dict[str, Any]:
                "target_far": op["target_far"], "run_id": record.get("run_id"),
                "dvc_lock_sha256": file_sha256("dvc.lock"), "score": "top-k mean of P(any threat class)"})
     out = Path(p.out_dir)
-    cfg = write_artifact(module.model, cfg, out, metrics, {k: stats.get(k) for k in ("scans", "tiles", "channels")},
-                         p.opset, p.parity_atol)
+    data = {k: stats.get(k) for k in ("scans", "tiles", "channels")}
+    cfg = write_artifact(module.model, cfg, out, metrics, data, p.opset, p.parity_atol)
+    cfg = seal_operating_point(cfg, out, bench, metrics, data)
     reg = {}
     if p.register and record.get("run_id"):
         reg = register(cfg, out, record["run_id"], tracking_uri_of(record), p.champion_metric)
         # Kept beside, not inside, config.json: the registry version is known only after the files are hashed.
         (out / "registry.json").write_text(json.dumps(reg, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return {"config": json.loads(cfg.to_json()), "registry": reg}
+
+
+def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[str, Any], data: dict[str, Any]
+                         ) -> ArtifactConfig:
+    """Calibrate the wagon score and choose its threshold on the validation archive, and seal both into the
+    artifact (config.json and the model card); without the archive, keep evaluate's threshold and say so."""
+    import dataclasses
+
+    from cargoscan.models.export import model_card
+    from cargoscan.training.calibrate import operating_point, score_archive
+
+    val = Path(bench.out_dir) / "val" if bench is not None else None
+    if val is None or not (val / "scans").is_dir():
+        log.warning("no validation archive (%s): the operating point stays evaluate's, uncalibrated", val)
+        cfg = dataclasses.replace(cfg, extra={**cfg.extra, "operating_point": {"chosen_on": "evaluate: val split"}})
+    else:
+        scores, truth, _ = score_archive(out, val, bench.workers)
+        op = operating_point(scores, truth, bench.target_far)
+        cfg = dataclasses.replace(
+            cfg, wagon_threshold=op["threshold"], calibration=op["calibration"],
+            extra={**cfg.extra, "target_far": bench.target_far,
+                   "operating_point": {"chosen_on": str(val), **op["val"]}})
+        log.info("operating point on %s: threshold %.4f → false alarms %s, detection %s", val, op["threshold"],
+                 op["val"]["false_alarm_rate"], op["val"]["detection_rate"])
+    cfg.save(out)
+    cfg = ArtifactConfig.load(out)
+    (out / "model_card.md").write_text(model_card(cfg, metrics, data), encoding="utf-8")
+    return cfg
