@@ -7,11 +7,12 @@ The benchmark has a seed of its own. The two archives it synthesises take seeds 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from cargoscan.bench.extra_params import MismatchArchiveParams, ShiftParams
 from cargoscan.config import ConfigError, load_section
 
 #: The benchmark's archives, in the order their seeds are derived.
@@ -41,6 +42,8 @@ class BenchParams:
         cnr_visible: contrast-to-noise at native pitch above which a threat counts as visible.
         n_boot: bootstrap resamples of the AUROC interval.
         calibration_bins: bins of the reliability table and the ECE.
+        shift: the scanner-shift archive (:mod:`cargoscan.bench.extra`; not part of ``bench-synth``).
+        mismatch: the declaration-mismatch archive (:mod:`cargoscan.bench.extra`; not part of ``bench-synth``).
     """
 
     out_dir: str = "data/bench"
@@ -58,6 +61,8 @@ class BenchParams:
     cnr_visible: float = 2.0
     n_boot: int = 2000
     calibration_bins: int = 10
+    shift: ShiftParams = field(default_factory=ShiftParams)
+    mismatch: MismatchArchiveParams = field(default_factory=MismatchArchiveParams)
 
     @property
     def scores_csv(self) -> Path:
