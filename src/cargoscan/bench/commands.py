@@ -27,7 +27,9 @@ def _bench_params(params_file: Path, profile: Optional[str], **overrides):
 
 
 def bench_synth(
-    split: list[str] = typer.Option(["val", "test"], "--split", help="Archives to synthesise (val, test)."),
+    split: list[str] = typer.Option(["val", "test"], "--split",
+                                    help="Archives to synthesise: val, test (stage bench-synth); shift, mismatch "
+                                         "(stages bench-shift, bench-mismatch)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Benchmark root (default: bench.out_dir)."),
     n_val: Optional[int] = typer.Option(None, "--n-val", help="Wagons of the validation archive (bench.n_val)."),
     n_test: Optional[int] = typer.Option(None, "--n-test", help="Wagons of the test archive (bench.n_test)."),
@@ -40,20 +42,29 @@ def bench_synth(
     params_file: Path = typer.Option(Path("params.yaml"), "--params", help="Parameter file."),
     profile: Optional[str] = typer.Option(None, "--profile", help="Profile overlay (default: the file's)."),
 ) -> None:
-    """Synthesise the benchmark's archives (own seeds, stratified, honest declarations) and manifest.json."""
+    """Synthesise the benchmark's archives (own seeds): val/test (stratified, honest declarations, manifest.json),
+    shift (clean wagons, another scanner) and mismatch (no threats, lying declarations at known rates)."""
     from cargoscan.bench.archive import synthesise
     from cargoscan.bench.config import SPLITS
+    from cargoscan.bench.extra import EXTRA, synthesise_extra
     from cargoscan.synth.config import load_synth_params
 
-    bad = sorted(set(split) - set(SPLITS))
+    bad = sorted(set(split) - set(SPLITS) - set(EXTRA))
     if bad:
-        raise typer.BadParameter(f"unknown split {bad}; known: {list(SPLITS)}", param_hint="--split")
+        raise typer.BadParameter(f"unknown split {bad}; known: {list(SPLITS + EXTRA)}", param_hint="--split")
     p = _bench_params(params_file, profile, out_dir=str(out) if out else None, n_val=n_val, n_test=n_test,
                       min_clean_test=min_clean, min_threat_test=min_threat, min_per_stratum=min_per_stratum,
                       workers=workers)
-    manifest = synthesise(load_synth_params(params_file, profile), p, tuple(s for s in SPLITS if s in split), force)
-    for name, entry in manifest["splits"].items():
-        typer.echo(f"{name}: {entry['n']} wagons ({entry['n_clean']} clean, {entry['n_threat']} with a threat), "
+    synth = load_synth_params(params_file, profile)
+    main = tuple(s for s in SPLITS if s in split)
+    if main:
+        manifest = synthesise(synth, p, main, force)
+        for name, entry in manifest["splits"].items():
+            typer.echo(f"{name}: {entry['n']} wagons ({entry['n_clean']} clean, {entry['n_threat']} with a threat), "
+                       f"seed {entry['seed']} → {entry['path']}")
+    for name in (s for s in EXTRA if s in split):
+        entry = synthesise_extra(synth, p, name, force)
+        typer.echo(f"{name}: {entry['n']} wagons ({entry['truth']['honest_wagons']} with honest declarations), "
                    f"seed {entry['seed']} → {entry['path']}")
 
 

@@ -13,8 +13,8 @@ from typing import Any
 #: Scanner ranges of the shifted archive: outside the training ranges of
 #: :data:`cargoscan.synth.physics.DEFAULT_RANGES` (fewer photons, more blur and filtration, another ratio offset).
 SHIFT_SCANNER: dict[str, list[float]] = {
-    "photons_high": [5000.0, 7000.0], "photons_low": [2500.0, 3500.0], "blur_row": [1.3, 1.8],
-    "blur_col": [1.2, 1.6], "filtration_mm": [43.0, 50.0], "ratio_offset": [-0.040, -0.030]}
+    "photons_high": [5000.0, 7000.0], "photons_low": [2500.0, 3500.0], "blur_row": [1.35, 1.8],
+    "blur_col": [1.25, 1.6], "filtration_mm": [43.0, 50.0], "ratio_offset": [-0.040, -0.030]}
 
 #: Declaration mismatch rates of the mismatch archive (per loaded consignment; the rest honest).
 MISMATCH_RATES: dict[str, float] = {"undeclared_goods": 0.15, "wrong_goods": 0.15, "weight_understated": 0.15,
