@@ -105,13 +105,57 @@ def benchmark(
     doc = build_report(table, artifact_config(p.artifact), p.target_far, p.cnr_visible, p.n_boot,
                        p.calibration_bins, p.seed, wall, p.workers)
     doc["archive"] = str(root)
+    extra = score_extra(p, root, table, inspect_params, inspections or p.inspections("test"), limit, doc)
     json_path, csv_path = write_report(doc, table, p.report, scores or p.scores_csv)
+    decl_csv = Path(json_path).with_name(f"{Path(json_path).stem}_declarations.csv")
+    extra.to_csv(decl_csv, index=False, float_format="%.6g")
     det, op = doc["detection"], doc["detection"]["operating_point"]
     auc = det["auroc"]["value"]
     typer.echo(f"{doc['n_wagons']} wagons ({doc['n_clean']} clean, {doc['n_threat']} threat): AUROC "
                f"{'—' if auc is None else f'{auc:.3f}'}, detection {op['detection_rate']['k']}/"
                f"{op['detection_rate']['n']}, false alarms {op['false_alarm_rate']['k']}/{op['false_alarm_rate']['n']}"
                f", {doc['seconds_per_wagon'] or float('nan'):.2f} s/wagon → {json_path}, {csv_path}")
+
+
+def score_extra(p, test_root: Path, test_table, inspect_params, test_inspections: Path, limit: int,
+                doc: dict):
+    """Issue 15's keys and the scanner shift: the test archive's declaration table from its inspections, the shift
+    and mismatch archives scored through the same engine (when rendered; said in the log when not), added to
+    ``doc`` by :func:`cargoscan.bench.report.extend_report`. Returns the declaration table of every archive."""
+    import json
+    import time
+
+    import pandas as pd
+
+    from cargoscan.archive import ArchivePaths
+    from cargoscan.bench.checks import declaration_table
+    from cargoscan.bench.extra import MANIFEST, archive_path
+    from cargoscan.bench.report import extend_report
+    from cargoscan.bench.score import score_archive
+
+    decl = {"test": declaration_table(test_root, test_inspections, "test", list(test_table["scan_id"]))}
+    scored = {}
+    doc.setdefault("archives", {})["test"] = {"path": str(test_root), "n": int(len(test_table))}
+    for name in ("shift", "mismatch"):
+        root = archive_path(p, name)
+        if not ArchivePaths(root).scans.is_dir():
+            log.warning("%s: no archive; run `cargoscan bench-synth --split %s` (its keys are left out)", root, name)
+            continue
+        out = p.inspections(name)
+        t0 = time.perf_counter()
+        scored[name] = score_archive(p.artifact, root, inspect_params, p.workers, out, limit)
+        wall = time.perf_counter() - t0
+        decl[name] = declaration_table(root, out, name, list(scored[name]["scan_id"]))
+        manifest = root / MANIFEST
+        doc["archives"][name] = {"path": str(root), "n": int(len(scored[name])), "wall_s": round(wall, 1),
+                                 "seed": (json.loads(manifest.read_text(encoding="utf-8")).get("seed")
+                                          if manifest.exists() else None)}
+    scanner = None
+    if "shift" in scored and (archive_path(p, "shift") / MANIFEST).exists():
+        scanner = json.loads((archive_path(p, "shift") / MANIFEST).read_text(encoding="utf-8")).get("scanner")
+    extend_report(doc, decl["test"], decl.get("mismatch"), scored.get("shift"),
+                  test_table if "shift" in scored else None, scanner, p.mismatch.understated_min, p.n_boot, p.seed)
+    return pd.concat(list(decl.values()), ignore_index=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -163,3 +163,205 @@ def write_report(report: dict[str, Any], scores: pd.DataFrame, json_path: str | 
     json_path.write_text(json.dumps(clean_nan(report), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     scores.to_csv(csv_path, index=False, float_format="%.6g")
     return json_path, csv_path
+
+
+# --- issue 15: category, mass, mismatches and the decision budget; issue 14 §2: the scanner shift ------------------
+#: The mismatch kinds with an AUROC, the score each is ranked by (the declaration table's column) and its sign.
+MISMATCH_SCORES = {"wrong_goods": ("category_score", 1.0), "undeclared_goods": ("category_score", 1.0),
+                   "weight_understated": ("difference_rel", 1.0), "weight_overstated": ("difference_rel", -1.0)}
+#: Kinds reported by counts only.
+COUNT_ONLY = ("package_count",)
+NO_PREDICTION = "none"
+
+
+def _bools(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
+    df = df.copy()
+    for col in cols:
+        if col in df:
+            df[col] = _flag(df, col)
+    return df
+
+
+def _wagons(decl: pd.DataFrame) -> pd.DataFrame:
+    """One row per wagon of a declaration table (the wagon-level columns are the same on each unit's row)."""
+    return decl.drop_duplicates("scan_id", keep="first")
+
+
+def _quantiles(values: pd.Series) -> dict[str, Any]:
+    v = values.astype(float)
+    v = v[np.isfinite(v)]
+    q = {f"p{int(p * 100)}": (float(v.quantile(p)) if len(v) else None) for p in (0.5, 0.9, 0.99)}
+    return {"n": int(len(v)), **q}
+
+
+def _codes(series: pd.Series) -> list[list[str]]:
+    return [[c for c in str(s).split(";") if c] for s in series.fillna("")]
+
+
+def category_report(decl: pd.DataFrame) -> dict[str, Any]:
+    """``category``: top-1 accuracy of the engine's cargo category against the truth, with its confusion table.
+
+    Per unit where the inspection judges units, else per wagon (``level``). Counted: rows whose true category is
+    one the head knows (a key of the inspections' ``probabilities``); a row the engine gave no category (a failed
+    analysis) counts as wrong, predicted ``none``. An empty unit counts only when the head has ``empty``.
+    """
+    if decl.empty:
+        return {"level": None, "accuracy": rate(0, 0, "accuracy"), "confusion": {}, "n_excluded": 0}
+    head = {c for cs in decl["head_categories"].fillna("").astype(str) for c in cs.split(";") if c}
+    rows = decl[decl["true_category"].fillna("") != ""]
+    counted = rows[rows["true_category"].isin(head)] if head else rows.iloc[0:0]
+    pred = counted["predicted"].fillna("").replace("", NO_PREDICTION)
+    correct = pred == counted["true_category"]
+    confusion: dict[str, dict[str, int]] = {}
+    for t, p in zip(counted["true_category"], pred):
+        confusion.setdefault(t, {})
+        confusion[t][p] = confusion[t].get(p, 0) + 1
+    return {"level": str(decl["level"].iloc[0]), "accuracy": _rate(correct, "accuracy"),
+            "confusion": {t: dict(sorted(v.items())) for t, v in sorted(confusion.items())},
+            "per_category": {t: rate(int(v.get(t, 0)), int(sum(v.values())), "accuracy")
+                             for t, v in sorted(confusion.items())},
+            "n_excluded": int(len(decl) - len(counted)),
+            "rule": "top-1 category of the engine (cargo.predicted) = the true category; rows whose true category "
+                    "the head does not know are excluded; no prediction counts as wrong"}
+
+
+def mass_report(decl: pd.DataFrame) -> dict[str, Any]:
+    """``mass``: the engine's net mass against ``truth.csv``'s on clean (no threat, honest) loaded units/wagons.
+
+    ``abs_rel_error = |net_kg - true| / true``; ``coverage_2sigma``: the truth within ``net_kg ± 2 sigma_kg``. Rows
+    without an estimate (a failed analysis) are counted in ``n_missing`` and left out of the figures.
+    """
+    d = _bools(decl, ("has_threat", "wagon_honest"))
+    pop = d[~d["has_threat"] & d["wagon_honest"] & (d["true_net_kg"].astype(float) > 0)]
+    est = pop[np.isfinite(pop["net_kg"].astype(float))]
+    true = est["true_net_kg"].astype(float)
+    err = (est["net_kg"].astype(float) - true) / true
+    within = (est["net_kg"].astype(float) - true).abs() <= 2.0 * est["sigma_kg"].astype(float).fillna(0.0)
+    return {"level": str(decl["level"].iloc[0]) if len(decl) else None, "n": int(len(est)),
+            "n_missing": int(len(pop) - len(est)),
+            "median_abs_rel_error": float(err.abs().median()) if len(err) else None,
+            "p90_abs_rel_error": float(err.abs().quantile(0.9)) if len(err) else None,
+            "median_rel_error": float(err.median()) if len(err) else None,
+            "within_10pct": _rate(err.abs() <= 0.10, "share"),
+            "coverage_2sigma": _rate(within, "coverage"),
+            "on": "clean loaded units of the test archive (truth.csv true_net_weight_kg)"}
+
+
+def mismatch_report(decl: pd.DataFrame, understated_min: float = 0.10, n_boot: int = 2000, seed: int = 0
+                    ) -> dict[str, Any]:
+    """``mismatch``: per injected kind, the AUROC of its score against the honest rows, with a bootstrap interval,
+    and how many positives the engine sent red (``detection_rate``), with the reason codes they got.
+
+    Positives of a kind: rows (units, or wagons) holding it; ``weight_understated`` only where the declared net
+    mass lies at least ``understated_min`` below the truth. Negatives: honest rows; for the weight kinds only
+    loaded ones (an empty unit declares no weight to misstate). Scores: ``1 - P(declared category)`` for wrong and
+    undeclared goods, ``mass.difference_rel`` (understated: as it is; overstated: negated). A row without a score
+    (a failed analysis) ranks highest, as the engine fails closed. Package counts: counts only.
+    """
+    d = _bools(decl, ("honest", "suspicious", "failed"))
+    out: dict[str, Any] = {"level": str(d["level"].iloc[0]) if len(d) else None,
+                           "understated_min": understated_min, "n": int(len(d)),
+                           "honest": {"n": int(d["honest"].sum()),
+                                      "suspicious_rate": _rate(d.loc[d["honest"], "suspicious"], "red_rate")}}
+    kinds = d["mismatch"].fillna("").astype(str).str.split(";")
+    for kind in (*MISMATCH_SCORES, *COUNT_ONLY):
+        has = kinds.apply(lambda ks, k=kind: k in ks)
+        if kind == "weight_understated":
+            has &= d["understatement"].astype(float).fillna(0.0) >= understated_min
+        pos = d[has]
+        reasons = Counter(c for cs in _codes(pos.loc[pos["suspicious"], "reason_codes"]) for c in cs)
+        entry: dict[str, Any] = {"n": int(len(pos)), "detection_rate": _rate(pos["suspicious"], "detection_rate"),
+                                 "reasons": dict(reasons.most_common())}
+        if kind in MISMATCH_SCORES:
+            col, sign = MISMATCH_SCORES[kind]
+            neg = d[d["honest"]]
+            if col == "difference_rel":
+                neg = neg[neg["true_net_kg"].astype(float) > 0]
+            both = pd.concat([pos, neg])
+            score = sign * both[col].astype(float)
+            auc, lo, hi = bootstrap_auroc(score.fillna(np.inf).to_numpy(), np.r_[np.ones(len(pos), bool),
+                                          np.zeros(len(neg), bool)], n_boot=n_boot, seed=seed)
+            entry["auroc"] = {"value": None if math.isnan(auc) else auc, "ci95": [lo, hi], "n_boot": n_boot,
+                              "n_positive": int(len(pos)), "n_negative": int(len(neg)),
+                              "n_unscored": int(both[col].astype(float).isna().sum()),
+                              "score": ("1 - P(declared category)" if col == "category_score" else
+                                        ("" if sign > 0 else "-") + "mass.difference_rel")}
+        out[kind] = entry
+    return out
+
+
+def decision_extra(decl_test: pd.DataFrame, decl_mismatch: pd.DataFrame | None) -> dict[str, Any]:
+    """The decision budget of issue 15: honest clean wagons sent red, per reason and per check; mismatches caught.
+
+    The budget's population is the test archive's clean wagons (no threat; every declaration there is honest)
+    whose analysis did not fail; failures (``ANALYSIS_FAILED_*``, or a check that did not run) are counted apart,
+    in ``clean_honest_failures``, and stay «под подозрением». ``clean_honest_by_check.<check>``: how many budget
+    wagons each check flags (``flagged``) and how many it *alone* sends red (``alone``: no other check flagged
+    them, so making that check advisory would clear exactly these).
+    """
+    from cargoscan.bench.checks import CHECKS
+
+    w = _bools(_wagons(decl_test), ("has_threat", "wagon_honest", "suspicious", "failed"))
+    clean = w[~w["has_threat"] & w["wagon_honest"]]
+    budget, failed = clean[~clean["failed"]], clean[clean["failed"]]
+    n = int(len(budget))
+    reasons = Counter(c for cs in _codes(budget.loc[budget["suspicious"], "reason_codes"]) for c in set(cs)
+                      if not c.startswith("ANALYSIS_FAILED_"))
+    fail_codes = Counter(c for cs in _codes(failed["reason_codes"]) for c in set(cs) if c.startswith("ANALYSIS_FAILED_"))
+    flagged = [set(s.split(";")) - {""} for s in budget["flagged_checks"].fillna("").astype(str)]
+    by_check = {}
+    for check in CHECKS:
+        k_any = sum(check in f for f in flagged)
+        k_alone = sum(f == {check} for f in flagged)
+        by_check[check] = {"flagged": rate(k_any, n, "share"), "alone": rate(k_alone, n, "share")}
+    out = {"clean_honest_suspicious_rate": _rate(budget["suspicious"], "red_rate"),
+           "clean_honest_by_reason": {c: rate(k, n, "share") for c, k in reasons.most_common()},
+           "clean_honest_by_check": by_check,
+           "clean_honest_failures": {"rate": rate(int(len(failed)), int(len(clean)), "failure_rate"),
+                                     "by_code": dict(fail_codes.most_common())}}
+    if decl_mismatch is not None and len(decl_mismatch):
+        m = _bools(_wagons(decl_mismatch), ("wagon_honest", "suspicious", "failed"))
+        lying = m[~m["wagon_honest"]]
+        out["mismatch_detection_rate"] = _rate(lying["suspicious"], "detection_rate")
+        out["mismatch_detection_failures"] = int(lying["failed"].sum())
+        out["mismatch_honest_suspicious_rate"] = _rate(m.loc[m["wagon_honest"], "suspicious"], "red_rate")
+    else:
+        out["mismatch_detection_rate"] = rate(0, 0, "detection_rate")
+    return out
+
+
+def shift_report(shift: pd.DataFrame, nominal: pd.DataFrame, scanner: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
+    """``scanner_shift``: clean wagons rendered by another scanner against the test archive's clean wagons.
+
+    ``false_alarm_rate``: the engine's threat decision (``wagon_score.over``) on the shifted clean wagons;
+    ``clean_red_rate``: the overall decision (any reason); quantiles of the raw wagon score, shifted and nominal
+    (unscored wagons left out and counted in ``n_unscored``).
+    """
+    s = _bools(shift, ("clean", "over", "suspicious"))
+    t = _bools(nominal, ("clean",))
+    sc, tc = s[s["clean"]], t[t["clean"]]
+    return {"n": int(len(sc)), "n_excluded": int(len(s) - len(sc)),
+            "false_alarm_rate": _rate(sc["over"], "false_alarm_rate"),
+            "clean_red_rate": _rate(sc["suspicious"], "red_rate"),
+            "score_quantiles": _quantiles(sc["score"]), "nominal_score_quantiles": _quantiles(tc["score"]),
+            "n_unscored": int(sc["score"].astype(float).isna().sum()),
+            "red_reasons": dict(Counter(c for cs in _codes(sc.loc[sc["suspicious"], "reason_codes"])
+                                        for c in set(cs)).most_common()),
+            "scanner": scanner or {}}
+
+
+def extend_report(doc: dict[str, Any], decl_test: pd.DataFrame, decl_mismatch: pd.DataFrame | None = None,
+                  shift_scores: pd.DataFrame | None = None, nominal_scores: pd.DataFrame | None = None,
+                  scanner: dict[str, Any] | None = None, understated_min: float = 0.10, n_boot: int = 2000,
+                  seed: int = 0) -> dict[str, Any]:
+    """Add issue 15's keys (``category``, ``mass``, ``mismatch``, ``decision.*``) and ``scanner_shift`` to a
+    report of :func:`build_report`; the existing keys stay as they are (``decision.clean_red_rate`` included)."""
+    doc["category"] = category_report(decl_test)
+    doc["mass"] = mass_report(decl_test)
+    if decl_mismatch is not None and len(decl_mismatch):
+        doc["mismatch"] = mismatch_report(decl_mismatch, understated_min, n_boot, seed)
+    doc.setdefault("decision", {}).update(decision_extra(decl_test, decl_mismatch))
+    if shift_scores is not None and nominal_scores is not None:
+        doc["scanner_shift"] = shift_report(shift_scores, nominal_scores, scanner)
+    return doc
