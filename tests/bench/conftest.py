@@ -47,3 +47,27 @@ def stub_artifact(tmp_path_factory) -> Path:
     from tests.inspect.conftest import export_artifact
 
     return export_artifact(tmp_path_factory.mktemp("bench_artifact") / "export")
+
+
+#: The tiny extra archives: scanner shift and declaration mismatches.
+N_SHIFT, N_MISMATCH = 4, 10
+
+
+@pytest.fixture(scope="session")
+def tiny_extra(tmp_path_factory) -> dict[str, Path]:
+    """``cargoscan bench-synth --split shift --split mismatch`` on the tiny parameters (its own benchmark root):
+    {"params", "out", "shift", "mismatch"}."""
+    from typer.testing import CliRunner
+
+    from cargoscan.cli import app
+
+    base = tmp_path_factory.mktemp("bench_extra")
+    out = base / "bench"
+    params = write_tiny_params(base / "params.yaml", out)
+    raw = yaml.safe_load(params.read_text(encoding="utf-8"))
+    raw["bench"]["shift"]["n"], raw["bench"]["mismatch"]["n"] = N_SHIFT, N_MISMATCH
+    params.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(app, ["bench-synth", "--params", str(params), "--split", "shift", "--split",
+                                      "mismatch"])
+    assert result.exit_code == 0, result.output
+    return {"params": params, "out": out, "shift": out / "shift", "mismatch": out / "mismatch"}

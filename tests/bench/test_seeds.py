@@ -73,3 +73,40 @@ def test_impossible_minima_are_refused():
         split_counts(BenchParams(n_test=1400), "test")          # 500 threat + 1000 clean > 1400
     assert split_counts(BenchParams(n_test=1600, threat_rate=0.36), "test") == (1024, 576)
     assert split_counts(BenchParams(n_val=600), "val") == (400, 200)
+
+
+def test_extra_archive_seeds_differ_from_training_and_from_val_test():
+    """The shift and mismatch archives (cargoscan.bench.extra) draw seeds of their own."""
+    from cargoscan.bench.extra import EXTRA, extra_seed
+
+    for profile in (None, "gpu"):
+        params = load_params(ROOT / "params.yaml", profile)
+        bench = load_bench_params(ROOT / "params.yaml", profile)
+        others = set(other_seeds(params).values()) | {bench.seed}
+        val_test = {split_seed(bench.seed, s, a) for s in SPLITS for a in range(MAX_ATTEMPTS)}
+        extra = {name: extra_seed(bench.seed, name) for name in EXTRA}
+        assert len(set(extra.values())) == len(EXTRA)
+        assert not set(extra.values()) & others, (extra, others)
+        assert not set(extra.values()) & val_test
+    assert extra_seed(7, "shift") == extra_seed(7, "shift") != extra_seed(8, "shift")
+    with pytest.raises(ConfigError, match="unknown extra"):
+        extra_seed(7, "test")
+
+
+def test_extra_archive_scans_share_no_pixel_seed_with_training_or_val_test():
+    from cargoscan.bench.extra import EXTRA, extra_seed
+
+    params = load_params(ROOT / "params.yaml")
+    bench = load_bench_params(ROOT / "params.yaml")
+
+    def scan_seeds(seed: int, n: int) -> set[int]:
+        return {int(c.generate_state(1, np.uint32)[0]) for c in np.random.SeedSequence(seed).spawn(n)}
+
+    used = scan_seeds(params["synth"]["seed"], max(params["synth"]["n"], 2000))
+    used |= scan_seeds(split_seed(bench.seed, "val"), bench.n_val) | scan_seeds(split_seed(bench.seed, "test"),
+                                                                                 bench.n_test)
+    for name in EXTRA:
+        n = getattr(bench, name).n
+        mine = scan_seeds(extra_seed(bench.seed, name), n)
+        assert len(mine) == n and not used & mine, name
+        used |= mine
