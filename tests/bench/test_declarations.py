@@ -222,3 +222,41 @@ def test_extend_report_keeps_the_existing_keys():
     extend_report(doc, test, None, score_rows([0.1]), score_rows([0.2]), n_boot=10)
     assert doc["decision"]["clean_red_rate"]["n"] == 1 and "clean_honest_suspicious_rate" in doc["decision"]
     assert {"category", "mass", "scanner_shift"} <= set(doc) and "mismatch" not in doc
+
+
+def test_the_report_section_shows_the_new_keys(tmp_path):
+    """reports.benchmark's tables read the new keys, and the notebook's benchmark cells run on them."""
+    import json
+    from pathlib import Path
+
+    from cargoscan.bench.report import write_report
+    from cargoscan.reports import benchmark as B
+
+    test = table([{"true_category": "garments", "predicted": "garments"},
+                  {"true_category": "machinery", "predicted": "garments", "suspicious": True,
+                   "reason_codes": "CARGO_MISMATCH", "flagged_checks": "cargo"}])
+    mm = table([{"mismatch": "wrong_goods", "wagon_honest": False, "honest": False, "category_score": 0.9},
+                {"mismatch": "", "category_score": 0.2}])
+    doc = extend_report({"decision": {}}, test, mm, score_rows([0.1, 0.7]), score_rows([0.2]), n_boot=20)
+    js, _ = write_report(doc, score_rows([0.1]), tmp_path / "b.json", tmp_path / "b_scores.csv")
+    doc = B.read_benchmark(js)
+    summary = B.declaration_summary(doc)
+    assert summary.loc["cargo category accuracy (top-1) (per wagon)", "k / n"] == "1 / 2"
+    assert summary.loc["honest clean wagons «под подозрением» (budget; failures apart)", "k / n"] == "1 / 2"
+    assert B.confusion_table(doc).loc["machinery", "garments"] == 1
+    assert B.mismatch_table(doc).loc["wrong_goods", "AUROC"] == "1.000"
+    assert B.budget_table(doc).loc["cargo", "alone k / n"] == "1 / 2"
+    assert B.budget_reasons_table(doc).loc["CARGO_MISMATCH", "k / n"] == "1 / 2"
+    assert B.shift_table(doc).iloc[0]["k / n"] == "1 / 2"
+    assert B.shift_table({}).empty and B.declaration_summary({}).empty and B.mismatch_table({}).empty
+    # the notebook's benchmark cells, run on this document
+    nb = json.loads((Path(__file__).resolve().parents[2] / "notebooks" / "evaluation.ipynb").read_text("utf-8"))
+    cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    mine = [c for c in cells if "B.declaration_summary" in c or "B.mismatch_table" in c or "B.budget_table" in c
+            or "B.shift_table" in c]
+    assert len(mine) == 4
+    shown = []
+    env = {"B": B, "bench": doc, "display": shown.append, "Markdown": str}
+    for c in mine:
+        exec(c, env)
+    assert len(shown) == 6 and all(len(t) for t in shown)

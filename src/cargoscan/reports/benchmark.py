@@ -128,3 +128,105 @@ def roc_figure(scores: pd.DataFrame, doc: dict[str, Any] | None) -> plt.Figure:
     fa, det = rate_value(op.get("false_alarm_rate")), rate_value(op.get("detection_rate"))
     point = (fa, det) if fa is not None and det is not None else None
     return F.roc(curves, point, f"Per-wagon detection ({len(both)} benchmark wagons)")
+
+
+# --- issue 15's keys and the scanner shift ---------------------------------------------------------------------
+#: Rows of the declaration table: (label, path of a rate dict in benchmark.json).
+DECLARATION_RATES = (
+    ("cargo category accuracy (top-1)", ("category", "accuracy")),
+    ("mass: truth within ±2σ, clean loaded", ("mass", "coverage_2sigma")),
+    ("mass: within ±10 % of the truth, clean loaded", ("mass", "within_10pct")),
+    ("honest clean wagons «под подозрением» (budget; failures apart)", ("decision", "clean_honest_suspicious_rate")),
+    ("honest clean wagons whose analysis failed", ("decision", "clean_honest_failures", "rate")),
+    ("mismatch archive: lying declarations «под подозрением»", ("decision", "mismatch_detection_rate")),
+    ("mismatch archive: honest declarations «под подозрением»", ("decision", "mismatch_honest_suspicious_rate")),
+)
+MISMATCH_KINDS = ("wrong_goods", "undeclared_goods", "weight_understated", "weight_overstated", "package_count")
+
+
+def _plain(label: str, value: Any) -> dict[str, Any]:
+    return {"quantity": label, "value": fmt(value), "k / n": "", "95 % interval": ""}
+
+
+def declaration_summary(doc: dict[str, Any]) -> pd.DataFrame:
+    """Category, mass and the decision budget (issue 15): rates with k / n and Wilson intervals, mass errors."""
+    mass = doc.get("mass") or {}
+    if not (doc.get("category") or mass or "clean_honest_suspicious_rate" in (doc.get("decision") or {})):
+        return pd.DataFrame()
+    level = (doc.get("category") or {}).get("level") or mass.get("level") or "wagon"
+    rows = [_row(f"{label} (per {level})" if keys[0] in ("category", "mass") else label, _get(doc, keys))
+            for label, keys in DECLARATION_RATES if _get(doc, keys) is not None]
+    rows += [_plain(f"mass: median |Δ| / truth ({mass.get('n', '—')} clean loaded, {mass.get('n_missing', 0)} "
+                    "without an estimate)", mass.get("median_abs_rel_error")),
+             _plain("mass: 90th percentile |Δ| / truth", mass.get("p90_abs_rel_error")),
+             _plain("mass: median signed Δ / truth (bias)", mass.get("median_rel_error"))]
+    return pd.DataFrame(rows).set_index("quantity")
+
+
+def confusion_table(doc: dict[str, Any]) -> pd.DataFrame:
+    """Cargo category confusion: true category (rows) × the engine's category (columns), counts."""
+    conf = _get(doc, ("category", "confusion")) or {}
+    if not conf:
+        return pd.DataFrame()
+    cols = sorted({p for row in conf.values() for p in row})
+    table = pd.DataFrame([[conf[t].get(p, 0) for p in cols] for t in sorted(conf)], index=sorted(conf),
+                         columns=cols)
+    table.index.name, table.columns.name = "true", "predicted"
+    return table
+
+
+def mismatch_table(doc: dict[str, Any]) -> pd.DataFrame:
+    """Per injected mismatch kind: positives, AUROC with its bootstrap interval, share sent red."""
+    mm = doc.get("mismatch") or {}
+    rows = []
+    for kind in MISMATCH_KINDS:
+        e = mm.get(kind)
+        if not isinstance(e, dict):
+            continue
+        auc = e.get("auroc") or {}
+        det = e.get("detection_rate") or {}
+        rows.append({"kind": kind, "positives": e.get("n"),
+                     "AUROC": fmt(auc.get("value")) if auc else "counts only",
+                     "AUROC 95 % interval": _interval(auc.get("ci95")) if auc else "",
+                     "score": auc.get("score", ""), "«под подозрением» k / n": f"{det.get('k', '—')} / {det.get('n', '—')}",
+                     "rate": fmt(rate_value(det)), "95 % interval": _interval(det.get("ci95"))})
+    return pd.DataFrame(rows).set_index("kind") if rows else pd.DataFrame()
+
+
+def budget_table(doc: dict[str, Any]) -> pd.DataFrame:
+    """Honest clean wagons sent red, per check: how many it flags and how many it *alone* sends red (making it
+    advisory would clear exactly those), with the budget's size."""
+    by = _get(doc, ("decision", "clean_honest_by_check")) or {}
+    rows = []
+    for check, e in by.items():
+        f, a = e.get("flagged") or {}, e.get("alone") or {}
+        rows.append({"check": check, "flags k / n": f"{f.get('k', '—')} / {f.get('n', '—')}",
+                     "flags share": fmt(rate_value(f)), "alone k / n": f"{a.get('k', '—')} / {a.get('n', '—')}",
+                     "alone share": fmt(rate_value(a)), "alone 95 % interval": _interval(a.get("ci95"))})
+    return pd.DataFrame(rows).set_index("check") if rows else pd.DataFrame()
+
+
+def budget_reasons_table(doc: dict[str, Any]) -> pd.DataFrame:
+    """Honest clean wagons sent red, per reason code (a wagon counts under each of its codes); failures apart."""
+    by = _get(doc, ("decision", "clean_honest_by_reason")) or {}
+    rows = [{k: v for k, v in _row(code, r).items()} for code, r in by.items()]
+    fails = _get(doc, ("decision", "clean_honest_failures", "by_code")) or {}
+    rows += [{"quantity": f"{code} (failure, outside the budget)", "value": "", "k / n": f"{k} / —",
+              "95 % interval": ""} for code, k in fails.items()]
+    return pd.DataFrame(rows).rename(columns={"quantity": "reason"}).set_index("reason") if rows else pd.DataFrame()
+
+
+def shift_table(doc: dict[str, Any]) -> pd.DataFrame:
+    """Clean wagons rendered by another scanner (``scanner_shift``) against the test archive's clean wagons."""
+    s = doc.get("scanner_shift") or {}
+    if not s:
+        return pd.DataFrame()
+    q, nq = s.get("score_quantiles") or {}, s.get("nominal_score_quantiles") or {}
+    rows = [_row(f"false-alarm rate (threat decision), {s.get('n')} shifted clean wagons", s.get("false_alarm_rate")),
+            _row("«под подозрением» (any reason), shifted clean wagons", s.get("clean_red_rate"))]
+    rows += [_plain(f"wagon score {p}: shifted / nominal ({q.get('n', '—')} / {nq.get('n', '—')} wagons)",
+                    None) | {"value": f"{fmt(q.get(p))} / {fmt(nq.get(p))}"} for p in ("p50", "p90", "p99")]
+    outside = [f"{k} {v.get('shift')} (training {v.get('training')})" for k, v in (s.get("scanner") or {}).items()]
+    if outside:
+        rows.append(_plain("scanner ranges: " + "; ".join(outside), None) | {"value": ""})
+    return pd.DataFrame(rows).set_index("quantity")
