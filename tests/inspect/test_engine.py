@@ -100,8 +100,10 @@ def test_resampled_scan_pitch(tmp_path, artifact, library):
     # truth: the cargo around the drugs plus the drugs (λ = A/μ, less the container walls), less 20 % cartons
     from tests.inspect.conftest import DRUGS_A, GARMENT_PACKAGING, MU, WALL, loaded_kg
     drugs_px = 60 * 120
+    # and the coupler plates (A 0.25) and buffers (A 2.0) at both ends, 28 px wide, which the stub calls cargo too
+    ends_kg = 2 * 28 * (60 * (0.25 / MU - WALL) + 40 * (2.0 / MU - WALL)) * 0.25 / 1000
     truth = (loaded_kg((80, 40, 720, 180), pitch=5.0) * (1 - drugs_px / (640 * 140))
-             + (DRUGS_A / MU - WALL) * drugs_px * 0.25 / 1000) * (1 - GARMENT_PACKAGING)
+             + (DRUGS_A / MU - WALL) * drugs_px * 0.25 / 1000 + ends_kg) * (1 - GARMENT_PACKAGING)
     assert abs(out.mass["net_kg"] - truth) / truth < 0.05
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from cargoscan.inspect.config import InspectParams
 from cargoscan.inspect.declarations import load_categories
-from cargoscan.inspect.material import invert_map, mass_and_density
+from cargoscan.inspect.material import invert_map, mass_and_density, native_maps
 from tests.inspect.conftest import MU, FakeDecomposer
 
 
@@ -77,12 +77,14 @@ def _mass_errors(archive):
         dec = default_decomposer(meta)
         lam, zeff = invert_map(dec, a[0], a[1], load)
         pitch = (meta["pixel_pitch_mm"]["row"], meta["pixel_pitch_mm"]["column"])
+        lam_m, dark, psf = native_maps(dec, s["image"], meta, pitch, pitch, load)   # the engine's λ for the mass
         pf = float(np.mean([cats[r["true_category"]].packaging_fraction for r in rows]))
-        mass, mat, _ = mass_and_density(lam, zeff, a[0], load, pitch, meta, InspectParams(), dec, None, None, pf)
+        mass, mat, _ = mass_and_density(lam, zeff, a[0], load, pitch, meta, InspectParams(), dec, None, None, pf,
+                                        dark, psf, lam_m)
         true_kg = sum(float(r["true_net_weight_kg"]) for r in rows)
         allowed = set().union(*(cats[r["true_category"]].materials for r in rows))
         assert mat["overall"]["class"] in allowed | {"mixed"}, (sid, mat["overall"], allowed)
-        out.append(({r["true_category"] for r in rows}, mass["net_kg"], mass["sigma_kg"], true_kg))
+        out.append(({r["true_category"] for r in rows}, mass["net_kg"], mass["sigma_kg"], true_kg, mass))
     assert out, "the fixture has no loaded wagon"
     return out
 
@@ -100,22 +102,26 @@ DENSE_PARTS = {"auto_parts", "machinery"}
 
 def test_mass_with_real_physics(tiny_archive):
     """Net mass within 20 % of truth.csv or truth within ±2σ for all goods but dense machine parts; the estimator
-    never reads high beyond 2σ (its biases — PSF averaging before the log, starvation — all read low); organic
-    goods read organic or mixed."""
+    never reads high beyond 2σ; organic goods read organic or mixed."""
     results = _mass_errors(tiny_archive)
-    for cats, est, sigma, true_kg in results:
+    for cats, est, sigma, true_kg, _ in results:
         assert est < true_kg + 2 * sigma, (cats, est, sigma, true_kg)
         if not cats & DENSE_PARTS:
             assert _consistent(est, sigma, true_kg), (cats, est, sigma, true_kg)
 
 
-@pytest.mark.xfail(strict=True, reason="known bias: PSF averaging of heterogeneous dense metal parts before the "
-                   "log (Jensen) makes the mass read ~45% low; needs PSF deconvolution of T before the inversion")
 def test_mass_of_dense_machine_parts(tiny_archive):
+    """Dense auto parts in the fixture: the castings starve the detector (15 % of the load beyond A = 8 in the
+    noiseless projection), so the estimate is reported as a lower bound; the PSF deconvolution brings it from
+    47 % low to ~31 % low, and the truth lies within its 2σ (which counts the unmeasured mass behind the dark
+    pixels and what the deconvolution changed)."""
     results = [r for r in _mass_errors(tiny_archive) if r[0] & DENSE_PARTS]
     if not results:
         pytest.skip("no dense-parts wagon in the fixture")
-    assert all(_consistent(est, sigma, true_kg) for _, est, sigma, true_kg in results), results
+    for cats, est, sigma, true_kg, mass in results:
+        assert mass["lower_bound"] and mass["lower_bound_kg"] > 0, mass
+        assert est < true_kg and true_kg - est < 2 * sigma, (cats, est, sigma, true_kg)
+        assert (true_kg - est) / true_kg < 0.4, (cats, est, true_kg)       # 47 % low before the deconvolution
 
 
 def test_block_inversion_keeps_the_mass(tiny_archive):

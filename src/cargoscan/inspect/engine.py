@@ -294,10 +294,15 @@ class Inspector:
             lam, zeff = material.invert_map(decomposer, tiled.a_high, tiled.a_low, load,
                                             max_pixels=self.params.material_max_pixels,
                                             check=lambda: deadline.check("материал"))
+            # λ for mass and density from the scan at native pitch, PSF deconvolved in T (material.native_maps).
+            lam_m, dark, psf = material.native_maps(decomposer, image, meta, pitch, cfg.pitch_mm, load,
+                                                    max_pixels=self.params.material_max_pixels,
+                                                    check=lambda: deadline.check("материал"))
             category = self.categories.get(declared[0]) if len(set(declared)) == 1 else None
             pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
             mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
-                                                         self.params, decomposer, summary, category, pf)
+                                                         self.params, decomposer, summary, category, pf, dark,
+                                                         psf, lam_m)
             deadline.check("материал")
             slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
             for a in areas:
