@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 #: The notebooks the ``report`` stage renders, in order: ``notebooks/<name>.ipynb`` → ``reports/<name>.html``.
@@ -31,7 +32,9 @@ class ReportParams:
     gallery_size: int = 4                        # worst misses / worst false alarms shown
     max_scans: int = 400                         # scans whose masks are read for pixel statistics (0 = all)
     realism_scans: int = 12                      # scans measured against the real-scanner targets
-    mass_tolerance: float = 0.1                  # relative mass difference that counts as a weight mismatch
+    #: relative mass difference that counts as a weight mismatch; None (the default): the engine's own
+    #: ``inspect.mass_tolerance_rel`` — one value for the flag and the report (:meth:`mass_tolerance_rel`)
+    mass_tolerance: float | None = None
     calibration_bins: int = 10
     cell_timeout_s: int = 900
 
@@ -47,4 +50,18 @@ class ReportParams:
         }
         if name not in keys:
             raise KeyError(f"unknown report notebook {name!r}; known: {sorted(keys)}")
+        p["mass_tolerance"] = self.mass_tolerance_rel()
         return {**common, **{k: p[k] for k in keys[name]}}
+
+    def mass_tolerance_rel(self, params_file: str | Path | None = None) -> float:
+        """``mass_tolerance``, or when unset the inspect section's ``mass_tolerance_rel`` (``params_file``, default
+        ``params.yaml``; without a readable file, :class:`~cargoscan.inspect.config.InspectParams`' default)."""
+        if self.mass_tolerance is not None:
+            return float(self.mass_tolerance)
+        from cargoscan.config import DEFAULT_PARAMS, load_section
+        from cargoscan.inspect.config import InspectParams
+
+        try:
+            return float(load_section(InspectParams, "inspect", params_file or DEFAULT_PARAMS).mass_tolerance_rel)
+        except Exception:          # no params.yaml here (a test, an installed package): the engine's default
+            return float(InspectParams().mass_tolerance_rel)
