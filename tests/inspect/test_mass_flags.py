@@ -62,3 +62,25 @@ def test_report_reads_the_engine_mass_tolerance(tmp_path: Path):
     (tmp_path / "params.yaml").write_text("inspect: {mass_tolerance_rel: 0.07}\n", encoding="utf-8")
     assert ReportParams().mass_tolerance_rel(tmp_path / "params.yaml") == 0.07
     assert ReportParams(mass_tolerance=0.2).notebook_parameters("evaluation")["mass_tolerance"] == 0.2
+
+
+def test_dense_starved_load_not_flagged_for_density_alone():
+    """A real dense load near starvation over most of its area (A 8.5–9.5 here; the bulk density read is a lower
+    bound and Z_eff is noise) declared as steel products is not flagged DENSITY_MISMATCH; the same scan declared
+    as garments is (too dense for garments, and ρ can only be higher)."""
+    from cargoscan.inspect.declarations import load_categories
+
+    rng = np.random.default_rng(0)
+    a_high = np.zeros((60, 200), np.float32)
+    a_high[10:50, 20:180] = rng.uniform(8.5, 9.5, (40, 160))
+    load = a_high > 0
+    dec = FakeDecomposer()
+    lam, zeff = invert_map(dec, a_high, a_high * 0.9, load)       # R < 1: noise reads as anything
+    cats = load_categories()
+    mass, mat, flags = mass_and_density(lam * 0.1, zeff, a_high, load, (10.0, 10.0), META, InspectParams(), dec,
+                                        None, cats["steel_products"])
+    assert mass["lower_bound"] and mat["z_valid_fraction"] < 0.5
+    assert not mat["density_flag"] and not flags, (mat, flags)
+    _, mat, flags = mass_and_density(lam, zeff, a_high, load, (10.0, 10.0), META, InspectParams(), dec, None,
+                                     cats["garments"])
+    assert mat["density_flag"] and "плотность" in flags[0][1]

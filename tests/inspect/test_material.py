@@ -45,7 +45,7 @@ def test_mass_flag_beyond_tolerance_and_sigma():
 
 
 def test_density_flag_for_dense_metal_declared_as_garments():
-    a_high, lam, zeff, load, dec = setup(lam_cargo=400.0)
+    a_high, lam, zeff, load, dec = setup(lam_cargo=160.0)           # A ≈ 6.5: dense, not starved (Z_eff valid)
     a_low = a_high * 1.6                                       # high Z: the fake's Z_eff ≈ 30
     lam, zeff = invert_map(dec, a_high, a_low, load)
     _, mat, flags = mass_and_density(lam, zeff, a_high, load, (10.0, 10.0), {"container_numbers": ["X"]},

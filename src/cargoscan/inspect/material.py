@@ -26,7 +26,9 @@ class (organic, mixed, inorganic, heavy). Nothing here models X-rays.
   without the starved bound (M is itself a lower bound there); an overstated one when declared − M > max(tol·
   declared, k·σ). A declared 0 (an empty unit) is compared too: any load beyond k·σ_m is flagged.
 * Density flag: the bulk density ρ = mean λ / beam depth of the type, or the dominant material class, outside
-  what the declared category allows (``hs_categories.yaml``).
+  what the declared category allows (``hs_categories.yaml``). A starved load (``lower_bound``) is flagged only
+  as too dense (its ρ is a lower bound), and its material class only where ≥ 50 % of the load lies in
+  :data:`Z_VALID` (``z_valid_fraction``): a real dense load near starvation is not flagged for density alone.
 """
 
 from __future__ import annotations
@@ -382,9 +384,13 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
         lo, hi = category.density_g_cm3
         material["expected"] = {"density_g_cm3": [lo, hi], "materials": list(category.materials)}
         bad = []
-        if not lo <= rho <= hi:
+        # A starved load's ρ is a lower bound: only "too dense" is then shown. Its Z_eff comes from the few pixels
+        # inside Z_VALID, if any: the material class is judged only where most of the load is inside it.
+        z_share = float(((a_high[load] >= Z_VALID[0]) & (a_high[load] <= Z_VALID[1])).mean())
+        material["z_valid_fraction"] = round(z_share, 3)
+        if rho > hi or (rho < lo and not lower_bound):
             bad.append(f"плотность {rho:.2f} г/см³ вне {lo}–{hi}")
-        if overall["class"] not in category.materials:
+        if overall["class"] not in category.materials and z_share >= 0.5:
             bad.append(f"материал «{overall.get('class_ru')}» не характерен для «{category.ru}»")
         if bad:
             material["density_flag"] = True
