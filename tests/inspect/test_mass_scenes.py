@@ -117,7 +117,7 @@ def test_deconvolution_removes_most_of_the_dense_parts_bias():
         assert after["psf_correction_kg"] > 0
 
 
-@pytest.mark.xfail(strict=True, reason="dense machinery reads ~9 % low after 50 Richardson-Lucy iterations "
+@pytest.mark.xfail(strict=True, reason="dense machinery reads ~9–12 % low after 25–50 Richardson-Lucy iterations "
                    "(slow convergence at 100:1 contrast in T, noise); the issue's 3 % needs a better deconvolution")
 def test_mass_of_hand_built_machinery_within_3_percent():
     mass, truth = _estimate(_scene("machinery"))
