@@ -31,14 +31,31 @@ class Category:
 
 @lru_cache(maxsize=8)
 def load_categories(path: str = "") -> dict[str, Category]:
-    """The HS→category map: ``path``, or the packaged ``hs_categories.yaml``."""
+    """The HS→category map: ``path``, or the packaged ``hs_categories.yaml``.
+
+    A row's ``density_g_cm3``, ``materials`` and ``packaging_fraction`` not set in the file come from the values
+    derived from the synthesiser's cargo definitions (:mod:`cargoscan.inspect.category_physics`).
+
+    Raises:
+        ValueError: a row that sets none of them for a category the derivation does not know.
+    """
+    from cargoscan.inspect.category_physics import load_derived
+
     if path:
         text = Path(path).read_text(encoding="utf-8")
     else:
         text = resources.files("cargoscan.inspect").joinpath("hs_categories.yaml").read_text(encoding="utf-8")
     rows = yaml.safe_load(text)["categories"]
-    return {name: Category(name, r["ru"], tuple(str(h) for h in r["hs"]), tuple(r["density_g_cm3"]),
-                           tuple(r["materials"]), float(r.get("packaging_fraction", 0.0))) for name, r in rows.items()}
+    derived = load_derived()["categories"]
+    out = {}
+    for name, r in rows.items():
+        r = {**derived.get(name, {}), **r}
+        missing = [k for k in ("density_g_cm3", "materials") if k not in r]
+        if missing:
+            raise ValueError(f"category {name!r}: no {', '.join(missing)} in the table and none derived")
+        out[name] = Category(name, r["ru"], tuple(str(h) for h in r["hs"]), tuple(r["density_g_cm3"]),
+                             tuple(r["materials"]), float(r.get("packaging_fraction", 0.0)))
+    return out
 
 
 def hs_category(hs_code: str, categories: dict[str, Category]) -> str | None:

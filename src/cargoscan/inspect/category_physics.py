@@ -1,0 +1,189 @@
+"""Per cargo category: packaging share, bulk density and material class, derived from the synthesiser itself.
+
+The inspection needs, for each declared category, (1) the share p of the loaded mass that is packaging (the
+declared *net* weight excludes cartons, pallets, crates and drums: net = loaded·(1 − p)), and (2) the bulk density
+ρ and the material classes an honest load of that category shows (DENSITY_MISMATCH). These are not hand-set:
+they are measured here on loads drawn by the synthesiser's own builder, through its own physics.
+
+Derivation (:func:`derive_category`), for each category of :data:`cargoscan.synth.cargo.CATEGORIES` and each wagon
+kind that carries it (a flat wagon with one 40 ft or two 20 ft containers), :data:`SAMPLES` scenes with seeds from
+``SeedSequence([SEED, category index])`` (so one category recomputes alone):
+
+* the wagon is drawn by :func:`cargoscan.synth.wagons.create_wagon` on a coarse :class:`~cargoscan.synth.scene.
+  Scene` (:data:`PITCH_M`), each unit loaded by :func:`cargoscan.synth.cargo.load_unit` with the planner's fill
+  (``synth.manifest._unit``: a partial load 0.25–0.6 at ``LoadParams.partial_rate``, else the category's fill)
+  and merged as the generator merges it;
+* packaging share = packing-layer mass / (goods + packing mass) per unit, as the generator's truth weighs them
+  (``net_mass_kg`` and ``gross_extra_kg``); ``packaging_fraction`` is its mean, and its range is recorded;
+* bulk density, as :func:`cargoscan.inspect.material.mass_and_density` reads it: the mean areal density λ over
+  the unit's cargo pixels (goods, packaging and the walls in the beam) / the beam depth of the unit type
+  (``InspectParams.beam_depth_cm``). λ both as the truth (Σ path·density) and as the synthesiser's decomposer
+  reads the noiseless polyenergetic attenuation of its default scanner (``Scanner.attenuation``);
+* material: the class of the λ-weighted median Z_eff of the unit's cargo pixels inside ``Z_VALID``
+  (:func:`~cargoscan.inspect.material.region_material`, noiseless), and its value, over the units whose class
+  the material check judges (≥ 50 % of the load inside ``Z_VALID``; all units if none is).
+
+The table's ranges: ``density_g_cm3`` = [min·:data:`DENSITY_MARGIN`\\[0], max·:data:`DENSITY_MARGIN`\\[1]] over
+both λ readings (the margins absorb the estimator's residual PSF bias, −9 % to −30 % on dense parts, and the
+quantum noise); ``materials`` = the classes of Z_eff over [min − :data:`Z_MARGIN`, max + :data:`Z_MARGIN`].
+``empty`` is no synthesiser category: its row stays in ``hs_categories.yaml`` (no load expected).
+
+The values are cached in the packaged ``category_physics.json`` with their provenance (generator version, seed,
+samples, a fingerprint of the cargo definitions); :func:`cargoscan.inspect.declarations.load_categories` fills
+the rows of ``hs_categories.yaml`` from it. Regenerate after changing the synthesiser's cargo:
+``python -m cargoscan.inspect.category_physics`` (tests/inspect/test_category_physics.py recomputes and compares).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SEED = 20240615
+SAMPLES = 12                     # scenes per (category, wagon kind)
+PITCH_M = (0.0184, 0.02)         # row, column: 4× the native row pitch; the cargo's truth does not depend on it
+DENSITY_MARGIN = (0.7, 1.3)
+Z_MARGIN = 1.0
+JSON_NAME = "category_physics.json"
+
+
+def fingerprint() -> str:
+    """sha256 of what the derivation reads: the cargo definitions, payloads, material densities and method."""
+    from cargoscan.synth.cargo import CATEGORIES, PAYLOAD_KG
+    from cargoscan.synth.materials import MATERIALS
+
+    doc = {"categories": {n: asdict(c) for n, c in CATEGORIES.items()}, "payload": PAYLOAD_KG,
+           "materials": {n: [m.density_g_cm3, sorted(m.composition.items())] for n, m in MATERIALS.items()},
+           "method": [SEED, SAMPLES, PITCH_M, DENSITY_MARGIN, Z_MARGIN]}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _tools():
+    from cargoscan.synth.decompose import Decomposer
+    from cargoscan.synth.physics import Scanner
+
+    return Scanner(), Decomposer.default()
+
+
+def sample_units(name: str, wagon: str, rng: np.random.Generator, scanner=None, decomposer=None
+                 ) -> list[dict[str, float]]:
+    """One synthesised wagon of kind ``wagon`` loaded with category ``name``: per unit, goods and packing mass
+    (kg), bulk density (truth and as decomposed, g/cm³) and the λ-weighted median Z_eff of its cargo pixels."""
+    from cargoscan.archive.classes import class_id
+    from cargoscan.inspect.config import InspectParams
+    from cargoscan.inspect.material import Z_VALID, region_material
+    from cargoscan.synth.cargo import CATEGORIES, load_unit, merge
+    from cargoscan.synth.config import LoadParams
+    from cargoscan.synth.scene import Scene, _density
+    from cargoscan.synth.wagons import create_wagon, wagon_length
+
+    if scanner is None:
+        scanner, decomposer = _tools()
+    cat = CATEGORIES[name]
+    rows = int(round(720 * 0.0046 / PITCH_M[0]))
+    s = Scene(rows, int(round((wagon_length(wagon) + 1.5) / PITCH_M[1])), PITCH_M[0], PITCH_M[1], 0.30)
+    ident = ["CONT%07d" % k for k in range(1 if rng.random() < 0.5 else 2)] if wagon == "flat" else "00000000"
+    units = create_wagon(wagon, s, 0.75, ident, rng)
+    out = []
+    partial = LoadParams().partial_rate
+    for u in units:
+        fill = rng.uniform(0.25, 0.6) if rng.random() < partial else rng.uniform(*cat.fill)
+        ld = load_unit(s, u, name, float(fill), rng)
+        goods = ld.goods_mass()
+        pack = sum(ld.packing.mass_kg(m) for m in ld.packing.paths)
+        merge(s, ld)
+        out.append({"unit": u, "goods_kg": goods, "packing_kg": pack})
+    lam_true = sum(p * np.float32(_density(m)) for m, p in s.paths.items())
+    a = scanner.attenuation(s.paths)
+    cargo = s.mask == class_id("cargo")
+    kind = "container" if wagon == "flat" else wagon
+    depth = InspectParams().beam_depth_cm[kind]
+    for rec in out:
+        u = rec.pop("unit")
+        where = np.zeros_like(cargo)
+        where[:, max(int(s.col_of(u.x0)), 0):int(math.ceil(s.col_of(u.x1)))] = True
+        where &= cargo
+        lam, zeff = decomposer.invert(a[0][where], a[1][where])
+        lam_map = np.zeros(cargo.shape, np.float32)
+        z_map = np.zeros(cargo.shape, np.float32)
+        lam_map[where] = np.nan_to_num(lam)
+        z_map[where] = np.nan_to_num(zeff)
+        reg = region_material(decomposer, lam_map, z_map, where, a[0])
+        ah = a[0][where]
+        rec.update(z_valid=float(((ah >= Z_VALID[0]) & (ah <= Z_VALID[1])).mean()),
+                   rho_true=float(lam_true[where].mean()) / depth, rho_read=float(lam_map[where].mean()) / depth,
+                   zeff=float(reg["zeff"]), material=reg["class"])
+    return out
+
+
+def derive_category(name: str, seed: int = SEED, samples: int = SAMPLES) -> dict[str, Any]:
+    """The derived row of one category (see the module docstring)."""
+    from cargoscan.synth.cargo import CATEGORIES
+    from cargoscan.synth.decompose import material_class
+
+    index = list(CATEGORIES).index(name)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
+    scanner, decomposer = _tools()
+    units = [u for wagon in CATEGORIES[name].wagons for _ in range(samples)
+             for u in sample_units(name, wagon, rng, scanner, decomposer) if u["goods_kg"] > 0]
+    share = np.array([u["packing_kg"] / (u["goods_kg"] + u["packing_kg"]) for u in units])
+    rho = np.array([[u["rho_true"], u["rho_read"]] for u in units])
+    judged = [u for u in units if u["z_valid"] >= 0.5] or units     # the material check's own rule
+    z = np.array([u["zeff"] for u in judged])
+    z_grid = np.arange(z.min() - Z_MARGIN, z.max() + Z_MARGIN + 1e-9, 0.25)
+    classes = sorted({str(c) for c in np.atleast_1d(material_class(z_grid))},
+                     key=["organic", "mixed", "inorganic", "heavy"].index)
+    return {"packaging_fraction": round(float(share.mean()), 3),
+            "packaging_share_range": [round(float(share.min()), 3), round(float(share.max()), 3)],
+            "bulk_density_measured_g_cm3": [round(float(rho.min()), 3), round(float(rho.max()), 3)],
+            "density_g_cm3": [math.floor(rho.min() * DENSITY_MARGIN[0] * 1000) / 1000,
+                              math.ceil(rho.max() * DENSITY_MARGIN[1] * 1000) / 1000],
+            "zeff_range": [round(float(z.min()), 2), round(float(z.max()), 2)], "materials": classes,
+            "units": len(units)}
+
+
+def derive(seed: int = SEED, samples: int = SAMPLES) -> dict[str, Any]:
+    """The whole derived table with its provenance."""
+    import cargoscan
+    from cargoscan.synth.cargo import CATEGORIES
+    from cargoscan.synth.generator import GENERATOR_NAME, GENERATOR_VERSION
+
+    return {"provenance": {"generator": GENERATOR_NAME, "generator_version": GENERATOR_VERSION,
+                           "cargoscan_version": cargoscan.__version__, "seed": seed, "samples": samples,
+                           "pitch_m": list(PITCH_M), "density_margin": list(DENSITY_MARGIN), "z_margin": Z_MARGIN,
+                           "scanner": "cargoscan.synth.physics.ScannerParams() defaults, noiseless",
+                           "fingerprint": fingerprint(), "method": "cargoscan.inspect.category_physics"},
+            "categories": {n: derive_category(n, seed, samples) for n in CATEGORIES}}
+
+
+@lru_cache(maxsize=1)
+def load_derived() -> dict[str, Any]:
+    """The packaged derived table (``category_physics.json``)."""
+    return json.loads(resources.files("cargoscan.inspect").joinpath(JSON_NAME).read_text(encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Recompute and write the packaged table (or ``--out PATH``); prints old → new packaging fractions."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m cargoscan.inspect.category_physics", description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=str(Path(__file__).with_name(JSON_NAME)))
+    args = ap.parse_args(argv)
+    doc = derive()
+    Path(args.out).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    for n, r in doc["categories"].items():
+        print(f"{n:15s} p={r['packaging_fraction']:.3f} {r['packaging_share_range']} ρ={r['density_g_cm3']} "
+              f"measured {r['bulk_density_measured_g_cm3']} Z={r['zeff_range']} {r['materials']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
