@@ -14,7 +14,8 @@ kind that carries it (a flat wagon with one 40 ft or two 20 ft containers), :dat
   (``synth.manifest._unit``: a partial load 0.25–0.6 at ``LoadParams.partial_rate``, else the category's fill)
   and merged as the generator merges it;
 * packaging share = packing-layer mass / (goods + packing mass) per unit, as the generator's truth weighs them
-  (``net_mass_kg`` and ``gross_extra_kg``); ``packaging_fraction`` is its mean, and its range is recorded;
+  (``net_mass_kg`` and ``gross_extra_kg``); ``packaging_fraction`` is its mean, ``packaging_sigma`` its standard
+  deviation over units (the mass's σ term for the packaging, instead of the prior p/2), and its range is recorded;
 * bulk density, as :func:`cargoscan.inspect.material.mass_and_density` reads it: the mean areal density λ over
   the unit's cargo pixels (goods, packaging and the walls in the beam) / the beam depth of the unit type
   (``InspectParams.beam_depth_cm``). λ both as the truth (Σ path·density) and as the synthesiser's decomposer
@@ -142,6 +143,7 @@ def derive_category(name: str, seed: int = SEED, samples: int = SAMPLES) -> dict
     classes = sorted({str(c) for c in np.atleast_1d(material_class(z_grid))},
                      key=["organic", "mixed", "inorganic", "heavy"].index)
     return {"packaging_fraction": round(float(share.mean()), 3),
+            "packaging_sigma": round(float(share.std(ddof=1)) if len(share) > 1 else 0.0, 3),
             "packaging_share_range": [round(float(share.min()), 3), round(float(share.max()), 3)],
             "bulk_density_measured_g_cm3": [round(float(rho.min()), 3), round(float(rho.max()), 3)],
             "density_g_cm3": [math.floor(rho.min() * DENSITY_MARGIN[0] * 1000) / 1000,

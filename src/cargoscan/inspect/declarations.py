@@ -27,6 +27,7 @@ class Category:
     density_g_cm3: tuple[float, float]
     materials: tuple[str, ...]
     packaging_fraction: float = 0.0
+    packaging_sigma: float | None = None     # 1-σ spread of the packaging share over honest units; None: p/2
 
 
 @lru_cache(maxsize=8)
@@ -54,7 +55,8 @@ def load_categories(path: str = "") -> dict[str, Category]:
         if missing:
             raise ValueError(f"category {name!r}: no {', '.join(missing)} in the table and none derived")
         out[name] = Category(name, r["ru"], tuple(str(h) for h in r["hs"]), tuple(r["density_g_cm3"]),
-                             tuple(r["materials"]), float(r.get("packaging_fraction", 0.0)))
+                             tuple(r["materials"]), float(r.get("packaging_fraction", 0.0)),
+                             None if r.get("packaging_sigma") is None else float(r["packaging_sigma"]))
     return out
 
 
