@@ -353,9 +353,12 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
     lower_bound = dark_share >= LOWER_BOUND_SHARE
     psf_kg = 0.0 if psf is None else abs(float(np.sum(psf[load], dtype=np.float64))) * px_cm2 / 1000.0
     psf_kg *= 1.0 - packaging_fraction
+    # the packaging share's spread over honest units of the category (inspect/category_physics.py), else p/2
+    pack_sigma = getattr(category, "packaging_sigma", None)
+    pack_sigma = 0.5 * packaging_fraction if pack_sigma is None else pack_sigma
     sigma = float(np.sqrt((params.lambda_rel_uncertainty * gross_kg) ** 2 + psf_kg ** 2
                           + (params.structure_rel_uncertainty * structure_kg) ** 2
-                          + (0.5 * packaging_fraction * loaded) ** 2 + bound_kg ** 2))
+                          + (pack_sigma * loaded) ** 2 + bound_kg ** 2))
     starved = float((a_high[load] > STARVED_A).mean()) if n else 0.0
     flags: list[tuple[str, str]] = []
     mass = {"net_kg": round(net, 1), "sigma_kg": round(sigma, 1), "gross_in_beam_kg": round(gross_kg, 1),
