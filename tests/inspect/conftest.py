@@ -24,7 +24,8 @@ PITCH = 10.0                # mm, scans and model alike unless a test says other
 MU = 0.04                   # cm²/g: the fake decomposer's attenuation per areal density
 WALL = 3.1                  # g/cm²: InspectParams' container wall areal density
 DRUGS_A = 4.0               # the stub calls attenuation above ~3 drugs
-CARGO_LAMBDA = 20.0         # g/cm² of the clean cargo
+CARGO_LAMBDA = 45.0         # g/cm² of the clean cargo: a garment load as the synthesiser draws it (bulk density
+                            # 0.18-0.32 g/cm³ over 2.35 m: 42-75 g/cm², inspect/category_physics.json)
 
 
 def build_stub_model():
@@ -156,7 +157,12 @@ def declaration_row(net_kg: float, hs: str = "6204", wagon: str = "45488855", co
             "consignor": "ООО Отправитель", "consignee": "ТОО Получатель"}
 
 
-GARMENT_PACKAGING = 0.2     # hs_categories.yaml: cartons are 20 % of a garment load's mass
+def _garment_packaging() -> float:
+    from cargoscan.inspect.declarations import load_categories
+    return load_categories()["garments"].packaging_fraction
+
+
+GARMENT_PACKAGING = _garment_packaging()   # derived from the synthesiser's loads (inspect/category_physics.py)
 
 
 def loaded_kg(cargo=(40, 20, 360, 90), lam: float = CARGO_LAMBDA, pitch: float = PITCH) -> float:
