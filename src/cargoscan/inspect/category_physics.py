@@ -7,7 +7,8 @@ they are measured here on loads drawn by the synthesiser's own builder, through 
 
 Derivation (:func:`derive_category`), for each category of :data:`cargoscan.synth.cargo.CATEGORIES` and each wagon
 kind that carries it (a flat wagon with one 40 ft or two 20 ft containers), :data:`SAMPLES` scenes with seeds from
-``SeedSequence([SEED, category index])`` (so one category recomputes alone):
+``SeedSequence([SEED, category index])`` (so one category recomputes alone), and :data:`NOISY_SAMPLES` more at
+the native pitch whose attenuation is also acquired with noise:
 
 * the wagon is drawn by :func:`cargoscan.synth.wagons.create_wagon` on a coarse :class:`~cargoscan.synth.scene.
   Scene` (:data:`PITCH_M`), each unit loaded by :func:`cargoscan.synth.cargo.load_unit` with the planner's fill
@@ -19,10 +20,12 @@ kind that carries it (a flat wagon with one 40 ft or two 20 ft containers), :dat
 * bulk density, as :func:`cargoscan.inspect.material.mass_and_density` reads it: the mean areal density λ over
   the unit's cargo pixels (goods, packaging and the walls in the beam) / the beam depth of the unit type
   (``InspectParams.beam_depth_cm``). λ both as the truth (Σ path·density) and as the synthesiser's decomposer
-  reads the noiseless polyenergetic attenuation of its default scanner (``Scanner.attenuation``);
-* material: the class of the λ-weighted median Z_eff of the unit's cargo pixels inside ``Z_VALID``
-  (:func:`~cargoscan.inspect.material.region_material`, noiseless), and its value, over the units whose class
-  the material check judges (≥ 50 % of the load inside ``Z_VALID``; all units if none is).
+  reads the polyenergetic attenuation of its default scanner, noiseless (``Scanner.attenuation``) and through the
+  whole acquisition chain (``Scanner.acquire``: PSF, quantum noise, crosstalk, dark level, 16 bits);
+* material: the λ-weighted median Z_eff of the unit's cargo pixels inside ``Z_VALID``
+  (:func:`~cargoscan.inspect.material.region_material`), noiseless and acquired (noise biases the median Z_eff
+  of light organic goods up by several units), over the readings whose class the material check judges (≥ 50 %
+  of the load inside ``Z_VALID``; all units if none is).
 
 The table's ranges: ``density_g_cm3`` = [min·:data:`DENSITY_MARGIN`\\[0], max·:data:`DENSITY_MARGIN`\\[1]] over
 both λ readings (the margins absorb the estimator's residual PSF bias, −9 % to −30 % on dense parts, and the
@@ -51,6 +54,8 @@ import numpy as np
 SEED = 20240615
 SAMPLES = 12                     # scenes per (category, wagon kind)
 PITCH_M = (0.0184, 0.02)         # row, column: 4× the native row pitch; the cargo's truth does not depend on it
+NOISY_SAMPLES = 2                # more scenes per (category, wagon kind) acquired with noise, at the native pitch
+NATIVE_PITCH_M = (0.0046, 0.0056)    # GeometryParams.row_pitch_mm; 5 km/h at 250 pulses/s
 DENSITY_MARGIN = (0.7, 1.3)
 Z_MARGIN = 1.0
 JSON_NAME = "category_physics.json"
@@ -63,7 +68,7 @@ def fingerprint() -> str:
 
     doc = {"categories": {n: asdict(c) for n, c in CATEGORIES.items()}, "payload": PAYLOAD_KG,
            "materials": {n: [m.density_g_cm3, sorted(m.composition.items())] for n, m in MATERIALS.items()},
-           "method": [SEED, SAMPLES, PITCH_M, DENSITY_MARGIN, Z_MARGIN]}
+           "method": [SEED, SAMPLES, NOISY_SAMPLES, PITCH_M, NATIVE_PITCH_M, DENSITY_MARGIN, Z_MARGIN]}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -74,11 +79,13 @@ def _tools():
     return Scanner(), Decomposer.default()
 
 
-def sample_units(name: str, wagon: str, rng: np.random.Generator, scanner=None, decomposer=None
-                 ) -> list[dict[str, float]]:
+def sample_units(name: str, wagon: str, rng: np.random.Generator, scanner=None, decomposer=None,
+                 pitch: tuple[float, float] = PITCH_M, noisy: bool = False) -> list[dict[str, float]]:
     """One synthesised wagon of kind ``wagon`` loaded with category ``name``: per unit, goods and packing mass
-    (kg), bulk density (truth and as decomposed, g/cm³) and the λ-weighted median Z_eff of its cargo pixels."""
+    (kg), bulk density (truth and as decomposed, g/cm³) and the λ-weighted median Z_eff of its cargo pixels,
+    noiseless and, with ``noisy`` (meaningful at the native pitch only), through the acquisition chain."""
     from cargoscan.archive.classes import class_id
+    from cargoscan.data.channels import transmission
     from cargoscan.inspect.config import InspectParams
     from cargoscan.inspect.material import Z_VALID, region_material
     from cargoscan.synth.cargo import CATEGORIES, load_unit, merge
@@ -89,8 +96,8 @@ def sample_units(name: str, wagon: str, rng: np.random.Generator, scanner=None, 
     if scanner is None:
         scanner, decomposer = _tools()
     cat = CATEGORIES[name]
-    rows = int(round(720 * 0.0046 / PITCH_M[0]))
-    s = Scene(rows, int(round((wagon_length(wagon) + 1.5) / PITCH_M[1])), PITCH_M[0], PITCH_M[1], 0.30)
+    rows = int(round(720 * 0.0046 / pitch[0]))
+    s = Scene(rows, int(round((wagon_length(wagon) + 1.5) / pitch[1])), pitch[0], pitch[1], 0.30)
     ident = ["CONT%07d" % k for k in range(1 if rng.random() < 0.5 else 2)] if wagon == "flat" else "00000000"
     units = create_wagon(wagon, s, 0.75, ident, rng)
     out = []
@@ -103,7 +110,10 @@ def sample_units(name: str, wagon: str, rng: np.random.Generator, scanner=None, 
         merge(s, ld)
         out.append({"unit": u, "goods_kg": goods, "packing_kg": pack})
     lam_true = sum(p * np.float32(_density(m)) for m, p in s.paths.items())
-    a = scanner.attenuation(s.paths)
+    noiseless = scanner.attenuation(s.paths)
+    readings = [("", noiseless)]
+    if noisy:       # the acquisition chain: PSF, quantum noise, dark level (λ then reads low: no deconvolution)
+        readings.append(("_noisy", -np.log(transmission(scanner.acquire(s.paths, rng)))))
     cargo = s.mask == class_id("cargo")
     kind = "container" if wagon == "flat" else wagon
     depth = InspectParams().beam_depth_cm[kind]
@@ -112,16 +122,17 @@ def sample_units(name: str, wagon: str, rng: np.random.Generator, scanner=None, 
         where = np.zeros_like(cargo)
         where[:, max(int(s.col_of(u.x0)), 0):int(math.ceil(s.col_of(u.x1)))] = True
         where &= cargo
-        lam, zeff = decomposer.invert(a[0][where], a[1][where])
-        lam_map = np.zeros(cargo.shape, np.float32)
-        z_map = np.zeros(cargo.shape, np.float32)
-        lam_map[where] = np.nan_to_num(lam)
-        z_map[where] = np.nan_to_num(zeff)
-        reg = region_material(decomposer, lam_map, z_map, where, a[0])
-        ah = a[0][where]
-        rec.update(z_valid=float(((ah >= Z_VALID[0]) & (ah <= Z_VALID[1])).mean()),
-                   rho_true=float(lam_true[where].mean()) / depth, rho_read=float(lam_map[where].mean()) / depth,
-                   zeff=float(reg["zeff"]), material=reg["class"])
+        rec["rho_true"] = float(lam_true[where].mean()) / depth
+        for key, a in readings:
+            lam, zeff = decomposer.invert(a[0][where], a[1][where])
+            lam_map = np.zeros(cargo.shape, np.float32)
+            z_map = np.zeros(cargo.shape, np.float32)
+            lam_map[where] = np.nan_to_num(lam)
+            z_map[where] = np.nan_to_num(zeff)
+            reg = region_material(decomposer, lam_map, z_map, where, a[0])
+            ah = a[0][where]
+            rec.update({f"rho_read{key}": float(lam_map[where].mean()) / depth, f"zeff{key}": float(reg["zeff"]),
+                        f"z_valid{key}": float(((ah >= Z_VALID[0]) & (ah <= Z_VALID[1])).mean())})
     return out
 
 
@@ -133,12 +144,13 @@ def derive_category(name: str, seed: int = SEED, samples: int = SAMPLES) -> dict
     index = list(CATEGORIES).index(name)
     rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
     scanner, decomposer = _tools()
-    units = [u for wagon in CATEGORIES[name].wagons for _ in range(samples)
-             for u in sample_units(name, wagon, rng, scanner, decomposer) if u["goods_kg"] > 0]
+    units = [u for wagon in CATEGORIES[name].wagons
+             for pitch, noisy in [(PITCH_M, False)] * samples + [(NATIVE_PITCH_M, True)] * NOISY_SAMPLES
+             for u in sample_units(name, wagon, rng, scanner, decomposer, pitch, noisy) if u["goods_kg"] > 0]
     share = np.array([u["packing_kg"] / (u["goods_kg"] + u["packing_kg"]) for u in units])
     rho = np.array([[u["rho_true"], u["rho_read"]] for u in units])
-    judged = [u for u in units if u["z_valid"] >= 0.5] or units     # the material check's own rule
-    z = np.array([u["zeff"] for u in judged])
+    z = np.array([u["zeff" + k] for k in ("", "_noisy") for u in units if u.get("z_valid" + k, 0) >= 0.5]
+                 or [u["zeff"] for u in units])      # the material check's own rule: judged where ≥ 50 % valid
     z_grid = np.arange(z.min() - Z_MARGIN, z.max() + Z_MARGIN + 1e-9, 0.25)
     classes = sorted({str(c) for c in np.atleast_1d(material_class(z_grid))},
                      key=["organic", "mixed", "inorganic", "heavy"].index)
@@ -159,7 +171,7 @@ def derive(seed: int = SEED, samples: int = SAMPLES) -> dict[str, Any]:
     from cargoscan.synth.generator import GENERATOR_NAME, GENERATOR_VERSION
 
     return {"provenance": {"generator": GENERATOR_NAME, "generator_version": GENERATOR_VERSION,
-                           "cargoscan_version": cargoscan.__version__, "seed": seed, "samples": samples,
+                           "cargoscan_version": cargoscan.__version__, "seed": seed, "samples": samples, "noisy_samples": NOISY_SAMPLES,
                            "pitch_m": list(PITCH_M), "density_margin": list(DENSITY_MARGIN), "z_margin": Z_MARGIN,
                            "scanner": "cargoscan.synth.physics.ScannerParams() defaults, noiseless",
                            "fingerprint": fingerprint(), "method": "cargoscan.inspect.category_physics"},
