@@ -173,7 +173,7 @@ def derive(seed: int = SEED, samples: int = SAMPLES) -> dict[str, Any]:
     return {"provenance": {"generator": GENERATOR_NAME, "generator_version": GENERATOR_VERSION,
                            "cargoscan_version": cargoscan.__version__, "seed": seed, "samples": samples, "noisy_samples": NOISY_SAMPLES,
                            "pitch_m": list(PITCH_M), "density_margin": list(DENSITY_MARGIN), "z_margin": Z_MARGIN,
-                           "scanner": "cargoscan.synth.physics.ScannerParams() defaults, noiseless",
+                           "scanner": "ScannerParams() defaults: noiseless, and acquired with noise at native pitch",
                            "fingerprint": fingerprint(), "method": "cargoscan.inspect.category_physics"},
             "categories": {n: derive_category(n, seed, samples) for n in CATEGORIES}}
 
