@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export MLFLOW_TRACKING_URI ?= sqlite:///mlflow.db
 
-.PHONY: setup repro test bench clean-data archive
+.PHONY: setup repro test bench clean-data archive cpu-reference
 
 $(BIN)/cargoscan: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -37,6 +37,19 @@ test: setup
 
 bench: setup
 	source $(BIN)/activate && for b in benchmarks/bench_*.py; do python $$b; done
+
+# The `cpu` profile's reference run (issue #14): trained, evaluated, exported (operating point on data/bench/val)
+# and benchmarked beside the default pipeline, outputs under data/models/cpu and reports/cpu. Resumable: run it
+# again after a stop and training goes on from data/models/cpu/checkpoints. Needs `make repro` first (data/raw,
+# data/prepared, data/bench).
+CPU_PARAMS := data/tmp/params_cpu.yaml
+cpu-reference: setup
+	source $(BIN)/activate && python scripts/cpu_overlay.py params.yaml $(CPU_PARAMS) \
+	  && cargoscan train --params $(CPU_PARAMS) && cargoscan evaluate --params $(CPU_PARAMS) \
+	  && cargoscan export --params $(CPU_PARAMS) \
+	  && cargoscan references data/raw --artifact data/models/cpu/export --out data/models/cpu/references \
+	  && cargoscan benchmark --params $(CPU_PARAMS) --inspections data/bench/inspections-cpu/test \
+	  && cp data/models/cpu/export/model_card.md reports/cpu/model_card.md
 
 # The default synthetic archive (data/raw, tracked by data.dvc only): scans, labels, tables and camera frames.
 archive: setup

@@ -141,7 +141,8 @@ def score_extra(p, test_root: Path, test_table, inspect_params, test_inspections
         if not ArchivePaths(root).scans.is_dir():
             log.warning("%s: no archive; run `cargoscan bench-synth --split %s` (its keys are left out)", root, name)
             continue
-        out = p.inspections(name)
+        # beside the test archive's inspections: another model's run (--inspections elsewhere) keeps its own
+        out = test_inspections.parent / name if test_inspections.name == "test" else p.inspections(name)
         t0 = time.perf_counter()
         scored[name] = score_archive(p.artifact, root, inspect_params, p.workers, out, limit)
         wall = time.perf_counter() - t0
