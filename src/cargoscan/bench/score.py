@@ -133,16 +133,11 @@ def _init(root: str, out_dir: str, artifact_dir: str, params: InspectParams, fac
 
 def _score_one(scan_id: str) -> dict[str, Any]:
     """Inspect one scan (or reuse its finished inspection) and build its row (run in a worker)."""
-    from cargoscan.inspect.batch import up_to_date
-    from cargoscan.models.artifact import sha256_file
+    from cargoscan.inspect.batch import finished
 
     root, inspector = _STATE["root"], _STATE["inspector"]
     scan, target = ArchivePaths(root).scan_tiff(scan_id), _STATE["out"] / f"{scan_id}.json"
-    try:
-        scan_sha = sha256_file(scan)
-    except OSError:
-        scan_sha = ""
-    doc = up_to_date(target, scan_sha, inspector.model_sha) if scan_sha else None
+    doc = finished(scan, target, inspector.model_sha)
     if doc is not None:
         status = "skipped"
         seconds = sum(((doc.get("provenance") or {}).get("timings_ms") or {}).values()) / 1000.0 or math.nan

@@ -42,6 +42,16 @@ def up_to_date(path: Path, scan_sha: str, model_sha: str | None) -> dict[str, An
     return None
 
 
+def finished(scan: Path, target: Path, model_sha: str | None) -> dict[str, Any] | None:
+    """The stored inspection ``target`` of ``scan`` when it is up to date (same scan bytes, same model, complete),
+    else None — also when the scan cannot be read (it is then inspected, and fails closed)."""
+    try:
+        scan_sha = sha256_file(scan)
+    except OSError:
+        return None
+    return up_to_date(target, scan_sha, model_sha)
+
+
 def summary_row(doc: dict[str, Any], status: str, seconds: float | None) -> dict[str, Any]:
     areas = doc.get("risk_areas") or []
     return {"scan_id": doc["scan_id"], "decision": doc["decision"], "suspicious": int(doc["suspicious"]),
@@ -86,11 +96,7 @@ def inspect_archive(root: str | Path, out: str | Path, artifact: str | Path, par
         for sid in ids:
             scan = paths.scan_tiff(sid)
             target = out / f"{sid}.json"
-            try:
-                scan_sha = sha256_file(scan)
-            except OSError:
-                scan_sha = ""
-            doc = up_to_date(target, scan_sha, inspector.model_sha) if scan_sha else None
+            doc = finished(scan, target, inspector.model_sha)
             if doc is not None:
                 counts["skipped"] += 1
                 summary.append(summary_row(doc, "skipped", None))
