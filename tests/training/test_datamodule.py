@@ -10,7 +10,7 @@ from cargoscan.data.projected import ProjectedTiles, ProjectionParams
 from cargoscan.data.randomize import Draw, RandomizeParams
 from cargoscan.training.datamodule import HardNegatives, MixSampler, TileDataModule
 
-OFF = ProjectionParams(randomize=RandomizeParams(p=0.0), imported=())
+OFF = ProjectionParams(randomize=RandomizeParams(p=0.0), imported=(), negative_share=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +48,26 @@ def test_most_samples_hold_projected_threat_pixels(projected):
     masks = [projected[k]["mask"].numpy() for k in range(24)]
     with_threat = sum(np.isin(m, threat_ids()).any() for m in masks)
     assert with_threat >= 16, f"only {with_threat} of 24 samples hold a projected threat"
+
+
+def test_matched_negatives_are_load_windows_with_nothing_projected(clean_prepared):
+    """Negatives go through the positives' pipeline (window in the load, re-imaging) with no threat: the model
+    cannot learn "projected-looking" as a threat cue."""
+    import dataclasses
+
+    half = ProjectedTiles(Prepared(clean_prepared), dataclasses.replace(OFF, negative_share=0.5), None, seed=3)
+    samples = [half[k] for k in range(32)]
+    negatives = [s for s in samples if s["meta"]["n_threats"] == 0]
+    assert 6 <= len(negatives) <= 26, f"{len(negatives)} of 32 samples are negatives at a share of 0.5"
+    for s in negatives:
+        assert not np.isin(s["mask"].numpy(), threat_ids()).any()
+    positives = [s for s in samples if s["meta"]["n_threats"] > 0]
+    # windows are drawn the same way: negatives hold about as much load (A_high) as positives
+    load = lambda group: np.mean([float((s["image"][0] * half.data.std[0, 0, 0]   # noqa: E731
+                                         + half.data.mean[0, 0, 0] > 0.2).float().mean()) for s in group])
+    assert 0.5 < load(negatives) / load(positives) < 2.0
+    held = sum(np.isin(s["mask"].numpy(), threat_ids()).any() for s in positives)
+    assert positives and held >= 0.8 * len(positives)
 
 
 def test_masks_match_where_the_projection_attenuates(projected):

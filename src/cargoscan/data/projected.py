@@ -53,8 +53,9 @@ class ProjectionParams:
     threats: tuple[str, ...] = ()                  # names of cargoscan.tip.library.list_threats(); () = all
     archive: str = ""                              # the prepared split's archive; "" = the one prepare read
     imported: tuple[str, ...] = ("data/imported",)  # real scans (cargoscan import) also used as backgrounds
-    cache_scans: int = 24                          # native scans kept in memory per worker (~8 MB each)
+    cache_scans: int = 96                          # native scans kept in memory per worker (~10 MB each)
     attempts: int = 6                              # windows tried before a sample stays clean
+    negative_share: float = 0.5                    # of projected samples: the same pipeline, no threat (matched)
     randomize: RandomizeParams = field(default_factory=RandomizeParams)
 
 
@@ -149,6 +150,10 @@ class ProjectedTiles(Dataset):
         projected objects, for ``key``."""
         rng = np.random.default_rng([self.seed, int(key)])
         d = draw(rng, self.params.randomize)
+        # Matched negatives: windows chosen, re-imaged and labelled exactly as the positives, with nothing
+        # projected. Without them "re-imaged by another scanner" or "a window centred in the load" would itself
+        # predict a threat, a shortcut that real scans do not share.
+        negative = bool(rng.random() < self.params.negative_share)
         for attempt in range(max(1, self.params.attempts)):
             # A few consecutive keys share a background (the sampler hands out keys in runs): one scan read
             # serves several samples, while windows, threats and re-imaging still differ per key.
@@ -157,7 +162,7 @@ class ProjectedTiles(Dataset):
             s = self.scan(b)
             if s.envelope is None:
                 continue
-            out = self._project(s, d, rng)
+            out = self._project(s, d, rng, negative)
             if out is not None:
                 x, m, n = out
                 return x, m, self.pool[b].label, n
@@ -175,9 +180,10 @@ class ProjectedTiles(Dataset):
         y0, x0 = int(np.clip(cy - wh // 2, 0, h - wh)), int(np.clip(cx - ww // 2, 0, w - ww))
         return y0, y0 + wh, x0, x0 + ww
 
-    def _project(self, s: _Scan, d: Draw, rng: np.random.Generator):
-        """Channels, mask and object count of one window with threats projected, or None if none could be placed."""
-        native = self.project_native(s, d, rng)
+    def _project(self, s: _Scan, d: Draw, rng: np.random.Generator, negative: bool = False):
+        """Channels, mask and object count of one window with threats projected (none when ``negative``), or
+        None if none could be placed."""
+        native = self.window_native(s, d, rng) if negative else self.project_native(s, d, rng)
         if native is None:
             return None
         window, _, mask, n = native
@@ -186,6 +192,18 @@ class ProjectedTiles(Dataset):
         x = input_channels(window, src, self.pitch, self.channels)
         m = resample_mask(mask, x.shape[1:])
         return crop(x, 0, 0, self.tile, fill=0), crop(m, 0, 0, self.tile, fill=0), n
+
+    def window_native(self, s: _Scan, d: Draw, rng: np.random.Generator
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """A matched negative at the scan's own pitch: the window as :meth:`project_native` would choose it, with
+        its own labels (a real scan's wagon pixels unlabelled, as around a projected threat)."""
+        from cargoscan.tip.config import PlacementParams
+        from cargoscan.tip.insertion import label_mask
+
+        y0, y1, x0, x1 = self._window(s, d, rng)
+        window = s.image[:, y0:y1, x0:x1]
+        base = s.mask[y0:y1, x0:x1] if s.mask is not None else None
+        return window, window, label_mask(window, [], base, PlacementParams().wall_level), 0
 
     def project_native(self, s: _Scan, d: Draw, rng: np.random.Generator
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:

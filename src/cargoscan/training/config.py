@@ -26,6 +26,8 @@ class TrainParams:
     dice_weight: float = 1.0
     focal_weight: float = 1.0
     focal_gamma: float = 2.0
+    any_threat_weight: float = 1.0      # BCE + batch Dice on P(any threat), the wagon score's map (0: off)
+    any_threat_pos_weight: float = 5.0  # weight of a threat pixel against a clean one in that BCE
     aux_weight: float = 0.2             # cargo-category head
     class_weight_power: float = 1.0     # prepare's weights ** power (1: as prepared, 0: uniform); see module docs
     threat_tile_fraction: float = 0.5   # oversample tiles holding a threat to this share of each epoch

@@ -91,8 +91,9 @@ class MixSampler(Sampler[int]):
         proj = group < self.projected_share
         thr = (~proj) & (group < self.projected_share + t_share)
         cln = ~(proj | thr)
-        # projected keys: fresh every epoch (n + epoch·m + j), so every draw is a new threat instance
-        keys[proj] = n + self.epoch * m + torch.nonzero(proj).ravel()
+        # projected keys: fresh every epoch (n + epoch·m + j), so every draw is a new threat instance; consecutive,
+        # so that runs of keys share a background scan (projected.BACKGROUND_RUN) and a worker reads it once
+        keys[proj] = n + self.epoch * m + torch.arange(int(proj.sum()))
         if len(pos):
             keys[thr] = pos[torch.randint(len(pos), (int(thr.sum()),), generator=g)]
         if len(neg):

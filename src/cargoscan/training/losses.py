@@ -32,18 +32,60 @@ class WeightedDiceLoss(smp.losses.DiceLoss):
         return (loss * w).sum() / w.sum()
 
 
+class AnyThreatLoss(nn.Module):
+    """Binary cross-entropy plus a batch-wide Dice on P(any threat class), the map the wagon score is made of.
+
+    The per-class terms spread a threat's gradient over five rare classes and let the common ones (air, vehicle,
+    cargo) dominate; a model trained on them alone learns the wagon and not what hides in it. This term asks the
+    one question the decision asks, pixel by pixel: is any threat here? ``pos_weight`` lifts the rare positive
+    pixels; the Dice is taken over the whole batch, so a batch without a threat pixel still punishes every false
+    one (SMP's per-class Dice ignores a class absent from the batch).
+    """
+
+    def __init__(self, threat: list[int], pos_weight: float = 5.0):
+        super().__init__()
+        self.register_buffer("threat", torch.as_tensor(threat, dtype=torch.long))
+        self.pos_weight = float(pos_weight)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor, multilabel: bool) -> torch.Tensor:
+        if multilabel:  # target (B, K, H, W); P(any) = 1 − Π(1 − σ)
+            valid = (target != IGNORE_INDEX).all(1)
+            y = (target[:, self.threat] == 1).any(1).float()
+            log_none = F.logsigmoid(-logits.float()[:, self.threat]).sum(1)
+            logit = torch.log((-torch.expm1(log_none)).clamp(min=1e-7)) - log_none
+        else:
+            valid = target != IGNORE_INDEX
+            y = torch.isin(target, self.threat).float()
+            logp = F.log_softmax(logits.float(), dim=1)
+            other = torch.ones(logits.shape[1], dtype=torch.bool, device=logits.device)
+            other[self.threat] = False
+            logit = torch.logsumexp(logp[:, self.threat], 1) - torch.logsumexp(logp[:, other], 1)
+        if not bool(valid.any()):
+            return logits.sum() * 0.0
+        z, t = logit[valid], y[valid]
+        bce = F.binary_cross_entropy_with_logits(z, t, pos_weight=z.new_tensor(self.pos_weight))
+        p = torch.sigmoid(z)
+        dice = 1 - (2 * (p * t).sum() + 1) / (p.sum() + t.sum() + 1)
+        return bce + dice
+
+
 class SegmentationLoss(nn.Module):
-    """``dice_weight · Dice + focal_weight · Focal`` over K classes, softmax (multiclass) or sigmoid (multilabel).
+    """``dice_weight · Dice + focal_weight · Focal`` over K classes, softmax (multiclass) or sigmoid (multilabel),
+    plus ``any_threat_weight`` · :class:`AnyThreatLoss`.
 
     Args:
         weights: (K,) class weights, mean about 1.
         multilabel: targets are (B, K, H, W) {0, 1} (255 = ignored, on every channel); otherwise (B, H, W) class
             ids with 255 = ignored.
+        threat: the threat class ids, for the any-threat term (empty: no such term).
     """
 
     def __init__(self, weights: list[float], multilabel: bool = False, dice_weight: float = 1.0,
-                 focal_weight: float = 1.0, gamma: float = 2.0):
+                 focal_weight: float = 1.0, gamma: float = 2.0, threat: list[int] | None = None,
+                 any_threat_weight: float = 0.0, any_threat_pos_weight: float = 5.0):
         super().__init__()
+        self.any_threat = AnyThreatLoss(threat, any_threat_pos_weight) if threat and any_threat_weight > 0 else None
+        self.any_threat_weight = any_threat_weight
         w = torch.as_tensor(weights, dtype=torch.float32)
         self.multilabel = multilabel
         self.dice = WeightedDiceLoss("multilabel" if multilabel else "multiclass", w)
@@ -71,7 +113,10 @@ class SegmentationLoss(nn.Module):
             per_class_logits = logp - torch.log1p(-logp.exp().clamp(max=1 - 1e-6))
         focal = sum(self.weights[c] * self.focal(per_class_logits[:, c].contiguous(), onehot[:, c].contiguous())
                     for c in range(k))
-        return self.dice_weight * self.dice(logits, onehot if self.multilabel else target) + self.focal_weight * focal
+        loss = self.dice_weight * self.dice(logits, onehot if self.multilabel else target) + self.focal_weight * focal
+        if self.any_threat is not None:
+            loss = loss + self.any_threat_weight * self.any_threat(logits, target, self.multilabel)
+        return loss
 
 
 def to_multilabel(mask: torch.Tensor, k: int) -> torch.Tensor:

@@ -27,7 +27,8 @@ class SegmentationModule(L.LightningModule):
     def __init__(self, model_name: str, in_channels: int, classes: list[str], categories: list[str],
                  class_weights: list[float], multilabel: bool = False, lr: float = 2e-3, weight_decay: float = 1e-4,
                  dice_weight: float = 1.0, focal_weight: float = 1.0, focal_gamma: float = 2.0,
-                 aux_weight: float = 0.2, channels_last: bool = False, model_kwargs: dict[str, Any] | None = None):
+                 aux_weight: float = 0.2, channels_last: bool = False, model_kwargs: dict[str, Any] | None = None,
+                 any_threat_weight: float = 0.0, any_threat_pos_weight: float = 5.0):
         super().__init__()
         self.save_hyperparameters()
         k, m = len(classes), max(1, len(categories))
@@ -35,7 +36,9 @@ class SegmentationModule(L.LightningModule):
                                   **(model_kwargs or {}))
         if channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.loss = SegmentationLoss(class_weights, multilabel, dice_weight, focal_weight, focal_gamma)
+        threat = [i for i, c in enumerate(classes) if i in set(threat_ids())]
+        self.loss = SegmentationLoss(class_weights, multilabel, dice_weight, focal_weight, focal_gamma, threat,
+                                     any_threat_weight, any_threat_pos_weight)
         self.val_iou = MulticlassJaccardIndex(k, average="none", ignore_index=IGNORE_INDEX)
         self.val_dice = MulticlassF1Score(k, average="none", multidim_average="global", ignore_index=IGNORE_INDEX)
         self.val_cat = MulticlassAccuracy(m, average="micro", ignore_index=NO_LABEL)

@@ -166,6 +166,7 @@ def train(p: TrainParams, resume: bool = False, progress_bar: bool = True) -> di
         class_weights=loss_weights(stats["class_weights"], p.class_weight_power), multilabel=p.multilabel,
         lr=p.lr, weight_decay=p.weight_decay,
         dice_weight=p.dice_weight, focal_weight=p.focal_weight, focal_gamma=p.focal_gamma, aux_weight=p.aux_weight,
+        any_threat_weight=p.any_threat_weight, any_threat_pos_weight=p.any_threat_pos_weight,
         channels_last=p.channels_last)
     if p.compile:
         module.model = torch.compile(module.model)
