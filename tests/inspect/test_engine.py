@@ -160,3 +160,38 @@ def test_areas_below_the_wagon_threshold_do_not_raise_an_alarm(tmp_path, artifac
     assert not out.wagon_score["over"] and not out.risk_areas
     assert out.wagon_score["areas_below_threshold"] == 1
     assert not any(c.startswith("THREAT_") for c in codes(out))
+
+
+def test_evidence_is_recorded_and_sealed_thresholds_tighten_the_checks(tmp_path, artifact, library):
+    """Each budgeted check reports its evidence (1.0 = its physical rule); the artifact's sealed joint thresholds
+    (export's decision budget) decide whether it flags — the same discrepancy under a tighter threshold passes."""
+    import dataclasses
+    import shutil
+
+    from cargoscan.models.artifact import ArtifactConfig
+
+    box = (60, 10, 340, 80)
+    scan = make_scan(tmp_path, 14, cargo=box, lam=35.0)
+    params = InspectParams(references_dir=str(library))
+    loose = Inspector.load(artifact, params, decomposer_factory=fake_decomposer)
+    out = loose.inspect(scan, [declaration_row(300.0)])               # ~550 kg declared as 300
+    e = out.mass["evidence"]
+    assert e > 1.0 and "MASS_MISMATCH" in codes(out)
+    assert out.cargo["evidence"] is not None and out.cargo["declared_probability"] is not None
+
+    art = tmp_path / "art"
+    shutil.copytree(artifact, art)
+    cfg = ArtifactConfig.load(art)
+    dataclasses.replace(cfg, extra={**cfg.extra, "decision": {"thresholds": {"mass": e * 1.5}}}).save(art)
+    tight = Inspector.load(art, params, decomposer_factory=fake_decomposer)
+    assert tight.decision_thresholds == {"mass": e * 1.5}
+    again = tight.inspect(scan, [declaration_row(300.0)])
+    assert again.mass["evidence"] == pytest.approx(e) and "MASS_MISMATCH" not in codes(again)
+
+
+def test_cargo_evidence_grows_as_the_head_rules_the_declared_category_out():
+    from cargoscan.inspect.engine import cargo_evidence
+
+    assert cargo_evidence(0.1, 0.1) == pytest.approx(1.0)
+    assert cargo_evidence(0.5, 0.1) < 1.0 < cargo_evidence(0.01, 0.1) == pytest.approx(2.0)
+    assert np.isfinite(cargo_evidence(0.0, 0.1))

@@ -12,7 +12,7 @@ from cargoscan.inspect.result import (CLEAR, SUSPICIOUS, Check, Inspection, Risk
                                       passed, reason)
 
 names = st.sampled_from(list(DEFAULT_REQUIRED_CHECKS) + ["extra", "inspection"])
-statuses = st.sampled_from(["passed", "flagged", "failed", "skipped", ""])
+statuses = st.sampled_from(["passed", "flagged", "failed", "advisory", "skipped", ""])
 checks = st.builds(lambda n, s, codes: Check(n, s, tuple(reason(c) for c in codes)), names, statuses,
                    st.lists(st.sampled_from(["THREAT_DRUGS", "MASS_MISMATCH", "ANALYSIS_FAILED_ERROR"]), max_size=2))
 required = st.lists(names, unique=True, max_size=6).map(tuple)
@@ -21,7 +21,8 @@ required = st.lists(names, unique=True, max_size=6).map(tuple)
 @given(st.lists(checks, max_size=12), required)
 def test_clear_only_when_every_required_check_ran_and_every_check_passed(outcomes, req):
     d = decide(outcomes, req)
-    all_ran_and_passed = all(c.status == "passed" for c in outcomes) and set(req) <= {c.name for c in outcomes}
+    all_ran_and_passed = all(c.status in ("passed", "advisory") for c in outcomes) \
+        and set(req) <= {c.name for c in outcomes}
     assert (d.decision == CLEAR) == all_ran_and_passed
     assert d.suspicious == (d.decision == SUSPICIOUS)
     if not d.complete:
@@ -41,6 +42,13 @@ def test_missing_required_check_is_incomplete():
     d = decide([passed("scan")], ("scan", "model"))
     assert d.decision == SUSPICIOUS and not d.complete
     assert d.reasons[0].code == "ANALYSIS_FAILED_CHECK_MISSING"
+
+
+def test_an_advisory_flag_is_shown_but_does_not_decide():
+    ref = Check("references", "advisory", (reason("REFERENCE_MISMATCH", "сходство 0.31"),))
+    d = decide([passed("scan"), ref], ("scan", "references"))
+    assert d.decision == CLEAR and d.complete and not d.reasons
+    assert decide([passed("scan"), ref, flagged("mass", reason("MASS_MISMATCH", "x"))], ()).suspicious
 
 
 def test_flagged_is_suspicious_but_complete():

@@ -126,7 +126,7 @@ def test_export_seals_the_operating_point_chosen_on_a_validation_archive(run, ti
     from cargoscan.inspect.engine import Inspector
     from cargoscan.models.artifact import ArtifactConfig
     from cargoscan.scoring import Calibrator
-    from cargoscan.training.calibrate import has_threat, score_archive
+    from cargoscan.training.calibrate import has_threat, inspect_archive
 
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench" / "val").symlink_to(tiny_archive)
@@ -137,11 +137,17 @@ def test_export_seals_the_operating_point_chosen_on_a_validation_archive(run, ti
     cfg = ArtifactConfig.load(out)
     op = cfg.extra["operating_point"]
     assert op["chosen_on"].endswith("val") and cfg.calibration and Calibrator.from_dict(cfg.calibration)
-    scores, truth, ids = score_archive(out, tiny_archive, 1)
+    df = inspect_archive(out, tiny_archive, None, 1)
+    scores, truth = df["score"].to_numpy(float), df["has_threat"].to_numpy(bool)
     clean = scores[~truth]
     assert op["n_clean"] == len(clean) and op["n_threat"] == int(truth.sum())
     assert (clean >= cfg.wagon_threshold).mean() <= 0.2                   # the target on the validation archive
-    assert truth.tolist() == [has_threat(tiny_archive, s) for s in ids]
+    assert truth.tolist() == [has_threat(tiny_archive, s) for s in df["scan_id"]]
+    # the declaration checks' joint thresholds: never below the physical rules, sealed and loaded by the engine
+    dec = cfg.extra["decision"]
+    assert set(dec["thresholds"]) == {"cargo", "mass", "material"}
+    assert all(t >= 1.0 for t in dec["thresholds"].values()) and dec["n"] == int(df["clean"].sum())
     insp = Inspector.load(out, InspectParams(references_dir=""))
     assert insp.load_error is None and insp.calibrator is not None
+    assert insp.decision_thresholds == dec["thresholds"]
     assert "chosen on" in (out / "model_card.md").read_text()

@@ -110,7 +110,8 @@ def inspection_rows(doc: dict[str, Any], truth: pd.DataFrame, archive: str, scan
     codes = [str(r.get("code", "")) for r in doc.get("reasons") or []]
     checks = [c for c in doc.get("checks") or [] if isinstance(c, dict)]
     flagged = _joined(c.get("name") for c in checks if c.get("status") == "flagged")
-    failed_checks = _joined(c.get("name") for c in checks if c.get("status") not in ("passed", "flagged"))
+    failed_checks = _joined(c.get("name") for c in checks
+                            if c.get("status") not in ("passed", "flagged", "advisory"))
     kinds = [m for m in truth["mismatch"] if m not in HONEST]
     wagon = {"archive": archive, "scan_id": scan_id, "wagon_mismatch": _joined(kinds), "wagon_honest": not kinds,
              "has_threat": bool(truth["has_threat"].any()), "suspicious": bool(doc.get("suspicious", True)),

@@ -33,7 +33,8 @@ class InspectParams:
         timeout_s: per-inspection wall-clock limit; over it the inspection fails closed.
         min_area_px: connected components smaller than this (model pixels) are dropped as speckle.
         min_area_m2: ... and components smaller than this area, in square metres.
-        category_min_confidence: the predicted cargo category must reach this to contradict the declaration.
+        category_max_declared_probability: the cargo head's probability of the declared category(ies) at or below
+            which the category contradicts the declaration (its evidence is 1.0 there; see scoring.budget).
         mass_tolerance_rel: relative mass difference to the declared net weight that raises a flag ...
         mass_tolerance_sigma: ... unless it lies within this many standard deviations of the estimate.
         lambda_rel_uncertainty: relative 1-sigma error of the (λ, Z_eff) inversion's areal density.
@@ -48,6 +49,8 @@ class InspectParams:
             raised when another category is nearer.
         reference_top_k: nearest references listed in the conclusion.
         required_checks: the checks that must run and pass for «без подозрения».
+        advisory_checks: checks whose flags are shown on the conclusion but do not decide (status ``advisory``):
+            those that no operating point governs yet.
         hs_categories: path of the HS→category map; empty = the packaged ``hs_categories.yaml``.
         conclusion_template: path of the conclusion field set; empty = the packaged ``conclusion.yaml``.
         overlay_width_px: width of the scan image in the conclusion.
@@ -69,7 +72,7 @@ class InspectParams:
     timeout_s: float = 120.0
     min_area_px: int = 16
     min_area_m2: float = 0.005
-    category_min_confidence: float = 0.6
+    category_max_declared_probability: float = 0.1
     mass_tolerance_rel: float = 0.15
     mass_tolerance_sigma: float = 2.0
     lambda_rel_uncertainty: float = 0.05
@@ -92,6 +95,7 @@ class InspectParams:
     reference_min_similarity: float = 0.5
     reference_top_k: int = 3
     required_checks: tuple[str, ...] = DEFAULT_REQUIRED_CHECKS
+    advisory_checks: tuple[str, ...] = ("references",)
     hs_categories: str = ""
     conclusion_template: str = ""
     overlay_width_px: int = 1600

@@ -12,7 +12,9 @@ with the ``torch`` backend.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import math
 import logging
 import threading
 import time
@@ -65,6 +67,9 @@ class Inspector:
         self.threat = np.array([c in threat_names for c in cfg.classes]) if cfg else np.zeros(0, bool)
         # The wagon score's calibration, sealed in config.json with the threshold (None: an older artifact).
         self.calibrator = Calibrator.from_dict(cfg.calibration) if cfg and cfg.calibration else None
+        # The declaration checks' joint operating point (scoring.budget), sealed at export; {}: the physical rules.
+        self.decision_thresholds = dict(((cfg.extra or {}).get("decision") or {}).get("thresholds") or {}) \
+            if cfg else {}
 
     @classmethod
     def load(cls, artifact_dir: str | Path, params: InspectParams | None = None,
@@ -271,11 +276,19 @@ class Inspector:
                      "declared_ru": [self.categories[c].ru for c in declared],
                      "probabilities": {c: round(float(p), 4) for c, p in zip(cfg.categories, probs)},
                      "match": (pred in declared) if declared else None}
-        # An empty unit is judged by mass and density; the head only judges it if it knows "empty".
-        comparable = [c for c in declared if c != "empty" or "empty" in cfg.categories]
-        if comparable and pred not in comparable and probs[k] >= self.params.category_min_confidence:
+        # An empty unit is judged by mass and density; the head only judges it if it knows "empty". Evidence
+        # against the declaration: how improbable the head finds the declared categories (scoring.budget), so an
+        # uncertain image is never a mismatch; only a declared category the head all but rules out.
+        thresholds = self.decision_thresholds
+        comparable = [c for c in declared if c in cfg.categories]
+        p_declared = float(sum(probs[cfg.categories.index(c)] for c in set(comparable))) if comparable else None
+        out.cargo["declared_probability"] = None if p_declared is None else round(p_declared, 4)
+        out.cargo["evidence"] = None if p_declared is None else round(cargo_evidence(
+            p_declared, self.params.category_max_declared_probability), 4)
+        if out.cargo["evidence"] is not None and out.cargo["evidence"] >= thresholds.get("cargo", 1.0):
             checks.append(flagged("cargo", reason("CARGO_MISMATCH", f"модель: «{out.cargo['predicted_ru']}» "
-                                                  f"({probs[k]:.2f}), заявлено: {', '.join(out.cargo['declared_ru'])}")))
+                                                  f"({probs[k]:.2f}); заявленное ({', '.join(out.cargo['declared_ru'])}"
+                                                  f") — {p_declared:.2f}")))
         else:
             checks.append(passed("cargo"))
 
@@ -302,7 +315,7 @@ class Inspector:
             pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
             mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
                                                          self.params, decomposer, summary, category, pf, dark,
-                                                         psf, lam_m)
+                                                         psf, lam_m, thresholds)
             deadline.check("материал")
             slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
             for a in areas:
@@ -337,6 +350,9 @@ class Inspector:
         elif "references" in self.params.required_checks:
             checks.append(failed("references", "ANALYSIS_FAILED_REFERENCES", self.references_error or "нет"))
 
+        # Checks no operating point governs yet are shown, not deciding (InspectParams.advisory_checks).
+        checks = [dataclasses.replace(c, status="advisory") if c.status == "flagged"
+                  and c.name in self.params.advisory_checks else c for c in checks]
         d = result.decide(checks, self.required)
         out.decision, out.suspicious, out.complete, out.reasons = d.decision, d.suspicious, d.complete, list(d.reasons)
         out.checks = checks
@@ -430,6 +446,12 @@ def check_image(image: Any) -> str | None:
     if int(image.max()) == int(image.min()):
         return "снимок постоянен (пустой кадр)"
     return None
+
+
+def cargo_evidence(p_declared: float, p_rule: float) -> float:
+    """Evidence against a declared category (:mod:`cargoscan.scoring.budget`): log P(declared) in units of
+    log ``p_rule``, so 1.0 where the head gives the declared category exactly ``p_rule``, more as it rules it out."""
+    return math.log(max(p_declared, 1e-12)) / math.log(p_rule)
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

@@ -123,9 +123,9 @@ def category_fits(r: Inspection, category: str, params) -> bool:
     """Whether declaring ``category`` agrees with the engine's estimates in ``r`` (cargo, density, references)."""
     cat = load_categories()[category]
     cargo = r.cargo or {}
-    if cargo.get("predicted") != category and (cargo.get("confidence") or 0) >= params.category_min_confidence \
-            and not (category == "empty" and "empty" not in cargo.get("probabilities", {})):
-        return False
+    probs = cargo.get("probabilities") or {}
+    if category in probs and probs[category] <= params.category_max_declared_probability:
+        return False        # the head all but rules the category out (the engine's cargo rule at evidence 1.0)
     rho = (r.material or {}).get("bulk_density_g_cm3")
     cls = ((r.material or {}).get("overall") or {}).get("class")
     if rho is None or not cat.density_g_cm3[0] <= rho <= cat.density_g_cm3[1] or cls not in cat.materials:

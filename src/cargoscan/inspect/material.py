@@ -313,9 +313,13 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
                      pitch_mm: tuple[float, float], meta: dict[str, Any], params: InspectParams,
                      decomposer, declared: dict[str, Any] | None, category: Category | None,
                      packaging_fraction: float = 0.0, dark: np.ndarray | None = None,
-                     psf: np.ndarray | None = None, lam_mass: np.ndarray | None = None
+                     psf: np.ndarray | None = None, lam_mass: np.ndarray | None = None,
+                     thresholds: dict[str, float] | None = None
                      ) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]:
     """The ``mass`` and ``material`` blocks and the flags raised (code, detail).
+
+    Each block carries its ``evidence`` (:mod:`cargoscan.scoring.budget`: 1.0 is the physical rule); a flag is
+    raised where it reaches ``thresholds["mass"]`` / ``thresholds["material"]`` (1.0 when not given).
 
     Args:
         lam, zeff: maps from :func:`invert_map` at the model pitch.
@@ -334,7 +338,9 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
         psf: per pixel, the λ the PSF deconvolution added (:func:`native_maps`); its sum is one σ term.
         lam_mass: λ for the mass and the bulk density (:func:`native_maps`); None: ``lam``. ``lam`` (with
             ``zeff``, same pitch and inversion) still weights the material class and shares.
+        thresholds: the operating point of the mass and material checks (the artifact's decision budget).
     """
+    thresholds = thresholds or {}
     px_cm2 = pitch_mm[0] * pitch_mm[1] / 100.0
     n = int(load.sum())
     kind = unit_type(meta)
@@ -370,8 +376,11 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
     if declared and declared.get("net_weight_kg") is not None:
         d = float(declared["net_weight_kg"])
         sigma_measured = float(np.sqrt(max(sigma ** 2 - bound_kg ** 2, 0.0)))
-        flag = mass_flag(net, d, sigma, sigma_measured, params, lower_bound)
-        mass.update(declared_net_kg=d, difference_rel=round((net - d) / d, 3) if d > 0 and np.isfinite(d) else None)
+        e = mass_evidence(net, d, sigma, sigma_measured, params, lower_bound)
+        flag = mass_flag(net, d, sigma, sigma_measured, params, lower_bound) \
+            if e >= thresholds.get("mass", 1.0) else None
+        mass.update(declared_net_kg=d, difference_rel=round((net - d) / d, 3) if d > 0 and np.isfinite(d) else None,
+                    evidence=round(e, 4) if np.isfinite(e) else e)
         if flag:
             mass["flag"] = True
             flags.append(("MASS_MISMATCH", flag))
@@ -391,14 +400,41 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
         # inside Z_VALID, if any: the material class is judged only where most of the load is inside it.
         z_share = float(((a_high[load] >= Z_VALID[0]) & (a_high[load] <= Z_VALID[1])).mean())
         material["z_valid_fraction"] = round(z_share, 3)
-        if rho > hi or (rho < lo and not lower_bound):
+        # evidence 1.0 = the rule: ρ at the edge of the category's range; the load's mass half in materials
+        # the category does not hold (the dominant class foreign to it)
+        e_rho = max(rho / hi if hi > 0 else 0.0, lo / rho if rho > 0 and not lower_bound else 0.0)
+        foreign = sum(v for c, v in shares.items() if c not in category.materials)
+        if z_share < 0.5:          # Z_eff unmeasurable over most of the load: no material evidence
+            e_mat = 0.0
+        elif overall["class"] not in category.materials:
+            e_mat = max(1.0, foreign / 0.5)
+        else:
+            e_mat = min(foreign / 0.5, 0.999)
+        t = thresholds.get("material", 1.0)
+        material["evidence"] = round(max(e_rho, e_mat), 4)
+        if e_rho >= t:
             bad.append(f"плотность {rho:.2f} г/см³ вне {lo}–{hi}")
-        if overall["class"] not in category.materials and z_share >= 0.5:
+        if e_mat >= t:
             bad.append(f"материал «{overall.get('class_ru')}» не характерен для «{category.ru}»")
         if bad:
             material["density_flag"] = True
             flags.append(("DENSITY_MISMATCH", "; ".join(bad)))
     return mass, material, flags
+
+
+def mass_evidence(net: float, declared: float, sigma: float, sigma_measured: float, params: InspectParams,
+                  lower_bound: bool = False) -> float:
+    """The mass discrepancy in units of :func:`mass_flag`'s limit: 1.0 where the rule starts to flag, 0 where it
+    cannot (a lighter estimate that is only a lower bound), ``inf`` for a declaration that is not a mass."""
+    if not np.isfinite(declared) or declared < 0:
+        return float("inf")
+    diff = net - declared
+    tol = params.mass_tolerance_rel * declared
+    if diff > 0:
+        return diff / max(tol, params.mass_tolerance_sigma * sigma_measured, 1e-9)
+    if diff < 0 and not lower_bound:
+        return -diff / max(tol, params.mass_tolerance_sigma * sigma, 1e-9)
+    return 0.0
 
 
 def mass_flag(net: float, declared: float, sigma: float, sigma_measured: float, params: InspectParams,

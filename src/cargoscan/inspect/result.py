@@ -19,7 +19,7 @@ CLEAR = "Контроль ИДК, без подозрения"
 FAILED_PREFIX = "ANALYSIS_FAILED_"
 FAILED_TEXT = "анализ не выполнен: "
 
-Status = Literal["passed", "flagged", "failed"]
+Status = Literal["passed", "flagged", "failed", "advisory"]
 
 #: Reason codes and their Russian texts. ``{}`` fields are filled by :func:`reason`.
 REASON_TEXTS: dict[str, str] = {
@@ -68,7 +68,8 @@ class Check:
     """The outcome of one check.
 
     ``failed`` means the check did not run to the end (its reasons carry ``ANALYSIS_FAILED_*`` codes);
-    ``flagged`` means it ran and found a reason for suspicion.
+    ``flagged`` means it ran and found a reason for suspicion; ``advisory`` means it ran and found one, but no
+    operating point governs it yet (``InspectParams.advisory_checks``): shown on the conclusion, not deciding.
     """
 
     name: str
@@ -101,7 +102,7 @@ class Decision:
 def decide(checks: list[Check] | tuple[Check, ...], required: tuple[str, ...]) -> Decision:
     """The decision as a pure function of the check outcomes.
 
-    «без подозрения» iff every required check is present and every check given passed. Anything else — a missing check, a failed one, a flagged one, an unknown status — is
+    «без подозрения» iff every required check is present and every check given passed (or is advisory). Anything else — a missing check, a failed one, a flagged one, an unknown status — is
     «под подозрением»; ``complete`` is false when a required check is missing or any check failed.
     """
     present = {c.name for c in checks}
@@ -110,7 +111,7 @@ def decide(checks: list[Check] | tuple[Check, ...], required: tuple[str, ...]) -
     clear = complete
     reasons: list[Reason] = []
     for c in checks:
-        if c.status == "passed":
+        if c.status in ("passed", "advisory"):
             continue
         clear = False
         if c.status != "flagged":   # "failed" or anything unexpected counts as not run

@@ -2,39 +2,43 @@
 
 The test split of the training archive holds a few dozen wagons: at 1 % false alarms its threshold would rest on
 no alarm at all. So export scores a separate validation archive (``bench-synth``'s ``data/bench/val``: its own
-seed, hundreds of clean wagons, never trained on) with the exported artifact **through the engine's code path**
-(:meth:`cargoscan.inspect.engine.Inspector.threat_score`: the same tiling, channels and wagon score that
-deployment computes), then
+seed, hundreds of clean wagons, never trained on) with the exported artifact **through the deployment engine**
+(the benchmark's :func:`cargoscan.bench.score.score_archive`: full inspections with the archive's declarations,
+the same tiling, channels, wagon score and checks that deployment runs), then
 
 * fits the calibrator of the wagon score (:func:`cargoscan.scoring.calibration.fit_calibrator`: isotonic on
   enough wagons, else Platt), so that a probability of 0.8 means a threat four times in five;
 * chooses the wagon threshold for ``target_far`` false alarms on its clean wagons
-  (:func:`cargoscan.scoring.wagon.threshold_for_far`).
+  (:func:`cargoscan.scoring.wagon.threshold_for_far`);
+* chooses the declaration checks' thresholds **jointly** (:mod:`cargoscan.scoring.budget`), so that honest
+  clean wagons sent red for any reason, the threat alarm included, stay within ``export.decision_budget``.
 
-Both go into ``config.json``, sealed under the model's hash; the benchmark then measures them on its own test
+All go into ``config.json``, sealed under the model's hash; the benchmark then measures them on its own test
 archive. Without a validation archive the evaluate stage's threshold (training's val split) is kept, and the
 config says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from cargoscan.archive import ArchivePaths
 from cargoscan.archive.classes import load_classes
-from cargoscan.logs import progress
 from cargoscan.scoring import fit_calibrator, rate
+from cargoscan.scoring.budget import flags, joint_thresholds
 from cargoscan.scoring.wagon import threshold_for_far
 
 log = logging.getLogger(__name__)
 
-_INSPECTOR = None
+#: The evidence each budgeted check writes into its block of the inspection (scoring.budget.BUDGET_CHECKS).
+EVIDENCE_FIELDS = {"cargo": "cargo", "mass": "mass", "material": "material"}
 
 
 def has_threat(root: Path, scan_id: str) -> bool:
@@ -44,38 +48,45 @@ def has_threat(root: Path, scan_id: str) -> bool:
     return any(inst.get("class") in threats for inst in doc.get("instances", []))
 
 
-def _init(artifact: str) -> None:
-    global _INSPECTOR
+def _evidence(doc: dict[str, Any], check: str) -> float:
+    value = (doc.get(EVIDENCE_FIELDS[check]) or {}).get("evidence")
+    return float(value) if value is not None else float("nan")
+
+
+def inspect_archive(artifact: Path, root: Path, inspect_params=None, workers: int = 2) -> pd.DataFrame:
+    """Every scan of a validation archive through the deployment engine, with its declarations (the benchmark's
+    own :func:`cargoscan.bench.score.score_archive`): one row per wagon with the raw wagon ``score``, the truth
+    (``has_threat``, ``honest``, ``clean``) and each budgeted check's ``evidence_<check>``. The artifact's
+    decision thresholds play no part: evidence does not depend on them."""
+    import tempfile
+
+    from cargoscan.bench.score import score_archive
     from cargoscan.inspect.config import InspectParams
-    from cargoscan.inspect.engine import Inspector
 
-    _INSPECTOR = Inspector.load(artifact, InspectParams(threads=1, references_dir="", timeout_s=0))
+    # No reference library exists yet (it is built from the exported model): its check is advisory anyway.
+    params = dataclasses.replace(inspect_params or InspectParams(), references_dir="")
+    with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
+        df = score_archive(artifact, root, params, workers, tmp, show_progress=True)
+        docs = {}
+        for sid in df["scan_id"]:
+            f = Path(tmp) / f"{sid}.json"
+            docs[sid] = json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
+    for check in EVIDENCE_FIELDS:
+        df[f"evidence_{check}"] = [_evidence(docs[s], check) for s in df["scan_id"]]
+    return df
 
 
-def _score(path: str) -> float:
-    try:
-        return float(_INSPECTOR.threat_score(path))
-    except Exception as exc:      # a wagon that cannot be scored counts as alarming (fail closed)
-        log.warning("%s: not scored (%s)", path, exc)
-        return float("nan")
-
-
-def score_archive(artifact: Path, root: Path, workers: int = 2) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Raw wagon scores and threat truth of every scan of an archive, by the engine in ``workers`` processes."""
-    import multiprocessing as mp
-
-    ids = ArchivePaths(root).scan_ids()
-    paths = [str(ArchivePaths(root).scan_tiff(s)) for s in ids]
-    scores = []
-    ctx = mp.get_context("forkserver")
-    with ProcessPoolExecutor(max(1, workers), mp_context=ctx, initializer=_init, initargs=(str(artifact),)) as ex, \
-            progress() as bar:
-        task = bar.add_task(f"calibrate on {root}", total=len(paths))
-        for s in ex.map(_score, paths, chunksize=4):
-            scores.append(s)
-            bar.advance(task)
-    truth = np.array([has_threat(root, s) for s in ids])
-    return np.asarray(scores, np.float64), truth, ids
+def decision_point(df: pd.DataFrame, threshold: float, budget: float) -> dict[str, Any]:
+    """The declaration checks' joint thresholds (:func:`cargoscan.scoring.budget.joint_thresholds`) for at most
+    ``budget`` honest clean wagons red for any reason: the threat alarm's own share on them first, the rest to the
+    checks."""
+    clean = df[df["clean"].astype(bool)]
+    threat_far = float((clean["score"].fillna(np.inf) >= threshold).mean()) if len(clean) else 0.0
+    evidence = {c: clean[f"evidence_{c}"].to_numpy(np.float64) for c in EVIDENCE_FIELDS}
+    jt = joint_thresholds(evidence, max(0.0, budget - threat_far))
+    alarm = (clean["score"].fillna(np.inf) >= threshold).to_numpy() | flags(evidence, jt["thresholds"])
+    return {**jt, "budget_total": budget, "threat_false_alarm_rate": threat_far,
+            "honest_clean_red_rate": rate(int(alarm.sum()), len(clean))}
 
 
 def operating_point(scores: np.ndarray, positive: np.ndarray, target_far: float) -> dict[str, Any]:

@@ -41,4 +41,7 @@ def register(app: typer.Typer) -> None:
 
         from cargoscan.bench.config import load_bench_params
 
-        export(load_section(ExportParams, "export", params, profile), load_bench_params(params, profile))
+        from cargoscan.inspect.config import InspectParams
+
+        export(load_section(ExportParams, "export", params, profile), load_bench_params(params, profile),
+               load_section(InspectParams, "inspect", params, profile))

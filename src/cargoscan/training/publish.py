@@ -67,13 +67,15 @@ def register(cfg: ArtifactConfig, out: Path, run_id: str, tracking_uri: str, met
             "champion_value": theirs, "run_id": run_id, "model_uri": info.model_uri}
 
 
-def export(p: ExportParams, bench=None) -> dict[str, Any]:
+def export(p: ExportParams, bench=None, inspect_params=None) -> dict[str, Any]:
     """Run the stage. Returns the written config and registration record.
 
     Args:
         p: the ``export`` section.
         bench: the ``bench`` section (:class:`cargoscan.bench.config.BenchParams`): its validation archive
-            (``<out_dir>/val``) and ``target_far`` give the operating point (:mod:`cargoscan.training.calibrate`).
+            (``<out_dir>/val``) and ``target_far``, with ``p.decision_budget``, give the operating point
+            (:mod:`cargoscan.training.calibrate`).
+        inspect_params: the ``inspect`` section the validation inspections run with (defaults when None).
     """
     from cargoscan.models.export import write_artifact
     from cargoscan.training.train import load_module
@@ -95,7 +97,7 @@ def export(p: ExportParams, bench=None) -> dict[str, Any]:
     out = Path(p.out_dir)
     data = {k: stats.get(k) for k in ("scans", "tiles", "channels")}
     cfg = write_artifact(module.model, cfg, out, metrics, data, p.opset, p.parity_atol)
-    cfg = seal_operating_point(cfg, out, bench, metrics, data)
+    cfg = seal_operating_point(cfg, out, bench, metrics, data, inspect_params, p.decision_budget)
     reg = {}
     if p.register and record.get("run_id"):
         reg = register(cfg, out, record["run_id"], tracking_uri_of(record), p.champion_metric)
@@ -104,28 +106,34 @@ def export(p: ExportParams, bench=None) -> dict[str, Any]:
     return {"config": json.loads(cfg.to_json()), "registry": reg}
 
 
-def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[str, Any], data: dict[str, Any]
-                         ) -> ArtifactConfig:
-    """Calibrate the wagon score and choose its threshold on the validation archive, and seal both into the
-    artifact (config.json and the model card); without the archive, keep evaluate's threshold and say so."""
+def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[str, Any], data: dict[str, Any],
+                         inspect_params=None, decision_budget: float = 0.03) -> ArtifactConfig:
+    """Calibrate the wagon score, choose its threshold and the declaration checks' joint thresholds on the
+    validation archive, and seal them into the artifact (config.json and the model card); without the archive,
+    keep evaluate's threshold and the checks' physical rules, and say so."""
     import dataclasses
 
     from cargoscan.models.export import model_card
-    from cargoscan.training.calibrate import operating_point, score_archive
+    from cargoscan.training.calibrate import decision_point, inspect_archive, operating_point
 
     val = Path(bench.out_dir) / "val" if bench is not None else None
     if val is None or not (val / "scans").is_dir():
         log.warning("no validation archive (%s): the operating point stays evaluate's, uncalibrated", val)
         cfg = dataclasses.replace(cfg, extra={**cfg.extra, "operating_point": {"chosen_on": "evaluate: val split"}})
     else:
-        scores, truth, _ = score_archive(out, val, bench.workers)
+        df = inspect_archive(out, val, inspect_params, bench.workers)
+        scores, truth = df["score"].to_numpy(np.float64), df["has_threat"].to_numpy(bool)
         op = operating_point(scores, truth, bench.target_far)
+        decision = decision_point(df, op["threshold"], decision_budget)
         cfg = dataclasses.replace(
             cfg, wagon_threshold=op["threshold"], calibration=op["calibration"],
             extra={**cfg.extra, "target_far": bench.target_far,
-                   "operating_point": {"chosen_on": str(val), **op["val"]}})
+                   "operating_point": {"chosen_on": str(val), **op["val"]},
+                   "decision": {"chosen_on": str(val), **decision}})
         log.info("operating point on %s: threshold %.4f → false alarms %s, detection %s", val, op["threshold"],
                  op["val"]["false_alarm_rate"], op["val"]["detection_rate"])
+        log.info("decision budget %.3f: check thresholds %s → honest clean wagons red %s", decision_budget,
+                 decision["thresholds"], decision["honest_clean_red_rate"])
     cfg.save(out)
     cfg = ArtifactConfig.load(out)
     (out / "model_card.md").write_text(model_card(cfg, metrics, data), encoding="utf-8")
