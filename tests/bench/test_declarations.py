@@ -159,7 +159,8 @@ def test_mismatch_aurocs_positives_negatives_and_counts():
 
 
 def test_decision_budget_per_reason_and_per_check():
-    rows = [{} for _ in range(6)]                                                          # quiet
+    rows = [{} for _ in range(5)]                                                          # quiet
+    rows += [{"advisory_checks": "references"}]                     # shown on the conclusion, not deciding: clear
     rows += [{"suspicious": True, "reason_codes": "MASS_MISMATCH", "flagged_checks": "mass"},
              {"suspicious": True, "reason_codes": "MASS_MISMATCH;DENSITY_MISMATCH",
               "flagged_checks": "mass;material"},
@@ -180,6 +181,7 @@ def test_decision_budget_per_reason_and_per_check():
                                                                 "ci95": list(wilson(1, 9))},
                                            "REFERENCE_MISMATCH": {"n": 9, "k": 1, "share": 1 / 9,
                                                                   "ci95": list(wilson(1, 9))}}
+    assert d["clean_honest_advisory"] == {"references": {"n": 9, "k": 1, "share": 1 / 9, "ci95": list(wilson(1, 9))}}
     by = d["clean_honest_by_check"]
     assert (by["mass"]["flagged"]["k"], by["mass"]["alone"]["k"]) == (2, 1)
     assert (by["material"]["flagged"]["k"], by["material"]["alone"]["k"]) == (1, 0)

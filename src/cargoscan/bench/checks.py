@@ -40,7 +40,7 @@ COLUMNS = ["archive", "scan_id", "level", "unit", "true_category", "true_categor
            "declared_categories", "p_declared", "category_score", "true_net_kg", "net_kg", "sigma_kg",
            "declared_net_kg", "difference_rel", "mismatch", "understatement", "honest", "wagon_mismatch",
            "wagon_honest", "has_threat", "suspicious", "complete", "failed", "reason_codes", "flagged_checks",
-           "failed_checks", "inspected"]
+           "advisory_checks", "failed_checks", "inspected"]
 
 
 def _float(v: Any) -> float:
@@ -110,6 +110,7 @@ def inspection_rows(doc: dict[str, Any], truth: pd.DataFrame, archive: str, scan
     codes = [str(r.get("code", "")) for r in doc.get("reasons") or []]
     checks = [c for c in doc.get("checks") or [] if isinstance(c, dict)]
     flagged = _joined(c.get("name") for c in checks if c.get("status") == "flagged")
+    advisory = _joined(c.get("name") for c in checks if c.get("status") == "advisory")   # shown, not deciding
     failed_checks = _joined(c.get("name") for c in checks
                             if c.get("status") not in ("passed", "flagged", "advisory"))
     kinds = [m for m in truth["mismatch"] if m not in HONEST]
@@ -117,7 +118,8 @@ def inspection_rows(doc: dict[str, Any], truth: pd.DataFrame, archive: str, scan
              "has_threat": bool(truth["has_threat"].any()), "suspicious": bool(doc.get("suspicious", True)),
              "complete": bool(doc.get("complete", False)),
              "failed": not doc or any(c.startswith(FAILED_PREFIX) for c in codes) or bool(failed_checks),
-             "reason_codes": ";".join(codes), "flagged_checks": flagged, "failed_checks": failed_checks,
+             "reason_codes": ";".join(codes), "flagged_checks": flagged, "advisory_checks": advisory,
+             "failed_checks": failed_checks,
              "inspected": bool(doc)}
     rows = []
     for v in _views(doc):

@@ -100,7 +100,8 @@ def build_report(scores: pd.DataFrame, artifact: dict[str, Any] | None = None, t
         "n_excluded": int(len(df) - len(both)), "n_incomplete": int((~df["complete"]).sum()),
         "n_unscored": int(df["score"].astype(float).isna().sum()),
         "artifact": {k: art.get(k) for k in ("name", "version", "wagon_threshold")}
-        | {"calibrated": bool(art.get("calibration")), "target_far": (art.get("extra") or {}).get("target_far")},
+        | {"calibrated": bool(art.get("calibration")), "target_far": (art.get("extra") or {}).get("target_far"),
+           "decision": (art.get("extra") or {}).get("decision")},     # the checks' sealed joint operating point
         "detection": {
             "auroc": {"value": None if math.isnan(auc) else auc, "ci95": [lo, hi], "n_boot": n_boot,
                       "on": "raw wagon score", "n_threat": int(len(threat)), "n_clean": int(len(clean))},
@@ -314,7 +315,10 @@ def decision_extra(decl_test: pd.DataFrame, decl_mismatch: pd.DataFrame | None) 
         k_any = sum(check in f for f in flagged)
         k_alone = sum(f == {check} for f in flagged)
         by_check[check] = {"flagged": rate(k_any, n, "share"), "alone": rate(k_alone, n, "share")}
+    advisory = Counter(c for s in budget.get("advisory_checks", pd.Series(dtype=str)).fillna("").astype(str)
+                       for c in set(s.split(";")) - {""})
     out = {"clean_honest_suspicious_rate": _rate(budget["suspicious"], "red_rate"),
+           "clean_honest_advisory": {c: rate(k, n, "share") for c, k in advisory.most_common()},
            "clean_honest_by_reason": {c: rate(k, n, "share") for c, k in reasons.most_common()},
            "clean_honest_by_check": by_check,
            "clean_honest_failures": {"rate": rate(int(len(failed)), int(len(clean)), "failure_rate"),
