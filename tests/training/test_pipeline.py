@@ -150,4 +150,5 @@ def test_export_seals_the_operating_point_chosen_on_a_validation_archive(run, ti
     insp = Inspector.load(out, InspectParams(references_dir=""))
     assert insp.load_error is None and insp.calibrator is not None
     assert insp.decision_thresholds == dec["thresholds"]
-    assert "chosen on" in (out / "model_card.md").read_text()
+    card = (out / "model_card.md").read_text()
+    assert "chosen on" in card and "Declaration checks** (sealed in config.json)" in card

@@ -105,6 +105,7 @@ pitch of {cfg.pitch_mm[0]} × {cfg.pitch_mm[1]} mm, normalised with mean {list(c
   alarms on clean wagons: there, false alarms {_r(op.get("false_alarm_rate"))}, detection
   {_r(op.get("detection_rate"))}. The 1,500-wagon benchmark (`reports/benchmark.json`) measures it on an archive
   of its own.
+- {_decision(cfg.extra.get("decision"))}
 - At that threshold on the small test split: detection {d.get("detection_rate")} of {d.get("n_positive")}
   threat wagons, false alarms {d.get("false_alarm_rate")} of {d.get("n_negative")} clean ones.
 - Cargo-category accuracy: {c.get("accuracy")} ({c.get("n")} wagons).
@@ -135,6 +136,16 @@ data version (`dvc.lock` sha256): `{cfg.extra.get("dvc_lock_sha256", "n/a")}`; M
   such wagons must go to manual inspection.
 - ONNX/PyTorch max abs difference: {cfg.extra.get("onnx_max_abs_diff")}.
 """
+
+
+def _decision(dec: dict[str, Any] | None) -> str:
+    """The model card's line on the declaration checks' joint operating point (cargoscan.scoring.budget)."""
+    if not dec:
+        return "**Declaration checks**: the physical rules (no decision budget was chosen for this artifact)."
+    th = ", ".join(f"{k} {v:.2f}" for k, v in (dec.get("thresholds") or {}).items())
+    return (f"**Declaration checks** (sealed in config.json): thresholds {th} × the physical rules, chosen jointly "
+            f"on {dec.get('chosen_on')} for ≤ {dec.get('budget_total')} honest clean wagons red for any reason; "
+            f"there {_r(dec.get('honest_clean_red_rate'))}.")
 
 
 def _r(r: Any) -> str:
