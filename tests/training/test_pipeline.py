@@ -126,7 +126,9 @@ def test_export_seals_the_operating_point_chosen_on_a_validation_archive(run, ti
     from cargoscan.inspect.engine import Inspector
     from cargoscan.models.artifact import ArtifactConfig
     from cargoscan.scoring import Calibrator
-    from cargoscan.training.calibrate import has_threat, inspect_archive
+    from cargoscan.archive import ArchivePaths
+    from cargoscan.archive.classes import load_classes
+    from cargoscan.training.calibrate import inspect_archive
 
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench" / "val").symlink_to(tiny_archive)
@@ -142,7 +144,9 @@ def test_export_seals_the_operating_point_chosen_on_a_validation_archive(run, ti
     clean = scores[~truth]
     assert op["n_clean"] == len(clean) and op["n_threat"] == int(truth.sum())
     assert (clean >= cfg.wagon_threshold).mean() <= 0.2                   # the target on the validation archive
-    assert truth.tolist() == [has_threat(tiny_archive, s) for s in df["scan_id"]]
+    threats = {c.name for c in load_classes() if c.threat}
+    labels = [json.loads(ArchivePaths(tiny_archive).label_json(s).read_text(encoding="utf-8")) for s in df["scan_id"]]
+    assert truth.tolist() == [any(i.get("class") in threats for i in d.get("instances", [])) for d in labels]
     # the declaration checks' joint thresholds: never below the physical rules, sealed and loaded by the engine
     dec = cfg.extra["decision"]
     assert set(dec["thresholds"]) == {"cargo", "mass", "material"}

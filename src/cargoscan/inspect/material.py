@@ -377,8 +377,7 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
         d = float(declared["net_weight_kg"])
         sigma_measured = float(np.sqrt(max(sigma ** 2 - bound_kg ** 2, 0.0)))
         e = mass_evidence(net, d, sigma, sigma_measured, params, lower_bound)
-        flag = mass_flag(net, d, sigma, sigma_measured, params, lower_bound) \
-            if e >= thresholds.get("mass", 1.0) else None
+        flag = mass_flag(net, d, sigma, sigma_measured, params, lower_bound, thresholds.get("mass", 1.0))
         mass.update(declared_net_kg=d, difference_rel=round((net - d) / d, 3) if d > 0 and np.isfinite(d) else None,
                     evidence=round(e, 4) if np.isfinite(e) else e)
         if flag:
@@ -424,8 +423,9 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
 
 def mass_evidence(net: float, declared: float, sigma: float, sigma_measured: float, params: InspectParams,
                   lower_bound: bool = False) -> float:
-    """The mass discrepancy in units of :func:`mass_flag`'s limit: 1.0 where the rule starts to flag, 0 where it
-    cannot (a lighter estimate that is only a lower bound), ``inf`` for a declaration that is not a mass."""
+    """The mass discrepancy in units of the rule's limit, ``max(tolerance, k·σ)`` (see :func:`mass_flag`): 1.0
+    where the rule starts to flag, 0 where it cannot (a lighter estimate that is only a lower bound), ``inf`` for a
+    declaration that is not a mass."""
     if not np.isfinite(declared) or declared < 0:
         return float("inf")
     diff = net - declared
@@ -438,8 +438,9 @@ def mass_evidence(net: float, declared: float, sigma: float, sigma_measured: flo
 
 
 def mass_flag(net: float, declared: float, sigma: float, sigma_measured: float, params: InspectParams,
-              lower_bound: bool = False) -> str | None:
-    """Why the estimate contradicts the declared net weight, or None.
+              lower_bound: bool = False, threshold: float = 1.0) -> str | None:
+    """Why the estimate contradicts the declared net weight, or None: :func:`mass_evidence` at ``threshold``
+    (1.0: the physical rule; the decision budget may raise it).
 
     The uncertainty is one-sided where photons starve: λ there is a *lower bound*, so the truth can only be
     heavier than ``net``. An *understated* declaration is therefore judged against the measured uncertainty alone
@@ -451,13 +452,11 @@ def mass_flag(net: float, declared: float, sigma: float, sigma_measured: float, 
     """
     if not np.isfinite(declared) or declared < 0:
         return f"заявлено {declared!r} кг — не масса"
-    diff = net - declared
-    tol = params.mass_tolerance_rel * declared
-    if diff > 0 and diff > max(tol, params.mass_tolerance_sigma * sigma_measured):
+    if mass_evidence(net, declared, sigma, sigma_measured, params, lower_bound) < threshold:
+        return None
+    if net > declared:
         return f"оценка не меньше {net:.0f} ± {sigma_measured:.0f} кг, заявлено {declared:.0f} кг"
-    if diff < 0 and not lower_bound and -diff > max(tol, params.mass_tolerance_sigma * sigma):
-        return f"оценка {net:.0f} ± {sigma:.0f} кг, заявлено {declared:.0f} кг"
-    return None
+    return f"оценка {net:.0f} ± {sigma:.0f} кг, заявлено {declared:.0f} кг"
 
 
 DecomposerFactory = Callable[[dict[str, Any]], Any]

@@ -49,9 +49,9 @@ def _thresholds_at(evidence: Mapping[str, np.ndarray], level: float, floor: floa
         if not e.size:
             out[name] = floor
             continue
-        q = float(np.quantile(e, 1.0 - level, method="higher")) if level < 1 else -np.inf
-        # strictly above the quantile when it is an evidence value, so the tail is at most `level`
-        out[name] = max(floor, float(np.nextafter(q, np.inf)) if level < 1 else floor)
+        # just above the (1 − level) quantile, an evidence value itself, so that the tail is at most `level`
+        q = float(np.quantile(e, 1.0 - level, method="higher"))
+        out[name] = max(floor, float(np.nextafter(q, np.inf)))
     return out
 
 

@@ -29,27 +29,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cargoscan.archive import ArchivePaths
-from cargoscan.archive.classes import load_classes
 from cargoscan.scoring import fit_calibrator, rate
-from cargoscan.scoring.budget import flags, joint_thresholds
+from cargoscan.scoring.budget import BUDGET_CHECKS, flags, joint_thresholds
 from cargoscan.scoring.wagon import threshold_for_far
 
 log = logging.getLogger(__name__)
 
-#: The evidence each budgeted check writes into its block of the inspection (scoring.budget.BUDGET_CHECKS).
-EVIDENCE_FIELDS = {"cargo": "cargo", "mass": "mass", "material": "material"}
-
-
-def has_threat(root: Path, scan_id: str) -> bool:
-    """Whether the scan's labels hold an instance of a threat class."""
-    threats = {c.name for c in load_classes() if c.threat}
-    doc = json.loads(ArchivePaths(root).label_json(scan_id).read_text(encoding="utf-8"))
-    return any(inst.get("class") in threats for inst in doc.get("instances", []))
-
-
 def _evidence(doc: dict[str, Any], check: str) -> float:
-    value = (doc.get(EVIDENCE_FIELDS[check]) or {}).get("evidence")
+    """A budgeted check's evidence from its block of the inspection (``cargo``, ``mass``, ``material``)."""
+    value = (doc.get(check) or {}).get("evidence")
     return float(value) if value is not None else float("nan")
 
 
@@ -71,7 +59,7 @@ def inspect_archive(artifact: Path, root: Path, inspect_params=None, workers: in
         for sid in df["scan_id"]:
             f = Path(tmp) / f"{sid}.json"
             docs[sid] = json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
-    for check in EVIDENCE_FIELDS:
+    for check in BUDGET_CHECKS:
         df[f"evidence_{check}"] = [_evidence(docs[s], check) for s in df["scan_id"]]
     return df
 
@@ -82,7 +70,7 @@ def decision_point(df: pd.DataFrame, threshold: float, budget: float) -> dict[st
     checks."""
     clean = df[df["clean"].astype(bool)]
     threat_far = float((clean["score"].fillna(np.inf) >= threshold).mean()) if len(clean) else 0.0
-    evidence = {c: clean[f"evidence_{c}"].to_numpy(np.float64) for c in EVIDENCE_FIELDS}
+    evidence = {c: clean[f"evidence_{c}"].to_numpy(np.float64) for c in BUDGET_CHECKS}
     jt = joint_thresholds(evidence, max(0.0, budget - threat_far))
     alarm = (clean["score"].fillna(np.inf) >= threshold).to_numpy() | flags(evidence, jt["thresholds"])
     return {**jt, "budget_total": budget, "threat_false_alarm_rate": threat_far,

@@ -36,7 +36,7 @@ class SegmentationModule(L.LightningModule):
                                   **(model_kwargs or {}))
         if channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        threat = [i for i, c in enumerate(classes) if i in set(threat_ids())]
+        threat = [i for i in threat_ids() if i < k]
         self.loss = SegmentationLoss(class_weights, multilabel, dice_weight, focal_weight, focal_gamma, threat,
                                      any_threat_weight, any_threat_pos_weight)
         self.val_iou = MulticlassJaccardIndex(k, average="none", ignore_index=IGNORE_INDEX)
