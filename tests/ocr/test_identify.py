@@ -2,12 +2,21 @@ import json
 
 import numpy as np
 import pytest
-from conftest import FIXTURE_MODEL, clean_params
+from ocr_helpers import FakeReader, confident, ctc_output
 
 from cargoscan.ids import is_valid_container, is_valid_wagon, make_container_number, make_wagon_number
+from cargoscan.ocr.config import OcrParams
+from cargoscan.ocr.decode import greedy
 from cargoscan.ocr.frames import render_degraded, write_frames
-from cargoscan.ocr.fusion import OcrResult
-from cargoscan.ocr.identify import build_records, load_frame, read_rfid
+from cargoscan.ocr.fusion import OcrResult, correct
+from cargoscan.ocr.identify import OcrEngine, build_records, load_frame, read_rfid
+from cargoscan.ocr.policy import Reason, Status
+from conftest import FIXTURE_MODEL, clean_params
+
+#: A frame for the engine with a fake reader: any texture, as long as crops cut differently differ.
+NOISE = np.random.default_rng(0).integers(0, 256, (240, 640, 3), dtype=np.uint8)
+ONE_LINE = [(20, 20, 80, 23, 1.0)]                          # heat-map cores (cells of the 48x120 map)
+TWO_LINES = [(20, 14, 60, 17, 1.0), (20, 24, 80, 27, 1.0)]  # stacked: a size-type code over the number
 
 def test_fixture_model_reads_rendered_frames(ocr_engine):
     rng = np.random.default_rng(11)   # frames and numbers never seen in training
@@ -25,7 +34,7 @@ def test_fixture_model_reads_rendered_frames(ocr_engine):
 def test_blank_and_corrupt_frames_are_unreadable(ocr_engine, tmp_path):
     for image in (np.zeros((240, 640, 3), np.uint8), np.full((240, 640, 3), 128, np.uint8), None):
         res = ocr_engine.read(image, "wagon")
-        assert res.number is None and res.reason == "no_text"
+        assert res.number is None and res.reason == Reason.NO_TEXT
     noise = np.random.default_rng(0).integers(0, 256, (240, 640, 3), dtype=np.uint8)
     for kind in ("wagon", "container"):
         assert ocr_engine.read(noise, kind).number is None
@@ -57,21 +66,21 @@ def test_identify_writes_contract_records(tmp_path):
     for r in records:
         assert set(r) == {"train_number", "position", "scan_id", "wagon", "containers"}
         w = r["wagon"]
-        assert w["status"] in {"confirmed", "ocr_only", "rfid_only", "conflict", "unreadable"}
+        assert w["status"] in set(Status)
         if w["number"] is not None:
             assert is_valid_wagon(w["number"])
-        assert w["status"] != "conflict" or w["number"] is None
+        assert w["status"] != Status.CONFLICT or w["number"] is None
         for c in r["containers"]:
             assert c["number"] is None or is_valid_container(c["number"])
     assert by_pos[1]["wagon"]["number"] in ("45488855", None)
-    assert by_pos[3]["wagon"]["status"] == "rfid_only"     # only the tag; the frame was corrupt
+    assert by_pos[3]["wagon"]["status"] == Status.RFID_ONLY     # only the tag; the frame was corrupt
     assert by_pos[3]["wagon"]["number"] == "62345673"
 
 
 def test_build_records_without_frames_uses_rfid_positions():
     rfid = {("T1", 4): ["45488855"], ("T1", 5): ["garbage"]}
-    recs = build_records({("T1", 4): {"wagon": OcrResult(None, None, 0.0, "no_text"), "containers": {}}}, rfid)
-    assert [r["wagon"]["status"] for r in recs] == ["rfid_only", "unreadable"]
+    recs = build_records({("T1", 4): {"wagon": OcrResult(None, None, 0.0, Reason.NO_TEXT), "containers": {}}}, rfid)
+    assert [r["wagon"]["status"] for r in recs] == [Status.RFID_ONLY, Status.UNREADABLE]
 
 
 def test_read_rfid_refuses_a_log_without_its_columns(tmp_path):
@@ -87,24 +96,27 @@ def test_read_rfid_refuses_a_log_without_its_columns(tmp_path):
 @pytest.mark.parametrize("second, accepted", [({"G": 0.9999, "Q": 0.00005}, True), ({"G": 0.999, "Q": 0.0005}, False),
                                               ({"G": 0.7, "Q": 0.3}, False), ({"G": 0.2, "Q": 0.8}, False)])
 def test_second_view_settles_a_near_rival_only_when_it_is_clear(second, accepted):
-    from cargoscan.ocr.config import OcrParams
-    from cargoscan.ocr.decode import greedy
-    from cargoscan.ocr.fusion import OcrResult, correct
-    from cargoscan.ocr.identify import OcrEngine
-    from ocr_helpers import confident, ctc_output
-
     code = "TGHU1925614"                       # Q passes the check digit as well as G
     first = confident(code)
     first[1] = {"G": 0.7, "Q": 0.3}
-    res = correct(greedy(ctc_output(first)), "container")
-    assert res.reason == "ambiguous"
+    assert correct(greedy(ctc_output(first)), "container").reason == Reason.AMBIGUOUS
     wider = confident(code)
     wider[1] = second
-    engine = OcrEngine.__new__(OcrEngine)      # the networks are replaced by the two views' outputs
-    engine.params = OcrParams()
-    engine._read_lines = lambda *a, **k: ([OcrResult(None, "", 0.0, "read", {}, ctc_output(wider))], [(0, 1)])
-    out = engine._second_view(np.zeros((8, 8), np.float32), [(0, 0, 8, 8)], res, "container")
-    assert (out.number == code) if accepted else (out.number is None and out.reason == "ambiguous")
+    params = OcrParams()
+    reader = FakeReader(NOISE, ONE_LINE)       # the networks are replaced by the two views' outputs
+    (box,) = reader.boxes()
+    reader.tell(box, params.crop_pad, ctc_output(first))
+    reader.tell(box, params.check_pad, ctc_output(wider))
+    out = OcrEngine(params=params, reader=reader).read(NOISE, "container")
+    assert reader.asked == [(box, params.crop_pad), (box, params.check_pad)]
+    if not accepted:
+        assert out.number is None and out.reason == Reason.AMBIGUOUS
+        return
+    assert out.number == code and out.reason == Reason.READ
+    summed = {c.rule: c for c in out.trace if c.rule.startswith("wide_cut")}
+    assert set(summed) == {"wide_cut_runner_up", "wide_cut_collision"} and all(c.passed for c in summed.values())
+    assert summed["wide_cut_collision"].needed == 10.0 and summed["wide_cut_collision"].achieved > 10.0
+    assert json.loads(json.dumps([c.as_record() for c in out.trace]))[-1]["passed"] is True   # records take it
 
 
 def test_row_unions_span_pieces_side_by_side_but_not_stacked_lines():
@@ -119,27 +131,22 @@ def test_row_unions_span_pieces_side_by_side_but_not_stacked_lines():
 
 @pytest.mark.parametrize("veto_text, accepted", [("CSQU3054383", True), ("GSQU3054383", False)])
 def test_a_clipped_edge_is_read_again_cut_wider_and_checked_by_a_third_cut(veto_text, accepted):
-    from cargoscan.ocr.config import OcrParams
-    from cargoscan.ocr.decode import greedy
-    from cargoscan.ocr.fusion import OcrResult, correct
-    from cargoscan.ocr.identify import OcrEngine
-    from ocr_helpers import confident, ctc_output
+    from test_decode import _with_weak_letter
 
     code = "CSQU3054383"
     params = OcrParams()
     wide, veto = (tuple(p) for p in params.clip_pads)
+    clipped = _with_weak_letter(code, 0, 0.3)   # the heat map clipped the C: put back on too little evidence
+    assert correct(greedy(clipped), "container").reason == Reason.TOO_DOUBTFUL
+    reader = FakeReader(NOISE, ONE_LINE)
+    (box,) = reader.boxes()
+    reader.tell(box, params.crop_pad, clipped)
+    reader.tell(box, wide, ctc_output(confident(code)))
     # GSQU3054383 fails its check digit: the third cut's likeliest valid number is then some other one.
-    views = {wide: ctc_output(confident(code)), veto: ctc_output(confident(veto_text))}
-    engine = OcrEngine.__new__(OcrEngine)
-    engine.params = params
-
-    def read_lines(gray, boxes, pad, kind, join_all=False):
-        return [correct(greedy(views[pad]), kind, params.fusion)], [(0, 1)]
-
-    engine._read_lines = read_lines
-    refused = OcrResult(None, "SQU3054383", 0.0, "too_doubtful")
-    out = engine._unclipped(np.zeros((8, 8), np.float32), [(0, 0, 8, 8)], refused, "container")
-    assert (out.number == code) if accepted else out is refused
+    reader.tell(box, veto, ctc_output(confident(veto_text)))
+    out = OcrEngine(params=params, reader=reader).read(NOISE, "container")
+    assert (out.number == code) if accepted else (out.number is None and out.reason == Reason.TOO_DOUBTFUL)
+    assert reader.asked == [(box, params.crop_pad), (box, wide), (box, veto)]
 
 
 def _two_camera_frames(tmp_path):
@@ -162,7 +169,7 @@ def test_a_wagon_lost_by_one_camera_is_read_from_the_other(ocr_engine, tmp_path)
     readings = read_frames(ocr_engine, frames)
     one = readings[("T5", 1)]
     assert set(one["views"]) == {("side", 1), ("side", 2)}
-    assert one["views"][("side", 1)].reason == "no_text"
+    assert one["views"][("side", 1)].reason == Reason.NO_TEXT
     assert one["views"][("side", 2)].number == "45488855"
     assert one["wagon"].number == "45488855"
 
@@ -180,35 +187,25 @@ def test_ocr_eval_counts_identifiers_and_frames(tmp_path):
 
 @pytest.mark.parametrize("veto_text, accepted", [("CSQU3054383", True), ("CSQU3054388", False)])
 def test_lines_with_nothing_valid_are_read_again_cut_wider_line_by_line(veto_text, accepted):
-    from cargoscan.ocr.config import OcrParams
-    from cargoscan.ocr.decode import greedy
-    from cargoscan.ocr.fusion import correct
-    from cargoscan.ocr.identify import OcrEngine
-    from ocr_helpers import confident, ctc_output
-
     code = "CSQU3054383"
     params = OcrParams()
     wide, veto = (tuple(p) for p in params.clip_pads)
-    engine = OcrEngine.__new__(OcrEngine)
-    engine.params = params
-    asked = []
-
-    def read_lines(gray, boxes, pad, kind, join_all=False):
-        asked.append((pad, list(boxes), join_all))
-        if pad == veto:
-            return [correct(greedy(ctc_output(confident(veto_text))), kind, params.fusion)], [(0, len(boxes))]
-        # Cut wider, the second line (the code with its boxed check digit back) reads; the first is a size-type.
-        lines = [correct(greedy(ctc_output(confident(t))), kind, params.fusion) for t in ("22G1", code)]
-        return lines, [(0, 1), (1, 2)]
-
-    engine._read_lines = read_lines
-    refused = correct(greedy(ctc_output(confident("CSQU305438"))), "container", params.fusion)
-    assert refused.number is None
-    boxes = [(0, 0, 8, 4), (0, 4, 8, 8)]
-    out = engine._unclipped(np.zeros((8, 8), np.float32), boxes, refused, "container", join_all=False)
-    assert (out.number == code) if accepted else out is refused
-    assert asked[0] == (wide, boxes, False)
-    assert asked[1] == (veto, [boxes[1]], True)          # the check reads only the lines that won
+    reader = FakeReader(NOISE, TWO_LINES)
+    size_type, line = reader.boxes()
+    # Cut tight, the code's line lost its serial: nothing valid in any line or run of lines.
+    reader.tell(size_type, params.crop_pad, ctc_output(confident("22G1")))
+    reader.tell(line, params.crop_pad, ctc_output(confident("CSQU")))
+    # Cut wider, the second line reads whole; the first is a size-type code.
+    reader.tell(size_type, wide, ctc_output(confident("22G1")))
+    reader.tell(line, wide, ctc_output(confident(code)))
+    reader.tell(line, veto, ctc_output(confident(veto_text)))
+    out = OcrEngine(params=params, reader=reader).read(NOISE, "container")
+    if accepted:
+        assert out.number == code
+    else:
+        assert out.number is None and out.reason == Reason.NO_VALID_CANDIDATE and out.raw == "22G1CSQU"
+    assert reader.asked[:5] == [(size_type, params.crop_pad), (line, params.crop_pad), (size_type, wide),
+                                (line, wide), (line, veto)]          # the check reads only the line that won
 
 
 def test_a_one_camera_folder_without_a_camera_column_reads_as_before(tmp_path):
@@ -232,47 +229,41 @@ def test_a_one_camera_folder_without_a_camera_column_reads_as_before(tmp_path):
     assert m["ocr_accuracy_wagon"] == m["frame_accuracy_wagon"]
 
 
-def test_a_faint_heat_map_is_read_again_less_strictly(monkeypatch):
-    import cargoscan.ocr.identify as ident
-    from cargoscan.ocr.config import OcrParams
-    from cargoscan.ocr.identify import OcrEngine
-
-    class Detector:
-        def run(self, _, feeds):
-            return [np.zeros((1, 1, 48, 120), np.float32)]
-
-    engine = OcrEngine.__new__(OcrEngine)
-    engine.params, engine.det_input, engine.det_norm, engine.det = OcrParams(), (96, 240), "local", Detector()
-    thresholds = []
-
-    def boxes(prob, shape, threshold=0.5, max_boxes=3):
-        thresholds.append(threshold)
-        return [("strict" if threshold == 0.5 else "loose", 1.0)]
-
-    monkeypatch.setattr(ident, "boxes_from_heatmap", boxes)
-    refused = OcrResult(None, "CSQU305438", 0.0, "no_valid_candidate")
-    readings = {"strict": refused, "loose": OcrResult("CSQU3054383", "CSQU3054383", 0.99, "read")}
-    engine._read_boxes = lambda gray, b, kind: readings[b[0][0]]
-    image = np.random.default_rng(0).integers(0, 256, (240, 640, 3), dtype=np.uint8)
-    assert engine.read(image, "container").number == "CSQU3054383"        # the whole line, found less strictly
-    assert thresholds == [0.5, 0.3]
-    readings["loose"] = OcrResult(None, "SQU3", 0.0, "no_valid_candidate")
-    assert engine.read(image, "container") is refused                      # nothing better: the first refusal
-    thresholds.clear()
-    readings["strict"] = OcrResult(None, "CSQU3054383", 0.0, "ambiguous")   # a near rival is not looked past
-    assert engine.read(image, "container").reason == "ambiguous" and thresholds == [0.5]
+def test_a_faint_heat_map_is_read_again_less_strictly():
+    params = OcrParams()
+    code = "CSQU3054383"
+    # A line whose heat is sure over its first part only: the whole line shows only at a lower threshold.
+    reader = FakeReader(NOISE, [(20, 20, 50, 23, 0.9), (50, 20, 90, 23, 0.4)])
+    (strict,), (loose,) = reader.boxes(0.5), reader.boxes(0.3)
+    assert loose[2] > strict[2]
+    reader.tell(strict, params.crop_pad, ctc_output(confident("CSQU")))
+    reader.tell(loose, params.crop_pad, ctc_output(confident(code)))
+    engine = OcrEngine(params=params, reader=reader)
+    assert engine.read(NOISE, "container").number == code                 # the whole line, found less strictly
+    looked = [k for k in reader.asked if k and k[1] == params.crop_pad]
+    assert looked == [(strict, params.crop_pad), (loose, params.crop_pad)]
+    reader.tell(loose, params.crop_pad, ctc_output(confident("SQU3")))
+    out = engine.read(NOISE, "container")                                  # nothing better: the first refusal
+    assert out.number is None and out.raw == "CSQU" and out.reason == Reason.NO_VALID_CANDIDATE
+    ambiguous = confident("TGHU1925614")
+    ambiguous[1] = {"G": 0.7, "Q": 0.3}
+    reader.tell(strict, params.crop_pad, ctc_output(ambiguous))
+    reader.tell(strict, params.check_pad, ctc_output(ambiguous))
+    reader.asked.clear()
+    assert engine.read(NOISE, "container").reason == Reason.AMBIGUOUS       # a near rival is not looked past
+    assert (loose, params.crop_pad) not in reader.asked
 
 
 def test_a_model_without_det_norm_is_read_with_the_global_normalisation_it_was_trained_on(tmp_path):
     import json
     import shutil
 
-    from cargoscan.ocr.identify import OcrEngine
+    from cargoscan.ocr.networks import OnnxReader
 
     old = tmp_path / "model"
     shutil.copytree(FIXTURE_MODEL, old)
     config = json.loads((old / "config.json").read_text())
-    assert OcrEngine(FIXTURE_MODEL).det_norm == config["det_norm"] == "local"
+    assert OnnxReader(FIXTURE_MODEL).det_norm == config["det_norm"] == "local"
     del config["det_norm"]
     (old / "config.json").write_text(json.dumps(config))
-    assert OcrEngine(old).det_norm == "global"
+    assert OnnxReader(old).det_norm == "global"

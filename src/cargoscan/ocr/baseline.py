@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from cargoscan.ocr.fusion import FORMATS, OcrResult
+from cargoscan.ocr.policy import Reason
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +43,19 @@ class BaselineOcr:
     def read(self, image: np.ndarray | None, kind: str) -> OcrResult:
         """Read one frame's identifier (same result type as :meth:`cargoscan.ocr.identify.OcrEngine.read`)."""
         if image is None or image.size == 0 or image.std() < 2.0:
-            return OcrResult(None, None, 0.0, "no_text")
+            return OcrResult(None, None, 0.0, Reason.NO_TEXT)
         length, _, _ = FORMATS[kind]
         lines = self.texts(image)
         # Containers are often read as two lines (owner code, serial): try the concatenation as well.
         strings = [t for t, _ in lines] + ["".join(t for t, _ in lines)]
         found = [s for s in strings if len(s) == length]
         if not found:
-            return OcrResult(None, lines[0][0] if lines else None, 0.0, "no_valid_candidate")
+            return OcrResult(None, lines[0][0] if lines else None, 0.0, Reason.NO_VALID_CANDIDATE)
         accepted = {c for s in found if (c := correct_string(s, kind))}
         if len(accepted) == 1:
             number = accepted.pop()
-            return OcrResult(number, found[0], 0.9, "read" if number in found else "corrected")
-        return OcrResult(None, found[0], 0.0, "ambiguous" if accepted else "no_valid_candidate")
+            return OcrResult(number, found[0], 0.9, Reason.READ if number in found else Reason.CORRECTED)
+        return OcrResult(None, found[0], 0.0, Reason.AMBIGUOUS if accepted else Reason.NO_VALID_CANDIDATE)
 
 
 def correct_string(text: str, kind: str) -> str | None:

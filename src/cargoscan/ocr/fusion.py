@@ -5,10 +5,12 @@ confused with (0/O/D/Q, 1/I/L, 5/S, 8/B, 2/Z, 6/G, ...) and from the network's o
 format (a wagon number is 8 digits; an ISO 6346 code is 3 letters, U/J/Z and 7 digits); a CTC beam search
 restricted to that format (:func:`constrained_beam`) adds the readings of other lengths than the best path's (a
 letter the best path skipped). Only candidates that pass their check digit survive, and each is scored by its
-exact CTC likelihood (:func:`ctc_log_likelihood`), as are the valid one-character neighbours of the best. The best
-is accepted only when it beats every other valid candidate by ``ambiguity_margin`` nats: two similar valid
-corrections make the reading ambiguous, and an ambiguous reading is unreadable, never a guess. A character put
-back by the beam needs evidence of its own (``min_inserted``): the check digit never invents one.
+exact CTC likelihood (:func:`ctc_log_likelihood`), as are the valid one-character neighbours of the best. Whether
+the best is accepted is the acceptance policy's decision (:func:`cargoscan.ocr.policy.decide`): it must beat every
+other valid candidate by ``ambiguity_margin`` nats (two similar valid corrections make the reading ambiguous, and an
+ambiguous reading is unreadable, never a guess), and a correction must not cost too much nor choose among too many
+doubtful characters. A character put back by the beam needs evidence of its own (``min_inserted``): the check digit
+never invents one.
 
 Fusion (contract C): ``confirmed`` when the OCR and the RFID agree; ``ocr_only`` / ``rfid_only`` when one source
 alone gives a valid number; ``conflict`` when both give valid numbers that differ (never resolved here: the
@@ -29,6 +31,7 @@ from cargoscan.ids import is_valid_container, is_valid_wagon
 from cargoscan.ocr.config import FusionParams
 from cargoscan.ocr.decode import Reading, constrained_beam, ctc_log_likelihood, ctc_log_likelihoods
 from cargoscan.ocr.model import ALPHABET
+from cargoscan.ocr.policy import Check, Doubt, Evidence, Reason, Status, decide, versus_tag
 
 #: Characters painted numbers are misread as, both ways.
 CONFUSIONS: dict[str, str] = {
@@ -45,7 +48,7 @@ FORMATS = {
     "container": (11, [LETTERS] * 3 + ["UJZ"] + [DIGITS] * 7, is_valid_container),
 }
 
-STATUSES = ("confirmed", "ocr_only", "rfid_only", "conflict", "unreadable")
+STATUSES = tuple(Status)
 
 
 @dataclass
@@ -55,10 +58,10 @@ class OcrResult:
     number: str | None               # the accepted number (passes its check digit) or None
     raw: str | None                  # what the network read (greedy), None when no text was found
     confidence: float                # posterior of the accepted number among the valid candidates
-    reason: str                      # "read", "corrected", "ambiguous", "no_valid_candidate", "low_confidence",
-                                     # "too_doubtful", "no_text"
+    reason: Reason
     scores: dict[str, float] = field(default_factory=dict)   # log-likelihood of the valid candidates, best first
     logprobs: np.ndarray | None = None
+    trace: tuple[Check, ...] = ()    # the acceptance rules checked, in order (cargoscan.ocr.policy)
 
     def loglik(self, text: str) -> float:
         """The CTC log-likelihood of any string under this reading (-inf without network output)."""
@@ -140,7 +143,17 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
         params: the acceptance rules.
     """
     if reading is None or not reading.text:
-        return OcrResult(None, None if reading is None else "", 0.0, "no_text")
+        return OcrResult(None, None if reading is None else "", 0.0, Reason.NO_TEXT)
+    scored = _scored(reading, kind, params)
+    if not scored:
+        return OcrResult(None, reading.text, 0.0, Reason.NO_VALID_CANDIDATE, scored, reading.logprobs)
+    decision = decide(Evidence("line", scored, reading.text), params, _doubt(reading, kind, scored, params))
+    return OcrResult(decision.number, reading.text, decision.confidence, decision.reason, scored, reading.logprobs,
+                     decision.trace)
+
+
+def _scored(reading: Reading, kind: str, params: FusionParams) -> dict[str, float]:
+    """The valid candidates of a reading with their exact CTC log-likelihoods, best first."""
     quick = candidates(reading, kind, params)
     shortlist = sorted(quick, key=lambda c: -quick[c])[:params.rescore]
     length, allowed, valid = FORMATS[kind]
@@ -157,46 +170,22 @@ def correct(reading: Reading | None, kind: str, params: FusionParams = FusionPar
         top = max(scored, key=scored.get)
         near = [n for n in _neighbours(top, kind, reading.text) if n not in scored]
         scored |= dict(zip(near, ctc_log_likelihoods(reading.logprobs, near)))
-    scored = dict(sorted(scored.items(), key=lambda kv: -kv[1]))
-    base = OcrResult(None, reading.text, 0.0, "no_valid_candidate", scored, reading.logprobs)
-    if not scored:
-        return base
-    (best, ll), *rest = scored.items()
-    free = _coercion_credit(reading, kind, best)
-    lls = np.array(list(scored.values()))
-    base.confidence = float(1.0 / np.exp(lls - ll).sum())      # posterior among the valid candidates
-    # A correction changes what the network read: it must stand out from its runner-up more than a plain reading.
-    margin = params.ambiguity_margin if best == reading.text else max(params.ambiguity_margin, params.correction_margin)
-    if rest and ll - rest[0][1] < margin:
-        base.reason = "ambiguous"
-        return base
-    # A valid rival one character away passes the same check digit (ISO 6346 letter values collide mod 11, e.g.
-    # BMOU/BWOU4747064): the check digit cannot arbitrate, only the network can, so it must be surer.
-    if any(one_apart(best, c) and ll - v < params.collision_margin for c, v in rest):
-        base.reason = "ambiguous"
-        return base
-    # A correction the network finds far less likely than what it read is a guess, not a reading: its cost (beyond
-    # the format's forced coercions) is bounded. And the per-character geometric mean likelihood must stay high.
-    cost = ctc_log_likelihood(reading.logprobs, reading.text) - ll - free
-    if cost > params.max_correction_cost or math.exp((ll + free) / len(best)) < params.min_confidence:
-        base.reason = "low_confidence"
-        return base
-    # One check digit can locate nothing: it can only choose among doubtful characters. With more doubtful
-    # characters than ``max_doubtful`` several valid corrections compete and the choice would be a guess.
-    # A character the best path skipped and the grammar put back counts as doubtful, and it needs evidence of its
-    # own: without it the check digit alone would be choosing a letter.
-    # At either end of the line the crop may have cut a glyph off, and the network's say about an edge is weaker:
-    # a character put back there needs more evidence.
+    return dict(sorted(scored.items(), key=lambda kv: -kv[1]))
+
+
+def _doubt(reading: Reading, kind: str, scored: dict[str, float], params: FusionParams) -> Doubt:
+    """What choosing the best valid candidate changes in the reading (see :class:`cargoscan.ocr.policy.Doubt`).
+
+    A character the best path skipped and the grammar put back counts as doubtful, and it needs evidence of its
+    own: without it the check digit alone would be choosing a letter. At either end of the line the crop may have
+    cut a glyph off, and the network's say about an edge is weaker: a character put back there needs more evidence.
+    """
+    best = next(iter(scored))
     inserted = _inserted_evidence(reading, best)
     weak = any(p < (params.min_inserted_edge if edge else params.min_inserted) for p, edge in inserted)
     doubtful = sum(p < params.lock_prob for p in reading.char_probs) + len(inserted)
-    if best != reading.text and (weak or doubtful > params.max_doubtful_checked or (
-            doubtful > params.max_doubtful and not _stands_out(reading, kind, best, ll, scored, params))):
-        base.reason = "too_doubtful"
-        return base
-    base.number = best
-    base.reason = "read" if best == reading.text else "corrected"
-    return base
+    return Doubt(ctc_log_likelihood(reading.logprobs, reading.text), _coercion_credit(reading, kind, best), doubtful,
+                 weak, lambda: _two_change_scores(reading, kind, best, scored, params.lock_prob))
 
 
 def _doubtful_positions(reading: Reading, best: str, lock: float) -> list[int]:
@@ -208,16 +197,16 @@ def _doubtful_positions(reading: Reading, best: str, lock: float) -> list[int]:
     return [j for j in range(len(best)) if j not in sure]
 
 
-def _stands_out(reading: Reading, kind: str, best: str, ll: float, scored: dict[str, float],
-                params: FusionParams) -> bool:
-    """Whether a correction with one doubtful character too many still beats every valid rival.
+def _two_change_scores(reading: Reading, kind: str, best: str, scored: dict[str, float],
+                       lock: float) -> dict[str, float]:
+    """The valid numbers that change two of the doubtful characters of ``best``, not yet scored, with their CTC
+    log-likelihoods.
 
     With three doubtful characters the truth may lie two changes away from the best candidate, out of reach of the
-    one-character neighbours: every valid number that changes two of the doubtful characters is scored too, and the
-    best must beat all of them (and all earlier candidates) by ``strong_margin``.
+    one-character neighbours: a correction with one doubtful character too many must beat these as well.
     """
     _, allowed, valid = FORMATS[kind]
-    pos = _doubtful_positions(reading, best, params.lock_prob)
+    pos = _doubtful_positions(reading, best, lock)
     rivals = []
     for i, j in itertools.combinations(pos, 2):
         for a in allowed[i]:
@@ -226,14 +215,7 @@ def _stands_out(reading: Reading, kind: str, best: str, ll: float, scored: dict[
                     cand = best[:i] + a + best[i + 1:j] + b + best[j + 1:]
                     if cand not in scored and valid(cand):
                         rivals.append(cand)
-    runner = max([v for c, v in scored.items() if c != best] + ctc_log_likelihoods(reading.logprobs, rivals),
-                 default=-math.inf)
-    return ll - runner >= params.strong_margin
-
-
-def one_apart(a: str, b: str) -> bool:
-    """Two numbers of one length that differ in exactly one character."""
-    return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
+    return dict(zip(rivals, ctc_log_likelihoods(reading.logprobs, rivals)))
 
 
 def _neighbours(number: str, kind: str, read: str = "") -> list[str]:
@@ -302,11 +284,11 @@ def best_of(results: list[OcrResult]) -> OcrResult:
     Accepted readings that disagree make the identifier ambiguous; otherwise the most confident wins.
     """
     if not results:
-        return OcrResult(None, None, 0.0, "no_text")
+        return OcrResult(None, None, 0.0, Reason.NO_TEXT)
     accepted = [r for r in results if r.number]
     if len({r.number for r in accepted}) > 1:
         top = max(results, key=lambda r: r.confidence)
-        return OcrResult(None, top.raw, 0.0, "ambiguous", top.scores, top.logprobs)
+        return OcrResult(None, top.raw, 0.0, Reason.AMBIGUOUS, top.scores, top.logprobs)
     if accepted:
         return max(accepted, key=lambda r: (r.confidence, len(r.raw or "")))
     # Nothing accepted: report the reading whose best valid candidate is the likeliest (its refusal is the one
@@ -327,28 +309,38 @@ def fuse_wagon(ocr: OcrResult | None, rfid_payloads: list[str],
     payloads = [p.strip() for p in rfid_payloads if p is not None and str(p).strip()]
     valid_rfid = sorted({p for p in payloads if is_valid_wagon(p)})
     rfid_field = valid_rfid[0] if len(valid_rfid) == 1 else (payloads[0] if payloads else None)
-    ocr = ocr or OcrResult(None, None, 0.0, "no_text")
-    record = {"number": None, "status": "unreadable", "ocr": ocr.number or ocr.raw or None, "rfid": rfid_field,
+    ocr = ocr or OcrResult(None, None, 0.0, Reason.NO_TEXT)
+    record = {"number": None, "status": Status.UNREADABLE, "ocr": ocr.number or ocr.raw or None, "rfid": rfid_field,
               "confidence": 0.0}
+    trace = list(ocr.trace)
     if len(valid_rfid) > 1:            # the readers disagree among themselves: the operator decides
-        record["status"] = "conflict"
-        return record
-    rfid = valid_rfid[0] if valid_rfid else None
+        record["status"] = Status.CONFLICT
+    elif ocr.number or valid_rfid:
+        record.update(_with_tag(ocr, valid_rfid[0] if valid_rfid else None, params, trace))
+    return _traced(record, trace)
+
+
+def _with_tag(ocr: OcrResult, rfid: str | None, params: FusionParams, trace: list[Check]) -> dict:
+    """The number, status and confidence of a wagon from its OCR result and its one valid tag number (or None)."""
     if ocr.number and rfid:
         if ocr.number == rfid:
-            record.update(number=rfid, status="confirmed", confidence=1 - (1 - ocr.confidence) * 0.01)
-        else:
-            record.update(status="conflict", confidence=0.0)
-    elif ocr.number:
-        record.update(number=ocr.number, status="ocr_only", confidence=ocr.confidence)
-    elif rfid:
-        # An unaccepted OCR reading still counts as evidence when the RFID number is one of its near-best valid
-        # candidates (e.g. OCR torn between two corrections, the tag naming one of them): that is agreement.
-        top = max(ocr.scores.values()) if ocr.scores else None
-        if top is not None and rfid in ocr.scores and top - ocr.scores[rfid] < params.ambiguity_margin:
-            record.update(number=rfid, status="confirmed", confidence=0.99)
-        else:
-            record.update(number=rfid, status="rfid_only", confidence=0.95)
+            return {"number": rfid, "status": Status.CONFIRMED, "confidence": 1 - (1 - ocr.confidence) * 0.01}
+        return {"status": Status.CONFLICT, "confidence": 0.0}
+    if ocr.number:
+        return {"number": ocr.number, "status": Status.OCR_ONLY, "confidence": ocr.confidence}
+    # An unaccepted OCR reading still counts as evidence when the RFID number is one of its near-best valid
+    # candidates (e.g. OCR torn between two corrections, the tag naming one of them): that is agreement.
+    verdict = versus_tag(ocr.scores, rfid, params)
+    trace.extend([verdict] if verdict else [])
+    if verdict and not verdict.passed:
+        return {"number": rfid, "status": Status.CONFIRMED, "confidence": 0.99}
+    return {"number": rfid, "status": Status.RFID_ONLY, "confidence": 0.95}
+
+
+def _traced(record: dict, trace: list[Check] | tuple[Check, ...]) -> dict:
+    """The record with the acceptance rules checked (a new, optional key: records without checks are unchanged)."""
+    if trace:
+        record["trace"] = [c.as_record() for c in trace]
     return record
 
 
@@ -356,5 +348,7 @@ def fuse_container(results: list[OcrResult]) -> dict:
     """One container's part of an identification record: containers carry no RFID tag here."""
     res = best_of(results)
     if res.number:
-        return {"number": res.number, "status": "ocr_only", "ocr": res.number, "confidence": res.confidence}
-    return {"number": None, "status": "unreadable", "ocr": res.raw or None, "confidence": 0.0}
+        record = {"number": res.number, "status": Status.OCR_ONLY, "ocr": res.number, "confidence": res.confidence}
+    else:
+        record = {"number": None, "status": Status.UNREADABLE, "ocr": res.raw or None, "confidence": 0.0}
+    return _traced(record, res.trace)

@@ -1,11 +1,11 @@
 """Identification of every wagon and container of the archive's camera frames, fused with the RFID log.
 
-:class:`OcrEngine` runs the exported networks with onnxruntime (detector → boxes → crops → CRNN → corrected
-reading); :func:`read_frames` reads a frames folder (``<train>/<position>_<view>[_cam<c>].png``: view ``side``
-for the wagon number, ``door<k>`` for the k-th container, one frame per portal camera) and combines each
-identifier's views (:func:`cargoscan.ocr.views.combine_views`); :func:`build_records` fuses those readings with
-the RFID reads into contract C records, one per wagon. A frame that is blank, corrupt or missing is read as nothing, never
-guessed.
+:class:`OcrEngine` reads a frame (detector → boxes → crops → recogniser → corrected reading) with a
+:class:`~cargoscan.ocr.networks.Reader`, by default the exported networks run by onnxruntime; :func:`read_frames`
+reads a frames folder (``<train>/<position>_<view>[_cam<c>].png``: view ``side`` for the wagon number, ``door<k>``
+for the k-th container, one frame per portal camera) and combines each identifier's views
+(:func:`cargoscan.ocr.views.combine_views`); :func:`build_records` fuses those readings with the RFID reads into
+contract C records, one per wagon. A frame that is blank, corrupt or missing is read as nothing, never guessed.
 """
 
 from __future__ import annotations
@@ -14,17 +14,18 @@ import dataclasses
 import json
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from cargoscan.ocr.config import FusionParams, OcrParams
 from cargoscan.ocr.decode import ctc_log_likelihoods, greedy
-from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, detector_input, to_gray
+from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, to_gray
 from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon
-from cargoscan.ocr.lines import content_width
-from cargoscan.ocr.views import clear_winner, combine_views, posterior
+from cargoscan.ocr.networks import OnnxReader, Reader
+from cargoscan.ocr.policy import Evidence, Reason, decide
+from cargoscan.ocr.views import combine_views
 
 log = logging.getLogger(__name__)
 
@@ -32,33 +33,19 @@ FRAME_NAME = re.compile(r"^(?P<position>\d+)_(?P<view>side|door\d+)(?:_cam(?P<ca
 
 
 class OcrEngine:
-    """The exported detector and recogniser, run by onnxruntime.
+    """Frames to corrected readings of their identifiers.
 
     Args:
-        model_dir: the folder written by :func:`cargoscan.ocr.train.train_ocr`.
+        model_dir: the folder written by :func:`cargoscan.ocr.train.train_ocr` (unused with ``reader``).
         params: the ``ocr:`` parameters (fusion rules, number of boxes).
         threads: onnxruntime intra-op threads.
+        reader: the detector and recogniser; default: the model folder's, run by onnxruntime.
     """
 
-    def __init__(self, model_dir: str | Path, params: OcrParams = OcrParams(), threads: int = 2):
-        import onnxruntime as ort
-
-        model_dir = Path(model_dir)
-        for name in ("config.json", "detector.onnx", "recognizer.onnx"):
-            if not (model_dir / name).exists():
-                raise FileNotFoundError(f"{model_dir / name}: OCR model missing (run `cargoscan ocr-train`)")
-        self.config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-        self.det_input = tuple(self.config["det_input"])
-        self.det_norm = self.config.get("det_norm", "global")   # models written before the key normalised globally
-        self.rec_input = tuple(self.config["rec_input"])
+    def __init__(self, model_dir: str | Path | None = None, params: OcrParams = OcrParams(), threads: int = 2,
+                 reader: Reader | None = None):
+        self.reader = reader or OnnxReader(model_dir, threads)
         self.params = params
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-        providers = ["CPUExecutionProvider"]
-        self.det = ort.InferenceSession(str(model_dir / "detector.onnx"), opts, providers=providers)
-        self.rec = ort.InferenceSession(str(model_dir / "recognizer.onnx"), opts, providers=providers)
-        # Recognisers exported with a dynamic width read a frame's crops only as wide as the widest of them.
-        self.rec_dynamic = isinstance(self.rec.get_inputs()[0].shape[3], str)
 
     def read(self, image: np.ndarray | None, kind: str) -> OcrResult:
         """Read the identifier of one frame.
@@ -68,35 +55,35 @@ class OcrEngine:
             kind: "wagon" or "container".
         """
         if image is None or image.size == 0 or image.std() < 2.0:   # missing, corrupt or blank: nothing to read
-            return OcrResult(None, None, 0.0, "no_text")
+            return OcrResult(None, None, 0.0, Reason.NO_TEXT)
         gray = to_gray(image)
-        x = detector_input(gray, self.det_input, self.det_norm)[None]
-        prob = 1.0 / (1.0 + np.exp(-self.det.run(None, {"image": x})[0][0, 0]))
+        prob = self.reader.heatmap(gray)
         res = self._read_boxes(gray, boxes_from_heatmap(prob, gray.shape, max_boxes=self.params.max_candidates),
                                kind)
-        if res.number is None and res.reason in ("no_text", "no_valid_candidate", "low_confidence"):
+        if res.number is None and res.reason in (Reason.NO_TEXT, Reason.NO_VALID_CANDIDATE, Reason.LOW_CONFIDENCE):
             # Dark (night), dirty or blurred frames give a fainter heat map: lines cut short or missed. Look again,
             # less strictly; what is read there passes every rule as usual.
             again = self._read_boxes(gray, boxes_from_heatmap(prob, gray.shape, threshold=0.3,
                                                               max_boxes=self.params.max_candidates), kind)
-            if again.number is not None or res.reason == "no_text":
+            if again.number is not None or res.reason == Reason.NO_TEXT:
                 return again
         return res
 
     def _read_boxes(self, gray: np.ndarray, boxes: list, kind: str) -> OcrResult:
         """Read a frame's text boxes (from the heat map) under all the rules: one reading of the identifier."""
         if not boxes:
-            return OcrResult(None, None, 0.0, "no_text")
+            return OcrResult(None, None, 0.0, Reason.NO_TEXT)
         if kind == "wagon":   # a number the heat map broke into pieces along its row is also read whole
             boxes = boxes + [(b, 0.0) for b in row_unions([b for b, _ in boxes])]
         results, spans = self._read_lines(gray, [b for b, _ in boxes], tuple(self.params.crop_pad), kind)
         res = best_of(results)
         won = next((spans[i] for i, r in enumerate(results) if r is res), None)
-        if res.number is None and res.reason == "ambiguous" and won and self.params.check_pad:
+        if res.number is None and res.reason == Reason.AMBIGUOUS and won and self.params.check_pad:
             return self._second_view(gray, [b for b, _ in boxes[won[0]: won[1]]], res, kind)
-        if res.number is None and res.reason == "too_doubtful" and won and self.params.clip_pads:
+        if res.number is None and res.reason == Reason.TOO_DOUBTFUL and won and self.params.clip_pads:
             return self._unclipped(gray, [b for b, _ in boxes[won[0]: won[1]]], res, kind)
-        if res.number is None and res.reason in ("no_valid_candidate", "low_confidence") and self.params.clip_pads:
+        nothing_valid = res.reason in (Reason.NO_VALID_CANDIDATE, Reason.LOW_CONFIDENCE)
+        if res.number is None and nothing_valid and self.params.clip_pads:
             # Nothing valid in any line or run of lines: a glyph the heat map left outside every box (most often
             # the boxed check digit, whose frame the detector does not take for text) is looked for in all the
             # lines cut wider.
@@ -108,7 +95,7 @@ class OcrEngine:
                                         kind, join_all=True)
             top = next(iter(again[0].scores), None)      # its likeliest valid number, accepted or not
             if top is not None and top != res.number:
-                return OcrResult(None, res.raw, 0.0, "ambiguous", res.scores, res.logprobs)
+                return OcrResult(None, res.raw, 0.0, Reason.AMBIGUOUS, res.scores, res.logprobs)
         return res
 
     def _unclipped(self, gray: np.ndarray, boxes: list, res: OcrResult, kind: str,
@@ -134,7 +121,8 @@ class OcrEngine:
 
         The lines cut wider (``check_pad``) are a second, partly independent look: each candidate's CTC
         log-likelihoods of both views are added, and the best must beat every rival by twice the margin, that is
-        by the margin on average over the two views. The reading's other rules (doubt, cost) still apply.
+        by the margin on average over the two views (the policy's ``wide_cut`` rules). The reading's other rules
+        (doubt, cost) still apply: they are checked with the margins set to zero.
         """
         fusion = self.params.fusion
         relaxed = correct(greedy(res.logprobs), kind, dataclasses.replace(fusion, ambiguity_margin=0.0,
@@ -143,14 +131,14 @@ class OcrEngine:
         if relaxed.number is None:
             return res
         again, _ = self._read_lines(gray, boxes, tuple(self.params.check_pad), kind, join_all=True)
+        if again[0].logprobs is None:        # the wider cut read no text at all: no second look to add
+            return res
         cands = list(relaxed.scores)
         both = dict(zip(cands, np.add(list(relaxed.scores.values()), ctc_log_likelihoods(again[0].logprobs, cands))))
-        margin = fusion.ambiguity_margin if relaxed.reason == "read" else max(fusion.ambiguity_margin,
-                                                                               fusion.correction_margin)
-        if clear_winner(both, 2 * margin, 2 * fusion.collision_margin) != relaxed.number:
+        decision = decide(Evidence("wide_cut", both, relaxed.raw, looks=2), fusion)
+        if decision.number != relaxed.number:
             return res
-        relaxed.confidence = posterior(both, relaxed.number, 2)
-        return relaxed
+        return dataclasses.replace(relaxed, confidence=decision.confidence, trace=relaxed.trace + decision.trace)
 
     def _read_lines(self, gray: np.ndarray, boxes: list, pad: tuple, kind: str, join_all: bool = False):
         """Corrected readings of each line box and, for containers, of each run of lines joined top to bottom.
@@ -159,11 +147,8 @@ class OcrEngine:
             The readings and, for each, the (first, end) indices of the boxes it reads. With ``join_all``
             only the reading of all the boxes joined.
         """
-        crops = np.stack([crop_line(gray, b, self.rec_input, pad) for b in boxes]).astype(np.float32)
-        if self.rec_dynamic:
-            width = max(content_width(c) for c in crops)
-            crops = np.ascontiguousarray(crops[..., : min(crops.shape[-1], -(-width // 32) * 32)])
-        logprobs = list(self.rec.run(None, {"image": crops})[0])
+        crops = np.stack([crop_line(gray, b, self.reader.rec_input, pad) for b in boxes]).astype(np.float32)
+        logprobs = self.reader.logprobs(crops)
         n = len(logprobs)
         # The second, wider reading only asks which valid number the lines prefer: substitutions suffice for that,
         # the beam (the costliest step) is left out.
@@ -323,8 +308,6 @@ def identify(frames_dir: str | Path, rfid_csv: str | Path | None, out: str | Pat
     with out.open("w", encoding="utf-8") as fh:
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    counts = defaultdict(int)
-    for rec in records:
-        counts[rec["wagon"]["status"]] += 1
+    counts = Counter(str(rec["wagon"]["status"]) for rec in records)
     log.info("%d wagons identified -> %s: %s", len(records), out, dict(counts))
     return records

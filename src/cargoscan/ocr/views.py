@@ -31,23 +31,22 @@ confident wrong one. The rules, in order:
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
+import dataclasses
 
 from cargoscan.ocr.config import FusionParams
-from cargoscan.ocr.fusion import OcrResult, best_of, one_apart
+from cargoscan.ocr.fusion import OcrResult, best_of
+from cargoscan.ocr.policy import Check, Evidence, Reason, Stage, apply, decide, dissent, plausible, vetoes
 
 #: Readings whose candidates may be summed over the views (rule 3): refused alone, but with valid candidates.
-VOTING = ("ambiguous", "low_confidence", "too_doubtful")
+VOTING = (Reason.AMBIGUOUS, Reason.LOW_CONFIDENCE, Reason.TOO_DOUBTFUL)
 
 
 def _credible(res: OcrResult, number: str, params: FusionParams) -> bool:
     """Whether a view's own best valid reading is a credible reading of the line, not noise."""
-    return bool(number) and math.exp(res.scores[number] / len(number)) >= params.min_confidence
+    return bool(number) and plausible(res.scores[number], number, params)
 
 
-def _rivals(res: OcrResult, number: str, params: FusionParams) -> list[str]:
+def _rivals(res: OcrResult, number: str, params: FusionParams, trace: list[Check]) -> list[str]:
     """The other valid numbers a view that did not accept ``number`` credibly reads instead (rule 2).
 
     Its likeliest valid reading, when that is not ``number``, is credible and beats ``number`` in this view by
@@ -55,67 +54,55 @@ def _rivals(res: OcrResult, number: str, params: FusionParams) -> list[str]:
     """
     if not res.scores:
         return []
-    top, ll = next(iter(res.scores.items()))
-    if top == number or not _credible(res, top, params) or ll - res.loglik(number) < params.ambiguity_margin:
+    top = next(iter(res.scores))
+    if top == number or not _credible(res, top, params):
         return []
-    return [c for c, v in res.scores.items() if c != number and ll - v < params.ambiguity_margin]
+    return dissent(_with(res, number), top, number, params, trace)
 
 
-def _lead(res: OcrResult, number: str) -> float:
-    """How much more likely a view finds its own best valid reading than ``number`` (nats)."""
-    return next(iter(res.scores.values())) - res.loglik(number)
+def _with(res: OcrResult, number: str) -> dict[str, float]:
+    """A view's candidates and ``number``, scored by that view."""
+    return {**res.scores, number: res.loglik(number)}
 
 
-def _disagreement(accepted: list[OcrResult]) -> OcrResult:
+def _disagreement(accepted: list[OcrResult], trace: list[Check] | None = None) -> OcrResult:
     """The identifier left to the operator: views contradict each other (the surest accepting view's reading)."""
     top = max(accepted, key=lambda r: r.confidence)
-    return OcrResult(None, top.raw, 0.0, "views_disagree", top.scores, top.logprobs)
+    return OcrResult(None, top.raw, 0.0, Reason.VIEWS_DISAGREE, top.scores, top.logprobs, tuple(trace or ()))
 
 
-def _outweighs(number: str, rival: str, views: list[OcrResult], params: FusionParams) -> bool:
-    """Whether the views' summed log-likelihoods prefer ``number`` to ``rival`` by the combined margin."""
-    margin = params.collision_margin if one_apart(number, rival) else params.ambiguity_margin
-    lead = sum(r.loglik(number) - r.loglik(rival) for r in views)
-    return lead >= params.view_margin * margin
-
-
-def clear_winner(joint: dict[str, float], margin: float, collision_margin: float) -> str | None:
-    """The candidate that beats every other by ``margin`` nats and every valid rival one character away (which
-    the check digit cannot tell apart) by ``collision_margin``; None when no candidate does.
-
-    Args:
-        joint: candidate → log-likelihood (summed over the views that read it).
-        margin: the lead needed over the runner-up.
-        collision_margin: the lead needed over a one-character rival.
-    """
-    if not joint:
-        return None
-    best = max(joint, key=joint.get)
-    runner = max((v for c, v in joint.items() if c != best), default=-math.inf)
-    collider = max((v for c, v in joint.items() if c != best and one_apart(c, best)), default=-math.inf)
-    return best if joint[best] - runner >= margin and joint[best] - collider >= collision_margin else None
-
-
-def posterior(joint: dict[str, float], best: str, n: int) -> float:
-    """The posterior of ``best`` among the candidates, from log-likelihoods summed over ``n`` views (averaged)."""
-    lls = np.array([v for v in joint.values() if np.isfinite(v)]) / n
-    return float(1.0 / np.exp(lls - joint[best] / n).sum())
+def _weigh(number: str, accepted: list[OcrResult], views: list[OcrResult], params: FusionParams) -> OcrResult:
+    """Rule 2: a number some views accepted, against the views that credibly read another."""
+    trace: list[Check] = []
+    dissenting = {k: cs for k, r in enumerate(views) if not r.number and (cs := _rivals(r, number, params, trace))}
+    if dissenting and all(r.reason == Reason.CORRECTED for r in accepted) and any(
+            vetoes(_with(views[k], number), next(iter(views[k].scores)), number, params, trace) for k in dissenting):
+        # A correction has spent the check digit's evidence choosing among doubtful characters: a second
+        # misread elsewhere lets it choose a valid wrong number (TILU4608209 for TCLU4508209). A view that
+        # credibly reads otherwise, and finds the correction far less likely than its own reading, vetoes it.
+        return _disagreement(accepted, trace)
+    if dissenting:
+        # Weigh the dissent: the accepting views and the dissenting ones, summed, must prefer the number to
+        # each rival as a single reading must prefer it to a runner-up, times ``view_margin``.
+        weighing = accepted + [views[k] for k in dissenting]
+        rivals = dict.fromkeys(c for cs in dissenting.values() for c in cs)
+        joint = {c: float(sum(r.loglik(c) for r in weighing)) for c in [number, *rivals]}
+        if apply(Stage.WEIGH, joint, number, params, trace) is not None:
+            return _disagreement(accepted, trace)
+    winner = max(accepted, key=lambda r: r.confidence)
+    return dataclasses.replace(winner, trace=winner.trace + tuple(trace)) if trace else winner
 
 
 def _vote(voters: list[OcrResult], params: FusionParams) -> OcrResult | None:
     """Rule 3: the candidates' log-likelihoods summed over the voting views; None unless one clearly wins."""
     candidates = list(dict.fromkeys(c for r in voters for c in r.scores))
     joint = {c: float(sum(r.loglik(c) for r in voters)) for c in candidates}
-    k = params.view_margin
-    best = clear_winner(joint, k * params.ambiguity_margin, k * params.collision_margin)
-    if best is None:
+    decision = decide(Evidence("camera", joint, looks=len(voters)), params)
+    if decision.number is None:
         return None
-    confidence = posterior(joint, best, len(voters))
-    if confidence < params.min_confidence:
-        return None
-    top = max(voters, key=lambda r: r.loglik(best))
-    return OcrResult(best, top.raw, confidence, "views_agree", dict(sorted(joint.items(), key=lambda kv: -kv[1])),
-                     top.logprobs)
+    top = max(voters, key=lambda r: r.loglik(decision.number))
+    return OcrResult(decision.number, top.raw, decision.confidence, decision.reason,
+                     dict(sorted(joint.items(), key=lambda kv: -kv[1])), top.logprobs, decision.trace)
 
 
 def combine_views(results: list[OcrResult | None], params: FusionParams = FusionParams()) -> OcrResult:
@@ -131,7 +118,7 @@ def combine_views(results: list[OcrResult | None], params: FusionParams = Fusion
     """
     views = [r for r in results if r is not None]
     if not views:
-        return OcrResult(None, None, 0.0, "no_text")
+        return OcrResult(None, None, 0.0, Reason.NO_TEXT)
     if len(views) == 1:
         return views[0]
     accepted = [r for r in views if r.number]
@@ -139,22 +126,7 @@ def combine_views(results: list[OcrResult | None], params: FusionParams = Fusion
     if len(numbers) > 1:
         return _disagreement(accepted)
     if numbers:
-        number = numbers.pop()
-        dissent = {r_id: _rivals(r, number, params) for r_id, r in enumerate(views) if not r.number}
-        dissent = {k: v for k, v in dissent.items() if v}
-        if dissent and all(r.reason == "corrected" for r in accepted) and any(
-                _lead(views[k], number) >= params.collision_margin for k in dissent):
-            # A correction has spent the check digit's evidence choosing among doubtful characters: a second
-            # misread elsewhere lets it choose a valid wrong number (TILU4608209 for TCLU4508209). A view that
-            # credibly reads otherwise, and finds the correction far less likely than its own reading, vetoes it.
-            return _disagreement(accepted)
-        if dissent:
-            # Weigh the dissent: the accepting views and the dissenting ones, summed, must prefer the number to
-            # each rival as a single reading must prefer it to a runner-up, times ``view_margin``.
-            weighing = accepted + [views[k] for k in dissent]
-            if not all(_outweighs(number, c, weighing, params) for cs in dissent.values() for c in cs):
-                return _disagreement(accepted)
-        return max(accepted, key=lambda r: r.confidence)
+        return _weigh(numbers.pop(), accepted, views, params)
     voters = [r for r in views if r.reason in VOTING and r.scores and r.logprobs is not None
               and _credible(r, next(iter(r.scores)), params)]   # a garbled line's "best" candidate is no vote
     if len(voters) >= 2:

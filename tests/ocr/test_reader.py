@@ -1,0 +1,119 @@
+"""The scene-text reader over injected networks: layouts joined, the most prominent number, refusals, cascade."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cargoscan.ids.container import make_container_number
+from cargoscan.ids.wagon import make_wagon_number
+from cargoscan.ocr.fusion import OcrResult
+from cargoscan.ocr.reader import CascadeReader, SceneTextReader
+from tests.ocr.ocr_helpers import confident, ctc_output
+
+
+class PaintedScene:
+    """A grey image with solid coloured boxes; each colour stands for the text a fake recogniser reads there."""
+
+    def __init__(self, size=(400, 600)):
+        self.image = np.full((*size, 3), 90, np.uint8)
+        self.texts: dict[tuple[int, int, int], str] = {}
+        self.quads: list[np.ndarray] = []
+
+    def paint(self, text: str, x0: int, y0: int, x1: int, y1: int) -> None:
+        colour = (20 + 10 * len(self.texts), 200, 30 + 5 * len(self.texts))
+        self.image[y0:y1, x0:x1] = colour
+        self.texts[colour] = text
+        self.quads.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32))
+
+    def detector(self, image, side=None):
+        return [(q, 0.9) for q in self.quads]
+
+    def recognizer(self):
+        texts = self.texts
+
+        class Fake:
+            def logprobs(self, crops):
+                out = []
+                for crop in crops:
+                    # A crop read past its line's end (or turned) shows the line at its centre-left.
+                    c = tuple(int(v) for v in crop[crop.shape[0] // 2, crop.shape[1] // 3])
+                    out.append(ctc_output(confident(texts.get(c, "")) if c in texts else []))
+                return out
+
+        return Fake()
+
+    def reader(self):
+        return SceneTextReader(networks=(self.detector, self.recognizer()))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(3)
+
+
+def test_two_line_container_code_is_joined(rng):
+    code = make_container_number(rng)
+    scene = PaintedScene()
+    scene.paint(code[:4], 400, 40, 480, 70)
+    scene.paint(code[4:], 400, 78, 540, 108)
+    scene.paint("MAXGROSS", 40, 250, 200, 270)          # the weight table: other text, not the code
+    res = scene.reader().read(scene.image, "container")
+    assert res.number == code
+
+
+def test_the_tallest_valid_wagon_number_wins_and_a_near_rival_is_refused(rng):
+    number, okpo = make_wagon_number("covered", rng), make_wagon_number("covered", rng)
+    scene = PaintedScene()
+    scene.paint(number, 100, 100, 420, 160)             # 60 px digits
+    scene.paint(okpo, 100, 300, 200, 318)               # the owner's code, small
+    assert scene.reader().read(scene.image, "wagon").number == number
+
+    scene = PaintedScene()
+    scene.paint(number, 100, 100, 420, 160)
+    scene.paint(okpo, 100, 250, 400, 305)               # a second number painted as large
+    res = scene.reader().read(scene.image, "wagon")
+    assert res.number is None and res.reason == "ambiguous"
+
+
+def test_nothing_valid_is_refused_and_a_blank_frame_has_no_text(rng):
+    scene = PaintedScene()
+    scene.paint("45G1", 100, 100, 200, 130)
+    res = scene.reader().read(scene.image, "container")
+    assert res.number is None and res.reason != "read"
+    assert scene.reader().read(np.full((100, 100, 3), 128, np.uint8), "container").reason == "no_text"
+    assert scene.reader().read(None, "wagon").reason == "no_text"
+
+
+class CountingEngine:
+    def __init__(self, result):
+        from cargoscan.ocr.config import OcrParams
+
+        self.result, self.params, self.calls = result, OcrParams(), 0
+
+    def read(self, image, kind):
+        self.calls += 1
+        return self.result
+
+
+class CountingScene:
+    def __init__(self, result):
+        self.result, self.calls = result, 0
+
+    def read(self, image, kind):
+        self.calls += 1
+        return self.result
+
+
+def test_cascade_asks_the_scene_reader_only_after_a_refusal():
+    image = np.random.default_rng(0).integers(0, 255, (50, 50, 3), dtype=np.uint8)
+    accepted = OcrResult("12345678", "12345678", 0.99, "read")
+    refused = OcrResult(None, "1234", 0.0, "no_valid_candidate")
+    scene = CountingScene(OcrResult("87654321", "87654321", 0.9, "read"))
+    assert CascadeReader(CountingEngine(accepted), scene).read(image, "wagon").number == "12345678"
+    assert scene.calls == 0
+    assert CascadeReader(CountingEngine(refused), scene).read(image, "wagon").number == "87654321"
+    assert scene.calls == 1
+    # Both refuse: the first refusal (our engine's reason) stands.
+    both = CascadeReader(CountingEngine(refused), CountingScene(OcrResult(None, None, 0.0, "no_text")))
+    assert both.read(image, "wagon").reason == "no_valid_candidate"
