@@ -66,3 +66,21 @@ def test_restack_lays_stacked_glyphs_in_a_row():
 
 def test_restack_refuses_a_blank_column():
     assert restack(np.full((120, 30, 3), 128, np.uint8)) is None
+
+
+def test_boxed_glyph_finds_a_framed_digit_and_ignores_plain_text():
+    from cargoscan.ocr.layout import boxed_glyph
+
+    img = Image.new("RGB", (90, 60), (150, 40, 35))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((30, 6, 66, 54), outline=(240, 240, 240), width=3)      # the check digit's frame
+    draw.text((38, 12), "7", fill=(240, 240, 240), font=ImageFont.load_default(size=34))
+    inner = boxed_glyph(np.asarray(img))
+    assert inner is not None
+    grey = inner.mean(2)
+    ring = np.concatenate([grey[:3].ravel(), grey[-3:].ravel(), grey[:, :3].ravel(), grey[:, -3:].ravel()])
+    assert ring.max() < 150                                                # the frame is cut away ...
+    assert (grey > 200).any()                                              # ... the digit is kept
+    plain = Image.new("RGB", (90, 60), (150, 40, 35))
+    ImageDraw.Draw(plain).text((10, 10), "45", fill=(240, 240, 240), font=ImageFont.load_default(size=34))
+    assert boxed_glyph(np.asarray(plain)) is None

@@ -117,3 +117,41 @@ def test_cascade_asks_the_scene_reader_only_after_a_refusal():
     # Both refuse: the first refusal (our engine's reason) stands.
     both = CascadeReader(CountingEngine(refused), CountingScene(OcrResult(None, None, 0.0, "no_text")))
     assert both.read(image, "wagon").reason == "no_valid_candidate"
+
+
+def test_a_word_coerced_into_a_number_is_not_accepted():
+    from cargoscan.ocr.reader import MIN_NATS_PER_CHAR, plausible
+
+    sure = OcrResult("CSQU3054383", "CSQU3054383", 0.99, "read", {"CSQU3054383": -0.4})
+    assert plausible(sure) is sure
+    coerced = OcrResult("FUFU1061811", "FUFULOGISTI", 0.99, "corrected", {"FUFU1061811": -69.0})
+    assert -69.0 < MIN_NATS_PER_CHAR * 11
+    res = plausible(coerced)
+    assert res.number is None and res.reason == "low_confidence"
+
+
+def test_ctc_windows_cut_a_long_line_into_runs_of_the_identifier():
+    from cargoscan.ocr.decode import greedy
+    from cargoscan.ocr.reader import ctc_windows
+
+    lp = ctc_output(confident("CMAU6499669L5G1"))
+    windows = ctc_windows(lp, 11)
+    assert [greedy(w).text for w in windows] == ["CMAU6499669", "MAU6499669L", "AU6499669L5", "U6499669L5G",
+                                                  "6499669L5G1"]
+    assert ctc_windows(ctc_output(confident("CSQU3054383")), 11) == []        # not longer: nothing to cut
+    assert ctc_windows(ctc_output(confident("A" * 30)), 11) == []             # far longer: a table, not a code
+
+
+def test_a_code_inside_a_longer_line_is_read(rng):
+    code = make_container_number(rng)
+    scene = PaintedScene()
+    scene.paint(code + "45G1", 300, 60, 580, 90)
+    assert scene.reader().read(scene.image, "container").number == code
+
+
+def test_readers_are_created_by_name():
+    from cargoscan.ocr.identify import create_reader, list_readers
+
+    assert list_readers() == ["cascade", "ours", "scene"]
+    with pytest.raises(ValueError, match="unknown OCR reader"):
+        create_reader("tesseract", None)

@@ -64,6 +64,22 @@ def register(app: typer.Typer) -> None:
         p = _params(params, profile)
         train_ocr(p, out or Path(p.model_dir))
 
+    @app.command("ocr-scenes")
+    def scenes_cmd(
+        out: Path = typer.Option(Path("data/ocr/scenes"), help="Folder of the frozen sets, one per geometry."),
+        wagons: int = typer.Option(None, help="Wagons per set; default ocr.eval.scene_wagons."),
+        params: Path = typer.Option(Path("params.yaml"), help="Parameter file."),
+        profile: str = typer.Option(None, help="Parameter profile."),
+    ) -> None:
+        """Render the frozen scene sets (portal cameras, hand-held photos) that the OCR is benchmarked on."""
+        from cargoscan.ocr.scenes import list_geometries
+        from cargoscan.ocr.scenesets import write_scene_set
+
+        p = _params(params, profile)
+        for geometry in list_geometries():
+            write_scene_set(out / geometry, geometry, wagons or p.eval.scene_wagons, p.eval.scene_seed,
+                            p_rfid_missing=p.eval.p_rfid_missing, p_rfid_corrupt=p.eval.p_rfid_corrupt)
+
     @app.command("ocr-eval")
     def eval_cmd(
         frames: Path = typer.Option(None, help="Held-out frames with frames.csv; default: render data/ocr/heldout."),
@@ -71,17 +87,20 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("reports/ocr_metrics.json"), help="Metrics JSON."),
         model: Path = typer.Option(None, help="OCR model folder; default ocr.model_dir."),
         baseline: int = typer.Option(None, help="Frames also read by the packaged OCR; default ocr.eval."),
+        scenes: Path = typer.Option(None, help="Frozen scene sets (`cargoscan ocr-scenes`), benchmarked too."),
         params: Path = typer.Option(Path("params.yaml"), help="Parameter file."),
         profile: str = typer.Option(None, help="Parameter profile."),
     ) -> None:
         """Accuracy of OCR alone, after RFID fusion and of the packaged baseline on a held-out split."""
-        from cargoscan.ocr.evaluate import evaluate, make_heldout
+        from cargoscan.ocr.evaluate import evaluate, evaluate_scene_sets, make_heldout
 
         p = _params(params, profile)
         if frames is None:
             frames, rfid = make_heldout(Path("data/ocr/heldout"), p)
         n_base = p.eval.baseline_frames if baseline is None else baseline
         metrics = evaluate(frames, rfid, model or Path(p.model_dir), p, n_base)
+        if scenes is not None:
+            metrics["scenes"] = evaluate_scene_sets(scenes, model or Path(p.model_dir), p)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         log.info("OCR metrics -> %s: %s", out, metrics)

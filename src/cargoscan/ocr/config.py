@@ -76,6 +76,8 @@ class EvalParams:
     p_rfid_missing: float = 0.05
     p_rfid_corrupt: float = 0.03
     baseline_frames: int = 150       # the packaged OCR is slow: evaluated on a subset
+    scene_wagons: int = 100          # wagons of each frozen scene set (cargoscan.ocr.scenesets), per geometry
+    scene_seed: int = 60917          # ... and its seed: with SCENE_SET_VERSION, all that names a frozen set
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,7 @@ class OcrParams:
     # Wider on the right: the glyph most often left out is the boxed check digit at the end of the line.
     clip_pads: tuple[tuple[float, ...], ...] = ((0.8, 0.0, 1.6, 0.0), (0.5, 0.0, 1.2, 0.0))
     model_dir: str = "data/ocr/model"
+    # Which reader reads a frame (cargoscan.ocr.identify.READERS): "ours" (our detector and recogniser), "scene"
+    # (the packaged PP-OCRv4 networks under our decoding) or "cascade" (ours, then the scene reader for what ours
+    # refuses: ours is fast and exact on portal frames like its training frames, the scene reader reads photos).
+    reader: str = "cascade"

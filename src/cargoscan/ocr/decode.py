@@ -151,3 +151,13 @@ def constrained_beam(logprobs: np.ndarray, allowed: list[str], beam: int = 16, p
         beams = {p: tuple(nxt[p]) for _, p in ranked[:beam]}
     done = [("".join(ALPHABET[c - 1] for c in p), _lae(*v)) for p, v in beams.items() if len(p) == length]
     return sorted(done, key=lambda kv: -kv[1])
+
+
+def join_lines(logprobs: list[np.ndarray]) -> np.ndarray:
+    """CTC outputs of lines joined into one, a sure blank step between two lines."""
+    blank = np.full((1, logprobs[0].shape[1]), -30.0, np.float32)
+    blank[0, BLANK] = 0.0
+    parts = []
+    for lp in logprobs:
+        parts += [lp, blank]
+    return np.concatenate(parts[:-1])

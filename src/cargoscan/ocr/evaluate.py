@@ -7,12 +7,17 @@ code, read from all the frames the portal's cameras took of it):
 - ``frame_accuracy``: the same for each frame read alone (one camera);
 - ``fused_accuracy_rfid_present``: over wagons with at least one RFID read, the fused number equals the truth;
 - ``wrong_accepted``: accepted numbers (OCR alone or fused) that differ from the truth — the target is 0;
-- the status counts of the fused records, and frames/s of the OCR.
+- the status counts of the fused records, and frames/s of the OCR;
+- ``rates``: each accuracy again with its count and Wilson 95 % interval, and per layout on the scene sets.
+
+The frozen scene sets (:mod:`cargoscan.ocr.scenesets`: portal and hand-held geometry) are read the same way by
+:func:`evaluate_scene_sets`.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import time
 from collections import Counter
@@ -21,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from cargoscan.ocr.config import OcrParams
+from cargoscan.scoring.intervals import rate
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +74,12 @@ def evaluate(frames_dir: str | Path, rfid_csv: str | Path | None, model_dir: str
     import torch
 
     from cargoscan.ocr.fusion import OcrResult
-    from cargoscan.ocr.identify import OcrEngine, build_records, read_frames, read_rfid
+    from cargoscan.ocr.identify import build_records, create_reader, read_frames, read_rfid
 
     torch.set_num_threads(2)
     frames_dir = Path(frames_dir)
     truth = load_truth(frames_dir)
-    engine = OcrEngine(model_dir, params)
+    engine = create_reader(params.reader, model_dir, params)
     t0 = time.perf_counter()
     readings = read_frames(engine, frames_dir)
     fps = len(truth) / max(1e-9, time.perf_counter() - t0)   # frames read, all cameras
@@ -84,6 +90,7 @@ def evaluate(frames_dir: str | Path, rfid_csv: str | Path | None, model_dir: str
     frame_ok, wrong_frame, n_frame = Counter(), Counter(), Counter()  # per frame (one camera)
     fused_ok = fused_n = wrong_fused = 0
     statuses = Counter()
+    layout_ok, by_layout = Counter(), Counter()                     # per frame, scene sets only
     seen = set()
     for row in truth:
         key = (row["train_number"], int(row["position"]))
@@ -94,6 +101,9 @@ def evaluate(frames_dir: str | Path, rfid_csv: str | Path | None, model_dir: str
         n_frame[kind] += 1
         frame_ok[kind] += bool(single and single.number == target)
         wrong_frame[kind] += bool(single and single.number is not None and single.number != target)
+        if row.get("layout"):
+            by_layout[row["layout"]] += 1
+            layout_ok[row["layout"]] += bool(single and single.number == target)
         if (key, row["view"]) in seen:
             continue
         seen.add((key, row["view"]))
@@ -123,9 +133,28 @@ def evaluate(frames_dir: str | Path, rfid_csv: str | Path | None, model_dir: str
         "wrong_accepted_frames": int(sum(wrong_frame.values())),
         "wagon_status": dict(statuses),
     }
+    metrics["reader"] = params.reader
+    metrics["rates"] = {
+        **{f"ocr_{kind}": rate(ocr_ok[kind], n[kind], "accuracy") for kind in n},
+        **{f"frame_{kind}": rate(frame_ok[kind], n_frame[kind], "accuracy") for kind in n_frame},
+        "fused_wagon_rfid_present": rate(fused_ok, fused_n, "accuracy"),
+        **{f"frame_layout_{lay}": rate(k, by_layout[lay], "accuracy") for lay, k in layout_ok.items()},
+    }
     if baseline_frames:
         metrics["baseline"] = evaluate_baseline(frames_dir, truth[:baseline_frames], readings)
     return metrics
+
+
+def evaluate_scene_sets(sets_dir: str | Path, model_dir: str | Path, params: OcrParams = OcrParams()) -> dict:
+    """:func:`evaluate` on each frozen scene set under ``sets_dir`` (one folder per geometry), with its identity."""
+    out = {}
+    for folder in sorted(p for p in Path(sets_dir).iterdir() if (p / "version.json").exists()):
+        metrics = evaluate(folder, folder / "rfid.csv", model_dir, params)
+        metrics["set"] = json.loads((folder / "version.json").read_text(encoding="utf-8"))
+        out[folder.name] = metrics
+    if not out:
+        raise FileNotFoundError(f"{sets_dir}: no scene sets (run `cargoscan ocr-scenes`)")
+    return out
 
 
 def evaluate_baseline(frames_dir: Path, rows: list[dict], readings: dict) -> dict:

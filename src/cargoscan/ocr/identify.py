@@ -20,16 +20,17 @@ from pathlib import Path
 import numpy as np
 
 from cargoscan.ocr.config import FusionParams, OcrParams
-from cargoscan.ocr.decode import ctc_log_likelihoods, greedy
+from cargoscan.ocr.decode import ctc_log_likelihoods, greedy, join_lines
 from cargoscan.ocr.detect import boxes_from_heatmap, crop_line, to_gray
 from cargoscan.ocr.fusion import OcrResult, best_of, correct, fuse_container, fuse_wagon
 from cargoscan.ocr.networks import OnnxReader, Reader
 from cargoscan.ocr.policy import Evidence, Reason, decide
+from cargoscan.ocr.reader import CascadeReader, SceneTextReader
 from cargoscan.ocr.views import combine_views
 
 log = logging.getLogger(__name__)
 
-FRAME_NAME = re.compile(r"^(?P<position>\d+)_(?P<view>side|door\d+)(?:_cam(?P<camera>\d+))?\.png$")
+FRAME_NAME = re.compile(r"^(?P<position>\d+)_(?P<view>side|door\d+)(?:_cam(?P<camera>\d+))?\.(?:png|jpe?g)$")
 
 
 class OcrEngine:
@@ -190,16 +191,6 @@ def joined_runs(logprobs: list[np.ndarray]) -> list[np.ndarray]:
     return [join_lines(logprobs[i:j]) for i in range(len(logprobs)) for j in range(i + 2, len(logprobs) + 1)]
 
 
-def join_lines(logprobs: list[np.ndarray]) -> np.ndarray:
-    """CTC outputs of lines joined into one, a sure blank step between two lines."""
-    blank = np.full((1, logprobs[0].shape[1]), -30.0, np.float32)
-    blank[0, 0] = 0.0
-    parts = []
-    for lp in logprobs:
-        parts += [lp, blank]
-    return np.concatenate(parts[:-1])
-
-
 def load_frame(path: Path) -> np.ndarray | None:
     """A frame as RGB uint8, or None (logged) when the file is missing or not a readable image."""
     from PIL import Image, UnidentifiedImageError
@@ -212,7 +203,7 @@ def load_frame(path: Path) -> np.ndarray | None:
         return None
 
 
-def read_frames(engine: OcrEngine, frames_dir: str | Path) -> dict[tuple[str, int], dict]:
+def read_frames(engine, frames_dir: str | Path) -> dict[tuple[str, int], dict]:
     """Read every frame of a frames folder and combine each identifier's views.
 
     Returns:
@@ -225,7 +216,7 @@ def read_frames(engine: OcrEngine, frames_dir: str | Path) -> dict[tuple[str, in
     frames_dir = Path(frames_dir)
     if not frames_dir.is_dir():
         raise FileNotFoundError(f"{frames_dir}: no frames folder")
-    files = sorted(p for p in frames_dir.glob("*/*.png") if FRAME_NAME.match(p.name))
+    files = sorted(p for p in frames_dir.glob("*/*") if FRAME_NAME.match(p.name))
     views: dict[tuple[str, int], dict[tuple[str, int], OcrResult]] = defaultdict(dict)
     with progress(transient=True) as bar:
         task = bar.add_task("identify", total=len(files))
@@ -296,10 +287,31 @@ def scan_ids_for(frames_dir: Path) -> dict[tuple[str, int], str]:
         return {}
 
 
+#: The frame readers by name (``ocr.reader``): our engine alone, the packaged scene-text networks alone, or ours
+#: first and the scene-text reader for what ours refuses.
+READERS = {
+    "ours": lambda model_dir, params: OcrEngine(model_dir, params),
+    "scene": lambda model_dir, params: SceneTextReader(params),
+    "cascade": lambda model_dir, params: CascadeReader(OcrEngine(model_dir, params)),
+}
+
+
+def list_readers() -> list[str]:
+    """Names accepted by :func:`create_reader`."""
+    return sorted(READERS)
+
+
+def create_reader(name: str, model_dir: str | Path | None, params: OcrParams = OcrParams()):
+    """A frame reader (``read(image, kind)`` and ``params``) by name; see :data:`READERS`."""
+    if name not in READERS:
+        raise ValueError(f"unknown OCR reader {name!r}; known: {list_readers()}")
+    return READERS[name](model_dir, params)
+
+
 def identify(frames_dir: str | Path, rfid_csv: str | Path | None, out: str | Path, model_dir: str | Path,
              params: OcrParams = OcrParams()) -> list[dict]:
     """Identify the wagons and containers of a frames folder and write the records as JSON lines."""
-    engine = OcrEngine(model_dir, params)
+    engine = create_reader(params.reader, model_dir, params)
     frames_dir = Path(frames_dir)
     records = build_records(read_frames(engine, frames_dir), read_rfid(rfid_csv), scan_ids_for(frames_dir),
                             params.fusion)

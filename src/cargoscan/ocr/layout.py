@@ -65,10 +65,11 @@ def follows_on_row(a: Line, b: Line) -> bool:
 def follows_below(a: Line, b: Line) -> bool:
     """``b`` is the next line under ``a`` (horizontally overlapping, at most :data:`LINE_GAP` heights down)."""
     h = max(a.height, b.height)
-    gap = b.box[1] - a.box[3]
+    # By the lines' centres, not their edges: a detector's boxes run taller than the ink and may overlap.
+    step = (b.box[1] + b.box[3]) / 2 - (a.box[1] + a.box[3]) / 2
     slack = 0.5 * h
     overlap = min(a.box[2], b.box[2]) + slack - (max(a.box[0], b.box[0]) - slack)
-    return _similar(a, b) and -0.3 * h < gap < LINE_GAP * h and overlap > 0
+    return _similar(a, b) and 0.6 * h < step < (1 + LINE_GAP) * h and overlap > 0
 
 
 def reading_paths(lines: list[Line], length: int, stacked: bool = True) -> list[tuple[int, ...]]:
@@ -99,15 +100,16 @@ def reading_paths(lines: list[Line], length: int, stacked: bool = True) -> list[
 
 
 def is_vertical(quad_w: float, quad_h: float) -> bool:
-    """A box at least 1.5 times taller than wide holds stacked glyphs (or text turned on its side)."""
-    return quad_h > 1.5 * quad_w
+    """A box at least 2.5 times taller than wide holds stacked glyphs (or text turned on its side); a single
+    glyph, or a boxed check digit, is at most about 1.6 times taller than wide."""
+    return quad_h > 2.5 * quad_w
 
 
 def boxed_glyph(region: np.ndarray) -> np.ndarray | None:
     """The inside of a drawn box (the check digit's frame) in an RGB region to a line's right, or None.
 
     ISO 6346 check digits are usually framed; a recogniser reads the frame as part of the glyph, or the glyph
-    as nothing. The frame is the ink contour with a hole that is about as tall as the region and no wider than
+    as nothing. The frame is the ink contour with a large hole, about as tall as the region and no wider than
     tall; what lies inside its hole, a little shrunk, is the digit alone.
     """
     grey = cv2.cvtColor(region, cv2.COLOR_RGB2GRAY)
@@ -164,8 +166,13 @@ def restack(column: np.ndarray, gap: float = 0.35) -> np.ndarray | None:
     height = max(r[1] - r[0] for r in runs)
     fill = np.median(column.reshape(-1, 3), axis=0).astype(np.uint8)
     pieces = []
+    typical = float(np.median([r[1] - r[0] for r in runs]))
     for y0, y1 in runs:
         glyph = column[max(0, y0 - 1): y1 + 1]
+        # A framed check digit is read without its frame. A frame encloses its glyph, so it is taller than the
+        # column's glyphs (an O's or a 0's counter would pass for a frame otherwise).
+        inner = boxed_glyph(glyph) if y1 - y0 > 1.1 * typical else None
+        glyph = glyph if inner is None else inner
         glyph = cv2.resize(glyph, (w, height + 2), interpolation=cv2.INTER_LINEAR)
         spacer = np.broadcast_to(fill, (height + 2, max(2, int(gap * w)), 3))
         pieces += [glyph, spacer]

@@ -21,10 +21,9 @@ import logging
 import cv2
 import numpy as np
 
-from cargoscan.ocr.config import FusionParams
-from cargoscan.ocr.decode import greedy
+from cargoscan.ocr.config import OcrParams
+from cargoscan.ocr.decode import greedy, join_lines
 from cargoscan.ocr.fusion import FORMATS, OcrResult, best_of, correct
-from cargoscan.ocr.identify import join_lines
 from cargoscan.ocr.layout import Line, box_of, boxed_glyph, is_vertical, reading_paths, restack
 from cargoscan.ocr.policy import Reason
 from cargoscan.ocr.ppocr import default_networks, quad_size, rectify
@@ -35,6 +34,8 @@ log = logging.getLogger(__name__)
 PROMINENCE_RATIO = 0.8
 #: How far each horizontal line is also read past its right end, in line heights.
 EXTEND = 1.5
+#: The least mean log-likelihood per character of an accepted number (nats; −0.75 ≈ a geometric mean of 0.47).
+MIN_NATS_PER_CHAR = -0.75
 #: The detector's finer second look at photographs larger than this (longer side, pixels).
 FINE_SIDE = 1600
 #: Lines read per frame at most (the most confident of the detector's boxes): bounds the time on busy scenes.
@@ -45,12 +46,13 @@ class SceneTextReader:
     """One frame or photo → the identifier of ``kind`` it shows (or a refusal with its reason).
 
     Args:
-        fusion: the acceptance rules shared with our own engine.
+        params: the ``ocr:`` parameters (its acceptance rules are shared with our own engine).
         networks: (detector, recogniser); the packaged PP-OCRv4 pair by default. Injected in tests.
     """
 
-    def __init__(self, fusion: FusionParams = FusionParams(), networks=None):
-        self.fusion = fusion
+    def __init__(self, params: OcrParams = OcrParams(), networks=None):
+        self.params = params
+        self.fusion = params.fusion
         self.detector, self.recognizer = networks or default_networks()
 
     def read(self, image: np.ndarray | None, kind: str) -> OcrResult:
@@ -100,7 +102,7 @@ class SceneTextReader:
         to its right: the boxed check digit set apart from the serial is often not taken for text.
         """
         views: list[tuple[np.ndarray, Line]] = []
-        flat: list[tuple[np.ndarray, float]] = []
+        flat: list[tuple[np.ndarray, float, int]] = []     # horizontal lines: quad, height, index of its view
         for quad in quads:
             w, h = quad_size(quad)
             crop = rectify(image, quad)
@@ -110,12 +112,14 @@ class SceneTextReader:
                 # The lettering's height: a column's glyphs are about as tall as the column is wide.
                 views += [(v, Line(box_of(quad), 0, w, alone=True)) for v in ([stacked] * (stacked is not None) + turned)]
             else:
-                flat.append((quad, h))
+                flat.append((quad, h, len(views)))
                 views.append((crop, Line(box_of(quad), 0, h)))
+                inner = boxed_glyph(crop) if w < 1.6 * h else None
+                if inner is not None:        # a check digit found alone in its frame: read without the frame too
+                    views.append((inner, Line(box_of(quad), 0, h)))
         logprobs = self.recognizer.logprobs([v for v, _ in views])
         lines = [dataclasses.replace(line, chars=len(greedy(lp).text)) for lp, (_, line) in zip(logprobs, views)]
-        flat_lp = [lp for lp, line in zip(logprobs, lines) if not line.alone]
-        short = [(quad, h, lp) for (quad, h), lp in zip(flat, flat_lp) if 0 < len(greedy(lp).text) < length]
+        short = [(quad, h, logprobs[i]) for quad, h, i in flat if 0 < lines[i].chars < length]
         wider = [extend_right(quad, EXTEND * h) for quad, h, _ in short]
         more = self.recognizer.logprobs([rectify(image, q) for q in wider])
         logprobs += more
@@ -160,6 +164,7 @@ def extend_right(quad: np.ndarray, by: float) -> np.ndarray:
 def decide_prominent(results: list[OcrResult], heights: list[float], tallest: float = 0.0) -> OcrResult:
     """The accepted number with the tallest lettering; ambiguous when a different one is nearly as tall, or when
     it is much smaller than ``tallest`` (the tallest line of digits in the frame, read as nothing valid)."""
+    results = [plausible(r) for r in results]
     accepted = sorted(((h, r) for h, r in zip(heights, results) if r.number), key=lambda hr: -hr[0])
     if not accepted:
         return best_of(results)
@@ -168,6 +173,19 @@ def decide_prominent(results: list[OcrResult], heights: list[float], tallest: fl
     if rivals or top_h < PROMINENCE_RATIO * tallest:
         return OcrResult(None, top.raw, 0.0, Reason.AMBIGUOUS, top.scores, top.logprobs)
     return best_of([r for _, r in accepted if r.number == top.number])
+
+
+def plausible(res: OcrResult) -> OcrResult:
+    """``res``, or its refusal when the network itself finds the accepted number unlikely character by character.
+
+    The format's coercions are free in :func:`~cargoscan.ocr.fusion.correct` (a letter where a digit must be is
+    read as its look-alike digit). On a whole photo that can turn a word into a valid number ("FUFU LOGISTICS" →
+    FUFU1061811): every character coerced, each one unlikely. A reading must average at least
+    :data:`MIN_NATS_PER_CHAR` of log-likelihood per character.
+    """
+    if res.number is None or res.scores.get(res.number, -np.inf) >= MIN_NATS_PER_CHAR * len(res.number):
+        return res
+    return dataclasses.replace(res, number=None, confidence=0.0, reason=Reason.LOW_CONFIDENCE)
 
 
 def ctc_windows(logprobs: np.ndarray, length: int, extra: int = 8) -> list[np.ndarray]:
@@ -193,7 +211,7 @@ class CascadeReader:
     def __init__(self, engine, scene: SceneTextReader | None = None):
         self.engine = engine
         self.params = engine.params
-        self.scene = scene or SceneTextReader(engine.params.fusion)
+        self.scene = scene or SceneTextReader(engine.params)
 
     def read(self, image: np.ndarray | None, kind: str) -> OcrResult:
         first = self.engine.read(image, kind)

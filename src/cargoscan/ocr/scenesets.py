@@ -7,8 +7,8 @@ hand whenever a change to :mod:`cargoscan.ocr.scenes` changes the scenes a seed 
 compared across two different sets under one name. No rule of the reader or of the acceptance policy may be
 tuned on them: named hard cases go to the regression tests instead (``tests/ocr``).
 
-A set is written in the layout every frames folder has (``<train>/<position>_<view>_cam<c>.jpg`` and
-``frames.csv``), so :func:`cargoscan.ocr.evaluate.evaluate` reads it as it reads the archive's frames. Frames are
+A set is written in the layout every frames folder has (``<train>/<position>_<view>_cam<c>.jpg``, ``frames.csv``
+and ``rfid.csv``), so :func:`cargoscan.ocr.evaluate.evaluate` reads it as it reads the archive's frames. Frames are
 JPEG, as cameras deliver them (the scenes carry their own JPEG history already; the file adds a light last one).
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cargoscan.ocr.evaluate import simulate_rfid, write_rfid
 from cargoscan.ocr.frames import FRAMES_COLUMNS, FRAMES_TABLE, frame_name
 from cargoscan.ocr.scenes import SceneParams, list_geometries, render_scene
 
@@ -48,8 +49,10 @@ def scene_units(n: int, rng: np.random.Generator, train_size: int = 50) -> list[
 
 
 def write_scene_set(out_dir: str | Path, geometry: str, n_wagons: int, seed: int,
-                    params: SceneParams = SceneParams()) -> Path:
-    """Render and write one frozen set; returns its folder (frames and ``frames.csv``)."""
+                    params: SceneParams = SceneParams(), p_rfid_missing: float = 0.05,
+                    p_rfid_corrupt: float = 0.03) -> Path:
+    """Render and write one frozen set; returns its folder (frames, ``frames.csv`` and the simulated ``rfid.csv``
+    of its wagons, tags missing and corrupt at the given rates)."""
     from PIL import Image
 
     from cargoscan.logs import progress
@@ -82,6 +85,8 @@ def write_scene_set(out_dir: str | Path, geometry: str, n_wagons: int, seed: int
         writer = csv.DictWriter(fh, fieldnames=SCENE_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
+    rfid = simulate_rfid(units, rng, p_rfid_missing, p_rfid_corrupt)
+    write_rfid(out_dir / "rfid.csv", rfid)
     (out_dir / "version.json").write_text(json.dumps(set_identity(geometry, n_wagons, seed)) + "\n",
                                           encoding="utf-8")
     log.info("scene set %s: %d frames of %d wagons -> %s", geometry, len(rows), len(units), out_dir)
