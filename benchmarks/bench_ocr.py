@@ -5,7 +5,12 @@ runs our OCR (2 threads) alone and fused with RFID, and the packaged baseline (R
 frames. Targets (issue 6): fused accuracy ≥ 99.5 % with RFID present, OCR alone ≥ 97 %, 0 wrong numbers
 accepted, ≥ 20 frames/s on 2 cores.
 
-Usage: ``python benchmarks/bench_ocr.py [--model data/ocr/model] [--wagons N] [--seed S] [--baseline N]``.
+With ``--scenes N`` it renders the realistic scene sets instead (:mod:`cargoscan.ocr.scenesets`, portal and
+hand-held geometry, N wagons each, seed ``--seed`` or ``ocr.eval.scene_seed``) and benchmarks the chosen reader
+(``--reader``, default ``ocr.reader``) on them: accuracy per kind and layout, wrong numbers, frames/s.
+
+Usage: ``python benchmarks/bench_ocr.py [--model data/ocr/model] [--wagons N] [--seed S] [--baseline N]
+[--reader cascade|ours|scene] [--scenes N]``.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=None, help="Rendering seed (default: ocr.eval.seed).")
     ap.add_argument("--baseline", type=int, default=None)
     ap.add_argument("--params", type=Path, default=Path("params.yaml"))
+    ap.add_argument("--reader", default=None, help="Frame reader (default: ocr.reader).")
+    ap.add_argument("--scenes", type=int, default=0, help="Benchmark on realistic scene sets of N wagons.")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(2)
@@ -44,12 +51,25 @@ def main() -> None:
         params = dataclasses.replace(params, eval=dataclasses.replace(params.eval, n_wagons=args.wagons))
     if args.seed is not None:
         params = dataclasses.replace(params, eval=dataclasses.replace(params.eval, seed=args.seed))
+    if args.reader:
+        params = dataclasses.replace(params, reader=args.reader)
     model = args.model or Path(params.model_dir)
     if not (model / "recognizer.onnx").exists():
         from cargoscan.ocr.train import train_ocr
 
         logging.info("no OCR model at %s: training one (small profile)", model)
         train_ocr(params, model)
+    if args.scenes:
+        from cargoscan.ocr.evaluate import evaluate_scene_sets
+        from cargoscan.ocr.scenes import list_geometries
+        from cargoscan.ocr.scenesets import write_scene_set
+
+        seed = params.eval.scene_seed if args.seed is None else args.seed
+        with tempfile.TemporaryDirectory() as tmp:
+            for geometry in list_geometries():
+                write_scene_set(Path(tmp) / geometry, geometry, args.scenes, seed)
+            print(json.dumps(evaluate_scene_sets(tmp, model, params), indent=1, sort_keys=True))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         frames, rfid = make_heldout(Path(tmp), params)
         n_base = params.eval.baseline_frames if args.baseline is None else args.baseline

@@ -84,3 +84,10 @@ def test_boxed_glyph_finds_a_framed_digit_and_ignores_plain_text():
     plain = Image.new("RGB", (90, 60), (150, 40, 35))
     ImageDraw.Draw(plain).text((10, 10), "45", fill=(240, 240, 240), font=ImageFont.load_default(size=34))
     assert boxed_glyph(np.asarray(plain)) is None
+
+
+def test_a_line_read_past_its_end_only_ends_a_chain():
+    owner, rest = line(100, 50, 160, 70, 2), line(165, 50, 260, 70, 9)
+    owner_wide = Line(owner.box, 3, tail=True)            # "CM" read wider took in the next piece's first glyph
+    assert (0, 1) in reading_paths([owner, rest], 11)
+    assert reading_paths([owner_wide, rest], 11) == [(1,)]  # not (0, 1): 3 + 9 characters would fit

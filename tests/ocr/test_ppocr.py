@@ -74,3 +74,28 @@ def test_packaged_networks_find_and_read_a_painted_line(networks):
     (lp,) = recognizer.logprobs([rectify(image, quad)])
     assert lp.shape[1] == len(ALPHABET) + 1
     assert greedy(lp).text == "CSQU3054383"
+
+
+def test_a_tight_crop_of_a_vertical_code_is_read(networks):
+    from cargoscan.ids.container import make_container_number
+    from cargoscan.ocr.reader import SceneTextReader
+
+    code = make_container_number(np.random.default_rng(8))
+    font = ImageFont.load_default(size=36)
+    img = Image.new("RGB", (56, 44 * 11 + 10), (40, 70, 150))
+    draw = ImageDraw.Draw(img)
+    for i, ch in enumerate(code):                        # upright glyphs stacked down a corner post
+        draw.text((28, 6 + i * 44), ch, fill=(235, 235, 235), font=font, anchor="mt")
+    res = SceneTextReader(networks=networks).read(np.asarray(img), "container")
+    assert res.number == code
+
+
+def test_photos_are_turned_upright_by_their_exif_orientation(tmp_path):
+    from cargoscan.ocr.identify import load_frame
+
+    img = Image.new("RGB", (120, 40), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6                                      # "rotate 90° clockwise to view"
+    img.save(tmp_path / "phone.jpg", exif=exif)
+    assert load_frame(tmp_path / "phone.jpg").shape[:2] == (120, 40)
+    assert load_frame(tmp_path / "missing.jpg") is None

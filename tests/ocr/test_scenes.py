@@ -211,3 +211,15 @@ def test_params_are_frozen_and_sizes_follow_geometry():
         p.p_night = 1.0   # type: ignore[misc]
     small = SceneParams(portal_size=(640, 360))
     assert _render(1, "wagon", "portal", small).image.shape == (360, 640, 3)
+
+
+def test_many_seeds_render_without_error():
+    # Regression: a door's profile ran out where the camera's window began past it (frozen set, seed 60917).
+    from cargoscan.ids import make_container_number, make_wagon_number
+
+    rng = np.random.default_rng(2024)
+    for i in range(48):
+        kind, geometry = ("container", "wagon")[i % 2], ("portal", "handheld")[(i // 2) % 2]
+        ident = make_container_number(rng) if kind == "container" else make_wagon_number("covered", rng)
+        scene = render_scene(np.random.default_rng(i), kind, ident, geometry)
+        assert scene.image.dtype == np.uint8 and scene.identifier == ident

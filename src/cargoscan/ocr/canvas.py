@@ -128,6 +128,8 @@ def _fill(img, window, box, colour, profile, axis) -> None:
         return
     p = profile[dx: dx + n] if axis == 1 else profile[dy: dy + m]
     if len(p) < (n if axis == 1 else m):   # rounding the box can make it a pixel longer than its profile
+        if len(p) == 0:                      # ... or leave the window's part of it past the profile's end
+            p = profile[-1:] if len(profile) else np.ones(1, np.float32)
         p = np.pad(p, (0, (n if axis == 1 else m) - len(p)), mode="edge")
     block = _rows(np.asarray(p, np.float32), colour, m, n, axis)
     if colour is None:

@@ -192,12 +192,16 @@ def joined_runs(logprobs: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def load_frame(path: Path) -> np.ndarray | None:
-    """A frame as RGB uint8, or None (logged) when the file is missing or not a readable image."""
-    from PIL import Image, UnidentifiedImageError
+    """A frame as RGB uint8, upright, or None (logged) when the file is missing or not a readable image.
+
+    Phones store a photo as the sensor saw it and say in its EXIF orientation tag how to turn it: an officer's
+    photo is turned upright before it is read.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
+            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         log.warning("%s: unreadable frame (%s)", path, exc)
         return None

@@ -30,6 +30,7 @@ class Line:
     chars: int                                # characters of the greedy reading (0: nothing of ours)
     lettering: float = 0.0                    # the glyphs' height in pixels (0: the box's height)
     alone: bool = False                       # read on its own only (a vertical column), never chained
+    tail: bool = False                        # read past its end: may end a chain, never be followed
 
     @property
     def height(self) -> float:
@@ -89,7 +90,7 @@ def reading_paths(lines: list[Line], length: int, stacked: bool = True) -> list[
     def walk(path: tuple[int, ...], chars: int) -> None:
         if length - 2 <= chars <= length + 1:
             paths.append(path)
-        for j in nexts[path[-1]]:
+        for j in ([] if lines[path[-1]].tail else nexts[path[-1]]):
             if j not in path and chars + lines[j].chars <= length + 1 and lines[j].chars > 0:
                 walk(path + (j,), chars + lines[j].chars)
 

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 PROMINENCE_RATIO = 0.8
 #: How far each horizontal line is also read past its right end, in line heights.
 EXTEND = 1.5
+#: An image at least this many times longer than wide (or wider than long) is read whole, as one line, too.
+CROP_ASPECT = 2.5
 #: The least mean log-likelihood per character of an accepted number (nats; −0.75 ≈ a geometric mean of 0.47).
 MIN_NATS_PER_CHAR = -0.75
 #: The detector's finer second look at photographs larger than this (longer side, pixels).
@@ -71,6 +73,11 @@ class SceneTextReader:
 
     def _read_at(self, image: np.ndarray, kind: str, side: int | None) -> OcrResult:
         found = sorted(self.detector(image, side), key=lambda qs: -qs[1])[:MAX_LINES]
+        h, w = image.shape[:2]
+        if max(h, w) >= CROP_ASPECT * min(h, w):
+            # A photo cropped tight around one code (a row, or a column down a post) is itself a line: read whole
+            # as well, whatever the detector made of it.
+            found.append((np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32), 0.0))
         if not found:
             return OcrResult(None, None, 0.0, Reason.NO_TEXT)
         length = FORMATS[kind][0]
@@ -123,7 +130,8 @@ class SceneTextReader:
         wider = [extend_right(quad, EXTEND * h) for quad, h, _ in short]
         more = self.recognizer.logprobs([rectify(image, q) for q in wider])
         logprobs += more
-        lines += [Line(box_of(q), len(greedy(lp).text), h) for q, (_, h, _), lp in zip(wider, short, more)]
+        # Read past its end, a line may have taken in the start of the next piece: it can only end a chain.
+        lines += [Line(box_of(q), len(greedy(lp).text), h, tail=True) for q, (_, h, _), lp in zip(wider, short, more)]
         boxed = self._boxed_check_digits(image, short)
         for lp, line in boxed:
             logprobs.append(lp)
@@ -147,7 +155,8 @@ class SceneTextReader:
         out = []
         for (quad, h, lp, _), glp in zip(found, glyph_lps):
             joined = join_lines([lp, glp])
-            out.append((joined, Line(box_of(extend_right(quad, EXTEND * h)), len(greedy(joined).text), h)))
+            out.append((joined, Line(box_of(extend_right(quad, EXTEND * h)), len(greedy(joined).text), h,
+                                     tail=True)))
         return out
 
 
