@@ -16,8 +16,9 @@ $(BIN)/cargoscan: pyproject.toml
 	# torch 2.14.1 + torchvision 0.29.1 (the 2.13.0+cpu wheel breaks torchvision's import)
 	$(BIN)/pip install -q torch==2.14.1 torchvision==0.29.1
 	$(BIN)/pip install -q -e .
-	# the OCR baseline (RapidOCR, models inside the wheel); --no-deps: its opencv-python would clobber
-	# opencv-python-headless. six, tqdm, PyYAML, Pillow, onnxruntime come with cargoscan's own dependencies.
+	# the scene-text networks of the OCR (PP-OCRv4 via RapidOCR, models inside the wheel; also the packaged
+	# baseline); --no-deps: its opencv-python would clobber opencv-python-headless. six, tqdm, PyYAML, Pillow,
+	# onnxruntime come with cargoscan's own dependencies.
 	$(BIN)/pip install -q pyclipper==1.4.0 shapely==2.2.0 six tqdm
 	$(BIN)/pip install -q --no-deps rapidocr-onnxruntime==1.4.4
 	touch $@
