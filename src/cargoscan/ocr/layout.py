@@ -121,11 +121,12 @@ def boxed_glyph(region: np.ndarray) -> np.ndarray | None:
     h = region.shape[0]
     best = None
     for i, c in enumerate(contours):
-        child = hierarchy[0][i][2]
         x, y, w, bh = cv2.boundingRect(c)
-        if child < 0 or not (0.45 * h <= bh <= h and 0.35 * bh <= w <= 1.1 * bh):
+        holes = _children(hierarchy[0], i)
+        if not holes or not (0.45 * h <= bh <= h and 0.35 * bh <= w <= 1.1 * bh):
             continue
-        ix, iy, iw, ih = cv2.boundingRect(contours[child])
+        # The frame's hole is its largest (a digit touching the frame splits it; its own counters are small).
+        ix, iy, iw, ih = max((cv2.boundingRect(contours[k]) for k in holes), key=lambda r: r[2] * r[3])
         # A frame's hole is most of it (a bold 0's or 8's counter is not): the first such box from the left.
         if iw * ih > 0.5 * w * bh and (best is None or x < best[0]):
             best = (ix, iy, iw, ih)
@@ -139,6 +140,15 @@ def boxed_glyph(region: np.ndarray) -> np.ndarray | None:
     pad = max(2, inner.shape[0] // 4)
     fill = np.median(inner.reshape(-1, 3), axis=0).tolist()
     return cv2.copyMakeBorder(inner, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=fill)
+
+
+def _children(hierarchy: np.ndarray, i: int) -> list[int]:
+    """The holes of contour ``i`` in an OpenCV two-level (RETR_CCOMP) hierarchy: its first child and siblings."""
+    out, k = [], hierarchy[i][2]
+    while k >= 0:
+        out.append(k)
+        k = hierarchy[k][0]
+    return out
 
 
 def restack(column: np.ndarray, gap: float = 0.35) -> np.ndarray | None:

@@ -130,19 +130,27 @@ class SceneTextRecognizer:
         symbols = self.session.get_modelmeta().custom_metadata_map["character"].splitlines()
         self.fold = Folding(symbols)
 
-    def logprobs(self, crops: list[np.ndarray]) -> list[np.ndarray]:
-        """(T, 37) log-probabilities of each RGB line crop (any size), in our alphabet."""
-        if not crops:
-            return []
+    def logprobs(self, crops: list[np.ndarray], batch: int = 8) -> list[np.ndarray]:
+        """(T, 37) log-probabilities of each RGB line crop (any size), in our alphabet.
+
+        Crops are batched by width (a batch is padded to its widest crop: one long weight-table line must not
+        make every short one as costly).
+        """
         widths = [max(8, int(np.ceil(REC_HEIGHT * c.shape[1] / max(1, c.shape[0])))) for c in crops]
-        width = max(widths)
-        batch = np.zeros((len(crops), 3, REC_HEIGHT, width), np.float32)
-        for i, (crop, w) in enumerate(zip(crops, widths)):
-            x = cv2.resize(crop[..., ::-1], (w, REC_HEIGHT), interpolation=cv2.INTER_LINEAR)
-            batch[i, :, :, :w] = ((x.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
-        probs = self.session.run(None, {self.session.get_inputs()[0].name: batch})[0]
-        # Each line keeps only the time steps of its own width (the network downsamples width by 8).
-        return [self.fold(p[: max(1, -(-w // 8))]) for p, w in zip(probs, widths)]
+        order = np.argsort(widths)
+        out: list[np.ndarray | None] = [None] * len(crops)
+        for start in range(0, len(crops), batch):
+            group = order[start: start + batch]
+            width = max(widths[i] for i in group)
+            x = np.zeros((len(group), 3, REC_HEIGHT, width), np.float32)
+            for row, i in enumerate(group):
+                line = cv2.resize(crops[i][..., ::-1], (widths[i], REC_HEIGHT), interpolation=cv2.INTER_LINEAR)
+                x[row, :, :, :widths[i]] = ((line.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+            probs = self.session.run(None, {self.session.get_inputs()[0].name: x})[0]
+            # Each line keeps only the time steps of its own width (the network downsamples width by 8).
+            for p, i in zip(probs, group):
+                out[i] = self.fold(p[: max(1, -(-widths[i] // 8))])
+        return out
 
 
 def order_quad(quad: np.ndarray) -> np.ndarray:

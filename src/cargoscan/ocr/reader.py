@@ -121,7 +121,8 @@ class SceneTextReader:
             else:
                 flat.append((quad, h, len(views)))
                 views.append((crop, Line(box_of(quad), 0, h)))
-                inner = boxed_glyph(crop) if w < 1.6 * h else None
+                # (cut with a wider margin: the detector's box can cut through the frame itself)
+                inner = boxed_glyph(rectify(image, quad, pad=0.35)) if w < 1.6 * h else None
                 if inner is not None:        # a check digit found alone in its frame: read without the frame too
                     views.append((inner, Line(box_of(quad), 0, h)))
         logprobs = self.recognizer.logprobs([v for v, _ in views])
@@ -146,7 +147,8 @@ class SceneTextReader:
             # recogniser then reads it as nothing) to a glyph and a half past its end.
             ahead, back = extend_right(quad, EXTEND * h), extend_right(quad, -EXTEND * h)
             right = np.array([back[1], ahead[1], ahead[2], back[2]], np.float32)
-            glyph = boxed_glyph(rectify(image, right, pad=0.0))
+            # A frame stands taller than the line's glyphs: the region reaches a third of a line above and below.
+            glyph = boxed_glyph(rectify(image, right, pad=0.3))
             if glyph is not None:
                 found.append((quad, h, lp, glyph))
         if not found:
