@@ -1,6 +1,7 @@
 # cargoscan: the two quick-start commands and their helpers.
 #   make repro   set up a virtual environment and run the whole DVC pipeline offline (small profile)
-#   make test    run the test suite
+#   make test    run the test suite (the full suite; CI runs it)
+#   make test-fast  the suite without the tests marked `slow` (a quick lane for development)
 SHELL := /bin/bash
 PY ?= python3.11
 VENV ?= .venv
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export MLFLOW_TRACKING_URI ?= sqlite:///mlflow.db
 
-.PHONY: setup repro test bench clean-data archive cpu-reference
+.PHONY: setup repro test test-fast bench clean-data archive cpu-reference
 
 $(BIN)/cargoscan: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -35,6 +36,10 @@ data/raw/scans.csv:
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# The quick lane: the same run less the tests marked `slow` (pyproject's pytest markers).
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: setup
 	source $(BIN)/activate && for b in benchmarks/bench_*.py; do python $$b; done

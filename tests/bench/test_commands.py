@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from cargoscan.cli import app
@@ -24,6 +25,7 @@ def test_help_and_usage_errors(tiny_bench):
     assert missing.exit_code == 1
 
 
+@pytest.mark.slow
 def test_benchmark_command_writes_the_report_and_scores(tiny_bench, stub_artifact, tmp_path):
     report, scores = tmp_path / "benchmark.json", tmp_path / "scores.csv"
     args = ["benchmark", "--params", str(tiny_bench["params"]), "--archive", str(tiny_bench["test"]),

@@ -114,6 +114,7 @@ def test_cli_split_names(tiny_extra):
     assert set(EXTRA) == {"shift", "mismatch"}
 
 
+@pytest.mark.slow
 def test_benchmark_scores_the_extra_archives_through_the_engine(tiny_bench, tiny_extra, stub_artifact, tmp_path):
     report = tmp_path / "benchmark.json"
     result = CliRunner().invoke(app, ["benchmark", "--params", str(tiny_extra["params"]), "--archive",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from cargoscan.archive import ArchivePaths, read_json
 from cargoscan.archive.classes import class_id
@@ -128,6 +129,7 @@ def test_score_archive_is_resumable(tiny_bench, tmp_path):
     assert (third["status"] == "inspected").sum() == 1
 
 
+@pytest.mark.slow
 def test_score_archive_through_the_engine_in_worker_processes(tiny_bench, stub_artifact, tmp_path):
     root, out = tiny_bench["test"], tmp_path / "inspections"
     params = InspectParams(required_checks=("scan", "validity", "model", "segmentation", "declaration"))

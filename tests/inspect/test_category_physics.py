@@ -54,6 +54,7 @@ def test_every_category_has_ranges():
     assert cats["empty"].density_g_cm3 == (0.0, 0.05)     # not a synthesiser category: set in the YAML
 
 
+@pytest.mark.slow
 def test_packaged_values_equal_a_recomputation():
     """The provenance names the synthesiser that made the table, the fingerprint of its cargo definitions
     matches, and a recomputation of several categories gives the packaged rows exactly."""

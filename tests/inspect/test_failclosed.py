@@ -204,6 +204,7 @@ def test_no_reference_library(artifact, scan):
     assert_failed(out, "ANALYSIS_FAILED_REFERENCES")
 
 
+@pytest.mark.slow
 def test_inference_without_lightning_dvc_mlflow(artifact, library, scan):
     code = f"""
 import sys

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("cargoscan.synth.generator")
-
-from cargoscan.archive import ArchivePaths, load_sample  # noqa: E402
-from cargoscan.tip.checks import run_checks  # noqa: E402
+from cargoscan.archive import ArchivePaths, load_sample
+from cargoscan.synth import generator  # noqa: F401  (tiny_archive renders with it; fail, never skip)
+from cargoscan.tip.checks import run_checks
 
 
 @pytest.fixture(scope="module")

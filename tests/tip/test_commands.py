@@ -121,7 +121,6 @@ def test_import_from_metadata_csv(tmp_path, app, wagon):
 
 
 def test_tip_command(tmp_path, app, wagon):
-    pytest.importorskip("cargoscan.synth.physics")
     np.save(tmp_path / "s.npy", export(wagon))
     assert (
         runner.invoke(

@@ -1,15 +1,14 @@
 import numpy as np
 import pytest
 
-physics = pytest.importorskip("cargoscan.synth.physics")
+from cargoscan.archive import decode_rle, load_sample
+from cargoscan.archive.classes import threat_ids
+from cargoscan.synth import physics
+from cargoscan.tip.config import TipParams
+from cargoscan.tip.insertion import UNLABELLED, tip_id, tip_scan
+from cargoscan.tip.project import Projector
 
-from cargoscan.archive import decode_rle, load_sample  # noqa: E402
-from cargoscan.archive.classes import threat_ids  # noqa: E402
-from cargoscan.tip.config import TipParams  # noqa: E402
-from cargoscan.tip.insertion import UNLABELLED, tip_id, tip_scan  # noqa: E402
-from cargoscan.tip.project import Projector  # noqa: E402
-
-from .conftest import wagon_paths, write_background  # noqa: E402
+from .conftest import wagon_paths, write_background
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("cargoscan.synth.materials")
-
-from cargoscan.archive.classes import class_names  # noqa: E402
-from cargoscan.tip.library import create_threat, list_threats  # noqa: E402
+from cargoscan.archive.classes import class_names
+from cargoscan.synth import materials  # noqa: F401  (the patches are built from it; fail, never skip)
+from cargoscan.tip.library import create_threat, list_threats
 
 #: Plausible masses (kg) per threat: a few kilograms of firearm up to a pallet of cigarettes.
 MASS_KG = {

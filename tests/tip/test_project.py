@@ -1,13 +1,12 @@
 import numpy as np
 import pytest
 
-physics = pytest.importorskip("cargoscan.synth.physics")
+from cargoscan.synth import physics
+from cargoscan.tip.config import TipParams
+from cargoscan.tip.library import PatchInstance, ThreatPatch
+from cargoscan.tip.project import BackgroundModel, Projector
 
-from cargoscan.tip.config import TipParams  # noqa: E402
-from cargoscan.tip.library import PatchInstance, ThreatPatch  # noqa: E402
-from cargoscan.tip.project import BackgroundModel, Projector  # noqa: E402
-
-from .conftest import wagon_paths  # noqa: E402
+from .conftest import wagon_paths
 
 
 @pytest.fixture(scope="module")

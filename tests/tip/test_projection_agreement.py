@@ -5,11 +5,10 @@ material and for removed cargo (voids, hollowed goods); masks match the projecte
 import numpy as np
 import pytest
 
-physics = pytest.importorskip("cargoscan.synth.physics")
-
-from cargoscan.tip.config import TipParams  # noqa: E402
-from cargoscan.tip.library import create_threat, list_threats  # noqa: E402
-from cargoscan.tip.project import Projector  # noqa: E402
+from cargoscan.synth import physics
+from cargoscan.tip.config import TipParams
+from cargoscan.tip.library import create_threat, list_threats
+from cargoscan.tip.project import Projector
 
 PITCH = (10.0, 10.0)
 H, W = 200, 420

@@ -5,15 +5,13 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-pytest.importorskip("cargoscan.synth.generator")
-
-from cargoscan.synth.config import GeometryParams  # noqa: E402
-from cargoscan.synth.generator import render  # noqa: E402
-from cargoscan.synth.manifest import ScanPlan, UnitPlan  # noqa: E402
-from cargoscan.tip.config import PlacementParams, TipParams  # noqa: E402
-from cargoscan.tip.insertion import tip_image  # noqa: E402
-from cargoscan.tip.library import create_threat, list_threats  # noqa: E402
-from cargoscan.tip.placement import (  # noqa: E402
+from cargoscan.synth.config import GeometryParams
+from cargoscan.synth.generator import render
+from cargoscan.synth.manifest import ScanPlan, UnitPlan
+from cargoscan.tip.config import PlacementParams, TipParams
+from cargoscan.tip.insertion import tip_image
+from cargoscan.tip.library import create_threat, list_threats
+from cargoscan.tip.placement import (
     DENSE_QUANTILE,
     DENSE_SHARE,
     SITES,
@@ -22,7 +20,7 @@ from cargoscan.tip.placement import (  # noqa: E402
     find_envelope,
     place,
 )
-from cargoscan.tip.project import Projector  # noqa: E402
+from cargoscan.tip.project import Projector
 
 PITCH_MM = 18.4
 GEOMETRY = GeometryParams(rows=180, row_pitch_mm=PITCH_MM, column_scale=0.25)

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from cargoscan.archive import ArchivePaths
@@ -41,6 +42,7 @@ def _batch(prepared, split="train"):
     return ds, real, synthetic
 
 
+@pytest.mark.slow
 def test_unlabelled_pixels_and_unknown_categories_do_not_move_the_loss(mixed_prepared):
     ds, real, synthetic = _batch(mixed_prepared)
     if not real:  # the TIP'd trains all went to other splits; look there
