@@ -123,11 +123,13 @@ def test_a_word_coerced_into_a_number_is_not_accepted():
     from cargoscan.ocr.reader import MIN_NATS_PER_CHAR, plausible
 
     sure = OcrResult("CSQU3054383", "CSQU3054383", 0.99, "read", {"CSQU3054383": -0.4})
-    assert plausible(sure) is sure
+    kept = plausible(sure)
+    assert kept.number == sure.number and kept.trace[-1].rule == "likelihood_floor" and kept.trace[-1].passed
     coerced = OcrResult("FUFU1061811", "FUFULOGISTI", 0.99, "corrected", {"FUFU1061811": -69.0})
     assert -69.0 < MIN_NATS_PER_CHAR * 11
     res = plausible(coerced)
     assert res.number is None and res.reason == "low_confidence"
+    assert res.trace[-1].achieved == pytest.approx(-69.0 / 11) and not res.trace[-1].passed
 
 
 def test_ctc_windows_cut_a_long_line_into_runs_of_the_identifier():

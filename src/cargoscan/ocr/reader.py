@@ -25,7 +25,7 @@ from cargoscan.ocr.config import OcrParams
 from cargoscan.ocr.decode import greedy, join_lines
 from cargoscan.ocr.fusion import FORMATS, OcrResult, best_of, correct
 from cargoscan.ocr.layout import Line, box_of, boxed_glyph, is_vertical, reading_paths, restack
-from cargoscan.ocr.policy import Reason
+from cargoscan.ocr.policy import Check, Reason
 from cargoscan.ocr.ppocr import default_networks, quad_size, rectify
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class SceneTextReader:
             # A large photograph scaled to the detector's size can shrink a distant code below what it finds:
             # look again at a finer scale (only when the first look found nothing: it costs three times as much).
             again = self._read_at(image, kind, FINE_SIDE)
-            if again.number is not None or res.reason == "no_text":
+            if again.number is not None or res.reason == Reason.NO_TEXT:
                 return again
         return res
 
@@ -192,11 +192,16 @@ def plausible(res: OcrResult) -> OcrResult:
     The format's coercions are free in :func:`~cargoscan.ocr.fusion.correct` (a letter where a digit must be is
     read as its look-alike digit). On a whole photo that can turn a word into a valid number ("FUFU LOGISTICS" →
     FUFU1061811): every character coerced, each one unlikely. A reading must average at least
-    :data:`MIN_NATS_PER_CHAR` of log-likelihood per character.
+    :data:`MIN_NATS_PER_CHAR` of log-likelihood per character; the check joins the reading's trace.
     """
-    if res.number is None or res.scores.get(res.number, -np.inf) >= MIN_NATS_PER_CHAR * len(res.number):
+    if res.number is None:
         return res
-    return dataclasses.replace(res, number=None, confidence=0.0, reason=Reason.LOW_CONFIDENCE)
+    per_char = res.scores.get(res.number, -np.inf) / len(res.number)
+    check = Check("likelihood_floor", per_char, MIN_NATS_PER_CHAR, bool(per_char >= MIN_NATS_PER_CHAR))
+    if check.passed:
+        return dataclasses.replace(res, trace=res.trace + (check,))
+    return dataclasses.replace(res, number=None, confidence=0.0, reason=Reason.LOW_CONFIDENCE,
+                               trace=res.trace + (check,))
 
 
 def ctc_windows(logprobs: np.ndarray, length: int, extra: int = 8) -> list[np.ndarray]:
@@ -226,7 +231,9 @@ class CascadeReader:
 
     def read(self, image: np.ndarray | None, kind: str) -> OcrResult:
         first = self.engine.read(image, kind)
-        if first.number is not None or first.reason == "no_text" and (image is None or image.size == 0):
+        if first.number is not None or image is None or image.size == 0:   # read, or nothing to look at
             return first
         second = self.scene.read(image, kind)
+        log.debug("%s: our engine refused (%s); scene-text reader: %s (%s)", kind, first.reason, second.number,
+                  second.reason)
         return second if second.number is not None else first
