@@ -5,11 +5,11 @@ from cargoscan.archive.classes import class_names
 from cargoscan.synth import materials  # noqa: F401  (the patches are built from it; fail, never skip)
 from cargoscan.tip.library import create_threat, list_threats
 
-#: Plausible masses (kg) per threat: a few kilograms of firearm up to a pallet of cigarettes.
+#: Plausible masses (kg) per threat: one pistol up to a pallet of cigarettes.
 MASS_KG = {
     "drugs": (1, 1200),
     "cigarettes": (10, 2500),
-    "weapon": (0.3, 15),
+    "weapon": (0.3, 60),  # one pistol up to a consignment of 12 rifles
     "hidden_compartment": (1, 2000),
     "void": (0, 0),
 }
@@ -101,3 +101,30 @@ def test_voids_remove_cargo(name):
         assert patch.removal is not None and (patch.removal > 0.3).all()
         void = [i for i in patch.instances if i.cls == "void"]
         assert len(void) == 1 and (void[0].mask == (patch.removal > 0)).all()
+
+
+@pytest.mark.parametrize("name", ["drugs_bricks", "cigarettes_cases", "pistol", "rifle"])
+def test_contraband_displaces_the_goods_it_lies_in(name):
+    """Contraband in the cargo takes the goods' place: a removal over its own mask, never beyond it, and the
+    deeper the object along the beam, the more it displaces."""
+    from cargoscan.tip.library import LOAD_DEPTH_CM
+
+    for seed in range(4):
+        patch = create_threat(name, np.random.default_rng(seed), (5.0, 5.0))
+        (inst,) = patch.instances
+        assert patch.removal is not None
+        assert ((patch.removal > 0) == inst.mask).all()
+        assert 0 < patch.removal.max() <= min(1.0, 150 / LOAD_DEPTH_CM)
+
+
+@pytest.mark.parametrize("name, most", [("pistol", 24), ("rifle", 12)])
+def test_firearms_come_alone_or_as_consignments(name, most):
+    """Half single firearms, half consignments (the synthesiser's counts): the mass spans one piece to many."""
+    from cargoscan.tip.library import MAX_STACK
+
+    masses = [create_threat(name, np.random.default_rng(s), (5.0, 5.0)).instances[0].mass_kg for s in range(40)]
+    single = min(masses)
+    assert max(masses) > 4 * single
+    assert sum(m < 1.6 * single for m in masses) >= 10  # many single pieces
+    depths = [create_threat(name, np.random.default_rng(s), (5.0, 5.0)).removal.max() for s in range(40)]
+    assert max(depths) / min(depths) == pytest.approx(MAX_STACK, rel=0.01)

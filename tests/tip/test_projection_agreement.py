@@ -155,6 +155,7 @@ def test_removal_keeps_results_of_adding_patches(scanner, projector):
     walls, goods = scene()
     background = scanner.acquire(merged(walls, goods), np.random.default_rng(0))
     patch = create_threat("rifle", np.random.default_rng(0), PITCH)
+    patch.removal = None  # a rifle displaces the goods it lies in: this test is about a patch that does not
     y, x = site_of(patch.shape)
     a = projector.project(background, patch, y, x, np.random.default_rng(5))
     patch.removal = np.zeros(patch.shape, np.float32)
@@ -173,3 +174,20 @@ def test_removal_never_removes_the_walls(scanner, projector):
     out = projector.project(background, patch, y, x, np.random.default_rng(0))
     inner = (slice(None), slice(y + 3, y + patch.shape[0] - 3), slice(x + 3, x + patch.shape[1] - 3))
     assert np.abs(out[inner].astype(float) / background[inner] - 1).max() < 0.01
+
+
+def test_displaced_contraband_changes_the_image_less_than_added(scanner, projector):
+    """Cases of cigarettes set into a load take the goods' place: the transmission over them moves less than if
+    the same cases were laid on top of the goods (what the library did before displacement)."""
+    walls, goods = scene()
+    background = scanner.acquire(merged(walls, goods), np.random.default_rng(0))
+    patch = create_threat("cigarettes_cases", np.random.default_rng(2), PITCH)
+    y, x = site_of(patch.shape)
+    shown = projector.project(background, patch, y, x, np.random.default_rng(1)).astype(float)
+    patch.removal = None
+    added = projector.project(background, patch, y, x, np.random.default_rng(1)).astype(float)
+    foot = (slice(None), slice(y, y + patch.shape[0]), slice(x, x + patch.shape[1]))
+    bg = background.astype(float)[foot].mean(axis=(1, 2))
+    moved_displaced = np.abs(shown[foot].mean(axis=(1, 2)) / bg - 1)
+    moved_added = np.abs(added[foot].mean(axis=(1, 2)) / bg - 1)
+    assert (moved_displaced < 0.8 * moved_added).all(), (moved_displaced, moved_added)

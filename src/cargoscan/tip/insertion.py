@@ -36,6 +36,9 @@ from cargoscan.tip.project import Projector
 
 log = logging.getLogger(__name__)
 
+#: Draws of one threat before it is skipped (sizes vary: a consignment of rifles may not fit a small load).
+DRAWS = 3
+
 #: Mask value of wagon pixels whose class a real scan does not tell (use as ``ignore_index``).
 UNLABELLED = 255
 
@@ -97,11 +100,14 @@ def tip_image(
     out = image
     for _ in range(int(rng.integers(lo, hi + 1))):
         name = str(rng.choice(names))
-        patch = create_threat(name, rng, pitch_mm)
-        try:
-            y, x = place(out, patch.footprint, patch.site, rng, params.placement, env, occupied)
-        except PlacementError as exc:
-            log.info("skipped %s: %s", name, exc)
+        for attempt in range(DRAWS):  # a consignment too large for the load: draw that threat again
+            patch = create_threat(name, rng, pitch_mm)
+            try:
+                y, x = place(out, patch.footprint, patch.site, rng, params.placement, env, occupied)
+                break
+            except PlacementError as exc:
+                log.info("%s %s: %s", "skipped" if attempt == DRAWS - 1 else "redrawn", name, exc)
+        else:
             continue
         out = projector.project(out, patch, y, x, rng)
         ph, pw = patch.shape
