@@ -70,6 +70,18 @@ def test_matched_negatives_are_load_windows_with_nothing_projected(clean_prepare
     assert positives and held >= 0.8 * len(positives)
 
 
+@pytest.mark.parametrize("name", ["underframe_box", "structure_compartment", "false_floor", "false_roof",
+                                  "false_front_wall"])
+def test_windows_are_centred_on_the_threats_site(clean_prepared, name):
+    """A window is drawn around a pixel of the first threat's site, so concealments in the underframe, floors,
+    roofs and end walls find a place in it (drawn anywhere in the load, most windows missed the underframe)."""
+    import dataclasses
+
+    one = ProjectedTiles(Prepared(clean_prepared), dataclasses.replace(OFF, threats=(name,)), None, seed=3)
+    placed = sum(one.render(k)[3] > 0 for k in range(16))
+    assert placed >= 12, f"{name}: placed in {placed} of 16 windows"
+
+
 def test_masks_match_where_the_projection_attenuates(projected):
     """Labelled threat pixels are where the projected λ lies: the attenuation rose (or, for a void, fell) there,
     and nowhere beyond the scanner's PSF reach from them."""

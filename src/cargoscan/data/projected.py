@@ -108,6 +108,17 @@ class _Scan:
             self.envelope = find_envelope(self.image)
         except PlacementError:
             self.envelope = None
+        self._sites: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def site_pixels(self, site: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, columns) of the pixels where a threat of ``site`` may lie (``tip.placement``), computed once."""
+        if site not in self._sites:
+            from cargoscan.tip.config import PlacementParams
+            from cargoscan.tip.placement import allowed_region
+
+            region = allowed_region(self.envelope, site, PlacementParams().margin_px) & ~self.envelope.starved
+            self._sites[site] = np.nonzero(region)
+        return self._sites[site]
 
 
 class ProjectedTiles(Dataset):
@@ -169,14 +180,24 @@ class ProjectedTiles(Dataset):
         x, m = self._clean(rng)
         return x, m, NO_LABEL, 0
 
-    def _window(self, s: _Scan, d: Draw, rng: np.random.Generator) -> tuple[int, int, int, int]:
-        """A native window that becomes one model tile at the drawn pitch, centred in the load envelope."""
+    def _window(self, s: _Scan, d: Draw, rng: np.random.Generator, site: str) -> tuple[int, int, int, int]:
+        """A native window that becomes one model tile at the drawn pitch, centred on a pixel where a threat of
+        ``site`` may lie (in the load envelope when the scan has no such pixel).
+
+        Centring on the site, not anywhere in the envelope, is what lets floors, roofs, end walls and the
+        underframe receive their concealments: a window drawn in the envelope rarely holds the underframe, and
+        those threats would fall back to easier ones."""
         h, w = s.image.shape[1:]
         wh = min(h, int(np.ceil(self.tile * self.pitch[0] / (s.pitch[0] * d.pitch[0]))))
         ww = min(w, int(np.ceil(self.tile * self.pitch[1] / (s.pitch[1] * d.pitch[1]))))
         e = s.envelope
-        cy = int(rng.integers(e.top, max(e.top + 1, e.bottom)))
-        cx = int(rng.integers(e.left, max(e.left + 1, e.right)))
+        ys, xs = s.site_pixels(site)
+        if ys.size:
+            i = int(rng.integers(ys.size))
+            cy, cx = int(ys[i]), int(xs[i])
+        else:
+            cy = int(rng.integers(e.top, max(e.top + 1, e.bottom)))
+            cx = int(rng.integers(e.left, max(e.left + 1, e.right)))
         y0, x0 = int(np.clip(cy - wh // 2, 0, h - wh)), int(np.clip(cx - ww // 2, 0, w - ww))
         return y0, y0 + wh, x0, x0 + ww
 
@@ -199,8 +220,12 @@ class ProjectedTiles(Dataset):
         its own labels (a real scan's wagon pixels unlabelled, as around a projected threat)."""
         from cargoscan.tip.config import PlacementParams
         from cargoscan.tip.insertion import label_mask
+        from cargoscan.tip.library import create_threat
 
-        y0, y1, x0, x1 = self._window(s, d, rng)
+        # The window's site is drawn as for a positive (a threat drawn and set aside), so that where a window
+        # sits says nothing about whether it holds a threat.
+        site = create_threat(str(rng.choice(self.names)), rng, s.pitch).site
+        y0, y1, x0, x1 = self._window(s, d, rng, site)
         window = s.image[:, y0:y1, x0:x1]
         base = s.mask[y0:y1, x0:x1] if s.mask is not None else None
         return window, window, label_mask(window, [], base, PlacementParams().wall_level), 0
@@ -214,14 +239,14 @@ class ProjectedTiles(Dataset):
         from cargoscan.tip.library import create_threat
         from cargoscan.tip.placement import PlacementError, place
 
-        y0, y1, x0, x1 = self._window(s, d, rng)
+        lo, hi = self.params.threats_per_tile
+        names = [str(rng.choice(self.names)) for _ in range(int(rng.integers(lo, hi + 1)))]
+        patches = [create_threat(name, rng, s.pitch) for name in names]
+        y0, y1, x0, x1 = self._window(s, d, rng, patches[0].site)  # the first threat's site
         occupied = np.ones(s.image.shape[1:], bool)
         occupied[y0:y1, x0:x1] = False              # threats go inside the window only
         image, placed = s.image, []
-        lo, hi = self.params.threats_per_tile
-        for _ in range(int(rng.integers(lo, hi + 1))):
-            name = str(rng.choice(self.names))
-            patch = create_threat(name, rng, s.pitch)
+        for name, patch in zip(names, patches):
             try:
                 y, x = place(image, patch.footprint, patch.site, rng, PlacementParams(), s.envelope, occupied)
             except PlacementError:
