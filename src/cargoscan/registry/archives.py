@@ -8,7 +8,6 @@ with another wagon's RFID tag).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,6 +20,7 @@ from sqlalchemy import select
 
 from cargoscan.archive import ArchiveError, ArchivePaths, read_sidecar, read_table
 from cargoscan.archive.format import RFID_TABLE
+from cargoscan.models.artifact import sha256_file
 from cargoscan.registry.db import Registry
 from cargoscan.registry.models import Scan
 
@@ -45,14 +45,6 @@ class ScanInput:
     rfid_tags: list[str] | None = None
     identification: dict[str, Any] | None = None
     rfid_unreadable: bool = False
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_identifications(path: Path) -> dict[str, dict[str, Any]]:

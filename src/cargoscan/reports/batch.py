@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from cargoscan.reports import figures as F
+from cargoscan.reports import figures
 from cargoscan.reports.sources import NOT_SUSPICIOUS, SUSPICIOUS, Archive, Inspections
 
 RED, HELD, NOT_HELD = "red", "held", "not held"
@@ -106,5 +106,5 @@ def area_classes(insp: Inspections) -> pd.DataFrame:
 
 def timings_figure(w: pd.DataFrame) -> plt.Figure:
     """Distribution of the time per inspection (seconds)."""
-    return F.histogram(w["total_ms"].dropna().to_numpy(dtype=float) / 1000.0, "time per inspection, s",
+    return figures.histogram(w["total_ms"].dropna().to_numpy(dtype=float) / 1000.0, "time per inspection, s",
                        "Inspection times", bins=20)

@@ -16,7 +16,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from cargoscan.reports import figures as F
+from cargoscan.reports import figures
 from cargoscan.reports.evaluation import fmt
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def roc_figure(scores: pd.DataFrame, doc: dict[str, Any] | None) -> plt.Figure:
     op = _get(doc or {}, ("detection", "operating_point")) or {}
     fa, det = rate_value(op.get("false_alarm_rate")), rate_value(op.get("detection_rate"))
     point = (fa, det) if fa is not None and det is not None else None
-    return F.roc(curves, point, f"Per-wagon detection ({len(both)} benchmark wagons)")
+    return figures.roc(curves, point, f"Per-wagon detection ({len(both)} benchmark wagons)")
 
 
 # --- issue 15's keys and the scanner shift ---------------------------------------------------------------------

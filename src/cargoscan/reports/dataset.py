@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cargoscan.archive.classes import load_classes
-from cargoscan.reports import figures as F
+from cargoscan.reports import figures
 from cargoscan.reports.sources import (
     REALISM_PAIRS,
     THREAT_CLASSES,
@@ -117,7 +117,7 @@ def mismatch_summary(w: pd.DataFrame) -> pd.DataFrame:
 
 def weights_figure(w: pd.DataFrame) -> plt.Figure:
     """Declared against true net weight, one point per consignment, coloured by mismatch kind."""
-    return F.mass_scatter(w, "declared_net_kg", "true_net_kg", "mismatch", "declared net weight, kg",
+    return figures.mass_scatter(w, "declared_net_kg", "true_net_kg", "mismatch", "declared net weight, kg",
                           "true net weight, kg", "Declared vs true net weight")
 
 

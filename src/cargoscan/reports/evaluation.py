@@ -17,7 +17,7 @@ import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
-from cargoscan.reports import figures as F
+from cargoscan.reports import figures
 from cargoscan.reports.sources import THREAT_CLASSES, Archive, Inspections, Metrics, load_scan, scan_truth
 
 #: Decimals of every rate/score printed in the report; the HTML test formats metrics.json the same way.
@@ -86,7 +86,7 @@ def roc_figure(m: Metrics) -> plt.Figure:
                                                                "detection_rate"} <= set(op) \
         else None
     curves = {f"test split (AUC {fmt(m.auc)})": (m.roc["fpr"], m.roc["tpr"])} if not m.roc.empty else {}
-    return F.roc(curves, point, "Per-wagon detection (test split)")
+    return figures.roc(curves, point, "Per-wagon detection (test split)")
 
 
 # --- the inspection engine against truth and declarations ---------------------------------------------------
@@ -192,10 +192,10 @@ def mass_summary(j: pd.DataFrame, tolerance: float) -> pd.DataFrame:
 def mass_figures(j: pd.DataFrame, tolerance: float) -> tuple[plt.Figure, plt.Figure]:
     """Declared vs estimated net mass (scatter, ±1σ bars) and the relative error distribution."""
     d = j.dropna(subset=["declared_kg", "estimated_net_kg"])
-    scatter = F.mass_scatter(d, "declared_kg", "estimated_net_kg", "mismatch", "declared net weight, kg",
+    scatter = figures.mass_scatter(d, "declared_kg", "estimated_net_kg", "mismatch", "declared net weight, kg",
                              "estimated net mass, kg", "Declared vs estimated mass",
                              yerr="estimated_net_sigma_kg")
-    hist = F.histogram(100 * j["mass_vs_declared"].to_numpy(dtype=float),
+    hist = figures.histogram(100 * j["mass_vs_declared"].to_numpy(dtype=float),
                        "(estimated − declared) / declared, %",
                        "Mass error against the declaration", lines=(-100 * tolerance, 100 * tolerance))
     return scatter, hist
@@ -260,7 +260,7 @@ def mismatch_roc(j: pd.DataFrame) -> tuple[pd.DataFrame, plt.Figure]:
         if both:
             fpr, tpr, _ = roc_curve(y, s)
             curves[f"{k} (AUC {fmt(auc)})"] = (fpr, tpr)
-    return pd.DataFrame(rows).set_index("mismatch"), F.roc(curves, None, "Declaration mismatch detection")
+    return pd.DataFrame(rows).set_index("mismatch"), figures.roc(curves, None, "Declaration mismatch detection")
 
 
 def calibration(j: pd.DataFrame, bins: int, m: Metrics | None = None) -> tuple[pd.DataFrame,
@@ -284,7 +284,7 @@ def calibration(j: pd.DataFrame, bins: int, m: Metrics | None = None) -> tuple[p
     ece = float(np.sum(counts / counts.sum() * np.abs(prob_true - prob_pred)))
     table = pd.DataFrame({"value": [source, fmt(brier_score_loss(y, p)), fmt(ece), str(len(y))]},
                          index=["scores from", "Brier score", "expected calibration error", "wagons"])
-    return table, F.reliability(prob_pred, prob_true, counts, "Reliability of the wagon score")
+    return table, figures.reliability(prob_pred, prob_true, counts, "Reliability of the wagon score")
 
 
 def worst(arc: Archive, insp: Inspections, j: pd.DataFrame, n: int, kind: str) -> list[dict[str, Any]]:
