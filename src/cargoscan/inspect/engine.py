@@ -209,6 +209,8 @@ class Inspector:
 
     def _inspect_checked(self, image: Any, meta: dict[str, Any], prov: dict[str, Any] | None, declaration,
                          deadline: Deadline) -> Inspection:
+        """The inspection of a scan that reads: input checks, segmentation and the wagon's threat decision, the
+        declaration's cargo category, material and mass, the reference library; then the one decision rule."""
         prov = dict(prov or {})
         timings = prov.setdefault("timings_ms", {})
         scan_id = str(meta.get("scan_id", "unknown")) if isinstance(meta, dict) else "unknown"
@@ -229,126 +231,27 @@ class Inspector:
         t = time.perf_counter()
         tiled = self._segment(image, meta, deadline)
         timings["segmentation"] = round((time.perf_counter() - t) * 1000, 1)
-        cfg = self.cfg
         pitch = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
         units = findings.unit_spans(tiled.a_high, list(meta.get("container_numbers") or []), meta.get("wagon_number"))
-        # The threat decision is the wagon's: its score (cargoscan.scoring.wagon) against the operating point
-        # chosen on a validation archive for a target false-alarm rate. Risk areas explain an alarm; they do not
-        # raise one on their own (a speckle of "hidden compartment" on a wall must not send a wagon red).
-        wagon = W.decide(tiled.wagon_score, float(cfg.wagon_threshold), self.calibrator)
-        out.wagon_score = {**wagon.to_dict(), "top_k": int(cfg.extra.get("score_top_k", W.DEFAULT_TOP_K)),
-                           "calibrated": self.calibrator is not None}
-        areas, id_map = findings.risk_areas(tiled.labels, tiled.score, cfg.classes, self.threat, image.shape[1:],
-                                            pitch, cfg.pitch_mm, units, self.params.min_area_px,
-                                            self.params.min_area_m2, self.classes_ru, self.params.image_bottom_m)
-        if wagon.over and not areas:     # an alarm with no area past the size filters: show what raised it
-            areas, id_map = findings.risk_areas(tiled.labels, tiled.score, cfg.classes, self.threat,
-                                                image.shape[1:], pitch, cfg.pitch_mm, units, 1, 0.0,
-                                                self.classes_ru, self.params.image_bottom_m)
-        if not wagon.over:
-            out.wagon_score["areas_below_threshold"] = len(areas)
-            areas, id_map = [], np.zeros_like(id_map)
-        findings.calibrate_areas(areas, id_map, tiled.score, out.wagon_score["top_k"], self.calibrator)
-        out.risk_areas = areas
-        threat_reasons = []
-        for name in dict.fromkeys(a.cls for a in areas):
-            mine = [a for a in areas if a.cls == name]
-            detail = (f"зоны № {', '.join(str(a.id) for a in mine)}; вероятность до "
-                      f"{max(a.probability for a in mine):.2f}")
-            threat_reasons.append(reason(f"THREAT_{name.upper()}", detail))
-        if wagon.over and not areas:
-            threat_reasons.append(reason("THREAT_SCORE", f"оценка вагона {wagon.score:.2f} ≥ порога "
-                                                         f"{wagon.threshold:.2f} (вероятность {wagon.probability:.2f})"))
-        checks.append(flagged("segmentation", *threat_reasons) if threat_reasons else passed("segmentation"))
+        check, id_map = self._threat_check(out, tiled, image.shape[1:], pitch, units)
+        checks.append(check)
         deadline.check("декларация")
 
-        # Declaration and cargo category.
         rows = decl.match_rows(meta, declaration or [])
         summary = decl.summarise(rows, self.categories)
         out.declaration = summary
         declared = [c for c in (summary or {}).get("categories", []) if c]
         checks.append(declaration_check(rows, summary, bool(declaration)))
-        probs = _softmax(tiled.label_logits)
-        k = int(np.argmax(probs))
-        pred = cfg.categories[k] if k < len(cfg.categories) else None
-        out.cargo = {"predicted": pred, "predicted_ru": self.categories[pred].ru if pred in self.categories else pred,
-                     "confidence": round(float(probs[k]), 4), "declared": declared,
-                     "declared_ru": [self.categories[c].ru for c in declared],
-                     "probabilities": {c: round(float(p), 4) for c, p in zip(cfg.categories, probs)},
-                     "match": (pred in declared) if declared else None}
-        # An empty unit is judged by mass and density; the head only judges it if it knows "empty". Evidence
-        # against the declaration: how improbable the head finds the declared categories (scoring.budget), so an
-        # uncertain image is never a mismatch; only a declared category the head all but rules out.
-        thresholds = self.decision_thresholds
-        comparable = [c for c in declared if c in cfg.categories]
-        p_declared = float(sum(probs[cfg.categories.index(c)] for c in set(comparable))) if comparable else None
-        out.cargo["declared_probability"] = None if p_declared is None else round(p_declared, 4)
-        out.cargo["evidence"] = None if p_declared is None else round(cargo_evidence(
-            p_declared, self.params.category_max_declared_probability), 4)
-        if out.cargo["evidence"] is not None and out.cargo["evidence"] >= thresholds.get("cargo", 1.0):
-            checks.append(flagged("cargo", reason("CARGO_MISMATCH", f"модель: «{out.cargo['predicted_ru']}» "
-                                                  f"({probs[k]:.2f}); заявленное ({', '.join(out.cargo['declared_ru'])}"
-                                                  f") — {p_declared:.2f}")))
-        else:
-            checks.append(passed("cargo"))
+        checks.append(self._cargo_check(out, tiled, declared))
 
-        # Material, density and mass.
         deadline.check("материал")
         t = time.perf_counter()
-        try:
-            decomposer = self.decomposer_factory(meta)
-        except Exception as exc:
-            decomposer = None
-            checks.append(failed("material", "ANALYSIS_FAILED_PHYSICS", f"{type(exc).__name__}: {exc}"))
-            checks.append(failed("mass", "ANALYSIS_FAILED_PHYSICS", "нет разложения (λ, Z_eff)"))
-        if decomposer is not None:
-            load_ids = [i for i, c in enumerate(cfg.classes) if c in LOAD_CLASSES] + list(np.flatnonzero(self.threat))
-            load = np.isin(tiled.labels, load_ids)
-            lam, zeff = material.invert_map(decomposer, tiled.a_high, tiled.a_low, load,
-                                            max_pixels=self.params.material_max_pixels,
-                                            check=lambda: deadline.check("материал"))
-            # λ for mass and density from the scan at native pitch, PSF deconvolved in T (material.native_maps).
-            lam_m, dark, psf = material.native_maps(decomposer, image, meta, pitch, cfg.pitch_mm, load,
-                                                    max_pixels=self.params.material_max_pixels,
-                                                    check=lambda: deadline.check("материал"))
-            category = self.categories.get(declared[0]) if len(set(declared)) == 1 else None
-            pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
-            mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
-                                                         self.params, decomposer, summary, category, pf, dark,
-                                                         psf, lam_m, thresholds)
-            deadline.check("материал")
-            slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
-            for a in areas:
-                deadline.check("материал зон")
-                sl = slices[a.id - 1]
-                m = material.region_material(decomposer, lam[sl], zeff[sl], id_map[sl] == a.id, tiled.a_high[sl])
-                a.material, a.lambda_g_cm2 = m.get("class"), m.get("lambda_mean_g_cm2")
-                a.material_ru = m.get("class_ru")
-            out.mass, out.material = mass, mat
-            mflags = [reason(c, d) for c, d in flags if c == "MASS_MISMATCH"]
-            dflags = [reason(c, d) for c, d in flags if c == "DENSITY_MISMATCH"]
-            checks.append(flagged("material", *dflags) if dflags else passed("material"))
-            checks.append(flagged("mass", *mflags) if mflags else passed("mass"))
+        checks += self._material_checks(out, tiled, image, meta, pitch, summary, declared, id_map, deadline)
         timings["material"] = round((time.perf_counter() - t) * 1000, 1)
         out.material.setdefault("units", {"method": units.method, "spans_m": [
-            [round(s0 * cfg.pitch_mm[1] / 1000, 2), round(s1 * cfg.pitch_mm[1] / 1000, 2)] for s0, s1 in units.spans],
-            "names": list(units.names)})
-
-        # Reference comparison.
-        if self.references is not None:
-            goods = [c for c in declared if c != "empty"]     # an empty unit has no typical image to compare
-            out.references = self.references.compare(tiled.embedding, goods, self.params.reference_top_k)
-            sim, best = out.references["similarity_declared"], out.references["nearest_category"]
-            if goods and sim is not None and sim < self.params.reference_min_similarity and best not in goods:
-                checks.append(flagged("references", reason("REFERENCE_MISMATCH",
-                                      f"сходство {sim:.2f}, ближе категория «{best}»")))
-            elif goods and sim is None:
-                checks.append(failed("references", "ANALYSIS_FAILED_REFERENCES",
-                                     f"нет типовых снимков категории {', '.join(goods)}"))
-            else:
-                checks.append(passed("references"))
-        elif "references" in self.params.required_checks:
-            checks.append(failed("references", "ANALYSIS_FAILED_REFERENCES", self.references_error or "нет"))
+            [round(s0 * self.cfg.pitch_mm[1] / 1000, 2), round(s1 * self.cfg.pitch_mm[1] / 1000, 2)]
+            for s0, s1 in units.spans], "names": list(units.names)})
+        checks += self._reference_checks(out, tiled, declared)
 
         # Checks no operating point governs yet are shown, not deciding (InspectParams.advisory_checks).
         checks = [dataclasses.replace(c, status="advisory") if c.status == "flagged"
@@ -359,6 +262,124 @@ class Inspector:
         out.provenance = self._provenance(prov)
         out.inspected_at = _now()
         return out
+
+    def _threat_check(self, out: Inspection, tiled, shape: tuple[int, int], pitch: tuple[float, float], units
+                      ) -> tuple[Check, np.ndarray]:
+        """The wagon's threat decision and its risk areas (into ``out``); the check and the areas' id map.
+
+        The threat decision is the wagon's: its score (cargoscan.scoring.wagon) against the operating point chosen
+        on a validation archive for a target false-alarm rate. Risk areas explain an alarm; they do not raise one
+        on their own (a speckle of "hidden compartment" on a wall must not send a wagon red).
+        """
+        cfg = self.cfg
+        wagon = W.decide(tiled.wagon_score, float(cfg.wagon_threshold), self.calibrator)
+        out.wagon_score = {**wagon.to_dict(), "top_k": int(cfg.extra.get("score_top_k", W.DEFAULT_TOP_K)),
+                           "calibrated": self.calibrator is not None}
+
+        def areas_of(min_px: int, min_m2: float):
+            return findings.risk_areas(tiled.labels, tiled.score, cfg.classes, self.threat, shape, pitch,
+                                       cfg.pitch_mm, units, min_px, min_m2, self.classes_ru, self.params.image_bottom_m)
+
+        areas, id_map = areas_of(self.params.min_area_px, self.params.min_area_m2)
+        if wagon.over and not areas:     # an alarm with no area past the size filters: show what raised it
+            areas, id_map = areas_of(1, 0.0)
+        if not wagon.over:
+            out.wagon_score["areas_below_threshold"] = len(areas)
+            areas, id_map = [], np.zeros_like(id_map)
+        findings.calibrate_areas(areas, id_map, tiled.score, out.wagon_score["top_k"], self.calibrator)
+        out.risk_areas = areas
+        reasons = []
+        for name in dict.fromkeys(a.cls for a in areas):
+            mine = [a for a in areas if a.cls == name]
+            detail = (f"зоны № {', '.join(str(a.id) for a in mine)}; вероятность до "
+                      f"{max(a.probability for a in mine):.2f}")
+            reasons.append(reason(f"THREAT_{name.upper()}", detail))
+        if wagon.over and not areas:
+            reasons.append(reason("THREAT_SCORE", f"оценка вагона {wagon.score:.2f} ≥ порога "
+                                                  f"{wagon.threshold:.2f} (вероятность {wagon.probability:.2f})"))
+        return (flagged("segmentation", *reasons) if reasons else passed("segmentation")), id_map
+
+    def _cargo_check(self, out: Inspection, tiled, declared: list[str]) -> Check:
+        """The cargo category the head sees against the declared ones (into ``out.cargo``).
+
+        An empty unit is judged by mass and density; the head only judges it if it knows "empty". Evidence
+        against the declaration: how improbable the head finds the declared categories (scoring.budget), so an
+        uncertain image is never a mismatch; only a declared category the head all but rules out.
+        """
+        cfg = self.cfg
+        probs = _softmax(tiled.label_logits)
+        k = int(np.argmax(probs))
+        pred = cfg.categories[k] if k < len(cfg.categories) else None
+        out.cargo = {"predicted": pred, "predicted_ru": self.categories[pred].ru if pred in self.categories else pred,
+                     "confidence": round(float(probs[k]), 4), "declared": declared,
+                     "declared_ru": [self.categories[c].ru for c in declared],
+                     "probabilities": {c: round(float(p), 4) for c, p in zip(cfg.categories, probs)},
+                     "match": (pred in declared) if declared else None}
+        comparable = [c for c in declared if c in cfg.categories]
+        p_declared = float(sum(probs[cfg.categories.index(c)] for c in set(comparable))) if comparable else None
+        out.cargo["declared_probability"] = None if p_declared is None else round(p_declared, 4)
+        out.cargo["evidence"] = None if p_declared is None else round(cargo_evidence(
+            p_declared, self.params.category_max_declared_probability), 4)
+        if out.cargo["evidence"] is not None and out.cargo["evidence"] >= self.decision_thresholds.get("cargo", 1.0):
+            return flagged("cargo", reason("CARGO_MISMATCH", f"модель: «{out.cargo['predicted_ru']}» "
+                                           f"({probs[k]:.2f}); заявленное ({', '.join(out.cargo['declared_ru'])}"
+                                           f") — {p_declared:.2f}"))
+        return passed("cargo")
+
+    def _material_checks(self, out: Inspection, tiled, image: np.ndarray, meta: dict[str, Any],
+                         pitch: tuple[float, float], summary, declared: list[str], id_map: np.ndarray,
+                         deadline: Deadline) -> list[Check]:
+        """Material, density and mass of the load (into ``out.mass``, ``out.material`` and the risk areas)."""
+        cfg = self.cfg
+        try:
+            decomposer = self.decomposer_factory(meta)
+        except Exception as exc:
+            return [failed("material", "ANALYSIS_FAILED_PHYSICS", f"{type(exc).__name__}: {exc}"),
+                    failed("mass", "ANALYSIS_FAILED_PHYSICS", "нет разложения (λ, Z_eff)")]
+        load_ids = [i for i, c in enumerate(cfg.classes) if c in LOAD_CLASSES] + list(np.flatnonzero(self.threat))
+        load = np.isin(tiled.labels, load_ids)
+        lam, zeff = material.invert_map(decomposer, tiled.a_high, tiled.a_low, load,
+                                        max_pixels=self.params.material_max_pixels,
+                                        check=lambda: deadline.check("материал"))
+        # λ for mass and density from the scan at native pitch, PSF deconvolved in T (material.native_maps).
+        lam_m, dark, psf = material.native_maps(decomposer, image, meta, pitch, cfg.pitch_mm, load,
+                                                max_pixels=self.params.material_max_pixels,
+                                                check=lambda: deadline.check("материал"))
+        category = self.categories.get(declared[0]) if len(set(declared)) == 1 else None
+        pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
+        mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
+                                                     self.params, decomposer, summary, category, pf, dark,
+                                                     psf, lam_m, self.decision_thresholds)
+        deadline.check("материал")
+        slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
+        for a in out.risk_areas:
+            deadline.check("материал зон")
+            sl = slices[a.id - 1]
+            m = material.region_material(decomposer, lam[sl], zeff[sl], id_map[sl] == a.id, tiled.a_high[sl])
+            a.material, a.lambda_g_cm2 = m.get("class"), m.get("lambda_mean_g_cm2")
+            a.material_ru = m.get("class_ru")
+        out.mass, out.material = mass, mat
+        mflags = [reason(c, d) for c, d in flags if c == "MASS_MISMATCH"]
+        dflags = [reason(c, d) for c, d in flags if c == "DENSITY_MISMATCH"]
+        return [flagged("material", *dflags) if dflags else passed("material"),
+                flagged("mass", *mflags) if mflags else passed("mass")]
+
+    def _reference_checks(self, out: Inspection, tiled, declared: list[str]) -> list[Check]:
+        """The load against the typical images of its declared categories (into ``out.references``)."""
+        if self.references is None:
+            if "references" in self.params.required_checks:
+                return [failed("references", "ANALYSIS_FAILED_REFERENCES", self.references_error or "нет")]
+            return []
+        goods = [c for c in declared if c != "empty"]     # an empty unit has no typical image to compare
+        out.references = self.references.compare(tiled.embedding, goods, self.params.reference_top_k)
+        sim, best = out.references["similarity_declared"], out.references["nearest_category"]
+        if goods and sim is not None and sim < self.params.reference_min_similarity and best not in goods:
+            return [flagged("references", reason("REFERENCE_MISMATCH",
+                                                 f"сходство {sim:.2f}, ближе категория «{best}»"))]
+        if goods and sim is None:
+            return [failed("references", "ANALYSIS_FAILED_REFERENCES",
+                           f"нет типовых снимков категории {', '.join(goods)}")]
+        return [passed("references")]
 
     def _validity(self, image: np.ndarray, meta: dict[str, Any], deadline: Deadline) -> Check:
         """The input-validity check (:mod:`cargoscan.archive.validity`): a scan that reads but is not physical."""
