@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cargoscan.synth.config import GeometryParams, SynthParams, TrainParams
+from cargoscan.synth.config import ConsistParams, GeometryParams, SynthParams
 
 #: Reduced resolution (1/3 rows, 1/4 columns) so the whole fixture renders in seconds; geometry stays physical.
 TINY_GEOMETRY = GeometryParams(rows=240, row_pitch_mm=13.8, column_scale=0.25)
@@ -16,7 +16,7 @@ TINY_GEOMETRY = GeometryParams(rows=240, row_pitch_mm=13.8, column_scale=0.25)
 def tiny_params(n: int = 6, seed: int = 7, **over) -> SynthParams:
     """Small, fast synth parameters (every wagon kind appears within a few scans at this seed)."""
     p = SynthParams(n=n, seed=seed, workers=1, previews=1, geometry=TINY_GEOMETRY,
-                    train=TrainParams(wagons_per_train=(3, 3)))
+                    train=ConsistParams(wagons_per_train=(3, 3)))
     return dataclasses.replace(p, **over)
 
 
@@ -36,5 +36,5 @@ def tiny_trains_archive(tmp_path_factory) -> Path:
     from cargoscan.synth.generator import generate
 
     root = tmp_path_factory.mktemp("archive3") / "raw"
-    generate(tiny_params(seed=11, train=TrainParams(wagons_per_train=(2, 2))), root, show_progress=False)
+    generate(tiny_params(seed=11, train=ConsistParams(wagons_per_train=(2, 2))), root, show_progress=False)
     return root

@@ -5,13 +5,13 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from cargoscan.ocr.config import FrameParams, OcrParams, TrainParams
+from cargoscan.ocr.config import FrameParams, OcrParams, OcrTrainParams
 from cargoscan.ocr.model import ALPHABET, create_model, list_models
 from cargoscan.ocr.train import render_dataset, train_ocr
 
 
 def _tiny() -> OcrParams:
-    return OcrParams(frames=FrameParams(p_night=0), train=TrainParams(
+    return OcrParams(frames=FrameParams(p_night=0), train=OcrTrainParams(
         n_frames=24, n_val=8, crops_per_frame=1, n_lines=16, epochs_det=1, epochs_rec=1, batch_size=8,
         channels=(4, 8, 8, 8), hidden=8, det_width=4, seed=3))
 

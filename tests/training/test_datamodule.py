@@ -18,13 +18,13 @@ def clean_prepared(tmp_path_factory):
     """Three 2-wagon trains with nothing hidden (loaded flat and covered wagons), prepared with 64-px tiles."""
     import dataclasses
 
-    from cargoscan.synth.config import LoadParams, ThreatParams, TrainParams
+    from cargoscan.synth.config import ConsistParams, LoadParams, ThreatParams
     from cargoscan.synth.generator import generate
     from tests.conftest import tiny_params
     from tests.training.conftest import _prepare
 
     root = tmp_path_factory.mktemp("clean")
-    p = tiny_params(seed=5, train=TrainParams(wagons_per_train=(2, 2)),
+    p = tiny_params(seed=5, train=ConsistParams(wagons_per_train=(2, 2)),
                     threats=ThreatParams(wagon_rate=0.0),
                     load=LoadParams(wagon_types={"flat": 0.5, "covered": 0.5}, empty_rate=0.0, partial_rate=0.0))
     generate(dataclasses.replace(p, previews=0), root / "raw", show_progress=False)

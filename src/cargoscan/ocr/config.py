@@ -23,7 +23,7 @@ class FrameParams:
 
 
 @dataclass(frozen=True)
-class TrainParams:
+class OcrTrainParams:
     """Training of the text detector and the CRNN recogniser."""
 
     n_frames: int = 1000             # rendered training frames (each gives one detector sample and crops)
@@ -85,7 +85,7 @@ class OcrParams:
     """The ``ocr:`` section of ``params.yaml``."""
 
     frames: FrameParams = field(default_factory=FrameParams)
-    train: TrainParams = field(default_factory=TrainParams)
+    train: OcrTrainParams = field(default_factory=OcrTrainParams)
     fusion: FusionParams = field(default_factory=FusionParams)
     eval: EvalParams = field(default_factory=EvalParams)
     det_input: tuple[int, int] = (96, 240)    # (H, W) of the detector's input: stacked lines stay apart

@@ -35,8 +35,9 @@ class GeometryParams:
 
 
 @dataclass(frozen=True)
-class TrainParams:
-    """Trains, posts and devices."""
+class ConsistParams:
+    """Railway trains (consists, «составы»): wagons per train, posts and devices. (Not model training: that is
+    ``cargoscan.training.config.TrainParams``.)"""
 
     wagons_per_train: tuple[int, int] = (6, 24)
     post_code: str = "32701"
@@ -102,7 +103,7 @@ class SynthParams:
     workers: int = 2
     previews: int = 4
     geometry: GeometryParams = field(default_factory=GeometryParams)
-    train: TrainParams = field(default_factory=TrainParams)
+    train: ConsistParams = field(default_factory=ConsistParams)
     load: LoadParams = field(default_factory=LoadParams)
     threats: ThreatParams = field(default_factory=ThreatParams)
     mismatch: MismatchParams = field(default_factory=MismatchParams)
