@@ -16,15 +16,6 @@ import numpy as np
 from cargoscan.synth.scene import Scene, _density, ellipse_template, heterogeneity, ring_template
 from cargoscan.synth.wagons import Unit
 
-#: Fallback densities (g/cm³) for mass bookkeeping when the physics' material table is absent.
-NOMINAL_DENSITY = {
-    "steel": 7.87, "aluminium": 2.70, "wood": 0.60, "rubber": 1.20, "polyethylene": 0.93, "pvc": 1.38,
-    "cellulose": 0.90, "water": 1.0, "food": 1.05, "glass": 2.5, "copper": 8.96, "lead": 11.35, "concrete": 2.3,
-    "sand": 2.6, "coal": 1.35, "grain": 1.3, "cocaine": 1.2, "heroin": 1.3, "tobacco": 0.75, "brass": 8.5,
-    "textile": 1.5, "leather": 0.95, "oil": 0.85, "fertilizer": 1.7, "plastic_abs": 1.05, "soap": 1.1,
-}
-
-
 #: Materials whose parts inside goods get the metal heterogeneity (``Category.metal_grain``).
 METALS = frozenset({"steel", "aluminium", "copper", "brass", "lead"})
 

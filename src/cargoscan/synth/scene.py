@@ -21,18 +21,12 @@ import numpy as np
 
 from cargoscan.archive.classes import class_id, paint
 from cargoscan.archive.io import encode_rle
-
-#: Mean density (g/cm³) used only to convert paths into kilograms for truth; the physics owns the real table.
-_FALLBACK_DENSITY = 1.0
+from cargoscan.synth.materials import get_material
 
 
 def _density(material: str) -> float:
-    try:
-        from cargoscan.synth.materials import MATERIALS
-        return float(MATERIALS[material].density_g_cm3)
-    except (ImportError, KeyError):
-        from cargoscan.synth.cargo import NOMINAL_DENSITY
-        return NOMINAL_DENSITY.get(material, _FALLBACK_DENSITY)
+    """Density (g/cm³) of a material of the physics' one table (``synth.materials``), to turn paths into kg."""
+    return float(get_material(material).density_g_cm3)
 
 
 def coverage(lo: float, hi: float, pitch: float, n: int) -> tuple[int, np.ndarray]:
