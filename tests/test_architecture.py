@@ -63,6 +63,7 @@ LAYERS: list[str] = [
 MAX_MODULE_CYCLES = 0  # SCCs of > 1 module among module-level imports
 MAX_MODULES_IN_CYCLES = 0  # modules inside those SCCs
 MAX_UPWARD_EDGES = 0  # module → module imports (module-level or lazy) against LAYERS
+MAX_LAZY_CYCLES = 0  # SCCs of > 1 module counting lazy imports too (0 since 2026-12-07: none left to break)
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,12 @@ def test_module_level_import_cycles_do_not_grow():
         f"{len(cycles)} module-level import cycles over {members} modules (ceilings {MAX_MODULE_CYCLES}, "
         f"{MAX_MODULES_IN_CYCLES}):\n{listing}"
     )
+
+
+def test_no_import_cycle_even_through_lazy_imports():
+    cycles = module_cycles(all_edges(), lazy=True)
+    listing = "\n".join("  " + " <-> ".join(c) for c in cycles)
+    assert len(cycles) <= MAX_LAZY_CYCLES, f"{len(cycles)} import cycles counting lazy imports:\n{listing}"
 
 
 def test_upward_imports_do_not_grow():

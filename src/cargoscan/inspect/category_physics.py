@@ -44,12 +44,12 @@ import hashlib
 import json
 import math
 from dataclasses import asdict
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from cargoscan.inspect.declarations import JSON_NAME, load_derived  # noqa: F401  (this module's table)
 
 SEED = 20240615
 SAMPLES = 12                     # scenes per (category, wagon kind)
@@ -58,7 +58,6 @@ NOISY_SAMPLES = 2                # more scenes per (category, wagon kind) acquir
 NATIVE_PITCH_M = (0.0046, 0.0056)    # GeometryParams.row_pitch_mm; 5 km/h at 250 pulses/s
 DENSITY_MARGIN = (0.7, 1.3)
 Z_MARGIN = 1.0
-JSON_NAME = "category_physics.json"
 
 
 def fingerprint() -> str:
@@ -176,12 +175,6 @@ def derive(seed: int = SEED, samples: int = SAMPLES) -> dict[str, Any]:
                            "scanner": "ScannerParams() defaults: noiseless, and acquired with noise at native pitch",
                            "fingerprint": fingerprint(), "method": "cargoscan.inspect.category_physics"},
             "categories": {n: derive_category(n, seed, samples) for n in CATEGORIES}}
-
-
-@lru_cache(maxsize=1)
-def load_derived() -> dict[str, Any]:
-    """The packaged derived table (``category_physics.json``)."""
-    return json.loads(resources.files("cargoscan.inspect").joinpath(JSON_NAME).read_text(encoding="utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:

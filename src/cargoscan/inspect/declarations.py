@@ -7,6 +7,7 @@ when both carry one, whose train number agrees.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -30,6 +31,16 @@ class Category:
     packaging_sigma: float | None = None     # 1-σ spread of the packaging share over honest units; None: p/2
 
 
+#: The table derived from the synthesiser's cargo definitions (``python -m cargoscan.inspect.category_physics``).
+JSON_NAME = "category_physics.json"
+
+
+@lru_cache(maxsize=1)
+def load_derived() -> dict[str, Any]:
+    """The packaged derived table (``category_physics.json``)."""
+    return json.loads(resources.files("cargoscan.inspect").joinpath(JSON_NAME).read_text(encoding="utf-8"))
+
+
 @lru_cache(maxsize=8)
 def load_categories(path: str = "") -> dict[str, Category]:
     """The HS→category map: ``path``, or the packaged ``hs_categories.yaml``.
@@ -40,8 +51,6 @@ def load_categories(path: str = "") -> dict[str, Category]:
     Raises:
         ValueError: a row that sets none of them for a category the derivation does not know.
     """
-    from cargoscan.inspect.category_physics import load_derived
-
     if path:
         text = Path(path).read_text(encoding="utf-8")
     else:
