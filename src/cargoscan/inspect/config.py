@@ -1,11 +1,15 @@
 """Parameters of the inspection engine: the ``inspect:`` section of ``params.yaml``.
 
 Every threshold that changes a decision lives here (or in the model artifact's operating point), so that a
-decision can be traced to a ``thresholds_version``.
+decision can be traced to a ``thresholds_version``: a hash of these parameters and of the HS→category table
+(:func:`thresholds_version`), never a label bumped by hand.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 from cargoscan.archive.validity import ValidityParams
@@ -101,9 +105,35 @@ class InspectParams:
     overlay_width_px: int = 1600
     material_max_pixels: int = 400_000
     image_bottom_m: float = 0.30
-    thresholds_version: str = "inspect-1"
     validity: ValidityParams = field(default_factory=ValidityParams)
     artifact_sha256: str = ""
+
+
+#: Fields that cannot change a decision (how fast, where, what is shown): left out of :func:`thresholds_version`.
+NOT_DECIDING = frozenset({"backend", "device", "threads", "batch_size", "bf16", "channels_last", "timeout_s",
+                          "references_dir", "references_split", "references_per_category", "reference_top_k",
+                          "conclusion_template", "overlay_width_px", "material_max_pixels", "image_bottom_m",
+                          "artifact_sha256",
+                          "hs_categories"})   # its path: the table's content is hashed instead
+
+
+def thresholds_version(params: InspectParams) -> str:
+    """``inspect-<12 hex>``: the SHA-256 of every decision parameter and of the HS→category table in force.
+
+    Two engines that decide alike share it; any change of a threshold, a required or advisory check, a structure
+    density or a category's density range gives a new one.
+    """
+    from importlib import resources
+    from pathlib import Path
+
+    deciding = {k: v for k, v in dataclasses.asdict(params).items() if k not in NOT_DECIDING}
+    table = (Path(params.hs_categories).read_bytes() if params.hs_categories else
+             resources.files("cargoscan.inspect").joinpath("hs_categories.yaml").read_bytes())
+    derived = resources.files("cargoscan.inspect").joinpath("category_physics.json").read_bytes()
+    h = hashlib.sha256(json.dumps(deciding, sort_keys=True, default=str).encode())
+    h.update(table)
+    h.update(derived)
+    return "inspect-" + h.hexdigest()[:12]
 
 
 def load_inspect_params(path: str | None = None, profile: str | None = None) -> InspectParams:

@@ -32,7 +32,7 @@ from cargoscan.archive.records import declaration_problems
 from cargoscan.archive.validity import scan_problems
 from cargoscan.inspect import declarations as decl
 from cargoscan.inspect import findings, material, result
-from cargoscan.inspect.config import MANDATORY_CHECKS, InspectParams
+from cargoscan.inspect.config import MANDATORY_CHECKS, InspectParams, thresholds_version
 from cargoscan.inspect.references import ReferenceLibrary
 from cargoscan.inspect.result import Check, Inspection, failed, flagged, passed, reason
 from cargoscan.inspect.runtime import create_backend
@@ -61,6 +61,7 @@ class Inspector:
         self.decomposer_factory = decomposer_factory or material.default_decomposer
         self.references, self.references_error = references, references_error
         self.categories = decl.load_categories(params.hs_categories)
+        self.thresholds_version = thresholds_version(params)
         names_ru = {c.name: c.ru for c in load_classes()}
         self.classes_ru = names_ru
         threat_names = {c.name for c in load_classes() if c.threat}
@@ -180,7 +181,7 @@ class Inspector:
 
     def _provenance(self, extra: dict[str, Any]) -> dict[str, Any]:
         cfg = self.cfg
-        tv = f"{cfg.thresholds_version if cfg else '?'}/{self.params.thresholds_version}"
+        tv = f"{cfg.thresholds_version if cfg else '?'}/{self.thresholds_version}"
         return {"scan_sha256": None, "model": self.model_info(), "references": self.references_info(),
                 "thresholds_version": tv,
                 "software_version": cargoscan.__version__, "timings_ms": {}, **extra}
