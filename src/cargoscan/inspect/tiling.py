@@ -134,6 +134,10 @@ def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: Artifact
                 threat: np.ndarray | None = None) -> TiledResult:
     """Run the backend over a whole scan, tile by tile, and blend.
 
+    Three parts, each its own piece: :func:`_window_groups` cuts the scan into column windows of row tiles and
+    groups windows to fill a batch; :class:`_Blender` accumulates the tiles' blended probabilities and hands back
+    the columns no later window can touch; :class:`_Heads` pools the cargo-category logits and the embedding.
+
     Args:
         image: (2, H, W) uint16 scan.
         src_pitch: the scan's (row, column) pitch in mm.
@@ -149,68 +153,27 @@ def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: Artifact
     names, dst = tuple(cfg.in_channels), tuple(cfg.pitch_mm)
     h, w = model_shape(image.shape[1:], src_pitch, dst)
     threat = np.zeros(len(cfg.classes), bool) if threat is None else threat
-    mean = np.asarray(cfg.norm_mean, np.float32)[:, None, None]
-    std = np.asarray(cfg.norm_std, np.float32)[:, None, None]
-    air = (channels_from_transmission(np.ones((2, 1, 1), np.float32), names) - mean) / std
-    tw = tile
     stride = max(1, tile - overlap)
     rows, cols = starts(h, tile, stride), starts(w, tile, stride)
     wy, wx = blend_weight(tile, overlap if len(rows) > 1 else 0), blend_weight(tile, overlap if len(cols) > 1 else 0)
-    weight = wy[:, None] * wx[None, :]
+    blender = _Blender(len(cfg.classes), h, tile, rows, wy[:, None] * wx[None, :])
+    heads = _Heads(names, cfg)
 
     labels = np.zeros((h, w), np.uint8)
     score = np.zeros((h, w), np.float16)
     a_high = np.zeros((h, w), np.float16)
     a_low = np.zeros((h, w), np.float16)
-    k = len(cfg.classes)
-    hp = max(h, tile)
-    acc = np.zeros((k, hp, 0), np.float32)
-    wsum = np.zeros((hp, 0), np.float32)
-    p0 = 0                                  # first column held in acc
-    lsum, esum, nload = None, None, 0.0
     has_a = "a_high" in names and "a_low" in names
     top_k = int(cfg.extra.get("score_top_k", W.DEFAULT_TOP_K))
     topk = np.zeros(0, np.float32)
-    windows_per_group = max(1, batch_size // len(rows))
-    for g in range(0, len(cols), windows_per_group):
-        deadline.check("сегментация")
-        group = cols[g:g + windows_per_group]
-        tiles, chans = [], []
-        for c0 in group:
-            c1 = min(c0 + tw, w)
-            ch = window_channels(image, c0, c1, src_pitch, dst, names, h)
-            chans.append(ch)
-            x = (ch - mean) / std
-            if x.shape[1] < tile or x.shape[2] < tile:  # a scan smaller than a tile: pad with air
-                pad = np.broadcast_to(air, (len(names), max(tile, x.shape[1]), tile)).copy()
-                pad[:, :x.shape[1], :x.shape[2]] = x
-                x = pad
-            for r0 in rows:
-                tiles.append(x[:, r0:r0 + tile])
+    for g, group, chans, tiles in _window_groups(image, src_pitch, cfg, h, w, tile, rows, cols, batch_size, deadline):
         batch = np.stack(tiles)
         outs = [backend.run(batch[i:i + batch_size]) for i in range(0, len(batch), batch_size)]
         mask = np.concatenate([o[0] for o in outs])
-        lab = np.concatenate([o[1] for o in outs])
-        emb = np.concatenate([o[2] for o in outs])
         probs = 1 / (1 + np.exp(-mask)) if cfg.multilabel else _softmax(mask.astype(np.float32, copy=False), 1)
-        # Cargo category and embedding: mean over tiles, weighted by how much load (attenuation) each holds.
-        if has_a:
-            ih = names.index("a_high")
-            load = np.array([float((t[ih] * std[ih, 0, 0] + mean[ih, 0, 0] > 0.05).mean()) for t in tiles]) + 1e-3
-        else:
-            load = np.ones(len(tiles))
-        lsum = (lab * load[:, None]).sum(0) + (0 if lsum is None else lsum)
-        esum = (emb * load[:, None]).sum(0) + (0 if esum is None else esum)
-        nload += load.sum()
+        heads.add(tiles, np.concatenate([o[1] for o in outs]), np.concatenate([o[2] for o in outs]))
         for j, c0 in enumerate(group):
-            c1 = c0 + tile
-            need = c1 - p0 - acc.shape[2]
-            if need > 0:
-                acc = np.concatenate([acc, np.zeros((k, hp, need), np.float32)], 2)
-                wsum = np.concatenate([wsum, np.zeros((hp, need), np.float32)], 1)
-            for i, r0 in enumerate(rows):
-                acc[:, r0:r0 + tile, c0 - p0:c1 - p0] += probs[j * len(rows) + i] * weight
-                wsum[r0:r0 + tile, c0 - p0:c1 - p0] += weight
+            blender.add(probs[j * len(rows):(j + 1) * len(rows)], c0)
             ch = chans[j]
             if not has_a:  # the model does not take attenuations: compute them for the physics
                 ch = window_channels(image, c0, c0 + ch.shape[2], src_pitch, dst, ("a_high", "a_low"), h)
@@ -219,13 +182,95 @@ def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: Artifact
             a_low[:, a_cols] = ch[names.index("a_low") if has_a else 1]
             # Columns before the next window's start are final.
             nxt = cols[g + j + 1] if g + j + 1 < len(cols) else w
-            done = min(nxt, w) - p0
-            if done > 0:
-                p = acc[:, :h, :done] / wsum[None, :h, :done]
+            done = blender.finish(min(nxt, w))
+            if done is not None:
+                p0, p = done
                 lb, sc = classify(p, cfg, threat)
                 if threat.any():
                     topk = W.merge_topk(topk, W.threat_probability(p, threat, cfg.multilabel), top_k)
-                labels[:, p0:p0 + done], score[:, p0:p0 + done] = lb, sc
-                acc, wsum, p0 = acc[:, :, done:], wsum[:, done:], p0 + done
-    return TiledResult(labels, score, a_high, a_low, lsum / nload, esum / nload,
-                       n_tiles=len(rows) * len(cols), threat_topk=topk)
+                labels[:, p0:p0 + p.shape[2]], score[:, p0:p0 + p.shape[2]] = lb, sc
+    logits, embedding = heads.means()
+    return TiledResult(labels, score, a_high, a_low, logits, embedding, n_tiles=len(rows) * len(cols),
+                       threat_topk=topk)
+
+
+def _window_groups(image: np.ndarray, src_pitch: tuple[float, float], cfg: ArtifactConfig, h: int, w: int,
+                   tile: int, rows: list[int], cols: list[int], batch_size: int, deadline: Deadline):
+    """Yield ``(index of the group's first window, its windows' first columns, their channels in physical units,
+    their normalised row tiles)``, as many windows per group as fill a batch."""
+    names, dst = tuple(cfg.in_channels), tuple(cfg.pitch_mm)
+    mean = np.asarray(cfg.norm_mean, np.float32)[:, None, None]
+    std = np.asarray(cfg.norm_std, np.float32)[:, None, None]
+    air = (channels_from_transmission(np.ones((2, 1, 1), np.float32), names) - mean) / std
+    windows_per_group = max(1, batch_size // len(rows))
+    for g in range(0, len(cols), windows_per_group):
+        deadline.check("сегментация")
+        group = cols[g:g + windows_per_group]
+        tiles, chans = [], []
+        for c0 in group:
+            ch = window_channels(image, c0, min(c0 + tile, w), src_pitch, dst, names, h)
+            chans.append(ch)
+            x = (ch - mean) / std
+            if x.shape[1] < tile or x.shape[2] < tile:  # a scan smaller than a tile: pad with air
+                pad = np.broadcast_to(air, (len(names), max(tile, x.shape[1]), tile)).copy()
+                pad[:, :x.shape[1], :x.shape[2]] = x
+                x = pad
+            for r0 in rows:
+                tiles.append(x[:, r0:r0 + tile])
+        yield g, group, chans, tiles
+
+
+class _Blender:
+    """Blended probabilities of the column windows, kept only until no later window can touch a column."""
+
+    def __init__(self, k: int, h: int, tile: int, rows: list[int], weight: np.ndarray):
+        self.h, self.tile, self.rows, self.weight = h, tile, rows, weight
+        hp = max(h, tile)
+        self.acc = np.zeros((k, hp, 0), np.float32)
+        self.wsum = np.zeros((hp, 0), np.float32)
+        self.p0 = 0                                  # first column held
+
+    def add(self, probs: np.ndarray, c0: int) -> None:
+        """Add one window's row tiles, ``probs`` (rows, K, tile, tile), starting at column ``c0``."""
+        c1 = c0 + self.tile
+        need = c1 - self.p0 - self.acc.shape[2]
+        if need > 0:
+            self.acc = np.concatenate([self.acc, np.zeros((self.acc.shape[0], self.acc.shape[1], need), np.float32)], 2)
+            self.wsum = np.concatenate([self.wsum, np.zeros((self.wsum.shape[0], need), np.float32)], 1)
+        for i, r0 in enumerate(self.rows):
+            self.acc[:, r0:r0 + self.tile, c0 - self.p0:c1 - self.p0] += probs[i] * self.weight
+            self.wsum[r0:r0 + self.tile, c0 - self.p0:c1 - self.p0] += self.weight
+
+    def finish(self, upto: int) -> tuple[int, np.ndarray] | None:
+        """The blended (K, h, n) probabilities of the held columns before ``upto`` and the first one's index, now
+        dropped from the buffers; None when there are none."""
+        done = upto - self.p0
+        if done <= 0:
+            return None
+        p = self.acc[:, :self.h, :done] / self.wsum[None, :self.h, :done]
+        start = self.p0
+        self.acc, self.wsum, self.p0 = self.acc[:, :, done:], self.wsum[:, done:], self.p0 + done
+        return start, p
+
+
+class _Heads:
+    """The cargo-category logits and the encoder embedding, averaged over tiles weighted by the load in them."""
+
+    def __init__(self, names: tuple[str, ...], cfg: ArtifactConfig):
+        self.ih = names.index("a_high") if "a_high" in names and "a_low" in names else None
+        self.mean = float(cfg.norm_mean[self.ih]) if self.ih is not None else 0.0
+        self.std = float(cfg.norm_std[self.ih]) if self.ih is not None else 1.0
+        self.lsum, self.esum, self.nload = None, None, 0.0
+
+    def add(self, tiles: list[np.ndarray], label: np.ndarray, embedding: np.ndarray) -> None:
+        if self.ih is not None:  # the share of each tile's pixels that attenuate (a load, not air)
+            load = np.array([float((t[self.ih] * np.float32(self.std) + np.float32(self.mean) > 0.05).mean())
+                             for t in tiles]) + 1e-3
+        else:
+            load = np.ones(len(tiles))
+        self.lsum = (label * load[:, None]).sum(0) + (0 if self.lsum is None else self.lsum)
+        self.esum = (embedding * load[:, None]).sum(0) + (0 if self.esum is None else self.esum)
+        self.nload += load.sum()
+
+    def means(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.lsum / self.nload, self.esum / self.nload
