@@ -13,6 +13,7 @@ with the ``torch`` backend.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 import hashlib
 import math
 import logging
@@ -45,6 +46,24 @@ log = logging.getLogger(__name__)
 
 MODEL_FILES = {"onnx": "model.onnx", "torch": "model.safetensors"}
 LOAD_CLASSES = ("cargo",)       # besides the threat classes, what counts as load for the mass
+
+
+@dataclass
+class _Context:
+    """What the engine's checks share for one scan: each reads what earlier ones left and writes into ``out``."""
+
+    out: Inspection
+    image: np.ndarray
+    meta: dict[str, Any]
+    pitch: tuple[float, float]
+    tiled: Any                     # inspect.tiling.TiledResult
+    units: Any                     # findings.unit_spans
+    declaration: list[dict[str, str]]
+    deadline: Deadline
+    timings: dict[str, float]
+    id_map: np.ndarray | None = None          # risk areas' ids (the threat check)
+    summary: dict[str, Any] | None = None     # the declaration's summary (the declaration check)
+    declared: list[str] = field(default_factory=list)
 
 
 class Inspector:
@@ -234,25 +253,10 @@ class Inspector:
         timings["segmentation"] = round((time.perf_counter() - t) * 1000, 1)
         pitch = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
         units = findings.unit_spans(tiled.a_high, list(meta.get("container_numbers") or []), meta.get("wagon_number"))
-        check, id_map = self._threat_check(out, tiled, image.shape[1:], pitch, units)
-        checks.append(check)
-        deadline.check("декларация")
-
-        rows = decl.match_rows(meta, declaration or [])
-        summary = decl.summarise(rows, self.categories)
-        out.declaration = summary
-        declared = [c for c in (summary or {}).get("categories", []) if c]
-        checks.append(declaration_check(rows, summary, bool(declaration)))
-        checks.append(self._cargo_check(out, tiled, declared))
-
-        deadline.check("материал")
-        t = time.perf_counter()
-        checks += self._material_checks(out, tiled, image, meta, pitch, summary, declared, id_map, deadline)
-        timings["material"] = round((time.perf_counter() - t) * 1000, 1)
-        out.material.setdefault("units", {"method": units.method, "spans_m": [
-            [round(s0 * self.cfg.pitch_mm[1] / 1000, 2), round(s1 * self.cfg.pitch_mm[1] / 1000, 2)]
-            for s0, s1 in units.spans], "names": list(units.names)})
-        checks += self._reference_checks(out, tiled, declared)
+        ctx = _Context(out, image, meta, pitch, tiled, units, declaration or [], deadline, timings)
+        for step in (self._threat_check, self._declaration_checks, self._cargo_check, self._material_checks,
+                     self._reference_checks):
+            checks += step(ctx)
 
         # Checks no operating point governs yet are shown, not deciding (InspectParams.advisory_checks).
         checks = [dataclasses.replace(c, status="advisory") if c.status == "flagged"
@@ -264,22 +268,22 @@ class Inspector:
         out.inspected_at = _now()
         return out
 
-    def _threat_check(self, out: Inspection, tiled, shape: tuple[int, int], pitch: tuple[float, float], units
-                      ) -> tuple[Check, np.ndarray]:
-        """The wagon's threat decision and its risk areas (into ``out``); the check and the areas' id map.
+    def _threat_check(self, ctx: _Context) -> list[Check]:
+        """The wagon's threat decision and its risk areas (into ``ctx.out``; their id map into ``ctx.id_map``).
 
         The threat decision is the wagon's: its score (cargoscan.scoring.wagon) against the operating point chosen
         on a validation archive for a target false-alarm rate. Risk areas explain an alarm; they do not raise one
         on their own (a speckle of "hidden compartment" on a wall must not send a wagon red).
         """
-        cfg = self.cfg
+        cfg, out, tiled = self.cfg, ctx.out, ctx.tiled
         wagon = W.decide(tiled.wagon_score, float(cfg.wagon_threshold), self.calibrator)
         out.wagon_score = {**wagon.to_dict(), "top_k": int(cfg.extra.get("score_top_k", W.DEFAULT_TOP_K)),
                            "calibrated": self.calibrator is not None}
 
         def areas_of(min_px: int, min_m2: float):
-            return findings.risk_areas(tiled.labels, tiled.score, cfg.classes, self.threat, shape, pitch,
-                                       cfg.pitch_mm, units, min_px, min_m2, self.classes_ru, self.params.image_bottom_m)
+            return findings.risk_areas(tiled.labels, tiled.score, cfg.classes, self.threat, ctx.image.shape[1:],
+                                       ctx.pitch, cfg.pitch_mm, ctx.units, min_px, min_m2, self.classes_ru,
+                                       self.params.image_bottom_m)
 
         areas, id_map = areas_of(self.params.min_area_px, self.params.min_area_m2)
         if wagon.over and not areas:     # an alarm with no area past the size filters: show what raised it
@@ -298,17 +302,28 @@ class Inspector:
         if wagon.over and not areas:
             reasons.append(reason("THREAT_SCORE", f"оценка вагона {wagon.score:.2f} ≥ порога "
                                                   f"{wagon.threshold:.2f} (вероятность {wagon.probability:.2f})"))
-        return (flagged("segmentation", *reasons) if reasons else passed("segmentation")), id_map
+        ctx.id_map = id_map
+        return [flagged("segmentation", *reasons) if reasons else passed("segmentation")]
 
-    def _cargo_check(self, out: Inspection, tiled, declared: list[str]) -> Check:
-        """The cargo category the head sees against the declared ones (into ``out.cargo``).
+    def _declaration_checks(self, ctx: _Context) -> list[Check]:
+        """The declaration rows of this scan's wagon and containers (into ``ctx.out.declaration``)."""
+        ctx.deadline.check("декларация")
+        rows = decl.match_rows(ctx.meta, ctx.declaration)
+        summary = decl.summarise(rows, self.categories)
+        ctx.out.declaration = summary
+        ctx.summary = summary
+        ctx.declared = [c for c in (summary or {}).get("categories", []) if c]
+        return [declaration_check(rows, summary, bool(ctx.declaration))]
+
+    def _cargo_check(self, ctx: _Context) -> list[Check]:
+        """The cargo category the head sees against the declared ones (into ``ctx.out.cargo``).
 
         An empty unit is judged by mass and density; the head only judges it if it knows "empty". Evidence
         against the declaration: how improbable the head finds the declared categories (scoring.budget), so an
         uncertain image is never a mismatch; only a declared category the head all but rules out.
         """
-        cfg = self.cfg
-        probs = _softmax(tiled.label_logits)
+        cfg, out, declared = self.cfg, ctx.out, ctx.declared
+        probs = _softmax(ctx.tiled.label_logits)
         k = int(np.argmax(probs))
         pred = cfg.categories[k] if k < len(cfg.categories) else None
         out.cargo = {"predicted": pred, "predicted_ru": self.categories[pred].ru if pred in self.categories else pred,
@@ -322,18 +337,28 @@ class Inspector:
         out.cargo["evidence"] = None if p_declared is None else round(cargo_evidence(
             p_declared, self.params.category_max_declared_probability), 4)
         if out.cargo["evidence"] is not None and out.cargo["evidence"] >= self.decision_thresholds.get("cargo", 1.0):
-            return flagged("cargo", reason("CARGO_MISMATCH", f"модель: «{out.cargo['predicted_ru']}» "
-                                           f"({probs[k]:.2f}); заявленное ({', '.join(out.cargo['declared_ru'])}"
-                                           f") — {p_declared:.2f}"))
-        return passed("cargo")
+            return [flagged("cargo", reason("CARGO_MISMATCH", f"модель: «{out.cargo['predicted_ru']}» "
+                                            f"({probs[k]:.2f}); заявленное ({', '.join(out.cargo['declared_ru'])}"
+                                            f") — {p_declared:.2f}"))]
+        return [passed("cargo")]
 
-    def _material_checks(self, out: Inspection, tiled, image: np.ndarray, meta: dict[str, Any],
-                         pitch: tuple[float, float], summary, declared: list[str], id_map: np.ndarray,
-                         deadline: Deadline) -> list[Check]:
-        """Material, density and mass of the load (into ``out.mass``, ``out.material`` and the risk areas)."""
-        cfg = self.cfg
+    def _material_checks(self, ctx: _Context) -> list[Check]:
+        """Material, density and mass of the load (into ``out.mass``, ``out.material`` and the risk areas); the
+        load's unit spans into ``out.material["units"]``; the time taken into the timings."""
+        ctx.deadline.check("материал")
+        t = time.perf_counter()
+        checks = self._material(ctx)
+        ctx.timings["material"] = round((time.perf_counter() - t) * 1000, 1)
+        cfg, units = self.cfg, ctx.units
+        ctx.out.material.setdefault("units", {"method": units.method, "spans_m": [
+            [round(s0 * cfg.pitch_mm[1] / 1000, 2), round(s1 * cfg.pitch_mm[1] / 1000, 2)] for s0, s1 in units.spans],
+            "names": list(units.names)})
+        return checks
+
+    def _material(self, ctx: _Context) -> list[Check]:
+        cfg, out, tiled, deadline, declared = self.cfg, ctx.out, ctx.tiled, ctx.deadline, ctx.declared
         try:
-            decomposer = self.decomposer_factory(meta)
+            decomposer = self.decomposer_factory(ctx.meta)
         except Exception as exc:
             return [failed("material", "ANALYSIS_FAILED_PHYSICS", f"{type(exc).__name__}: {exc}"),
                     failed("mass", "ANALYSIS_FAILED_PHYSICS", "нет разложения (λ, Z_eff)")]
@@ -343,15 +368,16 @@ class Inspector:
                                         max_pixels=self.params.material_max_pixels,
                                         check=lambda: deadline.check("материал"))
         # λ for mass and density from the scan at native pitch, PSF deconvolved in T (material.native_maps).
-        lam_m, dark, psf = material.native_maps(decomposer, image, meta, pitch, cfg.pitch_mm, load,
+        lam_m, dark, psf = material.native_maps(decomposer, ctx.image, ctx.meta, ctx.pitch, cfg.pitch_mm, load,
                                                 max_pixels=self.params.material_max_pixels,
                                                 check=lambda: deadline.check("материал"))
         category = self.categories.get(declared[0]) if len(set(declared)) == 1 else None
         pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
-        mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, meta,
-                                                     self.params, decomposer, summary, category, pf, dark,
+        mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, ctx.meta,
+                                                     self.params, decomposer, ctx.summary, category, pf, dark,
                                                      psf, lam_m, self.decision_thresholds)
         deadline.check("материал")
+        id_map = ctx.id_map
         slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
         for a in out.risk_areas:
             deadline.check("материал зон")
@@ -365,8 +391,9 @@ class Inspector:
         return [flagged("material", *dflags) if dflags else passed("material"),
                 flagged("mass", *mflags) if mflags else passed("mass")]
 
-    def _reference_checks(self, out: Inspection, tiled, declared: list[str]) -> list[Check]:
-        """The load against the typical images of its declared categories (into ``out.references``)."""
+    def _reference_checks(self, ctx: _Context) -> list[Check]:
+        """The load against the typical images of its declared categories (into ``ctx.out.references``)."""
+        out, tiled, declared = ctx.out, ctx.tiled, ctx.declared
         if self.references is None:
             if "references" in self.params.required_checks:
                 return [failed("references", "ANALYSIS_FAILED_REFERENCES", self.references_error or "нет")]
