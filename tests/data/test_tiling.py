@@ -28,3 +28,28 @@ def test_crop_pads_with_fill_past_the_edge():
     a = np.ones((1, 10, 10), np.float32)
     c = crop(a, 0, 0, 32, fill=0)
     assert c.shape == (1, 32, 32) and c[0, :10, :10].all() and c[0, 10:].sum() == 0
+
+
+def test_tiles_weigh_by_the_load_in_them():
+    """A tile of air barely counts in a wagon's pooled category; a full one counts fully; half, half."""
+    from cargoscan.data.tiling import LOAD_A, load_weights, pool
+
+    air, full, half = np.zeros((8, 8)), np.full((8, 8), 3.0), np.zeros((8, 8))
+    half[:4] = 1.0
+    w = load_weights(np.stack([air, full, half]))
+    assert w[0] == pytest.approx(1e-3) and w[1] == pytest.approx(1 + 1e-3) and w[2] == pytest.approx(0.5 + 1e-3)
+    assert load_weights(np.full((1, 4, 4), LOAD_A))[0] == pytest.approx(1e-3)   # at the threshold: not load
+    logits = np.array([[10.0, 0.0], [0.0, 1.0], [0.0, 3.0]])
+    pooled = pool(logits, w)
+    assert pooled[1] > pooled[0]                      # the air tile's category hardly moves the wagon's
+    assert pooled == pytest.approx((logits * w[:, None]).sum(0) / w.sum())
+
+
+def test_evaluate_and_the_engine_pool_the_category_alike():
+    """One pooling: evaluate's and the engine's category logits use the same weights (issue: one definition)."""
+    from cargoscan.data import tiling
+    from cargoscan.inspect import tiling as engine_tiling
+    from cargoscan.training import evaluate
+
+    assert evaluate.load_weights is tiling.load_weights is engine_tiling.load_weights
+    assert evaluate.pool is tiling.pool

@@ -67,3 +67,21 @@ def stitch(tiles: np.ndarray, origins: list[tuple[int, int]], shape: tuple[int, 
         acc[:, y:y + t, x:x + t] += tile_out * win
         weight[y:y + t, x:x + t] += win
     return (acc / np.maximum(weight, 1e-12))[:, :h, :w]
+
+
+#: A_high (−ln T) above which a pixel holds load rather than air (the weight of a tile in a wagon's pooled heads).
+LOAD_A = 0.05
+
+
+def load_weights(a_high: np.ndarray) -> np.ndarray:
+    """(N,) weight of each of N tiles ``a_high`` (N, h, w) in a wagon's cargo category and embedding: the share of
+    its pixels that attenuate (a load, not air), plus a floor so that an empty wagon still averages. The one
+    pooling that evaluate and the inspection engine share."""
+    a = np.asarray(a_high)
+    return (a > LOAD_A).reshape(len(a), -1).mean(axis=1) + 1e-3
+
+
+def pool(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weighted mean over tiles of per-tile ``values`` (N, M) (cargo-category logits, embeddings)."""
+    w = np.asarray(weights, np.float64)
+    return (np.asarray(values) * w[:, None]).sum(0) / w.sum()

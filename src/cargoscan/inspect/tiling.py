@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cargoscan.data.channels import channels_from_transmission, input_channels
-from cargoscan.data.tiling import blend_weight  # the same seam blending as training
+from cargoscan.data.tiling import blend_weight, load_weights  # the same seam blending and pooling as training
 from cargoscan.models.artifact import ArtifactConfig
 from cargoscan.scoring import wagon as W
 
@@ -254,7 +254,8 @@ class _Blender:
 
 
 class _Heads:
-    """The cargo-category logits and the encoder embedding, averaged over tiles weighted by the load in them."""
+    """The cargo-category logits and the encoder embedding, averaged over tiles weighted by the load in them
+    (:func:`cargoscan.data.tiling.load_weights`, as evaluate pools them), summed window group by group."""
 
     def __init__(self, names: tuple[str, ...], cfg: ArtifactConfig):
         self.ih = names.index("a_high") if "a_high" in names and "a_low" in names else None
@@ -263,9 +264,8 @@ class _Heads:
         self.lsum, self.esum, self.nload = None, None, 0.0
 
     def add(self, tiles: list[np.ndarray], label: np.ndarray, embedding: np.ndarray) -> None:
-        if self.ih is not None:  # the share of each tile's pixels that attenuate (a load, not air)
-            load = np.array([float((t[self.ih] * np.float32(self.std) + np.float32(self.mean) > 0.05).mean())
-                             for t in tiles]) + 1e-3
+        if self.ih is not None:  # the share of each tile's pixels that attenuate (data.tiling.load_weights)
+            load = load_weights(np.stack([t[self.ih] for t in tiles]) * np.float32(self.std) + np.float32(self.mean))
         else:
             load = np.ones(len(tiles))
         self.lsum = (label * load[:, None]).sum(0) + (0 if self.lsum is None else self.lsum)

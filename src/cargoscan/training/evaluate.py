@@ -26,7 +26,7 @@ import torch
 from cargoscan.archive.classes import class_names, threat_ids
 from cargoscan.data.dataset import WagonDataset
 from cargoscan.data.visibility import threat_visibility, visibility_summary, visible_scans
-from cargoscan.data.tiling import crop, stitch, tile_grid
+from cargoscan.data.tiling import crop, load_weights, pool, stitch, tile_grid
 from cargoscan.logs import progress
 from cargoscan.scoring import wagon as W
 from cargoscan.training import metrics as M
@@ -38,21 +38,24 @@ log = logging.getLogger(__name__)
 
 @torch.no_grad()
 def predict_scan(module: Any, x: np.ndarray, mean: np.ndarray, std: np.ndarray, tile: int, overlap: int,
-                 batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities (K, H, W) of a whole scan and its mean category logits (M,).
+                 batch_size: int = 16, a_high: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (K, H, W) of a whole scan and its category logits (M,), pooled over tiles as the engine
+    pools them (``data.tiling.load_weights``: by the load in each tile; channel ``a_high`` of ``x``, when given).
 
     Tiles are cut in physical units (padding is air), normalised, run in batches and blended back.
     """
     origins = tile_grid(x.shape[1:], tile, overlap)
     device = next(module.parameters()).device
-    probs, cats = [], []
+    probs, cats, weights = [], [], []
     for i in range(0, len(origins), batch_size):
         batch = np.stack([crop(x, y, x0, tile, fill=0) for y, x0 in origins[i:i + batch_size]])
         inp = torch.from_numpy(((batch - mean) / std).astype(np.float32)).to(device)
         logits, cat = module(inp)
         probs.append(module.probabilities(logits.float()).cpu().numpy())
         cats.append(cat.float().cpu().numpy())
-    return stitch(np.concatenate(probs), origins, x.shape[1:], overlap), np.concatenate(cats).mean(0)
+        weights.append(load_weights(batch[:, a_high]) if a_high is not None else np.ones(len(batch)))
+    cats_all = np.concatenate(cats)
+    return stitch(np.concatenate(probs), origins, x.shape[1:], overlap), pool(cats_all, np.concatenate(weights))
 
 
 def score_split(module: Any, root: str, split: str, p: EvaluateParams, multilabel: bool,
@@ -62,6 +65,8 @@ def score_split(module: Any, root: str, split: str, p: EvaluateParams, multilabe
     stats = ds.data.stats
     mean, std = ds.data.mean, ds.data.std
     names, threats = class_names(), threat_ids()
+    channels = list(stats["channels"])
+    a_high = channels.index("a_high") if "a_high" in channels else None
     k = len(names)
     confusion = np.zeros((k, k), dtype=np.int64)
     rows = []
@@ -70,7 +75,7 @@ def score_split(module: Any, root: str, split: str, p: EvaluateParams, multilabe
         for i in range(len(ds)):
             s = ds[i]
             probs, cat = predict_scan(module, s["image"], mean, std, int(stats["tile"]), int(stats["overlap"]),
-                                      p.batch_size)
+                                      p.batch_size, a_high)
             if keep_confusion:
                 confusion += M.pixel_confusion(probs.argmax(0), s["mask"], k)
             row = {"scan_id": s["meta"]["scan_id"], "split": split, "source": s["meta"].get("source", "synthetic"),
