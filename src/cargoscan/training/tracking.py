@@ -3,7 +3,6 @@ epoch, and the pyfunc model registered under an alias (``champion``), never a st
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import subprocess
@@ -28,8 +27,10 @@ def git_sha() -> str:
 
 
 def file_sha256(path: str | Path) -> str:
-    p = Path(path)
-    return hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else "none"
+    """The file's SHA-256 (``models.artifact.sha256_file``, the one hashing helper), or "none" when it is absent."""
+    from cargoscan.models.artifact import sha256_file
+
+    return sha256_file(path) if Path(path).exists() else "none"
 
 
 def run_tags(extra: dict[str, str] | None = None) -> dict[str, str]:
