@@ -103,6 +103,12 @@ def write_json(path: str | Path, document: dict[str, Any]) -> None:
     Path(path).write_text(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n", "utf-8")
 
 
+def scan_pitch(meta: dict[str, Any]) -> tuple[float, float]:
+    """The (row, column) pixel pitch in mm of a scan, from its sidecar (``pixel_pitch_mm``)."""
+    p = meta["pixel_pitch_mm"]
+    return float(p["row"]), float(p["column"])
+
+
 def read_sidecar(path: str | Path) -> dict[str, Any]:
     """Read and validate a scan sidecar.
 

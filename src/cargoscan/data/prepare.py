@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cargoscan.archive.io import scan_pitch
 from cargoscan.archive import ArchiveError, ArchivePaths
 from cargoscan.archive.classes import class_names, threat_ids
 from cargoscan.data.channels import input_channels, resample_mask
@@ -151,7 +152,7 @@ def prepare(params: PrepareParams, mix_ratio: float = 0.0) -> dict:
             kind = str((meta.get("source") or {}).get("kind", "synthetic"))
             if primary and scan_id not in listed:
                 log.warning("%s is not listed in scans.csv; using it (its sidecar is valid)", scan_id)
-            src = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
+            src = scan_pitch(meta)
             x = input_channels(sample["image"], src, tuple(params.pitch_mm), tuple(params.channels))
             mask = resample_mask(sample["mask"], x.shape[1:])
             if not np.all(np.isfinite(x)):

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from cargoscan.archive.io import scan_pitch
 from cargoscan.archive import ArchivePaths, load_sample
 from cargoscan.data.channels import input_channels, resample_mask
 from cargoscan.data.dataset import NO_LABEL, Prepared
@@ -102,7 +103,7 @@ class _Scan:
 
         s = load_sample(bg.root, bg.scan_id, labels=bg.labelled)
         self.image, self.mask, self.meta = s["image"], s.get("mask"), s["meta"]
-        self.pitch = (float(self.meta["pixel_pitch_mm"]["row"]), float(self.meta["pixel_pitch_mm"]["column"]))
+        self.pitch = scan_pitch(self.meta)
         self.projector = projector_for(self.meta)
         try:
             self.envelope = find_envelope(self.image)

@@ -27,6 +27,7 @@ import numpy as np
 from scipy import ndimage
 
 import cargoscan
+from cargoscan.archive.io import scan_pitch
 from cargoscan.archive import ArchiveError, read_scan, read_sidecar
 from cargoscan.archive.classes import load_classes
 from cargoscan.archive.records import declaration_problems
@@ -251,7 +252,7 @@ class Inspector:
         t = time.perf_counter()
         tiled = self._segment(image, meta, deadline)
         timings["segmentation"] = round((time.perf_counter() - t) * 1000, 1)
-        pitch = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
+        pitch = scan_pitch(meta)
         units = findings.unit_spans(tiled.a_high, list(meta.get("container_numbers") or []), meta.get("wagon_number"))
         ctx = _Context(out, image, meta, pitch, tiled, units, declaration or [], deadline, timings)
         for step in (self._threat_check, self._declaration_checks, self._cargo_check, self._material_checks,
@@ -411,7 +412,7 @@ class Inspector:
 
     def _validity(self, image: np.ndarray, meta: dict[str, Any], deadline: Deadline) -> Check:
         """The input-validity check (:mod:`cargoscan.archive.validity`): a scan that reads but is not physical."""
-        pitch = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
+        pitch = scan_pitch(meta)
         problems = scan_problems(image, pitch, self.params.validity, check=lambda: deadline.check("проверка снимка"))
         if problems:
             return failed("validity", "ANALYSIS_FAILED_INPUT", "; ".join(p.text for p in problems[:3]))
@@ -421,7 +422,7 @@ class Inspector:
         cfg = self.cfg
         tile = self.params.tile or cfg.tile
         overlap = cfg.overlap if self.params.overlap < 0 else self.params.overlap
-        pitch = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
+        pitch = scan_pitch(meta)
         return infer_tiled(image, pitch, cfg, self.backend, tile, overlap, self.params.batch_size, deadline,
                            self.threat)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from cargoscan.archive.io import scan_pitch
 from cargoscan.archive import (
     ArchiveError,
     ArchivePaths,
@@ -187,7 +188,7 @@ def tip_scan(
     meta, image = sample["meta"], sample["image"]
     if projector is None:
         projector = projector_for(meta, params)
-    pitch = (meta["pixel_pitch_mm"]["row"], meta["pixel_pitch_mm"]["column"])
+    pitch = scan_pitch(meta)
     out, placed = tip_image(image, pitch, projector, rng, params)
     if not placed:
         log.warning("%s: no threat could be placed; skipped", scan_id)

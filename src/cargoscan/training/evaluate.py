@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from cargoscan.archive.io import scan_pitch
 from cargoscan.archive.classes import class_names, threat_ids
 from cargoscan.data.dataset import WagonDataset
 from cargoscan.data.visibility import threat_visibility, visibility_summary, visible_scans
@@ -217,7 +218,7 @@ def real_backgrounds(module: Any, p: EvaluateParams, record: dict[str, Any], thr
                 score = float(scored[sid])
             else:
                 meta = sample["meta"]
-                src = (float(meta["pixel_pitch_mm"]["row"]), float(meta["pixel_pitch_mm"]["column"]))
+                src = scan_pitch(meta)
                 x = input_channels(sample["image"], src, tuple(stats["pitch_mm"]), tuple(stats["channels"]))
                 probs, _ = predict_scan(module, x, data.mean, data.std, int(stats["tile"]), int(stats["overlap"]),
                                         p.batch_size)
