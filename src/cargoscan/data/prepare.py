@@ -107,6 +107,10 @@ def mixed_sources(params: PrepareParams, n_primary: int, mix_ratio: float) -> li
 def prepare(params: PrepareParams, mix_ratio: float = 0.0) -> dict:
     """Run the stage. Returns the statistics written to ``stats.json``.
 
+    Four steps: validate the archive's tables and list the scans (:func:`_sources`); turn each scan into model
+    channels and its tiles (:func:`_prepare_scan`); split by train and take the normalisation from the training
+    split (:func:`_split_and_normalise`); write the indexes and the statistics (:func:`_statistics`).
+
     Args:
         params: the ``prepare`` section.
         mix_ratio: wanted share of TIP'd scans from ``params.extra_dirs`` (``tip.mix_ratio``); 0 = none.
@@ -117,22 +121,8 @@ def prepare(params: PrepareParams, mix_ratio: float = 0.0) -> dict:
     (out / "scans").mkdir(parents=True, exist_ok=True)
     for old in (out / "scans").glob("*.npy"):  # a rerun must not keep scans quarantined since
         old.unlink()
-    paths = ArchivePaths(root)
-    table, rejected = check_scans_table(root)
-    listed = set(table["ID снимка"]) if len(table) else set()
-    scan_ids = paths.scan_ids()
-    for missing in sorted(listed - set(scan_ids)):
-        rejected.append(Rejected(f"{paths.scans.name}/{missing}.tiff", "listed in scans.csv but the scan is missing"))
-    rejected += orphan_labels(root)
-    sources = [(root, s, True) for s in scan_ids]
-    sources += [(r, s, False) for r, s in mixed_sources(params, len(scan_ids), mix_ratio)]
-
-    names, n_cls = class_names(), len(class_names())
-    dtype = np.dtype(params.dtype)
+    sources, listed, rejected = _sources(params, root, mix_ratio)
     rows, tiles = [], []
-    ch_sum = np.zeros(len(params.channels))
-    ch_sq = np.zeros(len(params.channels))
-    ch_n = 0
     seen: set[str] = set()
     with progress() as bar:
         task = bar.add_task("prepare", total=len(sources))
@@ -142,46 +132,91 @@ def prepare(params: PrepareParams, mix_ratio: float = 0.0) -> dict:
             if scan_id in seen:
                 rejected.append(Rejected(f"{where}scans/{scan_id}.tiff", "duplicate scan ID (already prepared)"))
                 continue
-            try:
-                sample = check_scan(src_root, scan_id, allow_unlabelled=not primary)
-            except ArchiveError as exc:
-                rejected.append(Rejected(where + relative(src_root, exc.path), exc.reason))
+            done = _prepare_scan(params, out, src_root, scan_id, primary, where, listed, rejected, seen)
+            if done is None:
                 continue
-            seen.add(scan_id)
-            meta = sample["meta"]
-            kind = str((meta.get("source") or {}).get("kind", "synthetic"))
-            if primary and scan_id not in listed:
-                log.warning("%s is not listed in scans.csv; using it (its sidecar is valid)", scan_id)
-            src = scan_pitch(meta)
-            x = input_channels(sample["image"], src, tuple(params.pitch_mm), tuple(params.channels))
-            mask = resample_mask(sample["mask"], x.shape[1:])
-            if not np.all(np.isfinite(x)):
-                rejected.append(Rejected(f"{where}scans/{scan_id}.tiff", "non-finite input channels"))
-                continue
-            np.save(out / "scans" / f"{scan_id}.image.npy", x.astype(dtype))
-            np.save(out / "scans" / f"{scan_id}.mask.npy", mask.astype(np.uint8))
-            present, sites = threat_summary(sample["mask"], sample["instances"])
-            category = scan_category(sample["label_doc"])
-            if kind == "tip" and category == NO_CATEGORY:
-                category = UNKNOWN_CATEGORY  # a real background: nobody labelled its cargo
-            rows.append({
-                "scan_id": scan_id, "train_number": meta["train_number"],
-                "wagon_number": meta.get("wagon_number") or "", "height": x.shape[1], "width": x.shape[2],
-                "pitch_row_mm": src[0], "pitch_col_mm": src[1],
-                "category": category, "has_threat": int(bool(present)),
-                "threat_classes": ";".join(present), "sites": ";".join(sites), "source": kind,
-            })
-            for y0, x0 in tile_grid(x.shape[1:], params.tile, params.overlap):
-                counts = np.bincount(crop(mask, y0, x0, params.tile).ravel(), minlength=n_cls)[:n_cls]
-                tiles.append({"scan_id": scan_id, "y": y0, "x": x0,
-                              **{f"n_{name}": int(c) for name, c in zip(names, counts)}})
-            rows[-1]["_sum"] = x.reshape(len(params.channels), -1).astype(np.float64).sum(1)
-            rows[-1]["_sq"] = (x.reshape(len(params.channels), -1).astype(np.float64) ** 2).sum(1)
-            rows[-1]["_n"] = x.shape[1] * x.shape[2]
-
+            rows.append(done[0])
+            tiles += done[1]
     if not rows:
         write_quarantine(out / "quarantine.csv", rejected)
         raise ValueError(f"{root}: no usable scans ({len(rejected)} quarantined, see {out / 'quarantine.csv'})")
+    mean, std, ch_n = _split_and_normalise(rows, params)
+    index = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
+    SCAN_INDEX_SCHEMA.validate(index)
+    tile_df = pd.DataFrame(tiles).merge(index[["scan_id", "split"]], on="scan_id")
+    index.to_csv(out / "index.csv", index=False)
+    tile_df.to_csv(out / "tiles.csv", index=False)
+    write_quarantine(out / "quarantine.csv", rejected)
+    stats = _statistics(params, out, index, tile_df, mean, std, ch_n, len(rejected), mix_ratio)
+    (out / "stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    log.info("prepared %d scans (%s), %d tiles, %d quarantined → %s", len(rows), stats["scans"], len(tile_df),
+             len(rejected), out)
+    return stats
+
+
+def _sources(params: PrepareParams, root: Path, mix_ratio: float
+             ) -> tuple[list[tuple[Path, str, bool]], set[str], list[Rejected]]:
+    """The scans to prepare ``(archive, scan ID, primary)``, the IDs scans.csv lists, and what the tables reject."""
+    paths = ArchivePaths(root)
+    table, rejected = check_scans_table(root)
+    listed = set(table["ID снимка"]) if len(table) else set()
+    scan_ids = paths.scan_ids()
+    for missing in sorted(listed - set(scan_ids)):
+        rejected.append(Rejected(f"{paths.scans.name}/{missing}.tiff", "listed in scans.csv but the scan is missing"))
+    rejected += orphan_labels(root)
+    sources = [(root, s, True) for s in scan_ids]
+    sources += [(r, s, False) for r, s in mixed_sources(params, len(scan_ids), mix_ratio)]
+    return sources, listed, rejected
+
+
+def _prepare_scan(params: PrepareParams, out: Path, src_root: Path, scan_id: str, primary: bool, where: str,
+                  listed: set[str], rejected: list[Rejected], seen: set[str]) -> tuple[dict, list[dict]] | None:
+    """Validate one scan, write its model channels and mask; its index row and its tiles (None: quarantined).
+    A scan that reads is ``seen``: another of its ID is a duplicate, even if this one's channels are refused."""
+    try:
+        sample = check_scan(src_root, scan_id, allow_unlabelled=not primary)
+    except ArchiveError as exc:
+        rejected.append(Rejected(where + relative(src_root, exc.path), exc.reason))
+        return None
+    seen.add(scan_id)
+    meta = sample["meta"]
+    kind = str((meta.get("source") or {}).get("kind", "synthetic"))
+    if primary and scan_id not in listed:
+        log.warning("%s is not listed in scans.csv; using it (its sidecar is valid)", scan_id)
+    src = scan_pitch(meta)
+    x = input_channels(sample["image"], src, tuple(params.pitch_mm), tuple(params.channels))
+    mask = resample_mask(sample["mask"], x.shape[1:])
+    if not np.all(np.isfinite(x)):
+        rejected.append(Rejected(f"{where}scans/{scan_id}.tiff", "non-finite input channels"))
+        return None
+    np.save(out / "scans" / f"{scan_id}.image.npy", x.astype(np.dtype(params.dtype)))
+    np.save(out / "scans" / f"{scan_id}.mask.npy", mask.astype(np.uint8))
+    present, sites = threat_summary(sample["mask"], sample["instances"])
+    category = scan_category(sample["label_doc"])
+    if kind == "tip" and category == NO_CATEGORY:
+        category = UNKNOWN_CATEGORY  # a real background: nobody labelled its cargo
+    flat = x.reshape(len(params.channels), -1).astype(np.float64)
+    row = {
+        "scan_id": scan_id, "train_number": meta["train_number"],
+        "wagon_number": meta.get("wagon_number") or "", "height": x.shape[1], "width": x.shape[2],
+        "pitch_row_mm": src[0], "pitch_col_mm": src[1],
+        "category": category, "has_threat": int(bool(present)),
+        "threat_classes": ";".join(present), "sites": ";".join(sites), "source": kind,
+        "_sum": flat.sum(1), "_sq": (flat ** 2).sum(1), "_n": x.shape[1] * x.shape[2],
+    }
+    names = class_names()
+    tiles = []
+    for y0, x0 in tile_grid(x.shape[1:], params.tile, params.overlap):
+        counts = np.bincount(crop(mask, y0, x0, params.tile).ravel(), minlength=len(names))[:len(names)]
+        tiles.append({"scan_id": scan_id, "y": y0, "x": x0, **{f"n_{name}": int(c) for name, c in zip(names, counts)}})
+    return row, tiles
+
+
+def _split_and_normalise(rows: list[dict], params: PrepareParams) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each row's split (by train: no train in two splits); the channels' mean and std over the training split."""
+    ch_sum = np.zeros(len(params.channels))
+    ch_sq = np.zeros(len(params.channels))
+    ch_n = 0
     split_of = split_trains([r["train_number"] for r in rows], tuple(params.split_fractions), params.seed)
     for r in rows:
         r["split"] = split_of[r["train_number"]]
@@ -189,21 +224,21 @@ def prepare(params: PrepareParams, mix_ratio: float = 0.0) -> dict:
             ch_sum += r["_sum"]
             ch_sq += r["_sq"]
             ch_n += r["_n"]
-    index = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
-    SCAN_INDEX_SCHEMA.validate(index)
-    tile_df = pd.DataFrame(tiles).merge(index[["scan_id", "split"]], on="scan_id")
-    index.to_csv(out / "index.csv", index=False)
-    tile_df.to_csv(out / "tiles.csv", index=False)
-    write_quarantine(out / "quarantine.csv", rejected)
-
-    # Tiles overlap, so class counts come from the stored masks, not the tiles.
-    counts = {s: np.zeros(n_cls, dtype=np.int64) for s in SPLITS}
-    for r in rows:
-        m = np.load(out / "scans" / f"{r['scan_id']}.mask.npy")
-        counts[r["split"]] += np.bincount(m.ravel(), minlength=n_cls)[:n_cls]  # 255 (unlabelled) is not a class
     mean = ch_sum / max(ch_n, 1)
     std = np.sqrt(np.maximum(ch_sq / max(ch_n, 1) - mean ** 2, 1e-12))
-    stats = {
+    return mean, std, ch_n
+
+
+def _statistics(params: PrepareParams, out: Path, index: pd.DataFrame, tile_df: pd.DataFrame, mean: np.ndarray,
+                std: np.ndarray, ch_n: int, n_rejected: int, mix_ratio: float) -> dict:
+    """``stats.json``: channels, normalisation, class pixels and weights, counts per split."""
+    names, n_cls = class_names(), len(class_names())
+    # Tiles overlap, so class counts come from the stored masks, not the tiles.
+    counts = {s: np.zeros(n_cls, dtype=np.int64) for s in SPLITS}
+    for scan_id, split in zip(index["scan_id"], index["split"]):
+        m = np.load(out / "scans" / f"{scan_id}.mask.npy")
+        counts[split] += np.bincount(m.ravel(), minlength=n_cls)[:n_cls]  # 255 (unlabelled) is not a class
+    return {
         "raw_dir": str(params.raw_dir),
         "channels": list(params.channels), "pitch_mm": list(params.pitch_mm), "tile": params.tile,
         "overlap": params.overlap, "classes": names,
@@ -217,12 +252,8 @@ def prepare(params: PrepareParams, mix_ratio: float = 0.0) -> dict:
         "tiles": {s: int((tile_df["split"] == s).sum()) for s in SPLITS},
         "threat_scans": {s: int(index.loc[index["split"] == s, "has_threat"].sum()) for s in SPLITS},
         "tiles_with_threat": int((tile_df[[f"n_{names[i]}" for i in threat_ids()]].sum(1) > 0).sum()),
-        "quarantined": len(rejected),
+        "quarantined": n_rejected,
         "sources": {s: {k: int(v) for k, v in index.loc[index["split"] == s, "source"].value_counts().items()}
                     for s in SPLITS},
         "mix_ratio": float(mix_ratio),
     }
-    (out / "stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    log.info("prepared %d scans (%s), %d tiles, %d quarantined → %s", len(rows), stats["scans"], len(tile_df),
-             len(rejected), out)
-    return stats
