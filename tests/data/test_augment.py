@@ -36,3 +36,17 @@ def test_transform_is_deterministic_under_a_seed():
     b = build_transform(AugmentParams(), ("a_high", "a_low", "ratio"), seed=3)
     for _ in range(3):
         np.testing.assert_array_equal(a(image=img, mask=mask)["image"], b(image=img, mask=mask)["image"])
+
+
+def test_affine_pads_with_air_in_every_channel():
+    """Pixels the shift brings in from outside read as air: A = 0 and a dual-energy ratio of 1, labelled background."""
+    from cargoscan.data.augment import AugmentParams, build_transform
+
+    t = build_transform(AugmentParams(enabled=True, hflip=0.0, scale=0.0, shift=0.3, affine_p=1.0, jitter_p=0.0),
+                        ("a_high", "a_low", "ratio"), seed=1)
+    img = np.full((64, 64, 3), 5.0, np.float32)
+    img[..., 2] = 1.2
+    out = t(image=img, mask=np.ones((64, 64), np.uint8))
+    outside = out["mask"] == 0
+    assert outside.sum() > 100
+    assert np.allclose(out["image"][outside], [0.0, 0.0, 1.0])

@@ -53,3 +53,17 @@ def test_evaluate_and_the_engine_pool_the_category_alike():
 
     assert evaluate.load_weights is tiling.load_weights is engine_tiling.load_weights
     assert evaluate.pool is tiling.pool
+
+
+def test_crops_past_the_edge_are_padded_with_air_in_every_channel():
+    """Air is A = 0 but a dual-energy ratio of 1: padding a ratio channel with 0 would paint a wall of
+    impossible material along the edge (−16 σ after normalisation)."""
+    from cargoscan.data.channels import air_channels
+
+    names = ("a_high", "a_low", "ratio")
+    x = np.full((3, 10, 10), 2.0, np.float32)
+    out = crop(x, 4, 4, 8, fill=air_channels(names))
+    assert out.shape == (3, 8, 8)
+    assert (out[:, :6, :6] == 2.0).all()
+    assert (out[0, 6:] == 0).all() and (out[1, :, 6:] == 0).all() and (out[2, 6:] == 1.0).all()
+    assert (crop(np.ones((5, 5), np.uint8), 3, 3, 4, fill=0)[2:] == 0).all()  # a mask keeps a number

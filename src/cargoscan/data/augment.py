@@ -22,6 +22,8 @@ import albumentations as A
 import cv2
 import numpy as np
 
+from cargoscan.data.channels import air_channels
+
 
 @dataclass(frozen=True)
 class AugmentParams:
@@ -79,12 +81,13 @@ def build_transform(params: AugmentParams, channels: tuple[str, ...], seed: int 
     if not params.enabled:
         return None
     att = tuple(i for i, c in enumerate(channels) if c in ("a_high", "a_low"))
+    air = tuple(float(v) for v in air_channels(tuple(channels)))   # A = 0, but a dual-energy ratio of 1
     return A.Compose(
         [
             A.HorizontalFlip(p=params.hflip),
             A.Affine(scale=(1 - params.scale, 1 + params.scale),
                      translate_percent={"x": (-params.shift, params.shift), "y": (-params.shift, params.shift)},
-                     border_mode=cv2.BORDER_CONSTANT, fill=0, fill_mask=0,  # pad with air / background
+                     border_mode=cv2.BORDER_CONSTANT, fill=air, fill_mask=0,  # pad with air / background
                      interpolation=cv2.INTER_LINEAR, mask_interpolation=cv2.INTER_NEAREST, p=params.affine_p),
             AttenuationJitter(att, params.gain, params.noise, p=params.jitter_p),
         ],

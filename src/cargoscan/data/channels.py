@@ -63,6 +63,11 @@ def channels_from_transmission(t: np.ndarray, names: tuple[str, ...] = CHANNELS)
     return np.stack(out).astype(np.float32)
 
 
+def air_channels(names: tuple[str, ...] = CHANNELS) -> np.ndarray:
+    """(C,) float32: what the channels ``names`` read through air (A = 0, ratio 1): the value to pad with."""
+    return channels_from_transmission(np.ones((2, 1, 1), np.float32), tuple(names))[:, 0, 0]
+
+
 def input_channels(image: np.ndarray, src_pitch_mm: tuple[float, float] | None = None,
                    dst_pitch_mm: tuple[float, float] | None = None, names: tuple[str, ...] = CHANNELS
                    ) -> np.ndarray:

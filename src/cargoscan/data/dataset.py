@@ -19,6 +19,7 @@ import torch
 from torch.utils.data import Dataset
 
 from cargoscan.archive.classes import palette, threat_ids
+from cargoscan.data.channels import air_channels
 from cargoscan.data.tiling import crop
 from cargoscan.data.validation import UNLABELLED
 
@@ -117,6 +118,7 @@ class TileDataset(Dataset):
         self.tiles = self.data.tiles[self.data.tiles["split"] == split].reset_index(drop=True)
         self.transform = transform
         self.tile = int(self.data.stats["tile"])
+        self.air = air_channels(tuple(self.data.stats["channels"]))   # padding past the scan: air, per channel
         cats = {c: i for i, c in enumerate(self.data.categories)}
         idx = self.data.index.set_index("scan_id")
         self.labels = [cats.get(idx.loc[s, "category"], NO_LABEL) for s in self.tiles["scan_id"]]
@@ -129,7 +131,7 @@ class TileDataset(Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         row = self.tiles.iloc[i]
         scan_id, y, x = str(row["scan_id"]), int(row["y"]), int(row["x"])
-        image = crop(self.data.image(scan_id), y, x, self.tile, fill=0).astype(np.float32)  # 0 = air
+        image = crop(self.data.image(scan_id), y, x, self.tile, fill=self.air).astype(np.float32)
         mask = crop(self.data.mask(scan_id), y, x, self.tile, fill=0)
         if self.transform is not None:
             out = self.transform(image=np.ascontiguousarray(image.transpose(1, 2, 0)), mask=mask)

@@ -34,7 +34,7 @@ from torch.utils.data import Dataset
 
 from cargoscan.archive.io import scan_pitch
 from cargoscan.archive import ArchivePaths, load_sample
-from cargoscan.data.channels import input_channels, resample_mask
+from cargoscan.data.channels import air_channels, input_channels, resample_mask
 from cargoscan.data.dataset import NO_LABEL, Prepared
 from cargoscan.data.randomize import Draw, RandomizeParams, draw, reimage
 from cargoscan.data.tiling import crop
@@ -213,7 +213,7 @@ class ProjectedTiles(Dataset):
         src = (s.pitch[0] * d.pitch[0], s.pitch[1] * d.pitch[1])
         x = input_channels(window, src, self.pitch, self.channels)
         m = resample_mask(mask, x.shape[1:])
-        return crop(x, 0, 0, self.tile, fill=0), crop(m, 0, 0, self.tile, fill=0), n
+        return crop(x, 0, 0, self.tile, fill=air_channels(self.channels)), crop(m, 0, 0, self.tile, fill=0), n
 
     def window_native(self, s: _Scan, d: Draw, rng: np.random.Generator
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:

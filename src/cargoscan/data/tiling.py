@@ -28,13 +28,14 @@ def tile_grid(shape: tuple[int, int], tile: int, overlap: int) -> list[tuple[int
     return [(y, x) for y in tile_starts(shape[0], tile, overlap) for x in tile_starts(shape[1], tile, overlap)]
 
 
-def crop(array: np.ndarray, y: int, x: int, tile: int, fill: float = 0) -> np.ndarray:
-    """A (…, tile, tile) crop at (y, x), padded with ``fill`` past the edges."""
-    h, w = array.shape[-2:]
+def crop(array: np.ndarray, y: int, x: int, tile: int, fill: float | np.ndarray = 0) -> np.ndarray:
+    """A (…, tile, tile) crop at (y, x), padded with ``fill`` past the edges: a number, or one per channel of a
+    (C, H, W) array (``data.channels.air_channels``: air is A = 0 but a dual-energy ratio of 1)."""
     part = array[..., y:y + tile, x:x + tile]
     if part.shape[-2:] == (tile, tile):
         return np.ascontiguousarray(part)
-    out = np.full(array.shape[:-2] + (tile, tile), fill, dtype=array.dtype)
+    out = np.empty(array.shape[:-2] + (tile, tile), dtype=array.dtype)
+    out[...] = np.asarray(fill, dtype=array.dtype).reshape(np.shape(fill) + (1, 1)) if np.ndim(fill) else fill
     out[..., :part.shape[-2], :part.shape[-1]] = part
     return out
 

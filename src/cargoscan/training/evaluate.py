@@ -27,6 +27,7 @@ from cargoscan.archive.io import scan_pitch
 from cargoscan.archive.classes import class_names, threat_ids
 from cargoscan.data.dataset import WagonDataset
 from cargoscan.data.visibility import threat_visibility, visibility_summary, visible_scans
+from cargoscan.data.channels import air_channels
 from cargoscan.data.tiling import crop, load_weights, pool, stitch, tile_grid
 from cargoscan.logs import progress
 from cargoscan.scoring import wagon as W
@@ -39,17 +40,19 @@ log = logging.getLogger(__name__)
 
 @torch.no_grad()
 def predict_scan(module: Any, x: np.ndarray, mean: np.ndarray, std: np.ndarray, tile: int, overlap: int,
-                 batch_size: int = 16, a_high: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 batch_size: int = 16, a_high: int | None = None, air: np.ndarray | float = 0.0
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities (K, H, W) of a whole scan and its category logits (M,), pooled over tiles as the engine
     pools them (``data.tiling.load_weights``: by the load in each tile; channel ``a_high`` of ``x``, when given).
 
-    Tiles are cut in physical units (padding is air), normalised, run in batches and blended back.
+    Tiles are cut in physical units (padded with ``air``, one value per channel), normalised, run in batches and
+    blended back.
     """
     origins = tile_grid(x.shape[1:], tile, overlap)
     device = next(module.parameters()).device
     probs, cats, weights = [], [], []
     for i in range(0, len(origins), batch_size):
-        batch = np.stack([crop(x, y, x0, tile, fill=0) for y, x0 in origins[i:i + batch_size]])
+        batch = np.stack([crop(x, y, x0, tile, fill=air) for y, x0 in origins[i:i + batch_size]])
         inp = torch.from_numpy(((batch - mean) / std).astype(np.float32)).to(device)
         logits, cat = module(inp)
         probs.append(module.probabilities(logits.float()).cpu().numpy())
@@ -76,7 +79,7 @@ def score_split(module: Any, root: str, split: str, p: EvaluateParams, multilabe
         for i in range(len(ds)):
             s = ds[i]
             probs, cat = predict_scan(module, s["image"], mean, std, int(stats["tile"]), int(stats["overlap"]),
-                                      p.batch_size, a_high)
+                                      p.batch_size, a_high, air_channels(tuple(channels)))
             if keep_confusion:
                 confusion += M.pixel_confusion(probs.argmax(0), s["mask"], k)
             row = {"scan_id": s["meta"]["scan_id"], "split": split, "source": s["meta"].get("source", "synthetic"),
