@@ -12,6 +12,7 @@ as they are or URL-encoded (``32701%2F030225%2F0000001``).
 
 # No "from __future__ import annotations": FastAPI must see the closures used in Depends() at definition time.
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
@@ -163,6 +164,17 @@ def create_app(registry: Registry, tokens: TokenStore, max_body_bytes: int | Non
                   description="Scan registry, corridor routing, release with officer identity, audit trail.",
                   dependencies=[Depends(strict_query)])
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes or load_registry_params().max_body_bytes)
+    allowed = _authorisation(registry, tokens)
+    _error_handlers(app)
+    _scan_and_declaration_routes(app, registry, allowed)
+    _export_routes(app, registry, allowed)
+    _audit_routes(app, registry, allowed)
+    return app
+
+
+def _authorisation(registry: Registry, tokens: TokenStore) -> Callable[[str], Callable[..., Identity]]:
+    """``allowed(action)``: a dependency that authenticates the bearer token and refuses (and audits) a role
+    that may not do ``action``."""
     bearer = HTTPBearer(auto_error=False)
 
     def identity(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Identity:
@@ -181,6 +193,11 @@ def create_app(registry: Registry, tokens: TokenStore, max_body_bytes: int | Non
             return ident
         return check
 
+    return allowed
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Not found → 404, invalid → 400, a refused release → 409."""
     @app.exception_handler(LookupError)
     def _not_found(_: Request, exc: LookupError) -> JSONResponse:
         return JSONResponse({"detail": str(exc).strip("'\"")}, status_code=404)
@@ -193,6 +210,9 @@ def create_app(registry: Registry, tokens: TokenStore, max_body_bytes: int | Non
     def _refused(_: Request, exc: ReleaseRefused) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
+
+def _scan_and_declaration_routes(app: FastAPI, registry: Registry, allowed) -> None:
+    """Scans, declarations, inspection results, officers' inspections and releases."""
     @app.post("/scans", status_code=201, tags=["operator"], summary="Ingest a scan",
               responses=responses(400, 401, 403, 413))
     def ingest_scan(body: ScanIn, ident: Annotated[Identity, Depends(allowed("ingest_scan"))]) -> dict[str, Any]:
@@ -253,6 +273,9 @@ def create_app(registry: Registry, tokens: TokenStore, max_body_bytes: int | Non
         return {"pi_number": pi_number, "officer_id": rel.officer_id, "officer_name": rel.officer_name,
                 "stamp": rel.officer_stamp, "released_at": rel.released_at, "basis": rel.basis}
 
+
+def _export_routes(app: FastAPI, registry: Registry, allowed) -> None:
+    """Table 1 and the declarations export (who released what)."""
     @app.get("/table1", tags=["operator", "officer", "auditor"], summary="Table 1 (JSON, CSV or XLSX)",
              responses={200: {"content": {"text/csv": {}, XLSX: {}}}, **responses(401, 403)})
     def get_table1(ident: Annotated[Identity, Depends(allowed("read_table1"))],
@@ -281,6 +304,9 @@ def create_app(registry: Registry, tokens: TokenStore, max_body_bytes: int | Non
         return Response(data, media_type=media,
                         headers={"Content-Disposition": f'attachment; filename="declarations.{format}"'})
 
+
+def _audit_routes(app: FastAPI, registry: Registry, allowed) -> None:
+    """The audit trail's verification."""
     public_key = load_registry_params().public_key
     signature_ok = entry_verifier(load_public(public_key)) if public_key else None
 
@@ -291,5 +317,3 @@ def create_app(registry: Registry, tokens: TokenStore, max_body_bytes: int | Non
         return {"ok": res.ok, "entries": res.rows, "head_count": res.head_count, "last_hash": res.last_hash,
                 "summary": res.summary(),
                 "breaks": [{"seq": b.seq, "kind": b.kind, "message": b.message} for b in res.breaks[:100]]}
-
-    return app
