@@ -11,7 +11,7 @@ Output layout (``prepare.out_dir``)::
 
 Extra archive roots (``prepare.extra_dirs``, by default ``data/tip``: real scans with threats projected by
 ``cargoscan tip``) are mixed in when they exist, so that TIP'd scans make ``mix_ratio`` of the prepared scans
-(:func:`cargoscan.tip.mix.select`). Their wagon pixels of unknown class carry 255 (``IGNORE_INDEX``) in the masks,
+(:func:`cargoscan.data.mix.select`). Their wagon pixels of unknown class carry 255 (``IGNORE_INDEX``) in the masks,
 and their cargo category is unknown (empty) unless the background was a labelled synthetic scan. Every scan is
 split by its train, whatever its source. Without extra roots (the default) nothing changes.
 
@@ -91,7 +91,7 @@ def mixed_sources(params: PrepareParams, n_primary: int, mix_ratio: float) -> li
     roots = [Path(d) for d in params.extra_dirs if Path(d).is_dir()]
     if not roots or mix_ratio <= 0:
         return []
-    from cargoscan.tip.mix import select
+    from cargoscan.data.mix import select
 
     rng = np.random.default_rng(params.seed)
     chosen: list[tuple[Path, str]] = []

@@ -202,7 +202,7 @@ def real_backgrounds(module: Any, p: EvaluateParams, record: dict[str, Any], thr
     from cargoscan.archive import load_sample
     from cargoscan.data.channels import input_channels
     from cargoscan.data.dataset import Prepared
-    from cargoscan.tip.mix import real_background_rates, real_sets
+    from cargoscan.data.mix import real_background_rates, real_sets
 
     data = Prepared(p.prepared_dir)
     stats = data.stats

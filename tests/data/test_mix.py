@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from cargoscan.tip.mix import real_background_rates, real_sets, select
+from cargoscan.data.mix import real_background_rates, real_sets, select
 
-from .conftest import write_background
+from tests.tip.conftest import write_background
 
 
 def _archive(root, kinds: list[str], start: int = 0) -> list[str]:
