@@ -37,9 +37,9 @@ data/raw/scans.csv:
 test: setup
 	$(BIN)/python -m pytest -q
 
-# The quick lane: the same run less the tests marked `slow` (pyproject's pytest markers).
+# The quick lane: the same run less the tests marked `slow` (pyproject's pytest markers), on two workers.
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n 2
 
 bench: setup
 	source $(BIN)/activate && for b in benchmarks/bench_*.py; do python $$b; done

@@ -115,6 +115,7 @@ def _inspect_rendered(plan) -> tuple[dict, dict, list, float]:
     return mass, mat, flags, net
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("category", ["garments", "footwear", "furniture", "food", "chemicals", "machinery",
                                       "steel_products"])
 def test_honest_synthesised_load_is_not_flagged(category):

@@ -129,6 +129,7 @@ def _alive(prefix: str) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith(prefix) and t.is_alive()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["backend", "decomposer"])
 def test_timed_out_worker_stops_working(artifact, library, scan, where, monkeypatch):
     """After the timeout verdict the worker thread ends: the deadline is checked inside the tiled loop and the

@@ -213,6 +213,7 @@ def test_params_are_frozen_and_sizes_follow_geometry():
     assert _render(1, "wagon", "portal", small).image.shape == (360, 640, 3)
 
 
+@pytest.mark.slow
 def test_many_seeds_render_without_error():
     # Regression: a door's profile ran out where the camera's window began past it (frozen set, seed 60917).
     from cargoscan.ids import make_container_number, make_wagon_number

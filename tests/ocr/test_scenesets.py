@@ -42,6 +42,7 @@ def test_unknown_geometry_is_refused(tmp_path):
         write_scene_set(tmp_path, "drone", 1, seed=1)
 
 
+@pytest.mark.slow
 def test_jpeg_frames_are_read_and_scored_by_layout(portal_set):
     pytest.importorskip("rapidocr_onnxruntime")           # third-party wheel with the scene-text networks
     from cargoscan.ocr.evaluate import evaluate
