@@ -9,7 +9,7 @@
 
 ``--artifact DIR`` uses an exported model (default ``data/models/export`` when present); otherwise a stand-in
 artifact is exported once (SMP ``--arch``/``--encoder``, random weights, the shape of a real one) into the temp
-directory. The (λ, Z_eff) decomposer is ``cargoscan.synth.decompose`` when installed, else a stand-in of similar
+directory. The (λ, Z_eff) decomposer is ``cargoscan.physics.decompose`` when installed, else a stand-in of similar
 cost (λ = A_high/μ), which the output says.
 """
 
@@ -50,9 +50,9 @@ def decomposer_factory():
         from cargoscan.inspect.material import default_decomposer
 
         default_decomposer({})
-        return None, "cargoscan.synth.decompose"
+        return None, "cargoscan.physics.decompose"
     except Exception:
-        return (lambda meta: StandInDecomposer()), "stand-in (synth.decompose not installed)"
+        return (lambda meta: StandInDecomposer()), "stand-in (physics.decompose not installed)"
 
 
 def ensure_artifact(args) -> Path:

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from cargoscan.synth.physics import Scanner, sample_scanner
+from cargoscan.physics.scanner import Scanner, sample_scanner
 
 log = logging.getLogger("bench_physics")
 

@@ -21,7 +21,7 @@ import time  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from cargoscan.synth.physics import Scanner, ScannerParams  # noqa: E402
+from cargoscan.physics.scanner import Scanner, ScannerParams  # noqa: E402
 from cargoscan.tip.config import TipParams  # noqa: E402
 from cargoscan.tip.library import PatchInstance, ThreatPatch, create_threat, list_threats  # noqa: E402
 from cargoscan.tip.placement import PlacementError, find_envelope, place  # noqa: E402
@@ -96,7 +96,7 @@ def errors(scanner: Scanner, projector: Projector) -> None:
 
 
 #: Scanner overrides for the false-rejection measurement: low and high dose, blur at the ends of the ranges of
-#: ``cargoscan.synth.physics.DEFAULT_RANGES`` (photons a third beyond them: another scanner, another dose).
+#: ``cargoscan.physics.scanner.DEFAULT_RANGES`` (photons a third beyond them: another scanner, another dose).
 SCANNER_VARIANTS = {
     "low_dose_soft": {"photons_high": [6000.0, 9000.0], "photons_low": [2800.0, 4100.0], "blur_row": [1.2, 1.3],
                       "blur_col": [1.1, 1.2], "electronic_noise": [5e-5, 6e-5]},

@@ -44,6 +44,7 @@ LAYERS: list[str] = [
     "ids",
     "scoring",
     "archive",
+    "physics",
     "synth",
     "tip",
     "data",

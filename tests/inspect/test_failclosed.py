@@ -192,7 +192,7 @@ def test_exception_anywhere(artifact, library, scan):
 
 def test_physics_unavailable(artifact, library, scan):
     def missing(meta):
-        raise ImportError("No module named 'cargoscan.synth.decompose'")
+        raise ImportError("No module named 'cargoscan.physics.decompose'")
 
     out = Inspector.load(artifact, InspectParams(references_dir=str(library)), decomposer_factory=missing).inspect(
         scan, [declaration_row(true_net_kg())])

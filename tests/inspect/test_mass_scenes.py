@@ -11,8 +11,8 @@ import pytest
 from cargoscan.inspect.config import InspectParams
 from cargoscan.inspect.material import default_decomposer, mass_and_density, native_maps
 from cargoscan.inspect.tiling import model_shape
-from cargoscan.synth.materials import get_material
-from cargoscan.synth.physics import Scanner, ScannerParams
+from cargoscan.physics.materials import get_material
+from cargoscan.physics.scanner import Scanner, ScannerParams
 from cargoscan.synth.scene import heterogeneity
 
 NATIVE = (4.6, 5.6)      # mm: 720 detector channels over 3.3 m; 5 km/h at 250 pulses/s

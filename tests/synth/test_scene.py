@@ -99,7 +99,7 @@ def test_bulk_void_lowers_the_path():
 
 
 def test_drugs_attenuate_more_than_the_goods_they_displace_and_read_organic():
-    from cargoscan.synth.physics import Scanner
+    from cargoscan.physics.scanner import Scanner
 
     s, _ = _flat_with("garments", {"kind": "drugs_in_cargo", "drug": "cocaine", "mass_kg": 200.0}, seed=5)
     drug = next(i for i in s.instances if i.cls == "drugs").mask

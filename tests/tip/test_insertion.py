@@ -3,7 +3,7 @@ import pytest
 
 from cargoscan.archive import decode_rle, load_sample
 from cargoscan.archive.classes import threat_ids
-from cargoscan.synth import physics
+from cargoscan.physics import scanner as physics
 from cargoscan.tip.config import TipParams
 from cargoscan.tip.insertion import UNLABELLED, tip_id, tip_scan
 from cargoscan.tip.project import Projector

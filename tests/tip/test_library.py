@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from cargoscan.archive.classes import class_names
-from cargoscan.synth import materials  # noqa: F401  (the patches are built from it; fail, never skip)
+from cargoscan.physics import materials  # noqa: F401  (the patches are built from it; fail, never skip)
 from cargoscan.tip.library import create_threat, list_threats
 
 #: Plausible masses (kg) per threat: one pistol up to a pallet of cigarettes.

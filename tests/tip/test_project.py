@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cargoscan.synth import physics
+from cargoscan.physics import scanner as physics
 from cargoscan.tip.config import TipParams
 from cargoscan.tip.library import PatchInstance, ThreatPatch
 from cargoscan.tip.project import BackgroundModel, Projector

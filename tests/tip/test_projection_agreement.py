@@ -5,7 +5,7 @@ material and for removed cargo (voids, hollowed goods); masks match the projecte
 import numpy as np
 import pytest
 
-from cargoscan.synth import physics
+from cargoscan.physics import scanner as physics
 from cargoscan.tip.config import TipParams
 from cargoscan.tip.library import create_threat, list_threats
 from cargoscan.tip.project import Projector

@@ -110,7 +110,7 @@ def test_sites_on_the_constructed_wagon(wagon):
 def test_engine_places_the_whole_library(scans, scan):
     """``tip_image`` with every library threat on a synthetic scan: each threat lands at its site with labels
     (bulk voids and hollowed goods need dense, unstarved cargo: garments give it)."""
-    from cargoscan.synth.physics import Scanner
+    from cargoscan.physics.scanner import Scanner
 
     image = scans[scan]
     projector = Projector(Scanner())

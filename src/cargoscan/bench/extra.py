@@ -2,7 +2,7 @@
 
 * **shift** (issue 14 §2): ``bench.shift.n`` clean wagons (nothing hidden, every declaration honest) rendered
   with scanner ranges *outside* the training ones: ``bench.shift.scanner`` overrides
-  :data:`cargoscan.synth.physics.DEFAULT_RANGES` (merged over ``synth.scanner``). Scored, it says how the wagon
+  :data:`cargoscan.physics.scanner.DEFAULT_RANGES` (merged over ``synth.scanner``). Scored, it says how the wagon
   score of clean wagons moves when the scanner is not the one trained on.
 * **mismatch** (issue 15 §3): ``bench.mismatch.n`` wagons without threats whose declarations lie at the known
   rates ``bench.mismatch.rates`` (``synth.mismatch`` kinds, per loaded consignment; the rest honest). Its
@@ -56,7 +56,7 @@ def archive_path(bench: BenchParams, name: str) -> Path:
 def validate_extra(synth: SynthParams, bench: BenchParams) -> None:
     """Check ``bench.shift`` and ``bench.mismatch``; raise :class:`ConfigError` naming the key."""
     from cargoscan.synth.config import KNOWN_MISMATCHES
-    from cargoscan.synth.physics import DEFAULT_RANGES
+    from cargoscan.physics.scanner import DEFAULT_RANGES
 
     s, m = bench.shift, bench.mismatch
     if s.n < 0 or m.n < 0:
@@ -77,7 +77,7 @@ def validate_extra(synth: SynthParams, bench: BenchParams) -> None:
 
 def shift_ranges(synth: SynthParams, bench: BenchParams) -> dict[str, dict[str, Any]]:
     """Per overridden scanner parameter: the training range, the shifted one, and whether they overlap."""
-    from cargoscan.synth.physics import DEFAULT_RANGES
+    from cargoscan.physics.scanner import DEFAULT_RANGES
 
     train = {**{k: list(v) for k, v in DEFAULT_RANGES.items()}, **{k: list(v) for k, v in synth.scanner.items()}}
     out = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: Scanner ranges of the shifted archive: outside the training ranges of
-#: :data:`cargoscan.synth.physics.DEFAULT_RANGES` (fewer photons, more blur and filtration, another ratio offset).
+#: :data:`cargoscan.physics.scanner.DEFAULT_RANGES` (fewer photons, more blur and filtration, another ratio offset).
 SHIFT_SCANNER: dict[str, list[float]] = {
     "photons_high": [5000.0, 7000.0], "photons_low": [2500.0, 3500.0], "blur_row": [1.35, 1.8],
     "blur_col": [1.25, 1.6], "filtration_mm": [43.0, 50.0], "ratio_offset": [-0.040, -0.030]}
@@ -27,7 +27,7 @@ class ShiftParams:
 
     Attributes:
         n: wagons (every one clean: no concealment, every declaration honest).
-        scanner: overrides of :data:`cargoscan.synth.physics.DEFAULT_RANGES` (``name: [low, high]``), merged over
+        scanner: overrides of :data:`cargoscan.physics.scanner.DEFAULT_RANGES` (``name: [low, high]``), merged over
             ``synth.scanner``.
     """
 

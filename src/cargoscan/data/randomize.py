@@ -23,7 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 MAX_VALUE = 65535.0
-#: Photons per pixel in air of the synthesiser's high channel (cargoscan.synth.physics.DEFAULT_RANGES, middle).
+#: Photons per pixel in air of the synthesiser's high channel (cargoscan.physics.scanner.DEFAULT_RANGES, middle).
 AIR_PHOTONS = 11000.0
 
 

@@ -63,7 +63,7 @@ Z_MARGIN = 1.0
 def fingerprint() -> str:
     """sha256 of what the derivation reads: the cargo definitions, payloads, material densities and method."""
     from cargoscan.synth.cargo import CATEGORIES, PAYLOAD_KG
-    from cargoscan.synth.materials import MATERIALS
+    from cargoscan.physics.materials import MATERIALS
 
     doc = {"categories": {n: asdict(c) for n, c in CATEGORIES.items()}, "payload": PAYLOAD_KG,
            "materials": {n: [m.density_g_cm3, sorted(m.composition.items())] for n, m in MATERIALS.items()},
@@ -72,8 +72,8 @@ def fingerprint() -> str:
 
 
 def _tools():
-    from cargoscan.synth.decompose import Decomposer
-    from cargoscan.synth.physics import Scanner
+    from cargoscan.physics.decompose import Decomposer
+    from cargoscan.physics.scanner import Scanner
 
     return Scanner(), Decomposer.default()
 
@@ -138,7 +138,7 @@ def sample_units(name: str, wagon: str, rng: np.random.Generator, scanner=None, 
 def derive_category(name: str, seed: int = SEED, samples: int = SAMPLES) -> dict[str, Any]:
     """The derived row of one category (see the module docstring)."""
     from cargoscan.synth.cargo import CATEGORIES
-    from cargoscan.synth.decompose import material_class
+    from cargoscan.physics.decompose import material_class
 
     index = list(CATEGORIES).index(name)
     rng = np.random.default_rng(np.random.SeedSequence([seed, index]))

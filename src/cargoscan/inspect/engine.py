@@ -100,7 +100,7 @@ class Inspector:
         Args:
             artifact_dir: the export directory (config.json, model.onnx, model.safetensors).
             params: the ``inspect:`` parameters (defaults when None).
-            decomposer_factory: sidecar → (λ, Z_eff) decomposer; defaults to ``cargoscan.synth.decompose``.
+            decomposer_factory: sidecar → (λ, Z_eff) decomposer; defaults to ``cargoscan.physics.decompose``.
         """
         params = params or InspectParams()
         artifact_dir = Path(artifact_dir)

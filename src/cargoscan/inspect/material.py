@@ -1,6 +1,6 @@
 """Material, areal density and mass findings from the dual-energy attenuations.
 
-The physics is the synthesiser's: ``cargoscan.synth.decompose.Decomposer`` inverts (A_high, A_low) into the areal
+The physics is the synthesiser's: ``cargoscan.physics.decompose.Decomposer`` inverts (A_high, A_low) into the areal
 density λ (g/cm²) and the effective atomic number Z_eff against the scanner's R-curves, and names the material
 class (organic, mixed, inorganic, heavy). Nothing here models X-rays.
 
@@ -52,7 +52,7 @@ DARK_A = 8.0
 #: Share of the load area at or next to the dark level from which the mass is reported as a lower bound
 #: (``mass["lower_bound"]``) and never flagged as lighter than declared.
 LOWER_BOUND_SHARE = 0.01
-#: A_high band where Z_eff means something (cargoscan.synth.decompose): thinner is noise, thicker starves.
+#: A_high band where Z_eff means something (cargoscan.physics.decompose): thinner is noise, thicker starves.
 Z_VALID = (0.5, 7.0)
 MATERIAL_RU = {"organic": "органика", "mixed": "смесь", "inorganic": "неорганика", "heavy": "тяжёлые металлы"}
 
@@ -61,14 +61,14 @@ def default_decomposer(meta: dict[str, Any]):
     """The synthesiser's decomposer for this scan's scanner, or its default calibration.
 
     Raises:
-        ImportError: when ``cargoscan.synth.decompose`` is not installed.
+        ImportError: when ``cargoscan.physics.decompose`` is not installed.
     """
-    from cargoscan.synth.decompose import Decomposer
+    from cargoscan.physics.decompose import Decomposer
 
     scanner = (meta.get("generator") or {}).get("scanner")
     if scanner:
         try:
-            from cargoscan.synth.physics import ScannerParams
+            from cargoscan.physics.scanner import ScannerParams
 
             return Decomposer.for_scanner(ScannerParams(**scanner))
         except Exception as exc:  # an unknown scanner record: use the post's default calibration
@@ -148,12 +148,12 @@ def scanner_psf(meta: dict[str, Any]) -> tuple[float, float, float] | None:
 
     The system blur (``blur_row`` × ``blur_col``) acts on the signal and the detector crosstalk (``crosstalk_row``)
     on the noisy signal; both are Gaussian, so together they are one Gaussian of σ_row = √(blur_row² +
-    crosstalk_row²) (cargoscan.synth.physics). The values are the sidecar's scanner record (a field it lacks: the
-    default of :class:`~cargoscan.synth.physics.ScannerParams`). Without a record there is no deconvolution:
+    crosstalk_row²) (cargoscan.physics.scanner). The values are the sidecar's scanner record (a field it lacks: the
+    default of :class:`~cargoscan.physics.scanner.ScannerParams`). Without a record there is no deconvolution:
     deconvolving by a PSF wider than the scanner's sharpens edges past the truth (ringing, clipped at T > 0) and
     reads *high*; an imported scan's PSF must first be measured and recorded.
     """
-    from cargoscan.synth.physics import ScannerParams
+    from cargoscan.physics.scanner import ScannerParams
 
     rec = (meta.get("generator") or {}).get("scanner")
     if not isinstance(rec, dict) or not rec:
@@ -179,7 +179,7 @@ def deconvolve_transmission(t: np.ndarray, sigma_row: float, sigma_col: float, s
     PSF in T, before the log, removes that bias. ``shift_col`` is the channel's sampling lag (the low-energy
     pulse): the deconvolution also registers it to the high channel. RL keeps T positive and its sum fixed.
     """
-    from cargoscan.synth.noise import _gaussian_taps
+    from cargoscan.physics.noise import _gaussian_taps
 
     if iterations <= 0 or (sigma_row < 0.05 and sigma_col < 0.05 and shift_col == 0):
         return t.astype(np.float32, copy=True)

@@ -1,6 +1,6 @@
 """Physics-grounded synthetic dual-energy rail-cargo scanner.
 
-Physics (materials, spectra, detector, projection and noise, dual-energy decomposition) lives in
-``xcom``, ``materials``, ``spectrum``, ``detector``, ``physics``, ``decompose`` and ``realism``; scenes (wagons,
-cargo, concealment) and the generator in the other modules. Kept light: import the modules you need.
+The physics it renders with (materials, spectra, detector, the forward model, noise, decomposition) is
+:mod:`cargoscan.physics`, shared with threat projection and the engine; here are the scenes (wagons, cargo,
+concealment), the generator and the realism statistics. Kept light: import the modules you need.
 """

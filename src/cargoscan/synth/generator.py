@@ -36,7 +36,7 @@ ENERGIES_MEV = [6.0, 4.0]
 
 @lru_cache(maxsize=8)
 def _scanner(items: tuple[tuple[str, float], ...]):
-    from cargoscan.synth.physics import Scanner, ScannerParams
+    from cargoscan.physics.scanner import Scanner, ScannerParams
     return Scanner(ScannerParams(**dict(items)))
 
 

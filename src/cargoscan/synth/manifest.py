@@ -91,7 +91,7 @@ def scan_seed(seed: int, index: int) -> int:
 
 def device_scanners(p: SynthParams) -> dict[str, tuple[dict[str, float], float]]:
     """Each device's randomised scanner unknowns and its row pitch (mm), drawn from the seed."""
-    from cargoscan.synth.physics import sample_scanner
+    from cargoscan.physics.scanner import sample_scanner
 
     out = {}
     ranges = {k: tuple(v) for k, v in p.scanner.items()}

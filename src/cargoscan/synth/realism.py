@@ -14,7 +14,7 @@ quantities, the same way, on a synthetic scan, so tests and calibration can comp
   signal before the noise, so it softens edges and texture but leaves the quantum noise white along columns.
 * Zero-pixel fraction: photon starvation behind bogies, sills and dense cargo, set by the dark-level
   over-subtraction (``dark_offset``) and the loads (payload-capped fills).
-* Median R: the per-scanner ``ratio_offset`` (see :mod:`cargoscan.synth.physics`).
+* Median R: the per-scanner ``ratio_offset`` (see :mod:`cargoscan.physics.scanner`).
 * Empty container A: the corrugated side walls (:func:`cargoscan.synth.wagons.corrugation`).
 
 **Saturation differs by definition.** Archive format 1.0 fixes air at exactly 65535 (transmission 1), so the

@@ -21,11 +21,11 @@ import numpy as np
 
 from cargoscan.archive.classes import class_id, paint
 from cargoscan.archive.io import encode_rle
-from cargoscan.synth.materials import get_material
+from cargoscan.physics.materials import get_material
 
 
 def _density(material: str) -> float:
-    """Density (g/cm³) of a material of the physics' one table (``synth.materials``), to turn paths into kg."""
+    """Density (g/cm³) of a material of the physics' one table (``physics.materials``), to turn paths into kg."""
     return float(get_material(material).density_g_cm3)
 
 

@@ -59,7 +59,7 @@ class Placed:
 def make_scanner(meta: dict[str, Any], overrides: dict[str, float] | None = None):
     """The scanner model of a scan: the synthesiser's own parameters for a synthetic scan (its sidecar says
     them), otherwise the default scanner with ``overrides`` (``tip.scanner`` in params)."""
-    from cargoscan.synth.physics import Scanner, ScannerParams
+    from cargoscan.physics.scanner import Scanner, ScannerParams
 
     names = {f.name for f in dataclasses.fields(ScannerParams)}
     known = (meta.get("generator") or {}).get("scanner") or {}

@@ -3,7 +3,7 @@
 A :class:`ThreatPatch` is what the physics needs and what the labels say: per-material path maps (cm along the
 beam, over a small H×W window at the scan's pitch), optionally a map of the background's cargo that is
 *removed* (voids, hollowed goods), and the labelled instances inside the window. Objects are drawn from the
-same materials (``cargoscan.synth.materials``) and at the same sizes and masses as the synthesiser's threats
+same materials (``cargoscan.physics.materials``) and at the same sizes and masses as the synthesiser's threats
 (``cargoscan.synth.concealment``), following concealment practice:
 
 ===================== ================ ===================================================================
@@ -115,7 +115,7 @@ class _Canvas:
 
     def mass_kg(self, material: str, mask: np.ndarray | None = None) -> float:
         """Mass from the path map: Σ path × pixel area × density."""
-        from cargoscan.synth.materials import get_material
+        from cargoscan.physics.materials import get_material
 
         p = self.paths.get(material)
         if p is None:
@@ -190,7 +190,7 @@ def _finish(
 
 
 def _mass(paths: dict[str, np.ndarray], pitch_mm: tuple[float, float], *materials: str) -> float:
-    from cargoscan.synth.materials import get_material
+    from cargoscan.physics.materials import get_material
 
     area = pitch_mm[0] * pitch_mm[1] / 100.0
     return sum(
@@ -212,7 +212,7 @@ def _brick_block(
 ) -> np.ndarray:
     """``mass_kg`` of bricks over a box of the canvas: ≈ 30×5 cm brick faces (the synthesiser's seams), each
     at its own depth, wrapped in 0.8 cm of polyethylene; the drug's paths are scaled to the exact mass."""
-    from cargoscan.synth.materials import get_material
+    from cargoscan.physics.materials import get_material
 
     before = c.paths.get(material, np.zeros((c.h, c.w), np.float32)).copy()
     mask = np.zeros((c.h, c.w), bool)
@@ -232,7 +232,7 @@ def _brick_block(
 
 def _brick_face(mass_kg: float, material: str, rng: np.random.Generator, max_depth_cm: float = 120.0):
     """(height, width, depth) in cm of a block of ``mass_kg`` of pressed bricks (packing 0.85)."""
-    from cargoscan.synth.materials import get_material
+    from cargoscan.physics.materials import get_material
 
     vol = mass_kg * 1000.0 / (get_material(material).density_g_cm3 * 0.85)
     side = vol ** (1.0 / 3.0)
@@ -437,7 +437,7 @@ def _drugs_in(
 ) -> PatchInstance:
     """Bricks of drugs (1–500 kg log-uniform, at most what the box holds and ``max_kg``) packed against one
     end of a box of the canvas, full height, 50–90 % of ``depth`` along the beam."""
-    from cargoscan.synth.materials import get_material
+    from cargoscan.physics.materials import get_material
 
     drug = _draw_drug(rng)
     rho = get_material(drug).density_g_cm3
@@ -455,7 +455,7 @@ def _fill(
 ) -> list[PatchInstance]:
     """Contraband in a compartment or cavity (a box of the canvas, ``depth`` cm along the beam): drugs,
     cigarettes or weapons with the synthesiser's shares (0.6, 0.25, 0.15), or nothing (``empty_rate``)."""
-    from cargoscan.synth.materials import get_material
+    from cargoscan.physics.materials import get_material
 
     if rng.random() < empty_rate or h < c.pitch_cm[0] or w < c.pitch_cm[1]:
         return []
@@ -538,7 +538,7 @@ def structure_compartment(rng: np.random.Generator, pitch_mm: tuple[float, float
     """A compartment built into the structure (the synthesiser's sill compartment, 24 cm high, 0.6–2 m long):
     two or three added steel plates edge-on (6 mm, 40 cm of path), sometimes a cross-member on top, and the
     goods between them (drugs up to span × 0.24 × 0.4 m³ × 900 kg/m³, or weapons)."""
-    from cargoscan.synth.materials import get_material
+    from cargoscan.physics.materials import get_material
 
     span, h = rng.uniform(60, 200), 24.0
     c = _Canvas(h, span, pitch_mm)

@@ -62,7 +62,7 @@ class BackgroundModel:
     """
 
     def __init__(self, scanner, basis: tuple[str, str], steps: int = 8):
-        from cargoscan.synth.materials import get_material
+        from cargoscan.physics.materials import get_material
 
         self.basis = basis
         self.steps = steps
@@ -156,7 +156,7 @@ class Projector:
     moment, the noise, then the crosstalk on the noisy signal.
 
     Args:
-        scanner: a ``cargoscan.synth.physics.Scanner`` (its ``params`` give the dark level; its ``moments``,
+        scanner: a ``cargoscan.physics.scanner.Scanner`` (its ``params`` give the dark level; its ``moments``,
             ``system_psf`` and ``crosstalk`` the physics).
         params: the ``tip`` parameters.
     """

@@ -36,10 +36,10 @@ import cv2
 import numpy as np
 from scipy.optimize import nnls
 
-from cargoscan.synth import xcom
-from cargoscan.synth.detector import DEFAULT_DEPTH_MM, response_weights, swank_factor
-from cargoscan.synth.materials import get_material, mu_rho
-from cargoscan.synth.spectrum import DEFAULT_FILTER_MM, bremsstrahlung
+from cargoscan.physics import xcom
+from cargoscan.physics.detector import DEFAULT_DEPTH_MM, response_weights, swank_factor
+from cargoscan.physics.materials import get_material, mu_rho
+from cargoscan.physics.spectrum import DEFAULT_FILTER_MM, bremsstrahlung
 
 MAX_VALUE = 65535
 #: Basis materials. Materials of elements up to Zn are fitted on (polyethylene, copper) to < 0.5% in A;
@@ -239,7 +239,7 @@ class Scanner:
     def moments(self, paths: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Ideal transmission of the detector signal and of its second moment, (2, H, W) float32 each (high,
         low), no noise, no blur. The second moment sets the compound-Poisson variance (see
-        :func:`cargoscan.synth.noise.acquire_chain`): var = T2 / (photons · Swank) + electronic²."""
+        :func:`cargoscan.physics.noise.acquire_chain`): var = T2 / (photons · Swank) + electronic²."""
         t = np.exp(-self._lookup(*self.basis_maps(paths)))
         return t[:2], t[2:4]
 
@@ -247,7 +247,7 @@ class Scanner:
         """The system PSF of energy ``channel`` (0 high, 1 low) on an (H, W) float32 image, as the acquisition
         applies it to the noiseless signal and its second moment: Gaussian ``blur_row`` × ``blur_col``, the
         low channel sampled ``misregistration_cols`` later in the same filter."""
-        from cargoscan.synth.noise import blur
+        from cargoscan.physics.noise import blur
 
         p = self.params
         return blur(img, p.blur_row, p.blur_col, p.misregistration_cols if channel == 1 else 0.0)
@@ -255,13 +255,13 @@ class Scanner:
     def crosstalk(self, img: np.ndarray) -> np.ndarray:
         """The detector channels' optical crosstalk on an (H, W) float32 image, as the acquisition applies it
         to the noisy signal (rows only, σ ``crosstalk_row``)."""
-        from cargoscan.synth.noise import crosstalk
+        from cargoscan.physics.noise import crosstalk
 
         return crosstalk(img, self.params.crosstalk_row)
 
     def acquire(self, paths: dict[str, np.ndarray], rng: np.random.Generator) -> np.ndarray:
         """The full acquisition chain → (2, H, W) uint16 (page 0 high, page 1 low; 65535 = air)."""
-        from cargoscan.synth.noise import acquire_chain
+        from cargoscan.physics.noise import acquire_chain
 
         return acquire_chain(self, self._lookup(*self.basis_maps(paths)), rng)
 
@@ -277,7 +277,7 @@ def _fit_weights(endpoint_high, endpoint_low, filtration_mm, detector_mm) -> tup
 
 @functools.lru_cache(maxsize=512)
 def _fit_basis_cached(material_key, endpoint_high, endpoint_low, filtration_mm, detector_mm):
-    from cargoscan.synth.materials import Material
+    from cargoscan.physics.materials import Material
 
     name, density, comp = material_key
     m = Material(name, density, dict(comp))

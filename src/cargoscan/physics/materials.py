@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cargoscan.synth import xcom
+from cargoscan.physics import xcom
 
 
 @dataclass(frozen=True)

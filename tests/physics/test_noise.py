@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from cargoscan.synth.noise import _gaussian_taps, blur
-from cargoscan.synth.physics import Scanner, ScannerParams
+from cargoscan.physics.noise import _gaussian_taps, blur
+from cargoscan.physics.scanner import Scanner, ScannerParams
 
 
 @pytest.mark.parametrize("sigma,shift", [(1.0, 0.0), (1.2, 0.5), (0.1, 0.5), (0.0, 0.0)])

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cargoscan.synth import xcom
-from cargoscan.synth.materials import get_material, mu_rho
+from cargoscan.physics import xcom
+from cargoscan.physics.materials import get_material, mu_rho
 
 DEFAULT_DEPTH_MM = 30.0
 DEFAULT_INTERACTION_SWANK = 0.8

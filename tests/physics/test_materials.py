@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cargoscan.synth.materials import MATERIALS, Material, get_material, mu_rho
+from cargoscan.physics.materials import MATERIALS, Material, get_material, mu_rho
 
 # NIST XCOM checkpoints (total with coherent, cm²/g) from the shared nist-xcom README.
 NIST = {

@@ -5,9 +5,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from cargoscan.synth import detector, spectrum
-from cargoscan.synth.materials import get_material, mu_rho
-from cargoscan.synth.physics import Scanner, ScannerParams, sample_scanner
+from cargoscan.physics import detector, spectrum
+from cargoscan.physics.materials import get_material, mu_rho
+from cargoscan.physics.scanner import Scanner, ScannerParams, sample_scanner
 from cargoscan.synth.realism import load_targets, realism_stats
 
 TARGETS = load_targets()

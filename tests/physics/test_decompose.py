@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from cargoscan.synth.decompose import Decomposer, material_class
-from cargoscan.synth.materials import get_material
+from cargoscan.physics.decompose import Decomposer, material_class
+from cargoscan.physics.materials import get_material
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,9 @@ import functools
 
 import numpy as np
 
-from cargoscan.synth.materials import Material, get_material
-from cargoscan.synth.physics import Scanner, ScannerParams
-from cargoscan.synth.xcom import SYMBOLS
+from cargoscan.physics.materials import Material, get_material
+from cargoscan.physics.scanner import Scanner, ScannerParams
+from cargoscan.physics.xcom import SYMBOLS
 
 #: Z_eff class boundaries: [0, 10) organic, [10, 18) mixed, [18, 30) inorganic, [30, ∞) heavy.
 CLASS_BOUNDS = (10.0, 18.0, 30.0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cargoscan.synth.materials import get_material, mu_rho
+from cargoscan.physics.materials import get_material, mu_rho
 
 ELECTRON_MASS_MEV = 0.51099895
 #: Photon energy bin width of the spectral grid (MeV); the lowest energies are filtered out anyway.

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cargoscan.synth import xcom
+from cargoscan.physics import xcom
 
 
 def test_native_points_are_returned_unchanged():

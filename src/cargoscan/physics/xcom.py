@@ -37,7 +37,7 @@ ATOMIC_WEIGHT = {
 
 
 def _read_csv(name: str) -> np.ndarray:
-    text = resources.files("cargoscan.synth").joinpath("data", name).read_text()
+    text = resources.files("cargoscan.physics").joinpath("data", name).read_text()
     rows = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
     return np.array([[float(v) for v in ln.split(",")] for ln in rows[1:]])
 

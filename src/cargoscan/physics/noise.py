@@ -1,6 +1,6 @@
 """The acquisition chain after the ideal projection: noise, blur, streaks, quantisation.
 
-Split from :mod:`cargoscan.synth.physics` to keep modules short; the physics module's docstring describes the
+Split from :mod:`cargoscan.physics.scanner` to keep modules short; the physics module's docstring describes the
 chain. Everything runs in float32 on whole images (2.1 Mpx per channel for a 700 × 3000 scan).
 """
 
@@ -52,7 +52,7 @@ def acquire_chain(scanner, lookup: np.ndarray, rng: np.random.Generator) -> np.n
     """(4, H, W) table lookup (A_high, A_low, Q_high, Q_low) → (2, H, W) uint16 scan.
 
     Args:
-        scanner: the :class:`~cargoscan.synth.physics.Scanner` (its params and channel Swank factors).
+        scanner: the :class:`~cargoscan.physics.scanner.Scanner` (its params and channel Swank factors).
         lookup: ideal attenuation and second-moment attenuation per channel.
         rng: the scan's random generator (all randomness is drawn from it, in a fixed order).
     """
