@@ -71,6 +71,7 @@ def score_split(module: Any, root: str, split: str, p: EvaluateParams, multilabe
     names, threats = class_names(), threat_ids()
     channels = list(stats["channels"])
     a_high = channels.index("a_high") if "a_high" in channels else None
+    air = air_channels(tuple(channels))
     k = len(names)
     confusion = np.zeros((k, k), dtype=np.int64)
     rows = []
@@ -79,7 +80,7 @@ def score_split(module: Any, root: str, split: str, p: EvaluateParams, multilabe
         for i in range(len(ds)):
             s = ds[i]
             probs, cat = predict_scan(module, s["image"], mean, std, int(stats["tile"]), int(stats["overlap"]),
-                                      p.batch_size, a_high, air_channels(tuple(channels)))
+                                      p.batch_size, a_high, air)
             if keep_confusion:
                 confusion += M.pixel_confusion(probs.argmax(0), s["mask"], k)
             row = {"scan_id": s["meta"]["scan_id"], "split": split, "source": s["meta"].get("source", "synthetic"),
