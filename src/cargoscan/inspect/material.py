@@ -341,10 +341,23 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
         thresholds: the operating point of the mass and material checks (the artifact's decision budget).
     """
     thresholds = thresholds or {}
-    px_cm2 = pitch_mm[0] * pitch_mm[1] / 100.0
-    n = int(load.sum())
     kind = unit_type(meta)
     lam_z, lam = lam, (lam if lam_mass is None else lam_mass)
+    mass, mass_flags = _mass(lam, a_high, load, pitch_mm, kind, params, declared, category, packaging_fraction,
+                             dark, psf, thresholds)
+    material, material_flags = _material(lam_z, lam, zeff, a_high, load, kind, params, decomposer, category,
+                                         mass["lower_bound"], thresholds)
+    return mass, material, mass_flags + material_flags
+
+
+def _mass(lam: np.ndarray, a_high: np.ndarray, load: np.ndarray, pitch_mm: tuple[float, float], kind: str,
+          params: InspectParams, declared: dict[str, Any] | None, category: Category | None,
+          packaging_fraction: float, dark: np.ndarray | None, psf: np.ndarray | None, thresholds: dict[str, float]
+          ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The ``mass`` block (net mass, its σ, the lower bound under starvation) and its flag against the
+    declaration (see :func:`mass_and_density` for the arguments)."""
+    px_cm2 = pitch_mm[0] * pitch_mm[1] / 100.0
+    n = int(load.sum())
     gross_kg = float(np.sum(lam[load], dtype=np.float64)) * px_cm2 / 1000.0
     structure_kg = params.structure_g_cm2.get(kind, params.structure_g_cm2.get("other", 0.0)) * n * px_cm2 / 1000
     loaded = max(0.0, gross_kg - structure_kg)
@@ -383,6 +396,16 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
         if flag:
             mass["flag"] = True
             flags.append(("MASS_MISMATCH", flag))
+    return mass, flags
+
+
+def _material(lam_z: np.ndarray, lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load: np.ndarray,
+              kind: str, params: InspectParams, decomposer, category: Category | None, lower_bound: bool,
+              thresholds: dict[str, float]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The ``material`` block (class, shares, bulk density) and its flag against the declared category: ``lam_z``
+    weights the material class and shares, ``lam`` (the mass's λ) gives the bulk density."""
+    n = int(load.sum())
+    flags: list[tuple[str, str]] = []
     overall = region_material(decomposer, lam_z, zeff, load, a_high)
     if n:      # the bulk density from the mass's λ
         overall["lambda_mean_g_cm2"] = round(float(np.sum(lam[load], dtype=np.float64)) / n, 2)
@@ -391,34 +414,35 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
     shares = class_shares(decomposer, lam_z, zeff, load) if n else {}
     material = {"overall": overall, "shares_by_lambda": shares, "bulk_density_g_cm3": None if rho is None else
                 round(rho, 3), "beam_depth_cm": depth, "density_flag": False, "expected": None}
-    if category is not None and rho is not None:
-        lo, hi = category.density_g_cm3
-        material["expected"] = {"density_g_cm3": [lo, hi], "materials": list(category.materials)}
-        bad = []
-        # A starved load's ρ is a lower bound: only "too dense" is then shown. Its Z_eff comes from the few pixels
-        # inside Z_VALID, if any: the material class is judged only where most of the load is inside it.
-        z_share = float(((a_high[load] >= Z_VALID[0]) & (a_high[load] <= Z_VALID[1])).mean())
-        material["z_valid_fraction"] = round(z_share, 3)
-        # evidence 1.0 = the rule: ρ at the edge of the category's range; the load's mass half in materials
-        # the category does not hold (the dominant class foreign to it)
-        e_rho = max(rho / hi if hi > 0 else 0.0, lo / rho if rho > 0 and not lower_bound else 0.0)
-        foreign = sum(v for c, v in shares.items() if c not in category.materials)
-        if z_share < 0.5:          # Z_eff unmeasurable over most of the load: no material evidence
-            e_mat = 0.0
-        elif overall["class"] not in category.materials:
-            e_mat = max(1.0, foreign / 0.5)
-        else:
-            e_mat = min(foreign / 0.5, 0.999)
-        t = thresholds.get("material", 1.0)
-        material["evidence"] = round(max(e_rho, e_mat), 4)
-        if e_rho >= t:
-            bad.append(f"плотность {rho:.2f} г/см³ вне {lo}–{hi}")
-        if e_mat >= t:
-            bad.append(f"материал «{overall.get('class_ru')}» не характерен для «{category.ru}»")
-        if bad:
-            material["density_flag"] = True
-            flags.append(("DENSITY_MISMATCH", "; ".join(bad)))
-    return mass, material, flags
+    if category is None or rho is None:
+        return material, flags
+    lo, hi = category.density_g_cm3
+    material["expected"] = {"density_g_cm3": [lo, hi], "materials": list(category.materials)}
+    bad = []
+    # A starved load's ρ is a lower bound: only "too dense" is then shown. Its Z_eff comes from the few pixels
+    # inside Z_VALID, if any: the material class is judged only where most of the load is inside it.
+    z_share = float(((a_high[load] >= Z_VALID[0]) & (a_high[load] <= Z_VALID[1])).mean())
+    material["z_valid_fraction"] = round(z_share, 3)
+    # evidence 1.0 = the rule: ρ at the edge of the category's range; the load's mass half in materials
+    # the category does not hold (the dominant class foreign to it)
+    e_rho = max(rho / hi if hi > 0 else 0.0, lo / rho if rho > 0 and not lower_bound else 0.0)
+    foreign = sum(v for c, v in shares.items() if c not in category.materials)
+    if z_share < 0.5:          # Z_eff unmeasurable over most of the load: no material evidence
+        e_mat = 0.0
+    elif overall["class"] not in category.materials:
+        e_mat = max(1.0, foreign / 0.5)
+    else:
+        e_mat = min(foreign / 0.5, 0.999)
+    t = thresholds.get("material", 1.0)
+    material["evidence"] = round(max(e_rho, e_mat), 4)
+    if e_rho >= t:
+        bad.append(f"плотность {rho:.2f} г/см³ вне {lo}–{hi}")
+    if e_mat >= t:
+        bad.append(f"материал «{overall.get('class_ru')}» не характерен для «{category.ru}»")
+    if bad:
+        material["density_flag"] = True
+        flags.append(("DENSITY_MISMATCH", "; ".join(bad)))
+    return material, flags
 
 
 def mass_evidence(net: float, declared: float, sigma: float, sigma_measured: float, params: InspectParams,
