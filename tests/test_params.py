@@ -21,7 +21,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Ceilings, measured 2026-12-07; never raised.
-MAX_REPEATS = 197     # not counting the keys dvc.yaml names
+MAX_REPEATS = 157     # not counting the keys dvc.yaml names (197 on 2026-12-07, 157 the same day)
 MAX_CONTRADICTIONS = 8
 
 
