@@ -128,3 +128,12 @@ def test_firearms_come_alone_or_as_consignments(name, most):
     assert sum(m < 1.6 * single for m in masses) >= 10  # many single pieces
     depths = [create_threat(name, np.random.default_rng(s), (5.0, 5.0)).removal.max() for s in range(40)]
     assert max(depths) / min(depths) == pytest.approx(MAX_STACK, rel=0.01)
+
+
+def test_each_threat_has_one_site():
+    """threat_site (what the training engine centres matched negatives on) is every patch's own site."""
+    from cargoscan.tip.library import threat_site
+
+    for name in list_threats():
+        sites = {create_threat(name, np.random.default_rng(s), (6.0, 8.0)).site for s in range(4)}
+        assert sites == {threat_site(name)}, name

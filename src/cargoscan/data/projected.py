@@ -221,11 +221,11 @@ class ProjectedTiles(Dataset):
         its own labels (a real scan's wagon pixels unlabelled, as around a projected threat)."""
         from cargoscan.tip.config import PlacementParams
         from cargoscan.tip.insertion import label_mask
-        from cargoscan.tip.library import create_threat
+        from cargoscan.tip.library import threat_site
 
-        # The window's site is drawn as for a positive (a threat drawn and set aside), so that where a window
-        # sits says nothing about whether it holds a threat.
-        site = create_threat(str(rng.choice(self.names)), rng, s.pitch).site
+        # The window's site is drawn as for a positive (the site of a threat drawn by name), so that where a
+        # window sits says nothing about whether it holds a threat.
+        site = threat_site(str(rng.choice(self.names)))
         y0, y1, x0, x1 = self._window(s, d, rng, site)
         window = s.image[:, y0:y1, x0:x1]
         base = s.mask[y0:y1, x0:x1] if s.mask is not None else None

@@ -39,6 +39,7 @@ are not rotated; their mask is the compartment's full extent (sheet and cavity),
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -624,6 +625,12 @@ THREATS: dict[str, Callable[[np.random.Generator, tuple[float, float]], ThreatPa
 def list_threats() -> list[str]:
     """Names of the threats :func:`create_threat` makes."""
     return sorted(THREATS)
+
+
+@functools.lru_cache(maxsize=None)
+def threat_site(name: str) -> str:
+    """The concealment site of a threat of the library (each one's is fixed): where it may be placed."""
+    return create_threat(name, np.random.default_rng(0), (5.0, 5.0)).site
 
 
 def create_threat(name: str, rng: np.random.Generator, pitch_mm: tuple[float, float]) -> ThreatPatch:
