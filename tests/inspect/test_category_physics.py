@@ -127,3 +127,24 @@ def test_honest_synthesised_load_is_not_flagged(category):
         assert not flags, (category, flags, mass, mat)
         if not mass["lower_bound"]:
             assert abs(mass["net_kg"] - net) / net < 0.15, (category, mass, net)
+
+
+def test_structure_table_is_the_unit_weighted_mean():
+    """Per unit type, the mean over categories weighted by their units; flat wagons carry no walls, and an unknown
+    type takes the container's."""
+    rows = {"a": {"structure_g_cm2": {"container": [3.0, 10], "covered": [10.0, 2]}},
+            "b": {"structure_g_cm2": {"container": [4.0, 30]}}, "c": {}}
+    table = cp.structure_table(rows)
+    assert table == {"container": 3.75, "covered": 10.0, "flat": 0.0, "other": 3.75}
+
+
+def test_engine_tare_is_the_derived_structure():
+    """InspectParams' default structure is the packaged derivation's, and it holds what the wagons carry: a covered
+    wagon's posts and doors, a gondola's stanchions and a tank's shell along its chords weigh more per cm² than a
+    container's corrugated sides (the hand table had 3.9, 6.3 and 12.6: 2.5–2× too light)."""
+    from cargoscan.inspect.config import InspectParams
+
+    table = InspectParams().structure_g_cm2
+    assert table == cp.load_derived()["structure_g_cm2"]
+    assert table["flat"] == 0.0 and 2.5 < table["container"] < 4.5
+    assert table["container"] < table["covered"] < table["gondola"] < table["tank"]

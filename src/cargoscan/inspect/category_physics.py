@@ -17,6 +17,9 @@ the native pitch whose attenuation is also acquired with noise:
 * packaging share = packing-layer mass / (goods + packing mass) per unit, as the generator's truth weighs them
   (``net_mass_kg`` and ``gross_extra_kg``); ``packaging_fraction`` is its mean, ``packaging_sigma`` its standard
   deviation over units (the mass's σ term for the packaging, instead of the prior p/2), and its range is recorded;
+* the structure in the beam per unit type (``structure_g_cm2``, :func:`structure_table`): the mean areal density
+  of the unloaded wagon's own paths (walls, posts, stanchions, doors, a tank's shell along its chords) over each
+  unit's cargo pixels, on the scenes at the native pitch; it is the default of ``InspectParams.structure_g_cm2``, the tare the mass subtracts;
 * bulk density, as :func:`cargoscan.inspect.material.mass_and_density` reads it: the mean areal density λ over
   the unit's cargo pixels (goods, packaging and the walls in the beam) / the beam depth of the unit type
   (``InspectParams.beam_depth_cm``). λ both as the truth (Σ path·density) and as the synthesiser's decomposer
@@ -61,11 +64,16 @@ Z_MARGIN = 1.0
 
 
 def fingerprint() -> str:
-    """sha256 of what the derivation reads: the cargo definitions, payloads, material densities and method."""
-    from cargoscan.synth.cargo import CATEGORIES, PAYLOAD_KG
+    """sha256 of what the derivation reads: the cargo definitions, payloads, the wagons' builders, material
+    densities and method."""
+    import inspect
+
     from cargoscan.physics.materials import MATERIALS
+    from cargoscan.synth import wagons
+    from cargoscan.synth.cargo import CATEGORIES, PAYLOAD_KG
 
     doc = {"categories": {n: asdict(c) for n, c in CATEGORIES.items()}, "payload": PAYLOAD_KG,
+           "wagons": hashlib.sha256(inspect.getsource(wagons).encode()).hexdigest(),
            "materials": {n: [m.density_g_cm3, sorted(m.composition.items())] for n, m in MATERIALS.items()},
            "method": [SEED, SAMPLES, NOISY_SAMPLES, PITCH_M, NATIVE_PITCH_M, DENSITY_MARGIN, Z_MARGIN]}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -81,11 +89,12 @@ def _tools():
 def sample_units(name: str, wagon: str, rng: np.random.Generator, scanner=None, decomposer=None,
                  pitch: tuple[float, float] = PITCH_M, noisy: bool = False) -> list[dict[str, float]]:
     """One synthesised wagon of kind ``wagon`` loaded with category ``name``: per unit, goods and packing mass
-    (kg), bulk density (truth and as decomposed, g/cm³) and the λ-weighted median Z_eff of its cargo pixels,
+    (kg), the mean areal density of the wagon's own structure over its cargo pixels (g/cm²), bulk density (truth
+    and as decomposed, g/cm³) and the λ-weighted median Z_eff of its cargo pixels,
     noiseless and, with ``noisy`` (meaningful at the native pitch only), through the acquisition chain."""
     from cargoscan.archive.classes import class_id
     from cargoscan.data.channels import transmission
-    from cargoscan.inspect.config import InspectParams
+    from cargoscan.inspect.config import BEAM_DEPTH_CM
     from cargoscan.inspect.material import Z_VALID, region_material
     from cargoscan.synth.cargo import CATEGORIES, load_unit, merge
     from cargoscan.synth.config import LoadParams
@@ -99,6 +108,7 @@ def sample_units(name: str, wagon: str, rng: np.random.Generator, scanner=None, 
     s = Scene(rows, int(round((wagon_length(wagon) + 1.5) / pitch[1])), pitch[0], pitch[1], 0.30)
     ident = ["CONT%07d" % k for k in range(1 if rng.random() < 0.5 else 2)] if wagon == "flat" else "00000000"
     units = create_wagon(wagon, s, 0.75, ident, rng)
+    lam_structure = sum(p * np.float32(_density(m)) for m, p in s.paths.items())   # the wagon alone, unloaded
     out = []
     partial = LoadParams().partial_rate
     for u in units:
@@ -115,13 +125,14 @@ def sample_units(name: str, wagon: str, rng: np.random.Generator, scanner=None, 
         readings.append(("_noisy", -np.log(transmission(scanner.acquire(s.paths, rng)))))
     cargo = s.mask == class_id("cargo")
     kind = "container" if wagon == "flat" else wagon
-    depth = InspectParams().beam_depth_cm[kind]
+    depth = BEAM_DEPTH_CM[kind]
     for rec in out:
         u = rec.pop("unit")
         where = np.zeros_like(cargo)
         where[:, max(int(s.col_of(u.x0)), 0):int(math.ceil(s.col_of(u.x1)))] = True
         where &= cargo
         rec["rho_true"] = float(lam_true[where].mean()) / depth
+        rec["structure_g_cm2"] = float(lam_structure[where].mean())
         for key, a in readings:
             lam, zeff = decomposer.invert(a[0][where], a[1][where])
             lam_map = np.zeros(cargo.shape, np.float32)
@@ -143,9 +154,14 @@ def derive_category(name: str, seed: int = SEED, samples: int = SAMPLES) -> dict
     index = list(CATEGORIES).index(name)
     rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
     scanner, decomposer = _tools()
-    units = [u for wagon in CATEGORIES[name].wagons
-             for pitch, noisy in [(PITCH_M, False)] * samples + [(NATIVE_PITCH_M, True)] * NOISY_SAMPLES
-             for u in sample_units(name, wagon, rng, scanner, decomposer, pitch, noisy) if u["goods_kg"] > 0]
+    units, structure = [], {}
+    for wagon in CATEGORIES[name].wagons:
+        for pitch, noisy in [(PITCH_M, False)] * samples + [(NATIVE_PITCH_M, True)] * NOISY_SAMPLES:
+            drawn = [u for u in sample_units(name, wagon, rng, scanner, decomposer, pitch, noisy) if u["goods_kg"] > 0]
+            units += drawn
+            if noisy:   # at the native pitch: the edge-on floor and rails cover cargo pixels as in a real scan
+                structure.setdefault("container" if wagon == "flat" else wagon, []).extend(
+                    u["structure_g_cm2"] for u in drawn)
     share = np.array([u["packing_kg"] / (u["goods_kg"] + u["packing_kg"]) for u in units])
     rho = np.array([[u["rho_true"], u["rho_read"]] for u in units])
     z = np.array([u["zeff" + k] for k in ("", "_noisy") for u in units if u.get("z_valid" + k, 0) >= 0.5]
@@ -160,7 +176,22 @@ def derive_category(name: str, seed: int = SEED, samples: int = SAMPLES) -> dict
             "density_g_cm3": [math.floor(rho.min() * DENSITY_MARGIN[0] * 1000) / 1000,
                               math.ceil(rho.max() * DENSITY_MARGIN[1] * 1000) / 1000],
             "zeff_range": [round(float(z.min()), 2), round(float(z.max()), 2)], "materials": classes,
+            "structure_g_cm2": {k: [round(float(np.mean(v)), 2), len(v)] for k, v in structure.items()},
             "units": len(units)}
+
+
+def structure_table(categories: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Areal density of the structure in the beam per unit type (g/cm²): the unit-weighted mean over the
+    categories of each one's ``structure_g_cm2`` (side walls, posts, stanchions, doors, a tank's shell along its
+    chords — what lies over the cargo pixels of honest loads); ``flat`` (no walls) 0, ``other`` the container's."""
+    sums: dict[str, list[float]] = {}
+    for row in categories.values():
+        for kind, (mean, n) in row.get("structure_g_cm2", {}).items():
+            acc = sums.setdefault(kind, [0.0, 0])
+            acc[0] += mean * n
+            acc[1] += n
+    table = {k: round(total / n, 2) for k, (total, n) in sorted(sums.items()) if n}
+    return {**table, "flat": 0.0, "other": table.get("container", 0.0)}
 
 
 def derive(seed: int = SEED, samples: int = SAMPLES) -> dict[str, Any]:
@@ -174,7 +205,8 @@ def derive(seed: int = SEED, samples: int = SAMPLES) -> dict[str, Any]:
                            "pitch_m": list(PITCH_M), "density_margin": list(DENSITY_MARGIN), "z_margin": Z_MARGIN,
                            "scanner": "ScannerParams() defaults: noiseless, and acquired with noise at native pitch",
                            "fingerprint": fingerprint(), "method": "cargoscan.inspect.category_physics"},
-            "categories": {n: derive_category(n, seed, samples) for n in CATEGORIES}}
+            "categories": (rows := {n: derive_category(n, seed, samples) for n in CATEGORIES}),
+            "structure_g_cm2": structure_table(rows)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     doc = derive()
     Path(args.out).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print("structure g/cm²:", doc["structure_g_cm2"])
     for n, r in doc["categories"].items():
         print(f"{n:15s} p={r['packaging_fraction']:.3f} {r['packaging_share_range']} ρ={r['density_g_cm3']} "
               f"measured {r['bulk_density_measured_g_cm3']} Z={r['zeff_range']} {r['materials']}")

@@ -21,6 +21,21 @@ DEFAULT_REQUIRED_CHECKS = ("scan", "validity", "model", "segmentation", "declara
 MANDATORY_CHECKS = ("scan", "validity", "model")
 
 
+#: The load's extent along the beam by unit type (cm): the inner widths of an ISO container and of 1520 mm-gauge
+#: covered wagons, gondolas and tank barrels.
+BEAM_DEPTH_CM = {"container": 235.0, "covered": 276.0, "gondola": 288.0, "tank": 280.0, "flat": 240.0, "other": 240.0}
+
+
+def derived_structure() -> dict[str, float]:
+    """The structure in the beam per unit type (g/cm²), as :mod:`cargoscan.inspect.category_physics` measured it
+    on the synthesiser's wagons (packaged ``category_physics.json``): a container's corrugated sides (3.2), a covered
+    wagon's sheathing with its posts and doors (10), a gondola's plates and stanchions (12), a tank's shell along
+    its chords (πt·ρ, not 2t·ρ: 24). A real post whose wagons differ sets its own in ``params.yaml``."""
+    from cargoscan.inspect.declarations import load_derived
+
+    return dict(load_derived()["structure_g_cm2"])
+
+
 @dataclass(frozen=True)
 class InspectParams:
     """The ``inspect:`` section of ``params.yaml``.
@@ -43,7 +58,8 @@ class InspectParams:
         mass_tolerance_sigma: ... unless it lies within this many standard deviations of the estimate.
         lambda_rel_uncertainty: relative 1-sigma error of the (λ, Z_eff) inversion's areal density.
         structure_rel_uncertainty: relative 1-sigma error of the known structure (wall) areal density.
-        structure_g_cm2: areal density of the wagon/container walls the beam crosses, by type (g/cm²).
+        structure_g_cm2: areal density of the wagon/container structure the beam crosses over the cargo, by type
+            (g/cm²); default: derived from the synthesiser's wagons (:func:`derived_structure`).
         beam_depth_cm: the load's extent along the beam, by type, for the bulk density (cm).
         references_dir: the reference library (``cargoscan references`` output); empty = none.
         references_split: the training split the library is built from (csv ``scan_id,split`` or a list of IDs);
@@ -81,18 +97,8 @@ class InspectParams:
     mass_tolerance_sigma: float = 2.0
     lambda_rel_uncertainty: float = 0.05
     structure_rel_uncertainty: float = 0.2
-    structure_g_cm2: dict[str, float] = field(default_factory=lambda: {
-        # two steel side walls of the given thickness: 2 × t(cm) × 7.85 g/cm³
-        "container": 3.1,   # 2 × 2.0 mm corrugated steel
-        "covered": 3.9,     # 2 × 2.5 mm steel sheet
-        "gondola": 6.3,     # 2 × 4.0 mm steel
-        "tank": 12.6,       # 2 × 8 mm shell
-        "flat": 0.0,        # no walls in the beam
-        "other": 3.1,
-    })
-    beam_depth_cm: dict[str, float] = field(default_factory=lambda: {
-        "container": 235.0, "covered": 276.0, "gondola": 288.0, "tank": 280.0, "flat": 240.0, "other": 240.0,
-    })
+    structure_g_cm2: dict[str, float] = field(default_factory=lambda: derived_structure())
+    beam_depth_cm: dict[str, float] = field(default_factory=lambda: dict(BEAM_DEPTH_CM))
     references_dir: str = ""
     references_split: str = ""
     references_per_category: int = 50
