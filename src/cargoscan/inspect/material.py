@@ -11,8 +11,8 @@ class (organic, mixed, inorganic, heavy). Nothing here models X-rays.
   summed, not the whole body); p is the declared goods' packaging share (``hs_categories.yaml``: cartons,
   pallets, drums — the declared *net* weight excludes them). 1-σ uncertainty:
   σ² = (ε_λ·Σλa)² + (ε_s·S)² + (p/2 · (Σλa − S))² + P² + B², ε from the parameters, P the mass the PSF
-  deconvolution added (its residual is of that order), B = :data:`UNSEEN_FACTOR` × the net mass read on pixels
-  at or next to the dark level (:data:`DARK_A`), where λ is only a lower bound (``lower_bound_kg``).
+  deconvolution added (its residual is of that order), B the net mass read on pixels at or next to the dark level
+  (:data:`DARK_A`), where λ is −ln of noise about zero counts (``lower_bound_kg``).
 * λ for the mass comes from the scan at native pitch (:func:`native_maps`): the system PSF (and binning to the
   model pitch) average *transmission* before the log, so heterogeneous goods read low (Jensen) — ~5 % for
   cartons, 36–53 % for dense machine parts. Richardson–Lucy deconvolution of T by the scanner's PSF before the
@@ -20,17 +20,18 @@ class (organic, mixed, inorganic, heavy). Nothing here models X-rays.
   than the PSF stays low (tests/inspect/test_mass_scenes.py).
 * Quantum noise, pixel by pixel, would bias λ twice; both are undone on the native scan before the inversion:
   each pixel's material is chosen by its neighbourhood's dual-energy ratio (:func:`regional_ratio`), and a pixel
-  that read zero counts takes its neighbours' mean transmission (:func:`fill_zero_counts`). Past the dark level
-  A is read at :data:`DARK_A`, so λ there is the lower bound it is claimed to be. On 103 fresh synthetic units
-  (seed 777002, true load masks): median |Δ| of the units not starved 7.5 % → 5.3 %, p90 14 % → 13 %; starved
-  ones claimed as lower bounds that read > 5 % above the truth 34 % → 4 %.
+  that read zero counts takes its neighbours' mean transmission (:func:`fill_zero_counts`). With the structure
+  derived from the synthesiser's wagons (``InspectParams.structure_g_cm2``), on 103 fresh synthetic units
+  (benchmarks/bench_mass.py, seed 777002, true load masks): median |Δ| 12.3 % → 10.1 %, within ±10 % 38 % →
+  49 %; of the 29 units not starved 7.5 % → 4.9 % (p90 14 % → 13 %).
 * Where ≥ :data:`LOWER_BOUND_SHARE` of the load is at or next to the dark level, the mass is a lower bound
   (``lower_bound``): never flagged as lighter than declared.
 * Z_eff (material class) is read only where A_high lies in :data:`Z_VALID`; λ counts everywhere (where photons
   starve, λ is a lower bound and ``starved_fraction`` says how much of the load that is).
-* Mass flag (:func:`mass_flag`): an understated weight when M − declared > max(tol·declared, k·σ_m), σ_m
-  without the starved bound (M is itself a lower bound there); an overstated one when declared − M > max(tol·
-  declared, k·σ). A declared 0 (an empty unit) is compared too: any load beyond k·σ_m is flagged.
+* Mass flag (:func:`mass_flag`): an understated weight when M − u·B − declared > max(tol·declared, k·σ_m), σ_m
+  without the starved bound, B the mass read on dark pixels and u = :data:`UNSEEN_SHARE` the part of it that may
+  be noise (−ln of noise about zero counts reads thick water 10–25 % heavy); an overstated one when
+  declared − M > max(tol·declared, k·σ). A declared 0 (an empty unit) is compared too: any load beyond k·σ_m is flagged.
 * Density flag: the bulk density ρ = mean λ / beam depth of the type, or the dominant material class, outside
   what the declared category allows (``hs_categories.yaml``). A starved load (``lower_bound``) is flagged only
   as too dense (its ρ is a lower bound), and its material class only where ≥ 50 % of the load lies in
@@ -45,6 +46,7 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from cargoscan.data.channels import T_FLOOR, transmission
 from cargoscan.inspect.config import InspectParams
 from cargoscan.inspect.declarations import Category
 
@@ -58,9 +60,10 @@ DARK_A = 8.0
 #: Share of the load area at or next to the dark level from which the mass is reported as a lower bound
 #: (``mass["lower_bound"]``) and never flagged as lighter than declared.
 LOWER_BOUND_SHARE = 0.01
-#: The unseen mass behind pixels at the dark level, in units of the mass read there (λ read at DARK_A, a lower
-#: bound): its σ term. Crates of castings hold 1.5–3× the reading there (2.7× on the test fixture's auto parts).
-UNSEEN_FACTOR = 2.0
+#: The share of a dark pixel's λ that may be noise: it reads at most A = −ln T_FLOOR ≈ 11.8 and holds at least the
+#: dark level's A (:data:`DARK_A`), so 1 − 8/11.8 ≈ 0.32 of the mass read there is set aside before a load is
+#: called heavier than declared (:func:`mass_evidence`).
+UNSEEN_SHARE = 1.0 - DARK_A / -np.log(T_FLOOR)
 #: A_high band where Z_eff means something (cargoscan.physics.decompose): thinner is noise, thicker starves.
 Z_VALID = (0.5, 7.0)
 MATERIAL_RU = {"organic": "органика", "mixed": "смесь", "inorganic": "неорганика", "heavy": "тяжёлые металлы"}
@@ -260,7 +263,6 @@ def fill_zero_counts(t: np.ndarray, raw: np.ndarray, where: np.ndarray, size: in
     −ln clips it at 11.8 (λ ≈ 300 g/cm²), so thick light goods read 10–30 % heavy. T is unbiased, so the mean T of
     its neighbours is the pixel's best estimate; pixels that read counts keep their own.
     """
-    from cargoscan.data.channels import T_FLOOR
 
     w = where.astype(np.float32)
     out = t.copy()
@@ -289,8 +291,6 @@ def native_maps(decomposer, image: np.ndarray, meta: dict[str, Any], src_pitch: 
     λ is only a lower bound; psf the λ the deconvolution added (λ·(1 − A_measured/A_deconvolved), binned alike):
     the residual PSF bias is of that order (sub-PSF clutter is not recoverable), so it enters σ.
     """
-    from cargoscan.data.channels import T_FLOOR, transmission
-
     h, w = load.shape
     hn, wn = image.shape[1:]
     lam = np.zeros((h, w), np.float32)
@@ -316,9 +316,6 @@ def native_maps(decomposer, image: np.ndarray, meta: dict[str, Any], src_pitch: 
     t = fill_zero_counts(t, raw, where)
     measured_a = -np.log(raw[0])
     a = -np.log(np.clip(t, T_FLOOR, 1.0))
-    # At or past the dark level a pixel only says A ≥ DARK_A: read it there, so its λ is the lower bound the
-    # mass claims (−ln of a zero count, 11.8, read thick water 10–20 % heavy).
-    np.minimum(a, DARK_A, out=a)
     ratio_sigma = RATIO_SIGMA_PX if ratio_sigma is None else ratio_sigma
     a_low = a[1] if ratio_sigma <= 0 else regional_ratio(a[0], a[1], where, ratio_sigma) * a[0]
     lam_n, _ = invert_map(decomposer, a[0], a_low, where, max_pixels=max_pixels, check=check)
@@ -457,7 +454,7 @@ def _mass(lam: np.ndarray, a_high: np.ndarray, load: np.ndarray, pitch_mm: tuple
     pack_sigma = 0.5 * packaging_fraction if pack_sigma is None else pack_sigma
     sigma = float(np.sqrt((params.lambda_rel_uncertainty * gross_kg) ** 2 + psf_kg ** 2
                           + (params.structure_rel_uncertainty * structure_kg) ** 2
-                          + (pack_sigma * loaded) ** 2 + (UNSEEN_FACTOR * bound_kg) ** 2))
+                          + (pack_sigma * loaded) ** 2 + bound_kg ** 2))
     starved = float((a_high[load] > STARVED_A).mean()) if n else 0.0
     flags: list[tuple[str, str]] = []
     mass = {"net_kg": round(net, 1), "sigma_kg": round(sigma, 1), "gross_in_beam_kg": round(gross_kg, 1),
@@ -468,9 +465,9 @@ def _mass(lam: np.ndarray, a_high: np.ndarray, load: np.ndarray, pitch_mm: tuple
             "flag": False, "tolerance_rel": params.mass_tolerance_rel}
     if declared and declared.get("net_weight_kg") is not None:
         d = float(declared["net_weight_kg"])
-        sigma_measured = float(np.sqrt(max(sigma ** 2 - (UNSEEN_FACTOR * bound_kg) ** 2, 0.0)))
-        e = mass_evidence(net, d, sigma, sigma_measured, params, lower_bound)
-        flag = mass_flag(net, d, sigma, sigma_measured, params, lower_bound, thresholds.get("mass", 1.0))
+        sigma_measured = float(np.sqrt(max(sigma ** 2 - bound_kg ** 2, 0.0)))
+        e = mass_evidence(net, d, sigma, sigma_measured, params, lower_bound, bound_kg)
+        flag = mass_flag(net, d, sigma, sigma_measured, params, lower_bound, thresholds.get("mass", 1.0), bound_kg)
         mass.update(declared_net_kg=d, difference_rel=round((net - d) / d, 3) if d > 0 and np.isfinite(d) else None,
                     evidence=round(e, 4) if np.isfinite(e) else e)
         if flag:
@@ -526,13 +523,18 @@ def _material(lam_z: np.ndarray, lam: np.ndarray, zeff: np.ndarray, a_high: np.n
 
 
 def mass_evidence(net: float, declared: float, sigma: float, sigma_measured: float, params: InspectParams,
-                  lower_bound: bool = False) -> float:
+                  lower_bound: bool = False, unseen_kg: float = 0.0) -> float:
     """The mass discrepancy in units of the rule's limit, ``max(tolerance, k·σ)`` (see :func:`mass_flag`): 1.0
     where the rule starts to flag, 0 where it cannot (a lighter estimate that is only a lower bound), ``inf`` for a
-    declaration that is not a mass."""
+    declaration that is not a mass. ``unseen_kg``: the mass read on pixels at the dark level; a heavier load is
+    judged only on what they surely hold, the λ of the dark level itself (λ is nearly linear in A, and no pixel
+    reads more than A = −ln T_FLOOR), so :data:`UNSEEN_SHARE` of it is set aside: −ln of noise about zero counts
+    reads thick water 10–25 % heavy."""
     if not np.isfinite(declared) or declared < 0:
         return float("inf")
     diff = net - declared
+    if diff > 0:
+        diff = max(diff - UNSEEN_SHARE * unseen_kg, 0.0)
     tol = params.mass_tolerance_rel * declared
     if diff > 0:
         return diff / max(tol, params.mass_tolerance_sigma * sigma_measured, 1e-9)
@@ -542,7 +544,7 @@ def mass_evidence(net: float, declared: float, sigma: float, sigma_measured: flo
 
 
 def mass_flag(net: float, declared: float, sigma: float, sigma_measured: float, params: InspectParams,
-              lower_bound: bool = False, threshold: float = 1.0) -> str | None:
+              lower_bound: bool = False, threshold: float = 1.0, unseen_kg: float = 0.0) -> str | None:
     """Why the estimate contradicts the declared net weight, or None: :func:`mass_evidence` at ``threshold``
     (1.0: the physical rule; the decision budget may raise it).
 
@@ -556,10 +558,11 @@ def mass_flag(net: float, declared: float, sigma: float, sigma_measured: float, 
     """
     if not np.isfinite(declared) or declared < 0:
         return f"заявлено {declared!r} кг — не масса"
-    if mass_evidence(net, declared, sigma, sigma_measured, params, lower_bound) < threshold:
+    if mass_evidence(net, declared, sigma, sigma_measured, params, lower_bound, unseen_kg) < threshold:
         return None
     if net > declared:
-        return f"оценка не меньше {net:.0f} ± {sigma_measured:.0f} кг, заявлено {declared:.0f} кг"
+        return (f"оценка не меньше {net - UNSEEN_SHARE * unseen_kg:.0f} ± {sigma_measured:.0f} кг, "
+                f"заявлено {declared:.0f} кг")
     return f"оценка {net:.0f} ± {sigma:.0f} кг, заявлено {declared:.0f} кг"
 
 
