@@ -56,6 +56,9 @@ class InspectParams:
             which the category contradicts the declaration (its evidence is 1.0 there; see scoring.budget).
         mass_tolerance_rel: relative mass difference to the declared net weight that raises a flag ...
         mass_tolerance_sigma: ... unless it lies within this many standard deviations of the estimate.
+        empty_tolerance_kg: a unit declared empty (net 0) is flagged only for a load beyond this (a pallet of
+            goods), and its density and material judged only then: tens of kilograms read on an empty wagon are a
+            few structure pixels segmented as cargo, not undeclared goods.
         lambda_rel_uncertainty: relative 1-sigma error of the (λ, Z_eff) inversion's areal density.
         structure_rel_uncertainty: relative 1-sigma error of the known structure (wall) areal density.
         structure_g_cm2: areal density of the wagon/container structure the beam crosses over the cargo, by type
@@ -95,6 +98,7 @@ class InspectParams:
     category_max_declared_probability: float = 0.1
     mass_tolerance_rel: float = 0.15
     mass_tolerance_sigma: float = 2.0
+    empty_tolerance_kg: float = 500.0
     lambda_rel_uncertainty: float = 0.05
     structure_rel_uncertainty: float = 0.2
     structure_g_cm2: dict[str, float] = field(default_factory=lambda: derived_structure())
