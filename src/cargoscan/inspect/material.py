@@ -226,7 +226,9 @@ RATIO_MAX_A = 5.0
 
 def regional_ratio(a_high: np.ndarray, a_low: np.ndarray, where: np.ndarray, sigma: float) -> np.ndarray:
     """R = A_low/A_high of each pixel's neighbourhood: Gaussian-weighted sums of both attenuations over the load
-    pixels ``where`` (normalised convolution, so air and structure outside the load do not enter), then their ratio.
+    pixels ``where`` whose R is measurable (A_high in [Z_VALID[0], :data:`RATIO_MAX_A`]; air and structure outside
+    the load never enter), then their ratio. A pixel with no measurable neighbour takes the load's measurable R; a
+    load with none, its neighbours' all the same.
 
     Why: at 4–6 MeV the whole ladder of materials spans R ≈ 1.05–1.11, while one pixel's R carries quantum noise of
     a few per cent. Read pixel by pixel, that noise scatters Z_eff across references whose λ at the same A_high
@@ -244,14 +246,13 @@ def regional_ratio(a_high: np.ndarray, a_low: np.ndarray, where: np.ndarray, sig
             return num / den, den > 1e-3
 
     measurable = where & (a_high >= Z_VALID[0]) & (a_high <= RATIO_MAX_A)
-    r_all, _ = ratio(where.astype(np.float32))        # a load with nothing measurable: all its pixels, pooled
     if measurable.any():
         total = float(np.sum(a_high[measurable], dtype=np.float64))
         r_near, near = ratio(measurable.astype(np.float32))
         r_load = float(np.sum(a_low[measurable], dtype=np.float64)) / total if total > 0 else 1.0
         r = np.where(near, r_near, r_load)
-    else:
-        r = r_all
+    else:           # nothing measurable (a load past the dark level): all its pixels, pooled
+        r, _ = ratio(where.astype(np.float32))
     return np.nan_to_num(r, nan=1.0, posinf=1.0, neginf=1.0).astype(np.float32)
 
 
