@@ -19,7 +19,8 @@ the native pitch whose attenuation is also acquired with noise:
   deviation over units (the mass's σ term for the packaging, instead of the prior p/2), and its range is recorded;
 * the structure in the beam per unit type (``structure_g_cm2``, :func:`structure_table`): the mean areal density
   of the unloaded wagon's own paths (walls, posts, stanchions, doors, a tank's shell along its chords) over each
-  unit's cargo pixels, on the scenes at the native pitch; it is the default of ``InspectParams.structure_g_cm2``, the tare the mass subtracts;
+  unit's cargo pixels, on the scenes at the native pitch; it is the default of ``InspectParams.structure_g_cm2``,
+  the tare the mass subtracts;
 * bulk density, as :func:`cargoscan.inspect.material.mass_and_density` reads it: the mean areal density λ over
   the unit's cargo pixels (goods, packaging and the walls in the beam) / the beam depth of the unit type
   (``InspectParams.beam_depth_cm``). λ both as the truth (Σ path·density) and as the synthesiser's decomposer
@@ -157,7 +158,8 @@ def derive_category(name: str, seed: int = SEED, samples: int = SAMPLES) -> dict
     units, structure = [], {}
     for wagon in CATEGORIES[name].wagons:
         for pitch, noisy in [(PITCH_M, False)] * samples + [(NATIVE_PITCH_M, True)] * NOISY_SAMPLES:
-            drawn = [u for u in sample_units(name, wagon, rng, scanner, decomposer, pitch, noisy) if u["goods_kg"] > 0]
+            drawn = [u for u in sample_units(name, wagon, rng, scanner, decomposer, pitch, noisy)
+                     if u["goods_kg"] > 0]
             units += drawn
             if noisy:   # at the native pitch: the edge-on floor and rails cover cargo pixels as in a real scan
                 structure.setdefault("container" if wagon == "flat" else wagon, []).extend(

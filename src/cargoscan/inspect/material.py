@@ -267,23 +267,23 @@ def fill_zero_counts(t: np.ndarray, raw: np.ndarray, where: np.ndarray, size: in
     −ln clips it at 11.8 (λ ≈ 300 g/cm²), so thick light goods read 10–30 % heavy. T is unbiased, so the mean T of
     its neighbours is the pixel's best estimate; pixels that read counts keep their own.
     """
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT)
 
     w = where.astype(np.float32)
     out = t.copy()
-    for c in range(t.shape[0]):
-        zero = where & (raw[c] <= T_FLOOR * 1.0001)
-        if not zero.any():
-            continue
-        num = cv2.boxFilter(raw[c] * w, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT)
-        den = cv2.boxFilter(w, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT)
-        out[c][zero] = (num[zero] / np.maximum(den[zero], 1.0)).astype(np.float32)
+    zeros = where & (raw <= T_FLOOR * 1.0001)
+    if zeros.any():
+        count = np.maximum(box(w), 1.0)
+        for c in np.flatnonzero(zeros.reshape(len(raw), -1).any(1)):
+            out[c][zeros[c]] = (box(raw[c] * w)[zeros[c]] / count[zeros[c]]).astype(np.float32)
     return out
 
 
 def native_maps(decomposer, image: np.ndarray, meta: dict[str, Any], src_pitch: tuple[float, float],
                 dst_pitch: tuple[float, float], load: np.ndarray, max_pixels: int = 0,
-                check: Callable[[], None] | None = None, iterations: int = RL_ITERATIONS,
-                ratio_sigma: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                check: Callable[[], None] | None = None, iterations: int = RL_ITERATIONS
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Areal density λ for the mass, at the model pitch, from the scan at its *native* pitch; and the dark share.
 
     Resampling to the model pitch bins transmission, and the PSF mixes it, before the log: both average T of dense
@@ -320,8 +320,7 @@ def native_maps(decomposer, image: np.ndarray, meta: dict[str, Any], src_pitch: 
     t = fill_zero_counts(t, raw, where)
     measured_a = -np.log(raw[0])
     a = -np.log(np.clip(t, T_FLOOR, 1.0))
-    ratio_sigma = RATIO_SIGMA_PX if ratio_sigma is None else ratio_sigma
-    a_low = a[1] if ratio_sigma <= 0 else regional_ratio(a[0], a[1], where, ratio_sigma) * a[0]
+    a_low = regional_ratio(a[0], a[1], where, RATIO_SIGMA_PX) * a[0]     # the neighbourhood's R, this pixel's A
     lam_n, _ = invert_map(decomposer, a[0], a_low, where, max_pixels=max_pixels, check=check)
     dark_n = cv2.dilate((measured_a > DARK_A).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
     dark_n *= where

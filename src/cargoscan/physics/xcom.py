@@ -51,24 +51,24 @@ def _strict_grid(energy: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
+def _z_table(name: str) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Z → (energies MeV, (n, k) coefficients) from a packaged table whose columns are Z, energy, coefficients."""
+    arr = _read_csv(name)
+    out = {}
+    for z in np.unique(arr[:, 0]).astype(int):
+        rows = arr[arr[:, 0] == z]
+        out[int(z)] = (_strict_grid(rows[:, 1]), rows[:, 2:])
+    return out
+
+
 def _element_table() -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Z → (energies MeV, (n, 6) coefficients), from ``xcom_elements.csv``."""
-    arr = _read_csv("xcom_elements.csv")
-    out = {}
-    for z in np.unique(arr[:, 0]).astype(int):
-        rows = arr[arr[:, 0] == z]
-        out[int(z)] = (_strict_grid(rows[:, 1]), rows[:, 2:])
-    return out
+    return _z_table("xcom_elements.csv")
 
 
-@functools.cache
 def _absorption_table() -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    arr = _read_csv("nist_energy_absorption.csv")
-    out = {}
-    for z in np.unique(arr[:, 0]).astype(int):
-        rows = arr[arr[:, 0] == z]
-        out[int(z)] = (_strict_grid(rows[:, 1]), rows[:, 2:])
-    return out
+    """Z → (energies MeV, energy-absorption coefficients), from ``nist_energy_absorption.csv``."""
+    return _z_table("nist_energy_absorption.csv")
 
 
 def _loglog(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
