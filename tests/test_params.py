@@ -80,10 +80,18 @@ def compare(raw: dict, classes: dict[str, type]) -> tuple[list[str], list[tuple[
 
 
 def measured() -> tuple[list[str], list[tuple[str, object, object]]]:
+    """Repeats (base sections and profiles) and contradictions (base sections), leaving out what dvc.yaml names.
+
+    A profile's value that differs from the default is the profile's purpose; one that equals it is a repeat.
+    """
     raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
-    repeats, contradictions = compare(raw, sections())
+    classes = sections()
+    repeats, contradictions = compare(raw, classes)
+    for name, overlay in (raw.get("profiles") or {}).items():
+        profile_repeats, _ = compare(overlay or {}, classes)
+        repeats += [f"profiles.{name}.{k}" for k in profile_repeats]
     named = dvc_named()
-    return [k for k in repeats if k not in named], contradictions
+    return [k for k in repeats if k not in named], [c for c in contradictions if c[0] not in named]
 
 
 def test_repeated_defaults_do_not_grow():
@@ -117,6 +125,75 @@ def test_the_measurement_sees_repeats_and_contradictions():
     assert contradictions == [("s.c", "y", "x")]
 
 
+def _leaves(tree: dict, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = []
+    for k, v in tree.items():
+        out += _leaves(v, path + (str(k),)) if isinstance(v, dict) and v else [path + (str(k),)]
+    return out
+
+
+def _get(tree: dict, dotted: str):
+    node = tree
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(dotted)
+        node = node[part]
+    return node
+
+
+def untracked_overrides(params: dict, dvc: dict) -> list[str]:
+    """(stage: profile key) for each profile value that changes a parameter a stage tracks while the stage tracks
+    neither it (nor a section above it) nor the ``profile`` switch: switching profiles would leave it stale."""
+    problems = []
+    for stage, st in dvc["stages"].items():
+        names = [str(n) for n in st.get("params", [])]
+        for profile, overlay in (params.get("profiles") or {}).items():
+            for leaf in _leaves(overlay or {}):
+                key = ".".join(leaf)
+                tracked = [n for n in names if key == n or key.startswith(n + ".") or n.startswith(key + ".")]
+                if not tracked:
+                    continue
+                covered = any(f"profiles.{profile}.{key}".startswith(f"{n}.") or n == f"profiles.{profile}.{key}"
+                              for n in names if n.startswith(f"profiles.{profile}") or n == "profiles")
+                if not covered or "profile" not in names:
+                    problems.append(f"{stage}: profiles.{profile}.{key}")
+    return problems
+
+
+def missing_params(params: dict, dvc: dict) -> list[str]:
+    """(stage: key) for each parameter a stage names that params.yaml lacks: DVC refuses to run it."""
+    missing = []
+    for stage, st in dvc["stages"].items():
+        for name in st.get("params", []):
+            try:
+                _get(params, str(name))
+            except KeyError:
+                missing.append(f"{stage}: {name}")
+    return missing
+
+
+def _files() -> tuple[dict, dict]:
+    return (yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8")),
+            yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8")))
+
+
+def test_every_parameter_a_stage_names_is_in_the_file():
+    assert missing_params(*_files()) == []
+
+
+def test_every_profile_override_is_tracked_by_the_stages_it_changes():
+    assert untracked_overrides(*_files()) == []
+
+
+def test_the_tracking_checks_see_what_is_missing():
+    """Not vacuous: a stage naming an absent key, and a profile changing a tracked section untracked, are found."""
+    params = {"profile": "a", "profiles": {"a": {"s": {"x": 1}}, "b": {"t": {"y": 2}}}, "s": {}, "t": {"y": 0}}
+    dvc = {"stages": {"one": {"params": ["profile", "s", "t.z"]}, "two": {"params": ["profile", "s", "profiles.a.s"]},
+                      "three": {"params": ["t.y"]}}}
+    assert missing_params(params, dvc) == ["one: t.z"]
+    assert untracked_overrides(params, dvc) == ["one: profiles.a.s.x", "three: profiles.b.t.y"]
+
+
 if __name__ == "__main__":
     reps, cons = measured()
     print(f"{len(reps)} values repeat their default:")
@@ -125,3 +202,5 @@ if __name__ == "__main__":
     print(f"{len(cons)} contradict it:")
     for k, v, d in cons:
         print(f"  {k}: file {v!r}, code {d!r}")
+    print("stage parameters absent from params.yaml:", missing_params(*_files()))
+    print("profile overrides a stage does not track:", untracked_overrides(*_files()))

@@ -16,9 +16,10 @@ N_TEST, N_THREAT = 6, 3
 def write_tiny_params(path: Path, out_dir: Path) -> Path:
     """params.yaml with the tiny geometry of ``tests.conftest`` and a small benchmark section."""
     raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
-    raw["synth"]["geometry"].update({"rows": 240, "row_pitch_mm": 13.8, "column_scale": 0.25})
-    raw["synth"]["train"]["wagons_per_train"] = [3, 3]
-    raw["synth"]["previews"] = 0
+    synth = raw.setdefault("synth", {})
+    synth.setdefault("geometry", {}).update({"rows": 240, "row_pitch_mm": 13.8, "column_scale": 0.25})
+    synth.setdefault("train", {})["wagons_per_train"] = [3, 3]
+    synth["previews"] = 0
     raw["bench"].update({"out_dir": str(out_dir), "n_val": 2, "n_test": N_TEST, "min_clean_test": N_TEST - N_THREAT,
                          "min_threat_test": N_THREAT, "min_per_stratum": 0, "workers": 1,
                          "report": str(out_dir / "benchmark.json")})

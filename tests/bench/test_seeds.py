@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from cargoscan.bench.config import MAX_ATTEMPTS, SPLITS, BenchParams, load_bench_params, split_counts, split_seed
-from cargoscan.config import ConfigError, load_params
+from cargoscan.config import ConfigError, load_section
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def in_force(profile: str | None = None) -> dict[str, dict]:
+    """The sections with seeds as the pipeline reads them: the dataclasses' defaults under params.yaml's overlay."""
+    from cargoscan.data.config import PrepareParams
+    from cargoscan.ocr.config import OcrParams
+    from cargoscan.synth.config import SynthParams
+    from cargoscan.tip.config import TipParams
+    from cargoscan.training.config import TrainParams
+
+    classes = {"synth": SynthParams, "prepare": PrepareParams, "train": TrainParams, "tip": TipParams,
+               "ocr": OcrParams}
+    return {name: dataclasses.asdict(load_section(cls, name, ROOT / "params.yaml", profile))
+            for name, cls in classes.items()}
 
 
 def other_seeds(params: dict) -> dict[str, int]:
@@ -25,7 +40,7 @@ def other_seeds(params: dict) -> dict[str, int]:
 
 @pytest.mark.parametrize("profile", [None, "gpu"])
 def test_benchmark_seeds_differ_from_every_training_seed(profile):
-    params = load_params(ROOT / "params.yaml", profile)
+    params = in_force(profile)
     bench = load_bench_params(ROOT / "params.yaml", profile)
     others = other_seeds(params)
     assert bench.seed not in others.values()
@@ -39,7 +54,7 @@ def test_benchmark_seeds_differ_from_every_training_seed(profile):
 
 def test_benchmark_scans_share_no_pixel_seed_with_the_training_archive():
     """Each scan's pixels come from SeedSequence(archive seed).spawn: no benchmark scan repeats a training scan."""
-    params = load_params(ROOT / "params.yaml")
+    params = in_force()
     bench = load_bench_params(ROOT / "params.yaml")
 
     def scan_seeds(seed: int, n: int) -> set[int]:
@@ -80,7 +95,7 @@ def test_extra_archive_seeds_differ_from_training_and_from_val_test():
     from cargoscan.bench.extra import EXTRA, extra_seed
 
     for profile in (None, "gpu"):
-        params = load_params(ROOT / "params.yaml", profile)
+        params = in_force(profile)
         bench = load_bench_params(ROOT / "params.yaml", profile)
         others = set(other_seeds(params).values()) | {bench.seed}
         val_test = {split_seed(bench.seed, s, a) for s in SPLITS for a in range(MAX_ATTEMPTS)}
@@ -96,7 +111,7 @@ def test_extra_archive_seeds_differ_from_training_and_from_val_test():
 def test_extra_archive_scans_share_no_pixel_seed_with_training_or_val_test():
     from cargoscan.bench.extra import EXTRA, extra_seed
 
-    params = load_params(ROOT / "params.yaml")
+    params = in_force()
     bench = load_bench_params(ROOT / "params.yaml")
 
     def scan_seeds(seed: int, n: int) -> set[int]:

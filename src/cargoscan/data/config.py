@@ -26,7 +26,7 @@ class PrepareParams:
 
     raw_dir: str = "data/raw"
     out_dir: str = "data/prepared"
-    pitch_mm: tuple[float, float] = (20.0, 20.0)
+    pitch_mm: tuple[float, float] = (16.0, 16.0)   # 16 mm: a 5 cm drug layer still spans 3 px
     channels: tuple[str, ...] = ("a_high", "a_low", "ratio")
     tile: int = 128
     overlap: int = 32

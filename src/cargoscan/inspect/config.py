@@ -64,9 +64,10 @@ class InspectParams:
         structure_g_cm2: areal density of the wagon/container structure the beam crosses over the cargo, by type
             (g/cm²); default: derived from the synthesiser's wagons (:func:`derived_structure`).
         beam_depth_cm: the load's extent along the beam, by type, for the bulk density (cm).
-        references_dir: the reference library (``cargoscan references`` output); empty = none.
+        references_dir: the reference library (``cargoscan references`` output); empty = none (the check is
+            then unavailable, shown on the conclusion).
         references_split: the training split the library is built from (csv ``scan_id,split`` or a list of IDs);
-            empty = every scan with a truth row.
+            empty = every scan with a truth row (the references stage passes prepare's index: its train rows).
         references_per_category: at most this many references per category.
         reference_min_similarity: cosine similarity to the declared category's references below which a flag is
             raised when another category is nearer.
@@ -103,7 +104,7 @@ class InspectParams:
     structure_rel_uncertainty: float = 0.2
     structure_g_cm2: dict[str, float] = field(default_factory=lambda: derived_structure())
     beam_depth_cm: dict[str, float] = field(default_factory=lambda: dict(BEAM_DEPTH_CM))
-    references_dir: str = ""
+    references_dir: str = "data/references"
     references_split: str = ""
     references_per_category: int = 50
     reference_min_similarity: float = 0.5
