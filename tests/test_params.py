@@ -1,12 +1,15 @@
-"""params.yaml against the dataclasses' defaults: values that merely repeat a default, and values that contradict one.
+"""params.yaml against the dataclasses' defaults, and against the stages that read it.
 
-The dataclasses are meant to hold every default and params.yaml only what a user tunes and the profiles.
-Measured 2026-12-07: 213 values of params.yaml's base sections repeat their dataclass default (197 of them not
-named by dvc.yaml) and 8 contradict it (the file says one thing, the code another: ``prepare.pitch_mm`` 16
-against 20, ``ocr.train.n_lines`` 60,000 against 9,000, …). Both counts are held to ceilings that may only go
-down, as the import measurements are in ``tests/test_architecture.py``: lower them in the change that removes one.
-Keys that dvc.yaml tracks by name must stay in the file (DVC refuses a missing parameter) and are not counted as
-repeats.
+The dataclasses hold every default; params.yaml holds the profiles (overlays of those defaults) and the keys dvc.yaml
+tracks one by one (DVC refuses a missing parameter). So a value in a base section that repeats its default, or
+differs from it, and a profile value equal to the default, are all faults: the first two meant "the default is
+written twice" (213 repeats and 8 contradictions on 2026-12-07, ``prepare.pitch_mm`` 16 in the file against 20 in
+code), the third a profile saying nothing. A user tunes a value by adding its key; this test then names it, and the
+tuning belongs in a profile or in the dataclass.
+
+Two more checks keep params.yaml and dvc.yaml in step: every parameter a stage names exists in the file, and a
+profile's override of a parameter a stage reads is tracked by that stage (with ``profile``, the switch), or
+switching profiles would leave its outputs stale with ``dvc status`` clean.
 
 Run ``python -m tests.test_params`` for the lists.
 """
@@ -20,9 +23,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Ceilings, measured 2026-12-07; never raised.
-MAX_REPEATS = 157     # not counting the keys dvc.yaml names (197 on 2026-12-07, 157 the same day)
-MAX_CONTRADICTIONS = 8
+#: Ceilings: none allowed (157 and 8 on the morning of 2026-12-07, 0 since).
+MAX_REPEATS = 0
+MAX_CONTRADICTIONS = 0
 
 
 def sections() -> dict[str, type]:
