@@ -286,6 +286,29 @@ def test_upward_imports_do_not_grow():
     )
 
 
+def engine_closure(edges: list[Edge]) -> set[str]:
+    """Every module the inspection engine's package reaches, through module-level and lazy imports alike."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for e in edges:
+        graph[e.src].add(e.dst)
+    todo = [m for m in module_files() if subpackage(m) == "inspect"]
+    seen = set(todo)
+    while todo:
+        for dst in graph[todo.pop()] - seen:
+            seen.add(dst)
+            todo.append(dst)
+    return seen
+
+
+def test_the_deployable_engine_never_imports_the_synthesiser():
+    """What a customs post installs to inspect real scans runs no scene code: physics it shares through
+    cargoscan.physics, and what it knows of the synthesiser's cargo through a packaged, derived table."""
+    closure = engine_closure(all_edges())
+    assert "cargoscan.physics.decompose" in closure and "cargoscan.archive.format" in closure   # not vacuous
+    reached = sorted(m for m in closure if subpackage(m) in ("synth", "tip", "bench", "training"))
+    assert reached == [], f"the inspection engine reaches {reached}"
+
+
 def test_the_measurement_sees_the_imports():
     """A guard against a silently empty graph: known edges are found, as module-level or lazy."""
     edges = all_edges()

@@ -162,7 +162,7 @@ def _garment_packaging() -> float:
     return load_categories()["garments"].packaging_fraction
 
 
-GARMENT_PACKAGING = _garment_packaging()   # derived from the synthesiser's loads (inspect/category_physics.py)
+GARMENT_PACKAGING = _garment_packaging()   # derived from the synthesiser's loads (bench/category_physics.py)
 
 
 def loaded_kg(cargo=(40, 20, 360, 90), lam: float = CARGO_LAMBDA, pitch: float = PITCH) -> float:

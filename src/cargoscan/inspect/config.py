@@ -27,7 +27,7 @@ BEAM_DEPTH_CM = {"container": 235.0, "covered": 276.0, "gondola": 288.0, "tank":
 
 
 def derived_structure() -> dict[str, float]:
-    """The structure in the beam per unit type (g/cm²), as :mod:`cargoscan.inspect.category_physics` measured it
+    """The structure in the beam per unit type (g/cm²), as :mod:`cargoscan.bench.category_physics` measured it
     on the synthesiser's wagons (packaged ``category_physics.json``): a container's corrugated sides (3.2), a covered
     wagon's sheathing with its posts and doors (10), a gondola's plates and stanchions (12), a tank's shell along
     its chords (πt·ρ, not 2t·ρ: 24). A real post whose wagons differ sets its own in ``params.yaml``."""

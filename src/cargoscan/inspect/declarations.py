@@ -31,7 +31,7 @@ class Category:
     packaging_sigma: float | None = None     # 1-σ spread of the packaging share over honest units; None: p/2
 
 
-#: The table derived from the synthesiser's cargo definitions (``python -m cargoscan.inspect.category_physics``).
+#: The table derived from the synthesiser's cargo definitions (``python -m cargoscan.bench.category_physics``).
 JSON_NAME = "category_physics.json"
 
 
@@ -46,7 +46,7 @@ def load_categories(path: str = "") -> dict[str, Category]:
     """The HS→category map: ``path``, or the packaged ``hs_categories.yaml``.
 
     A row's ``density_g_cm3``, ``materials`` and ``packaging_fraction`` not set in the file come from the values
-    derived from the synthesiser's cargo definitions (:mod:`cargoscan.inspect.category_physics`).
+    derived from the synthesiser's cargo definitions (:mod:`cargoscan.bench.category_physics`).
 
     Raises:
         ValueError: a row that sets none of them for a category the derivation does not know.

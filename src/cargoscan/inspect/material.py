@@ -455,7 +455,7 @@ def _mass(lam: np.ndarray, a_high: np.ndarray, load: np.ndarray, pitch_mm: tuple
     lower_bound = dark_share >= LOWER_BOUND_SHARE
     psf_kg = 0.0 if psf is None else abs(float(np.sum(psf[load], dtype=np.float64))) * px_cm2 / 1000.0
     psf_kg *= 1.0 - packaging_fraction
-    # the packaging share's spread over honest units of the category (inspect/category_physics.py), else p/2
+    # the packaging share's spread over honest units of the category (bench/category_physics.py), else p/2
     pack_sigma = getattr(category, "packaging_sigma", None)
     pack_sigma = 0.5 * packaging_fraction if pack_sigma is None else pack_sigma
     sigma = float(np.sqrt((params.lambda_rel_uncertainty * gross_kg) ** 2 + psf_kg ** 2

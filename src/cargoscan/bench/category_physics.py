@@ -39,7 +39,7 @@ quantum noise); ``materials`` = the classes of Z_eff over [min − :data:`Z_MARG
 The values are cached in the packaged ``category_physics.json`` with their provenance (generator version, seed,
 samples, a fingerprint of the cargo definitions); :func:`cargoscan.inspect.declarations.load_categories` fills
 the rows of ``hs_categories.yaml`` from it. Regenerate after changing the synthesiser's cargo:
-``python -m cargoscan.inspect.category_physics`` (tests/inspect/test_category_physics.py recomputes and compares).
+``python -m cargoscan.bench.category_physics`` (tests/bench/test_category_physics.py recomputes and compares).
 """
 
 from __future__ import annotations
@@ -53,7 +53,12 @@ from typing import Any
 
 import numpy as np
 
+import cargoscan.inspect
 from cargoscan.inspect.declarations import JSON_NAME, load_derived  # noqa: F401  (this module's table)
+
+#: Where the engine reads the table: packaged beside the inspection engine, which never imports the synthesiser
+#: (this derivation does, and the engine's reading of a scan, so it sits above both, in bench).
+PACKAGED = Path(cargoscan.inspect.__file__).with_name(JSON_NAME)
 
 SEED = 20240615
 SAMPLES = 12                     # scenes per (category, wagon kind)
@@ -206,7 +211,7 @@ def derive(seed: int = SEED, samples: int = SAMPLES) -> dict[str, Any]:
                            "cargoscan_version": cargoscan.__version__, "seed": seed, "samples": samples, "noisy_samples": NOISY_SAMPLES,
                            "pitch_m": list(PITCH_M), "density_margin": list(DENSITY_MARGIN), "z_margin": Z_MARGIN,
                            "scanner": "ScannerParams() defaults: noiseless, and acquired with noise at native pitch",
-                           "fingerprint": fingerprint(), "method": "cargoscan.inspect.category_physics"},
+                           "fingerprint": fingerprint(), "method": "cargoscan.bench.category_physics"},
             "categories": (rows := {n: derive_category(n, seed, samples) for n in CATEGORIES}),
             "structure_g_cm2": structure_table(rows)}
 
@@ -215,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     """Recompute and write the packaged table (or ``--out PATH``); prints old → new packaging fractions."""
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m cargoscan.inspect.category_physics", description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=str(Path(__file__).with_name(JSON_NAME)))
+    ap = argparse.ArgumentParser(prog="python -m cargoscan.bench.category_physics", description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=str(PACKAGED))
     args = ap.parse_args(argv)
     doc = derive()
     Path(args.out).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -1,5 +1,5 @@
 """The category table's packaging share, bulk density and material ranges are derived from the synthesiser
-(cargoscan.inspect.category_physics) and cannot drift from it; honest synthesised loads are not flagged."""
+(cargoscan.bench.category_physics) and cannot drift from it; honest synthesised loads are not flagged."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import copy
 import numpy as np
 import pytest
 
-from cargoscan.inspect import category_physics as cp
+from cargoscan.bench import category_physics as cp
 from cargoscan.inspect.config import InspectParams
 from cargoscan.inspect.declarations import load_categories
 from cargoscan.synth.cargo import CATEGORIES
@@ -65,7 +65,7 @@ def test_packaged_values_equal_a_recomputation():
     assert (prov["generator"], prov["generator_version"]) == (GENERATOR_NAME, GENERATOR_VERSION)
     assert (prov["seed"], prov["samples"]) == (cp.SEED, cp.SAMPLES)
     assert prov["fingerprint"] == cp.fingerprint(), \
-        "the synthesiser's cargo changed: run `python -m cargoscan.inspect.category_physics`"
+        "the synthesiser's cargo changed: run `python -m cargoscan.bench.category_physics`"
     for name in ("garments", "chemicals", "liquids"):
         assert cp.derive_category(name) == doc["categories"][name], name
 
