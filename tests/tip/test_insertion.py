@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from cargoscan.archive import decode_rle, load_sample
-from cargoscan.archive.classes import threat_ids
+from cargoscan.archive.classes import class_id, threat_ids
 from cargoscan.physics import scanner as physics
 from cargoscan.tip.config import TipParams
 from cargoscan.tip.insertion import UNLABELLED, tip_id, tip_scan
@@ -65,8 +65,10 @@ def test_labels_line_up_with_inserted_pixels(background, scanner, seed):
     ry, rx = Projector(scanner, params).reach
     near = ndimage.binary_dilation(threat, structure=np.ones((2 * ry + 1, 2 * rx + 1), bool))
     assert not (changed & ~near).any()
-    # ... and the labelled pixels did change: the threat adds attenuation where the label says.
-    assert (a_out[0] - a_in[0])[threat].mean() > 0.1
+    # ... and the labelled pixels did change: the threat adds attenuation where the label says (cigarette
+    # cases, about as dense as this load, take its place and barely change it: the seams and the ratio tell).
+    dense = threat & (mask != class_id("cigarettes"))
+    assert (a_out[0] - a_in[0])[dense].mean() > 0.1
     # Wagon pixels of a real scan are unlabelled (ignore), air is background.
     assert (mask[~threat] != UNLABELLED).sum() > 0 and (mask == UNLABELLED).sum() > 0
     air = image[0] > 0.97 * 65535

@@ -4,6 +4,9 @@ Each concealment kind cuts into the cargo layers of a :class:`~cargoscan.synth.c
 merged), adds its own structure and contents into the scene, and records labelled instances with their full
 extent. Contraband replaces the goods it displaces along the beam, so a brick of cocaine behind a wall of
 garments attenuates more than the garments beside it and reads organic in the dual-energy ratio.
+
+What the objects are (bricks, master cases, firearm templates, sheets and their sizes) is the threat catalogue's,
+:mod:`cargoscan.synth.threats`, which projection renders too: this module only places them in a scene.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import numpy as np
 
 from cargoscan.synth.cargo import Load
 from cargoscan.synth.scene import Scene, _density
+from cargoscan.synth.threats import (BRICK, CIGARETTE_CASE, FIREARM_STACK, SEAM_PATH, create_cavity,
+                                     create_compartment, create_firearm, list_firearms)
 from cargoscan.synth.wagons import DECK_Z
-
-CIGARETTE_CASE = (0.6, 0.3, 0.45, 11.0)   # master case: along, height, across (m), kg (50 cartons)
 
 
 def _cut(ld: Load, x0: float, x1: float, z0: float, z1: float, fraction: float) -> float:
@@ -55,14 +58,14 @@ def _block(s: Scene, material: str, x0: float, x1: float, z0: float, z1: float, 
     if seams is not None:   # thin gaps between bricks/cases, tape wraps on their faces
         rr = (np.arange(len(wr)) * s.row_pitch_m) % seams[1] < s.row_pitch_m
         cc = (np.arange(len(wc)) * s.col_pitch_m) % seams[0] < s.col_pitch_m
-        mod[rr, :] *= 0.8
-        mod[:, cc] *= 0.8
+        mod[rr, :] *= SEAM_PATH
+        mod[:, cc] *= SEAM_PATH
     weight = wr[:, None] * wc[None, :]
     drawn = float((weight * mod)[weight >= 0.5].sum())
     path = mass_kg * 1000.0 / (_density(material) * area_cm2 * drawn)
     s.box(material, x0, x1, z0, z1, path * mod)
     if wrap is not None:
-        s.box(wrap, x0, x1, z0, z1, 0.8 * mod)
+        s.box(wrap, x0, x1, z0, z1, BRICK.wrap_cm * mod)
     return mask
 
 
@@ -74,7 +77,7 @@ def _contents(s: Scene, ld: Load, what: str, x0: float, x1: float, z0: float, z1
         drug = spec.get("drug", "cocaine")
         mass = float(spec.get("mass_kg", 20.0))
         # bricks pack at ~1 kg/L: shrink the box to the volume the mass needs
-        vol = mass / (1000.0 * _density(drug) * 0.85)
+        vol = BRICK.volume_m3(drug, mass)
         h = min(z1 - z0, max(0.1, np.sqrt(vol / depth) * 0.7))
         length = min(x1 - x0, max(0.1, vol / (depth * h)))
         if length * h * depth < vol:   # not enough room: fill the box, the rest goes deeper along the beam
@@ -82,22 +85,23 @@ def _contents(s: Scene, ld: Load, what: str, x0: float, x1: float, z0: float, z1
         xa = x0 + rng.uniform(0, max(x1 - x0 - length, 0))
         za = z0 + rng.uniform(0, max(z1 - z0 - h, 0)) * (site == "in_cargo")
         _cut(ld, xa, xa + length, za, za + h, min(depth / ld.unit.width_m, 1.0))
-        mask = _block(s, drug, xa, xa + length, za, za + h, mass, seams=(0.3, 0.05), wrap="polyethylene")
+        mask = _block(s, drug, xa, xa + length, za, za + h, mass, seams=BRICK.face_m, wrap=BRICK.wrap)
         s.add_instance("drugs", mask, drug, mass, site, unit)
         return ["drugs"]
     if what == "cigarettes":
-        cl, ch, cd, ckg = CIGARETTE_CASE
+        cl, ch, cd = CIGARETTE_CASE.size_m
         n_x = max(1, int((x1 - x0) / cl))
         n_z = max(1, int((z1 - z0) / ch))
         n_y = max(1, int(depth / cd))
-        n = int(min(n_x * n_z * n_y, rng.integers(20, 400)))
+        n = int(min(n_x * n_z * n_y, rng.integers(*CIGARETTE_CASE.count)))
         cols = max(1, min(n_x, int(np.ceil(n / (n_z * n_y)))))
         rows = max(1, min(n_z, int(np.ceil(n / (cols * n_y)))))
         xa, za = x0, z0
         _cut(ld, xa, xa + cols * cl, za, za + rows * ch, min(n_y * cd / ld.unit.width_m, 1.0))
-        mass = n * ckg
-        mask = _block(s, "tobacco", xa, xa + cols * cl, za, za + rows * ch, mass * 0.85, seams=(cl, ch))
-        _block(s, "cellulose", xa, xa + cols * cl, za, za + rows * ch, mass * 0.15)
+        mass = n * CIGARETTE_CASE.mass_kg
+        mask = _block(s, "tobacco", xa, xa + cols * cl, za, za + rows * ch, mass * CIGARETTE_CASE.tobacco_share,
+                      seams=(cl, ch))
+        _block(s, "cellulose", xa, xa + cols * cl, za, za + rows * ch, mass * CIGARETTE_CASE.cardboard_share)
         s.add_instance("cigarettes", mask, "tobacco", mass, site, unit)
         return ["cigarettes"]
     if what == "weapons":
@@ -106,46 +110,39 @@ def _contents(s: Scene, ld: Load, what: str, x0: float, x1: float, z0: float, z1
 
 
 def _weapon_template(kind: str, s: Scene, angle: float) -> tuple[np.ndarray, float]:
-    """A rotated steel path template (cm per unit) of a rifle, pistol or ammunition box; and its mass (kg)."""
+    """A rotated steel path template (cm per unit) of a catalogue firearm at the scene's pitch; and its mass (kg).
+
+    The template's rectangles are drawn on square pixels of the coarser pitch, each one pixel longer than its
+    size, as they always were: the scenes stay what they were.
+    """
+    fa = create_firearm(kind)
     px = max(s.row_pitch_m, s.col_pitch_m)
-    size = {"rifle": 1.1, "pistol": 0.25, "ammo_box": 0.4}[kind]
-    n = int(size / px) + 8
+    n = int(fa.size_m / px) + 8
     t = np.zeros((n, n), np.float32)
     c = n // 2
 
     def rect(x0: float, z0: float, w: float, h: float, cm: float) -> None:
         t[int(c + z0 / px):int(c + (z0 + h) / px) + 1, int(c + x0 / px):int(c + (x0 + w) / px) + 1] += cm
 
-    if kind == "rifle":
-        rect(-0.5, -0.012, 0.6, 0.024, 1.6)        # barrel
-        rect(0.05, -0.03, 0.25, 0.07, 4.0)         # receiver
-        rect(0.12, 0.04, 0.05, 0.18, 3.0)          # magazine
-        rect(0.30, -0.02, 0.25, 0.09, 1.0)         # stock (steel-equivalent of the wood and fittings)
-        mass = 3.6
-    elif kind == "pistol":
-        rect(-0.09, -0.02, 0.18, 0.035, 2.6)       # slide
-        rect(0.04, 0.015, 0.035, 0.1, 2.6)         # grip with magazine
-        mass = 0.9
-    else:
-        rect(-0.15, -0.09, 0.3, 0.18, 0.3)         # steel box walls
-        rect(-0.14, -0.08, 0.28, 0.16, 4.0)        # cartridges: brass and lead as steel-equivalent
-        mass = 12.0
+    for part in fa.parts:
+        rect(part.x0, part.z0, part.w, part.h, part.path_cm)
     m = cv2.getRotationMatrix2D((c, c), np.degrees(angle), 1.0)
     # pixels are not square: stretch the along-train axis by the pitch ratio after rotation
     t = cv2.warpAffine(t, m, (n, n), flags=cv2.INTER_LINEAR)
     fx = px / s.col_pitch_m
     fy = px / s.row_pitch_m
     t = cv2.resize(t, (max(1, int(n * fx)), max(1, int(n * fy))), interpolation=cv2.INTER_LINEAR)
-    return t, mass
+    return t, fa.mass_kg
 
 
 def _weapons(s: Scene, ld: Load, x0: float, x1: float, z0: float, z1: float, site: str,
              rng: np.random.Generator) -> list[str]:
     unit = ld.unit.number
-    kind = ["rifle", "pistol", "ammo_box"][int(rng.choice(3, p=[0.45, 0.35, 0.2]))]
-    count = int(rng.integers(1, {"rifle": 12, "pistol": 25, "ammo_box": 10}[kind]))
-    t, mass = _weapon_template(kind, s, rng.uniform(-0.4, 0.4) if kind != "ammo_box" else 0.0)
-    stack = min(count, 6)        # stacked along the beam; the rest beside them
+    names = list_firearms()
+    fa = create_firearm(names[int(rng.choice(len(names), p=[create_firearm(k).share for k in names]))])
+    count = int(rng.integers(1, fa.max_count))
+    t, mass = _weapon_template(fa.name, s, rng.uniform(-fa.tilt_rad, fa.tilt_rad) if fa.tilt_rad else 0.0)
+    stack = min(count, FIREARM_STACK)        # stacked along the beam; the rest beside them
     groups = int(np.ceil(count / stack))
     xs = np.linspace(x0 + 0.3, max(x0 + 0.3, x1 - 0.3), groups)
     z = z0 + rng.uniform(0.3, max(0.31, min(1.2, z1 - z0 - 0.3)))
@@ -154,19 +151,19 @@ def _weapons(s: Scene, ld: Load, x0: float, x1: float, z0: float, z1: float, sit
         _cut(ld, x - 0.3, x + 0.3, z - 0.15, z + 0.15, 0.3)
         s.template("steel", t, x, z, stack)
     mask = (s.path("steel") - before) > 0.3
-    material = "brass" if kind == "ammo_box" else "steel"
-    s.add_instance("weapon", mask, material, mass * count, site, unit)
+    s.add_instance("weapon", mask, fa.material, mass * count, site, unit)
     return ["weapon"]
 
 
 def _compartment(s: Scene, ld: Load, x0: float, x1: float, z0: float, z1: float, site: str,
                  wall: tuple[float, float, float, float], spec: dict, rng: np.random.Generator) -> list[str]:
     """A welded-in compartment: cut the goods, add its wall, label it, fill it (or leave it empty)."""
+    share = create_compartment(site).width_share
     _cut(ld, x0, x1, z0, z1, 1.0)
     wx0, wx1, wz0, wz1 = wall
-    s.box("steel", wx0, wx1, wz0, wz1, ld.unit.width_m * 100.0 * 0.9)
+    s.box("steel", wx0, wx1, wz0, wz1, ld.unit.width_m * 100.0 * share)
     wall_mass = s.mass_kg("steel", _box_mask(s, wx0, wx1, wz0, wz1)) * 0.0 + \
-        (wx1 - wx0) * (wz1 - wz0) * ld.unit.width_m * 7870 * 0.9
+        (wx1 - wx0) * (wz1 - wz0) * ld.unit.width_m * 7870 * share
     mask = _box_mask(s, min(x0, wx0), max(x1, wx1), min(z0, wz0), max(z1, wz1))
     s.add_instance("hidden_compartment", mask, "steel", wall_mass, site, ld.unit.number)
     classes = ["hidden_compartment"]
@@ -195,48 +192,53 @@ def conceal(s: Scene, ld: Load, spec: dict, rng: np.random.Generator) -> list[st
     if kind == "hollowed_goods" and ld.category is None:
         kind = "false_floor" if u.kind != "tank_barrel" else "structure_compartment"
     if kind == "false_front_wall":
-        d = rng.uniform(0.3, 0.8)
+        c = create_compartment(kind)
+        d = rng.uniform(*c.size_m)
         front = u.x0 if (u.door_x is None or u.door_x > (u.x0 + u.x1) / 2) else u.x1
         xa, xb = (front, front + d) if front == u.x0 else (front - d, front)
-        xw = xb if front == u.x0 else xa - 0.004
-        return _compartment(s, ld, xa, xb, u.z0, u.z1, "false_front_wall", (xw, xw + 0.004, u.z0, u.z1), spec, rng)
+        xw = xb if front == u.x0 else xa - c.sheet_m
+        return _compartment(s, ld, xa, xb, u.z0, u.z1, kind, (xw, xw + c.sheet_m, u.z0, u.z1), spec, rng)
     if kind in ("false_floor", "false_roof"):
-        h = rng.uniform(0.08, 0.2)
-        span = rng.uniform(0.3, 0.8) * length
+        c = create_compartment(kind)
+        h = rng.uniform(*c.size_m)
+        span = rng.uniform(*c.span) * length
         xa = u.x0 + rng.uniform(0, length - span)
         za, zb = (u.z0, u.z0 + h) if kind == "false_floor" else (u.z1 - h, u.z1)
-        zw = zb if kind == "false_floor" else za - 0.004
-        return _compartment(s, ld, xa, xa + span, za, zb, kind, (xa, xa + span, zw, zw + 0.004), spec, rng)
+        zw = zb if kind == "false_floor" else za - c.sheet_m
+        return _compartment(s, ld, xa, xa + span, za, zb, kind, (xa, xa + span, zw, zw + c.sheet_m), spec, rng)
     if kind == "structure_compartment":
-        span = rng.uniform(0.6, 2.0)
+        c = create_compartment(kind)
+        span = rng.uniform(*c.size_m)
         xa = u.x0 + rng.uniform(1.0, max(1.1, length - span - 1.0))
-        za, zb = DECK_Z - 0.28, DECK_Z - 0.04
+        za, zb = DECK_Z - 0.28, DECK_Z - 0.04   # c.height_m in the sill, under the deck
         mask = _box_mask(s, xa, xa + span, za, zb)
-        s.box("steel", xa, xa + 0.006, za, zb, 40.0)
-        s.box("steel", xa + span - 0.006, xa + span, za, zb, 40.0)
-        s.add_instance("hidden_compartment", mask, "steel", span * 0.24 * 0.4 * 7870 * 0.03,
+        s.box("steel", xa, xa + c.sheet_m, za, zb, c.plate_cm)
+        s.box("steel", xa + span - c.sheet_m, xa + span, za, zb, c.plate_cm)
+        s.add_instance("hidden_compartment", mask, "steel", span * c.height_m * c.across_m * 7870 * 0.03,
                        "structure_compartment", u.number)
         classes = ["hidden_compartment"]
         what = spec.get("contents") or "drugs"
         if what == "cigarettes":
             what = "drugs"   # a master case does not fit a sill
-        spec = {**spec, "mass_kg": min(float(spec.get("mass_kg", 20)), span * 0.24 * 0.4 * 900)}
+        held = span * c.height_m * c.across_m * c.load_kg_m3   # what the sill holds at most
+        spec = {**spec, "mass_kg": min(float(spec.get("mass_kg", 20)), held)}
         if what == "drugs":
             drug = spec.get("drug", "cocaine")
             m = _block(s, drug, xa + 0.01, xa + span - 0.01, za + 0.01, zb - 0.01, spec["mass_kg"],
-                       seams=(0.3, 0.05), wrap="polyethylene")
+                       seams=BRICK.face_m, wrap=BRICK.wrap)
             s.add_instance("drugs", m, drug, spec["mass_kg"], "structure_compartment", u.number)
             classes.append("drugs")
         else:
             classes += _weapons(s, ld, xa, xa + span, za - 0.3, zb, "structure_compartment", rng)
         return classes
     if kind == "bulk_void":
+        v = create_cavity(kind)
         cx = u.x0 + rng.uniform(0.2, 0.8) * length
         top = float(np.interp(cx, np.linspace(u.x0, u.x1, ld.top.size), ld.top))
-        rz = rng.uniform(0.2, min(0.6, max(0.21, (top - u.z0) / 3)))
-        rx = rng.uniform(0.3, 1.0)
+        rz = rng.uniform(v.up_m[0], min(v.up_m[1], max(0.21, (top - u.z0) / 3)))   # a third of the bulk at most
+        rx = rng.uniform(*v.along_m)
         cz = u.z0 + rng.uniform(rz + 0.05, max(rz + 0.06, top - u.z0 - rz - 0.05))
-        removed = _cut(ld, cx - rx, cx + rx, cz - rz, cz + rz, rng.uniform(0.4, 0.8))
+        removed = _cut(ld, cx - rx, cx + rx, cz - rz, cz + rz, rng.uniform(*v.removed))
         mask = _box_mask(s, cx - rx, cx + rx, cz - rz, cz + rz)
         s.add_instance("void", mask, "air", 0.0, "bulk_cavity", u.number)
         classes = ["void"]
@@ -246,10 +248,11 @@ def conceal(s: Scene, ld: Load, spec: dict, rng: np.random.Generator) -> list[st
         del removed
         return classes
     if kind == "hollowed_goods":
-        lx, lz = rng.uniform(0.4, 1.2), rng.uniform(0.3, 0.8)
+        v = create_cavity(kind)
+        lx, lz = rng.uniform(*v.along_m), rng.uniform(*v.up_m)
         xa = u.x0 + rng.uniform(0, max(0.01, length * 0.6 - lx))
         za = u.z0 + rng.uniform(0.15, max(0.16, min(height * 0.6, 1.2)))
-        _cut(ld, xa, xa + lx, za, za + lz, rng.uniform(0.5, 0.85))
+        _cut(ld, xa, xa + lx, za, za + lz, rng.uniform(*v.removed))
         mask = _box_mask(s, xa, xa + lx, za, za + lz)
         s.add_instance("void", mask, "air", 0.0, "hollowed_goods", u.number)
         classes = ["void"]
