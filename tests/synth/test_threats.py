@@ -56,10 +56,24 @@ def test_draws_follow_their_laws():
         assert contents.count(what) / len(contents) == pytest.approx(share, abs=0.04)
 
 
-def test_the_drug_law_is_the_planners_default():
-    from cargoscan.synth.config import ThreatParams
+def test_the_planner_draws_from_the_catalogue():
+    """The synthesiser's planner (synth.manifest) draws drugs, their masses and compartment contents by the
+    catalogue's laws: over 400 wagons that all carry something, the shares and the mass range are the catalogue's."""
+    import dataclasses
 
-    assert T.DRUG_MASS_KG == ThreatParams().drug_mass_kg
+    from cargoscan.synth.config import SynthParams
+    from cargoscan.synth.manifest import plan_scans
+
+    p = SynthParams(n=400, seed=3)
+    p = dataclasses.replace(p, threats=dataclasses.replace(p.threats, wagon_rate=1.0, compartment_filled_rate=1.0))
+    specs = [t for plan in plan_scans(p) for t in plan.threats]
+    masses = np.array([t["mass_kg"] for t in specs])
+    lo, hi = T.DRUG_MASS_KG
+    assert masses.min() >= lo and masses.max() <= hi and np.median(masses) == pytest.approx(np.sqrt(lo * hi), rel=0.35)
+    assert np.mean([t["drug"] == "cocaine" for t in specs]) == pytest.approx(T.DRUGS["cocaine"], abs=0.05)
+    contents = [t["contents"] for t in specs if "contents" in t]
+    for what, share in T.CONTENTS.items():
+        assert contents.count(what) / len(contents) == pytest.approx(share, abs=0.07)
 
 
 def test_a_brick_block_holds_its_mass():
