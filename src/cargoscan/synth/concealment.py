@@ -20,6 +20,9 @@ from cargoscan.synth.threats import (BRICK, CIGARETTE_CASE, FIREARM_STACK, SEAM_
                                      create_compartment, create_firearm, list_firearms)
 from cargoscan.synth.wagons import DECK_Z
 
+#: Steel path (cm) above which a pixel belongs to a weapon's label: its whole drawn outline, thin edges aside.
+WEAPON_MASK_CM = 0.05
+
 
 def _cut(ld: Load, x0: float, x1: float, z0: float, z1: float, fraction: float) -> float:
     """Remove ``fraction`` of the goods and packaging inside a box; returns the goods mass removed (kg)."""
@@ -110,10 +113,11 @@ def _contents(s: Scene, ld: Load, what: str, x0: float, x1: float, z0: float, z1
 
 
 def _weapon_template(kind: str, s: Scene, angle: float) -> tuple[np.ndarray, float]:
-    """A rotated steel path template (cm per unit) of a catalogue firearm at the scene's pitch; and its mass (kg).
+    """A rotated steel path template (cm per piece) of a catalogue firearm at the scene's pitch; and its mass (kg).
 
-    The template's rectangles are drawn on square pixels of the coarser pitch, each one pixel longer than its
-    size, as they always were: the scenes stay what they were.
+    The template's rectangles give the shape; its paths are then scaled so that the steel drawn weighs the piece's
+    stated mass (the rectangles alone drew a rifle of 12.9 kg for its 3.6, a pistol of 2.3 kg for 0.9: weapons
+    3–4× denser than real ones, and labels that said otherwise).
     """
     fa = create_firearm(kind)
     px = max(s.row_pitch_m, s.col_pitch_m)
@@ -132,7 +136,8 @@ def _weapon_template(kind: str, s: Scene, angle: float) -> tuple[np.ndarray, flo
     fx = px / s.col_pitch_m
     fy = px / s.row_pitch_m
     t = cv2.resize(t, (max(1, int(n * fx)), max(1, int(n * fy))), interpolation=cv2.INTER_LINEAR)
-    return t, fa.mass_kg
+    drawn_kg = float(t.sum()) * s.row_pitch_m * s.col_pitch_m * 1e4 * _density(fa.drawn) / 1000.0
+    return t * np.float32(fa.mass_kg / drawn_kg), fa.mass_kg
 
 
 def _weapons(s: Scene, ld: Load, x0: float, x1: float, z0: float, z1: float, site: str,
@@ -144,13 +149,14 @@ def _weapons(s: Scene, ld: Load, x0: float, x1: float, z0: float, z1: float, sit
     t, mass = _weapon_template(fa.name, s, rng.uniform(-fa.tilt_rad, fa.tilt_rad) if fa.tilt_rad else 0.0)
     stack = min(count, FIREARM_STACK)        # stacked along the beam; the rest beside them
     groups = int(np.ceil(count / stack))
+    sizes = [stack] * (groups - 1) + [count - stack * (groups - 1)]    # exactly ``count`` pieces, as labelled
     xs = np.linspace(x0 + 0.3, max(x0 + 0.3, x1 - 0.3), groups)
     z = z0 + rng.uniform(0.3, max(0.31, min(1.2, z1 - z0 - 0.3)))
     before = s.path("steel").copy()
-    for x in xs:
+    for x, pieces in zip(xs, sizes):
         _cut(ld, x - 0.3, x + 0.3, z - 0.15, z + 0.15, 0.3)
-        s.template("steel", t, x, z, stack)
-    mask = (s.path("steel") - before) > 0.3
+        s.template("steel", t, x, z, pieces)
+    mask = (s.path("steel") - before) > WEAPON_MASK_CM
     s.add_instance("weapon", mask, fa.material, mass * count, site, unit)
     return ["weapon"]
 
