@@ -195,3 +195,58 @@ def test_cargo_evidence_grows_as_the_head_rules_the_declared_category_out():
     assert cargo_evidence(0.1, 0.1) == pytest.approx(1.0)
     assert cargo_evidence(0.5, 0.1) < 1.0 < cargo_evidence(0.01, 0.1) == pytest.approx(2.0)
     assert np.isfinite(cargo_evidence(0.0, 0.1))
+
+
+def _with_fusion(tmp_path, artifact, record) -> Path:
+    """A copy of the test artifact with a category fusion sealed in its config.json."""
+    import dataclasses
+    import shutil
+
+    from cargoscan.models.artifact import ArtifactConfig
+
+    art = tmp_path / "fused"
+    shutil.copytree(artifact, art)
+    cfg = ArtifactConfig.load(art)
+    dataclasses.replace(cfg, extra={**cfg.extra, "category_fusion": record}).save(art)
+    return art
+
+
+def _steel_fusion(head: list[str]) -> dict:
+    """A fusion that reads steel products whatever it sees: zero weights, intercepts for steel."""
+    from cargoscan.inspect.fusion import feature_names
+
+    n, classes = len(feature_names(head)), ["garments", "steel_products", "empty"]
+    return {"classes": classes, "head_categories": head, "mean": [0.0] * n, "scale": [1.0] * n,
+            "coef": [[0.0] * n for _ in classes], "intercept": [0.0, 12.0, 0.0], "c": 1.0}
+
+
+def test_a_sealed_fusion_decides_the_category_after_the_material_check(tmp_path, artifact, library):
+    """With a fusion sealed at export, the cargo category is the fusion's (the head's probabilities kept beside
+    it), read after the material check measured the load; the declaration is judged against it."""
+    from cargoscan.models.artifact import ArtifactConfig
+
+    head = list(ArtifactConfig.load(artifact).categories)
+    art = _with_fusion(tmp_path, artifact, _steel_fusion(head))
+    params = InspectParams(references_dir=str(library))
+    scan = make_scan(tmp_path, 21, cargo=(60, 10, 340, 80), lam=35.0)
+    plain = Inspector.load(artifact, params, decomposer_factory=fake_decomposer).inspect(
+        scan, [declaration_row(true_net_kg((60, 10, 340, 80), 35.0))])
+    fused = Inspector.load(art, params, decomposer_factory=fake_decomposer).inspect(
+        scan, [declaration_row(true_net_kg((60, 10, 340, 80), 35.0))])
+    assert plain.cargo["method"] == "head" and "CARGO_MISMATCH" not in codes(plain)
+    assert fused.cargo["method"] == "fusion" and fused.cargo["predicted"] == "steel_products"
+    assert set(fused.cargo["head_probabilities"]) == set(head)
+    assert "CARGO_MISMATCH" in codes(fused) and fused.suspicious
+    assert fused.cargo["evidence"] > 1.0
+
+
+def test_a_broken_fusion_record_fails_the_cargo_check_closed(tmp_path, artifact, library):
+    from cargoscan.models.artifact import ArtifactConfig
+
+    record = _steel_fusion(list(ArtifactConfig.load(artifact).categories))
+    record["coef"] = record["coef"][:-1]
+    art = _with_fusion(tmp_path, artifact, record)
+    inspector = Inspector.load(art, InspectParams(references_dir=str(library)), decomposer_factory=fake_decomposer)
+    assert inspector.fusion is None and "shapes disagree" in inspector.fusion_error
+    out = inspector.inspect(make_scan(tmp_path, 22), [declaration_row(true_net_kg())])
+    assert out.suspicious and "ANALYSIS_FAILED_MODEL" in codes(out)

@@ -88,6 +88,23 @@ def test_concealments_produce_labelled_instances(kind, contents):
         assert s.mass_kg("heroin", d.mask) == pytest.approx(40.0, rel=0.05)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+def test_weapons_weigh_what_their_label_says(seed):
+    """The steel a weapons consignment adds to the scene is its labelled mass (pieces × the catalogue's mass per
+    piece), within 2 %: the drawing is scaled to the piece, and exactly ``count`` pieces are drawn."""
+    rng = np.random.default_rng(seed)
+    s = _scene(cols=1200)
+    units = create_wagon("flat", s, 0.8, ["CSQU3054383"], rng)
+    ld = load_unit(s, units[0], "garments", 0.9, rng)
+    before = s.path("steel").copy()
+    conceal(s, ld, {"kind": "weapons_in_cargo", "contents": None}, rng)
+    weapon = next(i for i in s.instances if i.cls == "weapon")
+    added = s.path("steel") - before
+    kg_per_cm = s.row_pitch_m * s.col_pitch_m * 1e4 * 7.85 / 1000.0
+    assert added.sum() * kg_per_cm == pytest.approx(weapon.mass_kg, rel=0.02)
+    assert added[weapon.mask].sum() >= 0.95 * added.sum()      # the label covers the weapon, thin edges aside
+
+
 def test_bulk_void_lowers_the_path():
     rng = np.random.default_rng(3)
     s = _scene(cols=1200)

@@ -35,6 +35,7 @@ from cargoscan.archive.validity import scan_problems
 from cargoscan.inspect import declarations as decl
 from cargoscan.inspect import findings, material, result
 from cargoscan.inspect.config import MANDATORY_CHECKS, InspectParams, thresholds_version
+from cargoscan.inspect.fusion import CategoryFusion
 from cargoscan.inspect.references import ReferenceLibrary
 from cargoscan.inspect.result import Check, Inspection, failed, flagged, passed, reason
 from cargoscan.inspect.runtime import create_backend
@@ -91,6 +92,15 @@ class Inspector:
         # The declaration checks' joint operating point (scoring.budget), sealed at export; {}: the physical rules.
         self.decision_thresholds = dict(((cfg.extra or {}).get("decision") or {}).get("thresholds") or {}) \
             if cfg else {}
+        # The cargo category fused from the head and the load's physics (inspect.fusion), fitted and sealed at
+        # export; None: the head alone (an older artifact). A sealed record that does not read fails the check.
+        self.fusion, self.fusion_error = None, None
+        record = (cfg.extra or {}).get("category_fusion") if cfg else None
+        if record:
+            try:
+                self.fusion = CategoryFusion.from_dict(record)
+            except (KeyError, TypeError, ValueError) as exc:
+                self.fusion_error = f"{type(exc).__name__}: {exc}"
 
     @classmethod
     def load(cls, artifact_dir: str | Path, params: InspectParams | None = None,
@@ -255,7 +265,8 @@ class Inspector:
         pitch = scan_pitch(meta)
         units = findings.unit_spans(tiled.a_high, list(meta.get("container_numbers") or []), meta.get("wagon_number"))
         ctx = _Context(out, image, meta, pitch, tiled, units, declaration or [], deadline, timings)
-        for step in (self._threat_check, self._declaration_checks, self._cargo_check, self._material_checks,
+        # material before cargo: the fused category reads the load's physics
+        for step in (self._threat_check, self._declaration_checks, self._material_checks, self._cargo_check,
                      self._reference_checks):
             checks += step(ctx)
 
@@ -316,24 +327,40 @@ class Inspector:
         ctx.declared = [c for c in (summary or {}).get("categories", []) if c]
         return [declaration_check(rows, summary, bool(ctx.declaration))]
 
-    def _cargo_check(self, ctx: _Context) -> list[Check]:
-        """The cargo category the head sees against the declared ones (into ``ctx.out.cargo``).
+    def _category_probabilities(self, ctx: _Context) -> tuple[list[str], np.ndarray, dict[str, Any]]:
+        """(categories, probabilities, what gave them): the fusion of the head and the load's physics when the
+        artifact seals one and the material check measured the load, else the head alone."""
+        head = _softmax(ctx.tiled.label_logits)
+        head_probs = {c: float(p) for c, p in zip(self.cfg.categories, head)}
+        out = ctx.out
+        if self.fusion is None or not out.material or not out.mass:
+            return list(self.cfg.categories), head, {"method": "head"}
+        fused = self.fusion.probabilities({"cargo": {"probabilities": head_probs}, "material": out.material,
+                                           "mass": out.mass, "meta": ctx.meta})
+        return list(fused), np.array(list(fused.values())), {
+            "method": "fusion", "head_probabilities": {c: round(p, 4) for c, p in head_probs.items()}}
 
-        An empty unit is judged by mass and density; the head only judges it if it knows "empty". Evidence
-        against the declaration: how improbable the head finds the declared categories (scoring.budget), so an
-        uncertain image is never a mismatch; only a declared category the head all but rules out.
+    def _cargo_check(self, ctx: _Context) -> list[Check]:
+        """The cargo category against the declared ones (into ``ctx.out.cargo``): the head's, or its fusion with
+        the load's physics (inspect.fusion) when the artifact seals one.
+
+        An empty unit is judged by mass and density unless the categories include "empty". Evidence against the
+        declaration: how improbable the declared categories are (scoring.budget), so an uncertain image is never
+        a mismatch; only a declared category all but ruled out.
         """
-        cfg, out, declared = self.cfg, ctx.out, ctx.declared
-        probs = _softmax(ctx.tiled.label_logits)
+        out, declared = ctx.out, ctx.declared
+        if self.fusion_error:
+            return [failed("cargo", "ANALYSIS_FAILED_MODEL", f"слияние категорий: {self.fusion_error}")]
+        categories, probs, how = self._category_probabilities(ctx)
         k = int(np.argmax(probs))
-        pred = cfg.categories[k] if k < len(cfg.categories) else None
+        pred = categories[k]
         out.cargo = {"predicted": pred, "predicted_ru": self.categories[pred].ru if pred in self.categories else pred,
                      "confidence": round(float(probs[k]), 4), "declared": declared,
                      "declared_ru": [self.categories[c].ru for c in declared],
-                     "probabilities": {c: round(float(p), 4) for c, p in zip(cfg.categories, probs)},
-                     "match": (pred in declared) if declared else None}
-        comparable = [c for c in declared if c in cfg.categories]
-        p_declared = float(sum(probs[cfg.categories.index(c)] for c in set(comparable))) if comparable else None
+                     "probabilities": {c: round(float(p), 4) for c, p in zip(categories, probs)},
+                     "match": (pred in declared) if declared else None, **how}
+        comparable = [c for c in declared if c in categories]
+        p_declared = float(sum(probs[categories.index(c)] for c in set(comparable))) if comparable else None
         out.cargo["declared_probability"] = None if p_declared is None else round(p_declared, 4)
         out.cargo["evidence"] = None if p_declared is None else round(cargo_evidence(
             p_declared, self.params.category_max_declared_probability), 4)

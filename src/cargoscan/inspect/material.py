@@ -32,9 +32,11 @@ class (organic, mixed, inorganic, heavy). Nothing here models X-rays.
   σ_m without the starved bound, B the mass read on dark pixels and u = :data:`UNSEEN_SHARE` the part of it that
   may be noise (−ln of noise about zero counts reads thick water 10–25 % heavy); an overstated one when
   declared − M > max(tol·declared, k·σ). A declared 0 (an empty unit) is compared too: a load beyond
-  ``empty_tolerance_kg`` (500 kg) and k·σ_m is flagged, and only then is its density judged — not the tens of
-  kilograms of structure pixels a segmentation calls cargo (17 of 1,000 honest benchmark wagons, all declared
-  empty, were sent red for them, each for mass and density).
+  ``empty_tolerance_kg`` (500 kg) and k·σ_m is flagged — not the tens of kilograms of structure pixels a
+  segmentation calls cargo (17 of 1,000 honest benchmark wagons, all declared empty, were sent red for them). Its
+  density is never judged: an empty unit has no goods whose density a range could hold, and a load in it is the
+  mass check's to find (16 of 1,000 honest empties were red for the "density" of a few hundred kilograms of
+  structure the small model segments as cargo, within the mass's σ).
 * Density flag: the bulk density ρ = mean λ / beam depth of the type, or the dominant material class, outside
   what the declared category allows (``hs_categories.yaml``). A starved load (``lower_bound``) is flagged only
   as too dense (its ρ is a lower bound), and its material class only where ≥ 50 % of the load lies in
@@ -426,8 +428,7 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
     mass, mass_flags = _mass(lam, a_high, load, pitch_mm, kind, params, declared, category, packaging_fraction,
                              dark, psf, thresholds)
     declared_empty = bool(declared) and declared.get("net_weight_kg") == 0
-    loaded = mass["gross_in_beam_kg"] - mass["structure_kg"]
-    judged = None if declared_empty and loaded < params.empty_tolerance_kg else category
+    judged = None if declared_empty else category       # an empty unit: its load is the mass check's
     material, material_flags = _material(lam_z, lam, zeff, a_high, load, kind, params, decomposer, judged,
                                          mass["lower_bound"], thresholds)
     return mass, material, mass_flags + material_flags

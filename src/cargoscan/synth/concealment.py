@@ -20,6 +20,9 @@ from cargoscan.synth.threats import (BRICK, CIGARETTE_CASE, FIREARM_STACK, SEAM_
                                      create_compartment, create_firearm, list_firearms)
 from cargoscan.synth.wagons import DECK_Z
 
+#: Steel path (cm) above which a pixel belongs to a weapon's label: its whole drawn outline, thin edges aside.
+WEAPON_MASK_CM = 0.05
+
 
 def _cut(ld: Load, x0: float, x1: float, z0: float, z1: float, fraction: float) -> float:
     """Remove ``fraction`` of the goods and packaging inside a box; returns the goods mass removed (kg)."""
@@ -110,10 +113,11 @@ def _contents(s: Scene, ld: Load, what: str, x0: float, x1: float, z0: float, z1
 
 
 def _weapon_template(kind: str, s: Scene, angle: float) -> tuple[np.ndarray, float]:
-    """A rotated steel path template (cm per unit) of a catalogue firearm at the scene's pitch; and its mass (kg).
+    """A rotated steel path template (cm per piece) of a catalogue firearm at the scene's pitch; and its mass (kg).
 
-    The template's rectangles are drawn on square pixels of the coarser pitch, each one pixel longer than its
-    size, as they always were: the scenes stay what they were.
+    The template's rectangles give the shape; its paths are then scaled so that the steel drawn weighs the piece's
+    stated mass (the rectangles alone drew a rifle of 12.9 kg for its 3.6, a pistol of 2.3 kg for 0.9: weapons
+    3–4× denser than real ones, and labels that said otherwise).
     """
     fa = create_firearm(kind)
     px = max(s.row_pitch_m, s.col_pitch_m)
@@ -132,7 +136,8 @@ def _weapon_template(kind: str, s: Scene, angle: float) -> tuple[np.ndarray, flo
     fx = px / s.col_pitch_m
     fy = px / s.row_pitch_m
     t = cv2.resize(t, (max(1, int(n * fx)), max(1, int(n * fy))), interpolation=cv2.INTER_LINEAR)
-    return t, fa.mass_kg
+    drawn_kg = float(t.sum()) * s.row_pitch_m * s.col_pitch_m * 1e4 * _density(fa.drawn) / 1000.0
+    return t * np.float32(fa.mass_kg / drawn_kg), fa.mass_kg
 
 
 def _weapons(s: Scene, ld: Load, x0: float, x1: float, z0: float, z1: float, site: str,
@@ -144,13 +149,14 @@ def _weapons(s: Scene, ld: Load, x0: float, x1: float, z0: float, z1: float, sit
     t, mass = _weapon_template(fa.name, s, rng.uniform(-fa.tilt_rad, fa.tilt_rad) if fa.tilt_rad else 0.0)
     stack = min(count, FIREARM_STACK)        # stacked along the beam; the rest beside them
     groups = int(np.ceil(count / stack))
+    sizes = [stack] * (groups - 1) + [count - stack * (groups - 1)]    # exactly ``count`` pieces, as labelled
     xs = np.linspace(x0 + 0.3, max(x0 + 0.3, x1 - 0.3), groups)
     z = z0 + rng.uniform(0.3, max(0.31, min(1.2, z1 - z0 - 0.3)))
     before = s.path("steel").copy()
-    for x in xs:
+    for x, pieces in zip(xs, sizes):
         _cut(ld, x - 0.3, x + 0.3, z - 0.15, z + 0.15, 0.3)
-        s.template("steel", t, x, z, stack)
-    mask = (s.path("steel") - before) > 0.3
+        s.template("steel", t, x, z, pieces)
+    mask = (s.path("steel") - before) > WEAPON_MASK_CM
     s.add_instance("weapon", mask, fa.material, mass * count, site, unit)
     return ["weapon"]
 
@@ -174,16 +180,10 @@ def _compartment(s: Scene, ld: Load, x0: float, x1: float, z0: float, z1: float,
     return classes
 
 
-def conceal(s: Scene, ld: Load, spec: dict, rng: np.random.Generator) -> list[str]:
-    """Draw one concealment into a loaded unit; returns the label classes it produced.
-
-    Args:
-        spec: ``{"kind": ..., "contents": "drugs"|"cigarettes"|"weapons"|None, "drug": ..., "mass_kg": ...}``;
-            kinds that do not fit the unit fall back to one that does (a bulk void needs bulk, a false front
-            wall needs an end wall).
-    """
-    u, kind = ld.unit, spec["kind"]
-    length, height = u.x1 - u.x0, u.z1 - u.z0
+def _fitting_kind(ld: Load, kind: str) -> str:
+    """The concealment kind that fits the unit: a bulk void needs bulk, a false front wall or roof an end wall and
+    a roof (a tank's barrel has neither: its sill then), hollowed goods need goods."""
+    u = ld.unit
     bulk = ld.category is not None and ld.top.size > 0
     if kind == "bulk_void" and not bulk:
         kind = "hollowed_goods"
@@ -191,77 +191,118 @@ def conceal(s: Scene, ld: Load, spec: dict, rng: np.random.Generator) -> list[st
         kind = "structure_compartment"
     if kind == "hollowed_goods" and ld.category is None:
         kind = "false_floor" if u.kind != "tank_barrel" else "structure_compartment"
-    if kind == "false_front_wall":
-        c = create_compartment(kind)
-        d = rng.uniform(*c.size_m)
-        front = u.x0 if (u.door_x is None or u.door_x > (u.x0 + u.x1) / 2) else u.x1
-        xa, xb = (front, front + d) if front == u.x0 else (front - d, front)
-        xw = xb if front == u.x0 else xa - c.sheet_m
-        return _compartment(s, ld, xa, xb, u.z0, u.z1, kind, (xw, xw + c.sheet_m, u.z0, u.z1), spec, rng)
-    if kind in ("false_floor", "false_roof"):
-        c = create_compartment(kind)
-        h = rng.uniform(*c.size_m)
-        span = rng.uniform(*c.span) * length
-        xa = u.x0 + rng.uniform(0, length - span)
-        za, zb = (u.z0, u.z0 + h) if kind == "false_floor" else (u.z1 - h, u.z1)
-        zw = zb if kind == "false_floor" else za - c.sheet_m
-        return _compartment(s, ld, xa, xa + span, za, zb, kind, (xa, xa + span, zw, zw + c.sheet_m), spec, rng)
-    if kind == "structure_compartment":
-        c = create_compartment(kind)
-        span = rng.uniform(*c.size_m)
-        xa = u.x0 + rng.uniform(1.0, max(1.1, length - span - 1.0))
-        za, zb = DECK_Z - 0.28, DECK_Z - 0.04   # c.height_m in the sill, under the deck
-        mask = _box_mask(s, xa, xa + span, za, zb)
-        s.box("steel", xa, xa + c.sheet_m, za, zb, c.plate_cm)
-        s.box("steel", xa + span - c.sheet_m, xa + span, za, zb, c.plate_cm)
-        s.add_instance("hidden_compartment", mask, "steel", span * c.height_m * c.across_m * 7870 * 0.03,
-                       "structure_compartment", u.number)
-        classes = ["hidden_compartment"]
-        what = spec.get("contents") or "drugs"
-        if what == "cigarettes":
-            what = "drugs"   # a master case does not fit a sill
-        held = span * c.height_m * c.across_m * c.load_kg_m3   # what the sill holds at most
-        spec = {**spec, "mass_kg": min(float(spec.get("mass_kg", 20)), held)}
-        if what == "drugs":
-            drug = spec.get("drug", "cocaine")
-            m = _block(s, drug, xa + 0.01, xa + span - 0.01, za + 0.01, zb - 0.01, spec["mass_kg"],
-                       seams=BRICK.face_m, wrap=BRICK.wrap)
-            s.add_instance("drugs", m, drug, spec["mass_kg"], "structure_compartment", u.number)
-            classes.append("drugs")
-        else:
-            classes += _weapons(s, ld, xa, xa + span, za - 0.3, zb, "structure_compartment", rng)
-        return classes
-    if kind == "bulk_void":
-        v = create_cavity(kind)
-        cx = u.x0 + rng.uniform(0.2, 0.8) * length
-        top = float(np.interp(cx, np.linspace(u.x0, u.x1, ld.top.size), ld.top))
-        rz = rng.uniform(v.up_m[0], min(v.up_m[1], max(0.21, (top - u.z0) / 3)))   # a third of the bulk at most
-        rx = rng.uniform(*v.along_m)
-        cz = u.z0 + rng.uniform(rz + 0.05, max(rz + 0.06, top - u.z0 - rz - 0.05))
-        removed = _cut(ld, cx - rx, cx + rx, cz - rz, cz + rz, rng.uniform(*v.removed))
-        mask = _box_mask(s, cx - rx, cx + rx, cz - rz, cz + rz)
-        s.add_instance("void", mask, "air", 0.0, "bulk_cavity", u.number)
-        classes = ["void"]
-        if spec.get("contents"):
-            classes += _contents(s, ld, spec["contents"], cx - rx, cx + rx, cz - rz, cz + rz, 0.6, spec,
-                                 "bulk_cavity", rng)
-        del removed
-        return classes
-    if kind == "hollowed_goods":
-        v = create_cavity(kind)
-        lx, lz = rng.uniform(*v.along_m), rng.uniform(*v.up_m)
-        xa = u.x0 + rng.uniform(0, max(0.01, length * 0.6 - lx))
-        za = u.z0 + rng.uniform(0.15, max(0.16, min(height * 0.6, 1.2)))
-        _cut(ld, xa, xa + lx, za, za + lz, rng.uniform(*v.removed))
-        mask = _box_mask(s, xa, xa + lx, za, za + lz)
-        s.add_instance("void", mask, "air", 0.0, "hollowed_goods", u.number)
-        classes = ["void"]
-        if spec.get("contents"):
-            classes += _contents(s, ld, spec["contents"], xa, xa + lx, za, za + lz, 0.5, spec, "hollowed_goods",
-                                 rng)
-        return classes
-    # contraband straight in the cargo, behind cover goods
+    return kind
+
+
+def _false_front_wall(s: Scene, ld: Load, kind: str, spec: dict, rng: np.random.Generator) -> list[str]:
+    """A sheet across the body near its front end (away from the door), contraband in the gap behind it."""
+    u, c = ld.unit, create_compartment(kind)
+    d = rng.uniform(*c.size_m)
+    front = u.x0 if (u.door_x is None or u.door_x > (u.x0 + u.x1) / 2) else u.x1
+    xa, xb = (front, front + d) if front == u.x0 else (front - d, front)
+    xw = xb if front == u.x0 else xa - c.sheet_m
+    return _compartment(s, ld, xa, xb, u.z0, u.z1, kind, (xw, xw + c.sheet_m, u.z0, u.z1), spec, rng)
+
+
+def _false_sheet(s: Scene, ld: Load, kind: str, spec: dict, rng: np.random.Generator) -> list[str]:
+    """A false floor (or roof): a sheet over part of the length, a flat cavity beneath (or above) it."""
+    u, c = ld.unit, create_compartment(kind)
+    length = u.x1 - u.x0
+    h = rng.uniform(*c.size_m)
+    span = rng.uniform(*c.span) * length
+    xa = u.x0 + rng.uniform(0, length - span)
+    za, zb = (u.z0, u.z0 + h) if kind == "false_floor" else (u.z1 - h, u.z1)
+    zw = zb if kind == "false_floor" else za - c.sheet_m
+    return _compartment(s, ld, xa, xa + span, za, zb, kind, (xa, xa + span, zw, zw + c.sheet_m), spec, rng)
+
+
+def _sill_compartment(s: Scene, ld: Load, kind: str, spec: dict, rng: np.random.Generator) -> list[str]:
+    """Two plates welded edge-on into the sill under the deck, drugs (or firearms) between them."""
+    u, c = ld.unit, create_compartment(kind)
+    length = u.x1 - u.x0
+    span = rng.uniform(*c.size_m)
+    xa = u.x0 + rng.uniform(1.0, max(1.1, length - span - 1.0))
+    za, zb = DECK_Z - 0.28, DECK_Z - 0.04   # c.height_m in the sill, under the deck
+    mask = _box_mask(s, xa, xa + span, za, zb)
+    s.box("steel", xa, xa + c.sheet_m, za, zb, c.plate_cm)
+    s.box("steel", xa + span - c.sheet_m, xa + span, za, zb, c.plate_cm)
+    s.add_instance("hidden_compartment", mask, "steel", span * c.height_m * c.across_m * 7870 * 0.03,
+                   "structure_compartment", u.number)
+    classes = ["hidden_compartment"]
+    what = spec.get("contents") or "drugs"
+    if what == "cigarettes":
+        what = "drugs"   # a master case does not fit a sill
+    held = span * c.height_m * c.across_m * c.load_kg_m3   # what the sill holds at most
+    spec = {**spec, "mass_kg": min(float(spec.get("mass_kg", 20)), held)}
+    if what == "drugs":
+        drug = spec.get("drug", "cocaine")
+        m = _block(s, drug, xa + 0.01, xa + span - 0.01, za + 0.01, zb - 0.01, spec["mass_kg"],
+                   seams=BRICK.face_m, wrap=BRICK.wrap)
+        s.add_instance("drugs", m, drug, spec["mass_kg"], "structure_compartment", u.number)
+        classes.append("drugs")
+    else:
+        classes += _weapons(s, ld, xa, xa + span, za - 0.3, zb, "structure_compartment", rng)
+    return classes
+
+
+def _bulk_void(s: Scene, ld: Load, kind: str, spec: dict, rng: np.random.Generator) -> list[str]:
+    """Bulk cargo missing from a pocket under its heap (a third of its height at most), sometimes filled."""
+    u, v = ld.unit, create_cavity(kind)
+    length = u.x1 - u.x0
+    cx = u.x0 + rng.uniform(0.2, 0.8) * length
+    top = float(np.interp(cx, np.linspace(u.x0, u.x1, ld.top.size), ld.top))
+    rz = rng.uniform(v.up_m[0], min(v.up_m[1], max(0.21, (top - u.z0) / 3)))   # a third of the bulk at most
+    rx = rng.uniform(*v.along_m)
+    cz = u.z0 + rng.uniform(rz + 0.05, max(rz + 0.06, top - u.z0 - rz - 0.05))
+    _cut(ld, cx - rx, cx + rx, cz - rz, cz + rz, rng.uniform(*v.removed))
+    mask = _box_mask(s, cx - rx, cx + rx, cz - rz, cz + rz)
+    s.add_instance("void", mask, "air", 0.0, "bulk_cavity", u.number)
+    classes = ["void"]
+    if spec.get("contents"):
+        classes += _contents(s, ld, spec["contents"], cx - rx, cx + rx, cz - rz, cz + rz, 0.6, spec,
+                             "bulk_cavity", rng)
+    return classes
+
+
+def _hollowed_goods(s: Scene, ld: Load, kind: str, spec: dict, rng: np.random.Generator) -> list[str]:
+    """Goods cut out of the lower part of the load, sometimes with contraband in their place."""
+    u, v = ld.unit, create_cavity(kind)
+    length, height = u.x1 - u.x0, u.z1 - u.z0
+    lx, lz = rng.uniform(*v.along_m), rng.uniform(*v.up_m)
+    xa = u.x0 + rng.uniform(0, max(0.01, length * 0.6 - lx))
+    za = u.z0 + rng.uniform(0.15, max(0.16, min(height * 0.6, 1.2)))
+    _cut(ld, xa, xa + lx, za, za + lz, rng.uniform(*v.removed))
+    mask = _box_mask(s, xa, xa + lx, za, za + lz)
+    s.add_instance("void", mask, "air", 0.0, "hollowed_goods", u.number)
+    classes = ["void"]
+    if spec.get("contents"):
+        classes += _contents(s, ld, spec["contents"], xa, xa + lx, za, za + lz, 0.5, spec, "hollowed_goods",
+                             rng)
+    return classes
+
+
+def _in_cargo(s: Scene, ld: Load, kind: str, spec: dict, rng: np.random.Generator) -> list[str]:
+    """Contraband straight in the cargo, behind cover goods."""
+    u = ld.unit
+    length = u.x1 - u.x0
     what = {"drugs_in_cargo": "drugs", "cigarettes_in_cargo": "cigarettes", "weapons_in_cargo": "weapons"}[kind]
     xa = u.x0 + rng.uniform(0.1, 0.5) * length
     return _contents(s, ld, what, xa, min(u.x1, xa + rng.uniform(1.0, 3.0)), u.z0 + 0.02,
                      min(u.z1, u.z0 + 1.8), u.width_m * rng.uniform(0.2, 0.6), spec, "in_cargo", rng)
+
+
+#: Each concealment kind's placer: ``fn(scene, load, kind, spec, rng)`` → the label classes it drew.
+PLACERS = {"false_front_wall": _false_front_wall, "false_floor": _false_sheet, "false_roof": _false_sheet,
+           "structure_compartment": _sill_compartment, "bulk_void": _bulk_void, "hollowed_goods": _hollowed_goods,
+           "drugs_in_cargo": _in_cargo, "cigarettes_in_cargo": _in_cargo, "weapons_in_cargo": _in_cargo}
+
+
+def conceal(s: Scene, ld: Load, spec: dict, rng: np.random.Generator) -> list[str]:
+    """Draw one concealment into a loaded unit; returns the label classes it produced.
+
+    Args:
+        spec: ``{"kind": ..., "contents": "drugs"|"cigarettes"|"weapons"|None, "drug": ..., "mass_kg": ...}``;
+            kinds that do not fit the unit fall back to one that does (:func:`_fitting_kind`).
+    """
+    kind = _fitting_kind(ld, spec["kind"])
+    return PLACERS[kind](s, ld, kind, spec, rng)

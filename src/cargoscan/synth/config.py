@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cargoscan.config import ConfigError, load_section
+from cargoscan.synth.threats import DRUG_MASS_KG
 
 #: Wagon kinds the scene builder knows (the first digit of their numbers is in ``cargoscan.ids.WAGON_TYPES``).
 KNOWN_WAGON_TYPES = ("flat", "covered", "gondola", "tank")
@@ -69,7 +70,7 @@ class ThreatParams:
         "bulk_void": 0.08, "hollowed_goods": 0.07, "drugs_in_cargo": 0.22, "cigarettes_in_cargo": 0.14,
         "weapons_in_cargo": 0.14})
     second_threat_rate: float = 0.15      # a wagon with two independent findings
-    drug_mass_kg: tuple[float, float] = (1.0, 500.0)   # log-uniform
+    drug_mass_kg: tuple[float, float] = DRUG_MASS_KG   # log-uniform (the threat catalogue's law)
     compartment_filled_rate: float = 0.7  # a compartment holds contraband (else it is empty, still a finding)
 
 

@@ -30,7 +30,7 @@ from cargoscan.synth.wagons import create_wagon, wagon_length
 log = logging.getLogger(__name__)
 
 GENERATOR_NAME = "cargoscan.synth"
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"   # 1.2.0: weapons weigh their catalogue mass
 ENERGIES_MEV = [6.0, 4.0]
 
 

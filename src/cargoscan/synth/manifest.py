@@ -18,6 +18,7 @@ import numpy as np
 from cargoscan.ids import make_container_number, make_wagon_number
 from cargoscan.synth.cargo import CATEGORIES, list_categories
 from cargoscan.synth.config import SynthParams
+from cargoscan.synth.threats import draw_contents, draw_drug, draw_drug_mass
 from cargoscan.synth.wagons import wagon_length
 
 CONSIGNORS = ("Yiwu Jinhai Trading Co., Ltd 义乌金海贸易有限公司", "Xi'an Silk Road Logistics Co., Ltd",
@@ -152,11 +153,9 @@ def _threats(rng: np.random.Generator, p: SynthParams, n_units: int) -> list[dic
         spec: dict[str, Any] = {"kind": kind, "unit": int(rng.integers(n_units))}
         if kind in ("false_front_wall", "false_floor", "false_roof", "structure_compartment", "bulk_void",
                     "hollowed_goods"):
-            spec["contents"] = (None if rng.random() >= t.compartment_filled_rate
-                                else ["drugs", "cigarettes", "weapons"][int(rng.choice(3, p=[0.6, 0.25, 0.15]))])
-        spec["drug"] = "cocaine" if rng.random() < 0.6 else "heroin"
-        lo, hi = t.drug_mass_kg
-        spec["mass_kg"] = round(float(np.exp(rng.uniform(np.log(lo), np.log(hi)))), 2)
+            spec["contents"] = None if rng.random() >= t.compartment_filled_rate else draw_contents(rng)
+        spec["drug"] = draw_drug(rng)
+        spec["mass_kg"] = round(draw_drug_mass(rng, t.drug_mass_kg), 2)
         out.append(spec)
     return out
 

@@ -35,13 +35,12 @@ import numpy as np
 
 from cargoscan.physics.materials import get_material
 
-#: What a filled compartment holds, with the planner's shares (``synth.manifest`` draws the same).
+#: What a filled compartment holds, with its shares (the planner, ``synth.manifest``, draws through
+#: :func:`draw_contents`).
 CONTENTS: dict[str, float] = {"drugs": 0.6, "cigarettes": 0.25, "weapons": 0.15}
 #: The drugs smuggled in bricks, with their shares.
 DRUGS: dict[str, float] = {"cocaine": 0.6, "heroin": 0.4}
-#: Mass of one drug load (kg), log-uniform. The planner's ``synth.threats.drug_mass_kg`` defaults to the same
-#: (a test holds them equal); not read from there, so projection's stages do not depend on the synthesiser's
-#: configuration.
+#: Mass of one drug load (kg), log-uniform: the default of the planner's ``synth.threats.drug_mass_kg``.
 DRUG_MASS_KG: tuple[float, float] = (1.0, 500.0)
 #: Relative path through a seam between packages (gaps between bricks or cases, tape): seams show in a scan.
 SEAM_PATH = 0.8

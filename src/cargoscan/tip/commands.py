@@ -97,7 +97,7 @@ def import_command(
     out: Path = typer.Option(Path("data/imported"), help="Archive root to write into."),
 ) -> None:
     """Import real scans into the archive format, refusing any that fail validation."""
-    from cargoscan.tip.importer import ImportOptions, ImportRefused, import_scan
+    from cargoscan.tip.importer import ImportOptions
 
     opts = ImportOptions(
         high_channel=high_channel,
@@ -110,27 +110,32 @@ def import_command(
         transpose=transpose,
         force=tuple(force),
     )
-    jobs: list[tuple[list[Path], dict[str, str]]] = []
     if meta is not None:
-        with meta.open(newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                files = [meta.parent / f.strip() for f in (row.get("file") or "").split(";") if f.strip()]
-                jobs.append((files, row))
+        jobs = _jobs_from_csv(meta)
     else:
-        row = {
-            "post_code": post,
-            "device_id": device,
-            "scanned_at": scanned_at,
-            "seq": str(seq),
-            "train_number": train,
-            "wagon_number": wagon,
-            "container_numbers": " ".join(container),
-            "direction": direction,
-            "speed_kmh": None if speed_kmh is None else str(speed_kmh),
-            "energies_mev": energies_mev,
-            "wagon_type": wagon_type,
-        }
-        jobs.append((list(sources or []), {k: v for k, v in row.items() if v is not None}))
+        row = {"post_code": post, "device_id": device, "scanned_at": scanned_at, "seq": str(seq),
+               "train_number": train, "wagon_number": wagon, "container_numbers": " ".join(container),
+               "direction": direction, "speed_kmh": None if speed_kmh is None else str(speed_kmh),
+               "energies_mev": energies_mev, "wagon_type": wagon_type}
+        jobs = [(list(sources or []), {k: v for k, v in row.items() if v is not None})]
+    if _import_all(jobs, opts, out, key):
+        raise typer.Exit(code=1)
+
+
+def _jobs_from_csv(meta: Path) -> list[tuple[list[Path], dict[str, str]]]:
+    """(files, metadata row) per row of a metadata CSV; files relative to it, two TIFFs joined by ';'."""
+    jobs = []
+    with meta.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            files = [meta.parent / f.strip() for f in (row.get("file") or "").split(";") if f.strip()]
+            jobs.append((files, row))
+    return jobs
+
+
+def _import_all(jobs: list[tuple[list[Path], dict[str, str]]], opts, out: Path, key: str | None) -> int:
+    """Import each job, logging each refusal with its reason (the others still import); returns the refusals."""
+    from cargoscan.tip.importer import ImportRefused, import_scan
+
     failed = 0
     for files, row in jobs:
         try:
@@ -139,8 +144,7 @@ def import_command(
         except ImportRefused as exc:
             failed += 1
             log.error("%s: %s", ", ".join(map(str, files)) or "(no file)", exc)
-    if failed:
-        raise typer.Exit(code=1)
+    return failed
 
 
 def tip_command(

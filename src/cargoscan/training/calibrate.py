@@ -10,6 +10,9 @@ the same tiling, channels, wagon score and checks that deployment runs), then
   enough wagons, else Platt), so that a probability of 0.8 means a threat four times in five;
 * chooses the wagon threshold for ``target_far`` false alarms on its clean wagons
   (:func:`cargoscan.scoring.wagon.threshold_for_far`);
+* fits the cargo category's fusion of the head and the load's physics (:mod:`cargoscan.inspect.fusion`) on its
+  wagons of one true category (``truth.csv``), and gives every wagon its cargo evidence *out of fold* (five folds:
+  no wagon judged by a fusion fitted on it), so the budget below sees the evidence deployment will;
 * chooses the declaration checks' thresholds **jointly** (:mod:`cargoscan.scoring.budget`), so that honest
   clean wagons sent red for any reason, the threat alarm included, stay within ``export.decision_budget``.
 
@@ -61,7 +64,57 @@ def inspect_archive(artifact: Path, root: Path, inspect_params=None, workers: in
             docs[sid] = json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
     for check in BUDGET_CHECKS:
         df[f"evidence_{check}"] = [_evidence(docs[s], check) for s in df["scan_id"]]
+    df["doc"] = [docs[s] for s in df["scan_id"]]
     return df
+
+
+#: The fewest wagons of one true category a fusion is fitted on; fewer: the head decides alone.
+MIN_FUSION_WAGONS = 60
+
+
+def _true_categories(root: Path) -> dict[str, str]:
+    """scan_id → its one true category (wagons whose units carry two are left out)."""
+    from cargoscan.archive import ArchivePaths, read_table
+
+    cats: dict[str, set[str]] = {}
+    for row in read_table(ArchivePaths(root).table("truth.csv")):
+        cats.setdefault(row["scan_id"], set()).add(row.get("true_category") or "")
+    return {s: c.pop() for s, c in cats.items() if len(c) == 1 and "" not in c}
+
+
+def category_fusion(df: pd.DataFrame, root: Path, p_rule: float, folds: int = 5, seed: int = 0
+                    ) -> tuple[dict[str, Any] | None, np.ndarray | None]:
+    """The fusion fitted on every wagon of one true category (its record for config.json), and each wagon's cargo
+    evidence from a fusion fitted without its fold; (None, None) when too few wagons or categories."""
+    from cargoscan.inspect.engine import cargo_evidence
+    from cargoscan.inspect.fusion import fit_fusion
+
+    truth = _true_categories(root)
+    docs = list(df["doc"])
+    head = sorted(next((d.get("cargo") or {}).get("probabilities") or {} for d in docs if d.get("cargo")) or {})
+    known = [i for i, s in enumerate(df["scan_id"]) if s in truth and docs[i].get("cargo")]
+    if len(known) < MIN_FUSION_WAGONS or len({truth[df["scan_id"].iloc[i]] for i in known}) < 2 or not head:
+        log.warning("category fusion not fitted: %d wagons of one known category (need %d, two categories)",
+                    len(known), MIN_FUSION_WAGONS)
+        return None, None
+    fold = np.random.default_rng(seed).integers(0, folds, len(df))
+
+    def fit(idx: list[int]):
+        return fit_fusion([docs[i] for i in idx], [truth[df["scan_id"].iloc[i]] for i in idx], head)
+
+    full, in_fit = fit(known), set(known)
+    evidence = np.full(len(df), np.nan)
+    for f in range(folds):
+        model = fit([i for i in known if fold[i] != f])
+        for i in np.flatnonzero(fold == f):
+            if not docs[i].get("cargo"):
+                continue
+            probs = (model if i in in_fit else full).probabilities(docs[i])
+            declared = [c for c in set((docs[i].get("cargo") or {}).get("declared") or []) if c in probs]
+            if declared:
+                evidence[i] = cargo_evidence(sum(probs[c] for c in declared), p_rule)
+    log.info("category fusion fitted on %d wagons (C = %g)", len(known), full.c)
+    return {**full.to_dict(), "fitted_on": str(root), "n_wagons": len(known)}, evidence
 
 
 def decision_point(df: pd.DataFrame, threshold: float, budget: float) -> dict[str, Any]:

@@ -114,7 +114,8 @@ def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[st
     import dataclasses
 
     from cargoscan.models.export import model_card
-    from cargoscan.training.calibrate import decision_point, inspect_archive, operating_point
+    from cargoscan.inspect.config import InspectParams
+    from cargoscan.training.calibrate import category_fusion, decision_point, inspect_archive, operating_point
 
     val = Path(bench.out_dir) / "val" if bench is not None else None
     if val is None or not (val / "scans").is_dir():
@@ -122,6 +123,9 @@ def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[st
         cfg = dataclasses.replace(cfg, extra={**cfg.extra, "operating_point": {"chosen_on": "evaluate: val split"}})
     else:
         df = inspect_archive(out, val, inspect_params, bench.workers)
+        fusion, cargo = category_fusion(df, val, (inspect_params or InspectParams()).category_max_declared_probability)
+        if fusion is not None:      # the budget judges the cargo check as deployment will: by the fusion
+            df["evidence_cargo"] = cargo
         scores, truth = df["score"].to_numpy(np.float64), df["has_threat"].to_numpy(bool)
         op = operating_point(scores, truth, bench.target_far)
         decision = decision_point(df, op["threshold"], decision_budget)
@@ -129,7 +133,8 @@ def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[st
             cfg, wagon_threshold=op["threshold"], calibration=op["calibration"],
             extra={**cfg.extra, "target_far": bench.target_far,
                    "operating_point": {"chosen_on": str(val), **op["val"]},
-                   "decision": {"chosen_on": str(val), **decision}})
+                   "decision": {"chosen_on": str(val), **decision},
+                   **({"category_fusion": fusion} if fusion is not None else {})})
         log.info("operating point on %s: threshold %.4f → false alarms %s, detection %s", val, op["threshold"],
                  op["val"]["false_alarm_rate"], op["val"]["detection_rate"])
         log.info("decision budget %.3f: check thresholds %s → honest clean wagons red %s", decision_budget,
