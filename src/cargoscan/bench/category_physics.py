@@ -87,7 +87,8 @@ def fingerprint() -> str:
     doc = {"categories": {n: asdict(c) for n, c in CATEGORIES.items()}, "payload": PAYLOAD_KG,
            "wagons": hashlib.sha256(inspect.getsource(wagons).encode()).hexdigest(),
            "materials": {n: [m.density_g_cm3, sorted(m.composition.items())] for n, m in MATERIALS.items()},
-           "method": [SEED, SAMPLES, NOISY_SAMPLES, PITCH_M, NATIVE_PITCH_M, DENSITY_MARGIN, Z_MARGIN]}
+           "method": [SEED, SAMPLES, NOISY_SAMPLES, PITCH_M, NATIVE_PITCH_M, MODEL_PITCHES_MM, DENSITY_MARGIN,
+                      Z_MARGIN]}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

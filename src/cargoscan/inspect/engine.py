@@ -331,14 +331,14 @@ class Inspector:
         """(categories, probabilities, what gave them): the fusion of the head and the load's physics when the
         artifact seals one and the material check measured the load, else the head alone."""
         head = _softmax(ctx.tiled.label_logits)
-        head_probs = {c: float(p) for c, p in zip(self.cfg.categories, head)}
         out = ctx.out
         if self.fusion is None or not out.material or not out.mass:
             return list(self.cfg.categories), head, {"method": "head"}
+        # the head's probabilities as an inspection records them: what export fitted the fusion on
+        head_probs = {c: round(float(p), 4) for c, p in zip(self.cfg.categories, head)}
         fused = self.fusion.probabilities({"cargo": {"probabilities": head_probs}, "material": out.material,
                                            "mass": out.mass, "meta": ctx.meta})
-        return list(fused), np.array(list(fused.values())), {
-            "method": "fusion", "head_probabilities": {c: round(p, 4) for c, p in head_probs.items()}}
+        return list(fused), np.array(list(fused.values())), {"method": "fusion", "head_probabilities": head_probs}
 
     def _cargo_check(self, ctx: _Context) -> list[Check]:
         """The cargo category against the declared ones (into ``ctx.out.cargo``): the head's, or its fusion with

@@ -103,11 +103,13 @@ def category_fusion(df: pd.DataFrame, root: Path, p_rule: float, folds: int = 5,
         return fit_fusion([docs[i] for i in idx], [truth[df["scan_id"].iloc[i]] for i in idx], head)
 
     full, in_fit = fit(known), set(known)
-    evidence = np.full(len(df), np.nan)
+    # a wagon the material check did not measure keeps the head's evidence, as the engine keeps the head for it
+    evidence = (df["evidence_cargo"].to_numpy(np.float64).copy() if "evidence_cargo" in df
+                else np.full(len(df), np.nan))
     for f in range(folds):
         model = fit([i for i in known if fold[i] != f])
         for i in np.flatnonzero(fold == f):
-            if not docs[i].get("cargo"):
+            if not docs[i].get("cargo") or not docs[i].get("material") or not docs[i].get("mass"):
                 continue
             probs = (model if i in in_fit else full).probabilities(docs[i])
             declared = [c for c in set((docs[i].get("cargo") or {}).get("declared") or []) if c in probs]
