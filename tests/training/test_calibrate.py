@@ -12,7 +12,7 @@ from cargoscan.archive.tables import write_table
 from cargoscan.inspect.fusion import CategoryFusion
 from cargoscan.training.calibrate import MIN_FUSION_WAGONS, category_fusion
 from tests.inspect.conftest import scan_id_for
-from tests.inspect.test_fusion import inspection
+from tests.inspect.test_fusion import HEAD, inspection
 
 
 def archive(tmp_path, n: int, declared_wrong: int = 0) -> tuple[pd.DataFrame, object]:
@@ -40,7 +40,7 @@ def archive(tmp_path, n: int, declared_wrong: int = 0) -> tuple[pd.DataFrame, ob
 @pytest.mark.slow
 def test_fusion_is_fitted_and_judges_each_wagon_out_of_fold(tmp_path):
     df, root = archive(tmp_path, 160, declared_wrong=20)
-    record, evidence = category_fusion(df, root, p_rule=0.1)
+    record, evidence = category_fusion(df, root, list(HEAD), p_rule=0.1)
     fusion = CategoryFusion.from_dict(record)
     assert set(fusion.classes) == {"footwear", "garments"} and record["n_wagons"] == 160
     assert np.isfinite(evidence).all()
@@ -50,4 +50,4 @@ def test_fusion_is_fitted_and_judges_each_wagon_out_of_fold(tmp_path):
 
 def test_too_few_wagons_leave_the_head_alone(tmp_path):
     df, root = archive(tmp_path, MIN_FUSION_WAGONS - 2)
-    assert category_fusion(df, root, p_rule=0.1) == (None, None)
+    assert category_fusion(df, root, list(HEAD), p_rule=0.1) == (None, None)

@@ -21,9 +21,9 @@ compartments        false front wall, floor and roof (4 mm sheets over 90 % of t
 
 ``list_firearms()`` / ``create_firearm(name)``, ``list_compartments()`` / ``create_compartment(name)`` and
 ``list_cavities()`` / ``create_cavity(name)`` in the timm manner; the single objects are module constants
-(:data:`BRICK`, :data:`CIGARETTE_CASE`, :data:`GRENADE`). The firearm templates are *steel-equivalent* paths:
-the synthesiser draws them as they are (so its scans stay what they were), 1.3–3.1 × the stated mass of a piece
-(:meth:`Firearm.template_kg`); projection scales them to the stated mass.
+(:data:`BRICK`, :data:`CIGARETTE_CASE`, :data:`GRENADE`). The firearm templates are *steel-equivalent* shapes
+whose rectangles weigh 1.3–3.1 × a piece's stated mass (:meth:`Firearm.template_kg`): the synthesiser and projection
+both scale them to the stated mass.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class Firearm:
     drawn: str = "steel"
 
     def template_kg(self) -> float:
-        """Mass of the template's paths as drawn (steel): the synthesiser's scenes carry this per piece."""
+        """Mass of the template's rectangles as written (steel); what is drawn is scaled to :attr:`mass_kg`."""
         rho = float(get_material(self.drawn).density_g_cm3)
         return sum(p.w * p.h * 1e4 * p.path_cm for p in self.parts) * rho / 1000.0
 

@@ -5,7 +5,8 @@ this module only rasterises it into a :class:`~cargoscan.tip.patch.ThreatPatch` 
 cargo. Objects that may lie at any angle are drawn on a square-pixel canvas and finished by
 :func:`~cargoscan.tip.patch.finish` (their masks are exactly ``path > 0``); contraband set into the cargo
 displaces the goods it stands in for (``removal``), as the synthesiser cuts them. The catalogue's firearm
-templates are steel-equivalent paths heavier than a piece's stated mass: projection scales them to that mass.
+templates are steel-equivalent shapes heavier than a piece's stated mass: they are scaled to that mass, as the
+synthesiser scales them.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def _true_categories(root: Path) -> dict[str, str]:
     return {s: c.pop() for s, c in cats.items() if len(c) == 1 and "" not in c}
 
 
-def category_fusion(df: pd.DataFrame, root: Path, p_rule: float, folds: int = 5, seed: int = 0
+def category_fusion(df: pd.DataFrame, root: Path, head: list[str], p_rule: float, folds: int = 5, seed: int = 0
                     ) -> tuple[dict[str, Any] | None, np.ndarray | None]:
     """The fusion fitted on every wagon of one true category (its record for config.json), and each wagon's cargo
     evidence from a fusion fitted without its fold; (None, None) when too few wagons or categories."""
@@ -91,7 +91,6 @@ def category_fusion(df: pd.DataFrame, root: Path, p_rule: float, folds: int = 5,
 
     truth = _true_categories(root)
     docs = list(df["doc"])
-    head = sorted(next((d.get("cargo") or {}).get("probabilities") or {} for d in docs if d.get("cargo")) or {})
     known = [i for i, s in enumerate(df["scan_id"]) if s in truth and docs[i].get("cargo")]
     if len(known) < MIN_FUSION_WAGONS or len({truth[df["scan_id"].iloc[i]] for i in known}) < 2 or not head:
         log.warning("category fusion not fitted: %d wagons of one known category (need %d, two categories)",

@@ -123,7 +123,8 @@ def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[st
         cfg = dataclasses.replace(cfg, extra={**cfg.extra, "operating_point": {"chosen_on": "evaluate: val split"}})
     else:
         df = inspect_archive(out, val, inspect_params, bench.workers)
-        fusion, cargo = category_fusion(df, val, (inspect_params or InspectParams()).category_max_declared_probability)
+        fusion, cargo = category_fusion(df, val, list(cfg.categories),
+                                        (inspect_params or InspectParams()).category_max_declared_probability)
         if fusion is not None:      # the budget judges the cargo check as deployment will: by the fusion
             df["evidence_cargo"] = cargo
         scores, truth = df["score"].to_numpy(np.float64), df["has_threat"].to_numpy(bool)
