@@ -250,3 +250,66 @@ def test_a_broken_fusion_record_fails_the_cargo_check_closed(tmp_path, artifact,
     assert inspector.fusion is None and "shapes disagree" in inspector.fusion_error
     out = inspector.inspect(make_scan(tmp_path, 22), [declaration_row(true_net_kg())])
     assert out.suspicious and "ANALYSIS_FAILED_MODEL" in codes(out)
+
+
+def _two_containers(tmp_path, i: int) -> "Path":
+    """A flat wagon of two containers with an air gap between them, the same garment load in each."""
+    from cargoscan.archive import read_scan, write_scan
+
+    scan = make_scan(tmp_path, i, width=600, containers=("CSQU3054383", "MSKU1234565"), cargo=(20, 20, 280, 90))
+    img = read_scan(scan)
+    img[:, 20:90, 320:580] = img[:, 20:90, 20:280]      # the same load, with its own quantum noise pattern
+    write_scan(scan, img)
+    return scan
+
+
+def test_each_container_is_judged_against_its_own_declaration_row(tmp_path, inspector):
+    """Garments in both containers; the second declared as steel. Judged as one wagon, the garment row would
+    cover the lie (P(garments or steel) is high); judged per unit, the second container is a mismatch and the
+    first is not. Each unit's mass is its own load against its own declared net mass."""
+    from tests.inspect.conftest import true_net_kg
+
+    scan = _two_containers(tmp_path, 23)
+    each = true_net_kg((20, 20, 280, 90))
+    rows = [declaration_row(each, pi="PI-0001"),
+            declaration_row(each / 2, hs="7208", container="MSKU1234565", pi="PI-0002")]
+    out = inspector.inspect(scan, rows)
+    units = {u["unit"]: u for u in out.cargo["units"]}
+    assert set(units) == {"CSQU3054383", "MSKU1234565"}
+    assert units["CSQU3054383"]["declared"] == ["garments"] and units["CSQU3054383"]["match"] is True
+    assert units["MSKU1234565"]["declared"] == ["steel_products"] and units["MSKU1234565"]["match"] is False
+    assert units["MSKU1234565"]["evidence"] > 1.0 > units["CSQU3054383"]["evidence"]
+    cargo = [r for r in out.reasons if r.code == "CARGO_MISMATCH"]
+    assert len(cargo) == 1 and "(MSKU1234565: " in cargo[0].text and out.suspicious
+    assert out.cargo["unit"] == "MSKU1234565" and set(out.cargo["declared"]) == {"garments", "steel_products"}
+    masses = {m["unit"]: m for m in out.mass["units"]}
+    assert masses["CSQU3054383"]["declared_net_kg"] == pytest.approx(each, abs=0.1)
+    assert masses["MSKU1234565"]["declared_net_kg"] == pytest.approx(each / 2, abs=0.1)
+    for m in masses.values():      # each container holds its own half of the load
+        assert m["gross_in_beam_kg"] == pytest.approx(out.mass["gross_in_beam_kg"] / 2, rel=0.05)
+    assert {m["unit"] for m in out.material["per_unit"]} == set(units)
+    # the same wagon with honest rows: neither unit is a mismatch
+    honest = inspector.inspect(scan, [rows[0], declaration_row(each, container="MSKU1234565", pi="PI-0002")])
+    assert "CARGO_MISMATCH" not in codes(honest) and all(u["match"] for u in honest.cargo["units"])
+
+
+def test_a_single_unit_wagon_is_its_own_unit(tmp_path, inspector):
+    out = inspector.inspect(make_scan(tmp_path, 24), [declaration_row(true_net_kg())])
+    (unit,) = out.cargo["units"]
+    assert unit["unit"] == "CSQU3054383" and unit["predicted"] == out.cargo["predicted"]
+    (mass,) = out.mass["units"]
+    assert mass["net_kg"] == out.mass["net_kg"] and mass["unit"] == "CSQU3054383"
+
+
+def test_the_conclusion_lists_each_container_with_its_category_and_mass(tmp_path, inspector):
+    from cargoscan.inspect.conclusion import layout, load_form
+    from tests.inspect.conftest import true_net_kg
+
+    each = true_net_kg((20, 20, 280, 90))
+    out = inspector.inspect(_two_containers(tmp_path, 25), [
+        declaration_row(each, pi="PI-0001"), declaration_row(each, hs="7208", container="MSKU1234565", pi="PI-0002")])
+    sections = {s["title"]: s for s in layout(out.to_dict(), load_form())}
+    cargo = sections["Груз по контейнерам (каждый — против своей строки декларации)"]["rows"]
+    mass = sections["Масса по контейнерам"]["rows"]
+    assert [r[0] for r in cargo] == [r[0] for r in mass] == ["CSQU3054383", "MSKU1234565"]
+    assert "изделия из чёрных металлов" in cargo[1][3] and "одежда" in cargo[0][3]

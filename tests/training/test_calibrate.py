@@ -10,7 +10,7 @@ import pytest
 from cargoscan.archive import ArchivePaths
 from cargoscan.archive.tables import write_table
 from cargoscan.inspect.fusion import CategoryFusion
-from cargoscan.training.calibrate import MIN_FUSION_WAGONS, category_fusion
+from cargoscan.training.calibrate import MIN_FUSION_UNITS, category_fusion
 from tests.inspect.conftest import scan_id_for
 from tests.inspect.test_fusion import HEAD, inspection
 
@@ -42,12 +42,49 @@ def test_fusion_is_fitted_and_judges_each_wagon_out_of_fold(tmp_path):
     df, root = archive(tmp_path, 160, declared_wrong=20)
     record, evidence = category_fusion(df, root, list(HEAD), p_rule=0.1)
     fusion = CategoryFusion.from_dict(record)
-    assert set(fusion.classes) == {"footwear", "garments"} and record["n_wagons"] == 160
+    assert set(fusion.classes) == {"footwear", "garments"} and record["n_units"] == 160
     assert np.isfinite(evidence).all()
     # wrong declarations read far more evidence than honest ones (density tells the two apart, the head cannot)
     assert np.median(evidence[:20]) > 1.0 > np.median(evidence[20:])
 
 
 def test_too_few_wagons_leave_the_head_alone(tmp_path):
-    df, root = archive(tmp_path, MIN_FUSION_WAGONS - 2)
+    df, root = archive(tmp_path, MIN_FUSION_UNITS - 2)
     assert category_fusion(df, root, list(HEAD), p_rule=0.1) == (None, None)
+
+
+def two_container_archive(tmp_path, n: int, declared_wrong: int) -> tuple[pd.DataFrame, object]:
+    """n flat wagons of two containers, footwear in one and garments in the other (each a unit block as the
+    engine writes it); in the first ``declared_wrong`` wagons the second container is declared as the first's."""
+    rng = np.random.default_rng(11)
+    docs, rows, ids = [], [], [scan_id_for(i) for i in range(n)]
+    for i, sid in enumerate(ids):
+        cats = ("footwear", "garments") if i % 2 else ("garments", "footwear")
+        names = (f"CSQU{i:06d}3", f"MSKU{i:06d}5")
+        blocks = [inspection(rng, c) for c in cats]
+        declared = [cats[0], cats[0] if i < declared_wrong else cats[1]]
+        docs.append({"meta": blocks[0]["meta"],
+                     "cargo": {"declared": sorted(set(declared)), "units": [
+                         {"unit": u, "probabilities": b["cargo"]["probabilities"], "declared": [d]}
+                         for u, b, d in zip(names, blocks, declared)]},
+                     "material": {"per_unit": [{"unit": u, **b["material"]} for u, b in zip(names, blocks)]},
+                     "mass": {"units": [{"unit": u, **b["mass"]} for u, b in zip(names, blocks)]}})
+        rows += [{"scan_id": sid, "pi_number": f"32701/030225/{2 * i + k:07d}", "wagon_number": "45488855",
+                  "container_number": u, "true_category": c, "true_hs_code": "", "true_goods_description": c,
+                  "true_net_weight_kg": "9000", "true_packages_count": "300", "mismatch": "none",
+                  "has_threat": "0", "threat_classes": ""} for k, (u, c) in enumerate(zip(names, cats))]
+    root = tmp_path / "val2"
+    ArchivePaths(root).table("truth.csv").parent.mkdir(parents=True, exist_ok=True)
+    write_table(ArchivePaths(root).table("truth.csv"), rows)
+    return pd.DataFrame({"scan_id": ids, "doc": docs}), root
+
+
+@pytest.mark.slow
+def test_fusion_is_fitted_on_units_and_a_wagon_reads_its_strongest_unit(tmp_path):
+    """Two categories per wagon: no wagon has one true category, yet every container is a labelled unit. A lie in
+    one container of two is the wagon's evidence."""
+    df, root = two_container_archive(tmp_path, 80, declared_wrong=16)
+    record, evidence = category_fusion(df, root, list(HEAD), p_rule=0.1)
+    assert record is not None and record["n_units"] == 160
+    assert np.isfinite(evidence).all()
+    assert np.median(evidence[:16]) > 1.0 > np.median(evidence[16:])

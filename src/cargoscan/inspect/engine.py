@@ -33,7 +33,7 @@ from cargoscan.archive.classes import load_classes
 from cargoscan.archive.records import declaration_problems
 from cargoscan.archive.validity import scan_problems
 from cargoscan.inspect import declarations as decl
-from cargoscan.inspect import findings, material, result
+from cargoscan.inspect import findings, material, result, units as U
 from cargoscan.inspect.config import MANDATORY_CHECKS, InspectParams, thresholds_version
 from cargoscan.inspect.fusion import CategoryFusion
 from cargoscan.inspect.references import ReferenceLibrary
@@ -66,6 +66,8 @@ class _Context:
     id_map: np.ndarray | None = None          # risk areas' ids (the threat check)
     summary: dict[str, Any] | None = None     # the declaration's summary (the declaration check)
     declared: list[str] = field(default_factory=list)
+    unit_list: list[U.Unit] = field(default_factory=list)   # each unit with its own rows (inspect.units)
+    unit_blocks: dict[str, tuple[dict, dict]] = field(default_factory=dict)  # unit → its (mass, material)
 
 
 class Inspector:
@@ -325,49 +327,62 @@ class Inspector:
         ctx.out.declaration = summary
         ctx.summary = summary
         ctx.declared = [c for c in (summary or {}).get("categories", []) if c]
+        ctx.unit_list = U.split(ctx.units, rows, ctx.meta, self.categories)
         return [declaration_check(rows, summary, bool(ctx.declaration))]
 
-    def _category_probabilities(self, ctx: _Context) -> tuple[list[str], np.ndarray, dict[str, Any]]:
-        """(categories, probabilities, what gave them): the fusion of the head and the load's physics when the
-        artifact seals one and the material check measured the load, else the head alone."""
-        head = _softmax(ctx.tiled.label_logits)
-        out = ctx.out
-        if self.fusion is None or not out.material or not out.mass:
-            return list(self.cfg.categories), head, {"method": "head"}
+    def _category_probabilities(self, ctx: _Context, unit: U.Unit) -> tuple[list[str], np.ndarray, dict[str, Any]]:
+        """(categories, probabilities, what gave them) for one unit: the head over the unit's columns, fused with
+        the unit's own physics when the artifact seals a fusion and the material check measured the unit."""
+        head = _softmax(ctx.tiled.span_logits(*unit.span))
         # the head's probabilities as an inspection records them: what export fitted the fusion on
         head_probs = {c: round(float(p), 4) for c, p in zip(self.cfg.categories, head)}
-        fused = self.fusion.probabilities({"cargo": {"probabilities": head_probs}, "material": out.material,
-                                           "mass": out.mass, "meta": ctx.meta})
+        mass, mat = ctx.unit_blocks.get(unit.name, (None, None))
+        if self.fusion is None or not mat or not mass:
+            return list(self.cfg.categories), head, {"method": "head"}
+        fused = self.fusion.probabilities(U.record(head_probs, mat, mass, ctx.meta))
         return list(fused), np.array(list(fused.values())), {"method": "fusion", "head_probabilities": head_probs}
 
-    def _cargo_check(self, ctx: _Context) -> list[Check]:
-        """The cargo category against the declared ones (into ``ctx.out.cargo``): the head's, or its fusion with
-        the load's physics (inspect.fusion) when the artifact seals one.
-
-        An empty unit is judged by mass and density unless the categories include "empty". Evidence against the
-        declaration: how improbable the declared categories are (scoring.budget), so an uncertain image is never
-        a mismatch; only a declared category all but ruled out.
-        """
-        out, declared = ctx.out, ctx.declared
-        if self.fusion_error:
-            return [failed("cargo", "ANALYSIS_FAILED_MODEL", f"слияние категорий: {self.fusion_error}")]
-        categories, probs, how = self._category_probabilities(ctx)
+    def _unit_cargo(self, ctx: _Context, unit: U.Unit) -> dict[str, Any]:
+        """One unit's category against its own declared categories, with the evidence against them."""
+        categories, probs, how = self._category_probabilities(ctx, unit)
         k = int(np.argmax(probs))
-        pred = categories[k]
-        out.cargo = {"predicted": pred, "predicted_ru": self.categories[pred].ru if pred in self.categories else pred,
-                     "confidence": round(float(probs[k]), 4), "declared": declared,
-                     "declared_ru": [self.categories[c].ru for c in declared],
-                     "probabilities": {c: round(float(p), 4) for c, p in zip(categories, probs)},
-                     "match": (pred in declared) if declared else None, **how}
+        pred, declared = categories[k], list(unit.declared)
         comparable = [c for c in declared if c in categories]
         p_declared = float(sum(probs[categories.index(c)] for c in set(comparable))) if comparable else None
-        out.cargo["declared_probability"] = None if p_declared is None else round(p_declared, 4)
-        out.cargo["evidence"] = None if p_declared is None else round(cargo_evidence(
-            p_declared, self.params.category_max_declared_probability), 4)
-        if out.cargo["evidence"] is not None and out.cargo["evidence"] >= self.decision_thresholds.get("cargo", 1.0):
-            return [flagged("cargo", reason("CARGO_MISMATCH", f"модель: «{out.cargo['predicted_ru']}» "
-                                            f"({probs[k]:.2f}); заявленное ({', '.join(out.cargo['declared_ru'])}"
-                                            f") — {p_declared:.2f}"))]
+        return {"unit": unit.name, "predicted": pred,
+                "predicted_ru": self.categories[pred].ru if pred in self.categories else pred,
+                "confidence": round(float(probs[k]), 4), "declared": declared,
+                "declared_ru": [self.categories[c].ru for c in declared],
+                "probabilities": {c: round(float(p), 4) for c, p in zip(categories, probs)},
+                "match": (pred in declared) if declared else None, **how,
+                "declared_probability": None if p_declared is None else round(p_declared, 4),
+                "evidence": None if p_declared is None else round(cargo_evidence(
+                    p_declared, self.params.category_max_declared_probability), 4)}
+
+    def _cargo_check(self, ctx: _Context) -> list[Check]:
+        """Each unit's cargo category against its own declared ones (into ``ctx.out.cargo``; inspect.units): the
+        head's over the unit's columns, or its fusion with the unit's physics when the artifact seals one.
+
+        Evidence against a declaration: how improbable the unit's declared categories are (scoring.budget), so an
+        uncertain image is never a mismatch, only a declared category all but ruled out. The wagon's evidence is
+        its strongest unit's; the wagon-level fields are that unit's (the first unit's when none is declared),
+        with the wagon's declared categories, and ``units`` lists every unit.
+        """
+        if self.fusion_error:
+            return [failed("cargo", "ANALYSIS_FAILED_MODEL", f"слияние категорий: {self.fusion_error}")]
+        per_unit = [self._unit_cargo(ctx, u) for u in ctx.unit_list]
+        if not per_unit:
+            return [failed("cargo", "ANALYSIS_FAILED_MODEL", "нет ни одной единицы груза")]
+        judged = [u for u in per_unit if u["evidence"] is not None]
+        top = max(judged, key=lambda u: u["evidence"]) if judged else per_unit[0]
+        matches = [u["match"] for u in per_unit if u["match"] is not None]
+        ctx.out.cargo = {**top, "declared": ctx.declared, "declared_ru": [self.categories[c].ru for c in ctx.declared],
+                         "match": all(matches) if matches else None, "units": per_unit}
+        if top["evidence"] is not None and top["evidence"] >= self.decision_thresholds.get("cargo", 1.0):
+            where = f"{top['unit']}: " if len(per_unit) > 1 else ""
+            return [flagged("cargo", reason("CARGO_MISMATCH", f"{where}модель: «{top['predicted_ru']}» "
+                                            f"({top['confidence']:.2f}); заявленное ({', '.join(top['declared_ru'])}"
+                                            f") — {top['declared_probability']:.2f}"))]
         return [passed("cargo")]
 
     def _material_checks(self, ctx: _Context) -> list[Check]:
@@ -399,12 +414,12 @@ class Inspector:
         lam_m, dark, psf = material.native_maps(decomposer, ctx.image, ctx.meta, ctx.pitch, cfg.pitch_mm, load,
                                                 max_pixels=self.params.material_max_pixels,
                                                 check=lambda: deadline.check("материал"))
-        category = self.categories.get(declared[0]) if len(set(declared)) == 1 else None
-        pf = float(np.mean([self.categories[c].packaging_fraction for c in declared])) if declared else 0.0
+        category, pf = U.declared_category(declared, self.categories), U.packaging_fraction(declared, self.categories)
         mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, ctx.meta,
                                                      self.params, decomposer, ctx.summary, category, pf, dark,
                                                      psf, lam_m, self.decision_thresholds)
         deadline.check("материал")
+        self._unit_material(ctx, (lam, zeff, load, dark, psf, lam_m), decomposer, mass, mat)
         id_map = ctx.id_map
         slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
         for a in out.risk_areas:
@@ -418,6 +433,34 @@ class Inspector:
         dflags = [reason(c, d) for c, d in flags if c == "DENSITY_MISMATCH"]
         return [flagged("material", *dflags) if dflags else passed("material"),
                 flagged("mass", *mflags) if mflags else passed("mass")]
+
+    def _unit_material(self, ctx: _Context, maps: tuple, decomposer, mass: dict, mat: dict) -> None:
+        """Each unit's own mass and material (into ``mass["units"]``, ``material["per_unit"]`` and
+        ``ctx.unit_blocks``): the wagon's maps restricted to the unit's columns, against its own declaration.
+        A wagon of one unit is that unit. The wagon's blocks decide the mass and density checks: a split between
+        containers can move mass from one to the other, never out of the wagon."""
+        lam, zeff, load, dark, psf, lam_m = maps
+        pitch = self.cfg.pitch_mm
+        no_flags = {"mass": math.inf, "material": math.inf}
+        per_mass, per_mat = [], []
+        for u in ctx.unit_list:
+            ctx.deadline.check("материал единиц")
+            span_m = [round(u.span[0] * pitch[1] / 1000, 2), round(u.span[1] * pitch[1] / 1000, 2)]
+            if len(ctx.unit_list) == 1:
+                m_u, mat_u = dict(mass), {k: v for k, v in mat.items() if k != "units"}
+            else:
+                where = load & u.columns(load.shape)
+                m_u, mat_u, _ = material.mass_and_density(
+                    lam, zeff, ctx.tiled.a_high, where, pitch, ctx.meta, self.params, decomposer, u.summary,
+                    U.declared_category(u.declared, self.categories), U.packaging_fraction(u.declared, self.categories),
+                    dark, psf, lam_m, no_flags)
+                m_u.pop("flag", None)
+                mat_u.pop("density_flag", None)
+            mat_u["units"] = {"method": ctx.units.method, "spans_m": [span_m], "names": [u.name]}
+            per_mass.append({"unit": u.name, **m_u})
+            per_mat.append({"unit": u.name, **mat_u})
+            ctx.unit_blocks[u.name] = (m_u, mat_u)
+        mass["units"], mat["per_unit"] = per_mass, per_mat
 
     def _reference_checks(self, ctx: _Context) -> list[Check]:
         """The load against the typical images of its declared categories (into ``ctx.out.references``)."""

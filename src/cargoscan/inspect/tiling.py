@@ -51,6 +51,23 @@ class TiledResult:
     embedding: np.ndarray     # (D,) mean encoder embedding over those tiles
     n_tiles: int
     threat_topk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # k highest P(any threat)
+    # per column window: its [first, end) columns, its load-weighted sum of category logits, its load weight
+    windows: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    window_logits: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float64))
+    window_load: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+
+    def span_logits(self, c0: int, c1: int) -> np.ndarray:
+        """The mean cargo-category logits over model columns [c0, c1): each window weighted by its load and by
+        the share of its columns inside the span (a window across two containers counts for each in part);
+        the whole scan's mean when no loaded window touches the span."""
+        if not len(self.windows):
+            return self.label_logits
+        inside = np.clip(np.minimum(self.windows[:, 1], c1) - np.maximum(self.windows[:, 0], c0), 0, None)
+        share = inside / np.maximum(self.windows[:, 1] - self.windows[:, 0], 1)
+        weight = share * self.window_load
+        if weight.sum() <= 0:
+            return self.label_logits
+        return (share[:, None] * self.window_logits).sum(0) / weight.sum()
 
     @property
     def wagon_score(self) -> float:
@@ -171,7 +188,8 @@ def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: Artifact
         outs = [backend.run(batch[i:i + batch_size]) for i in range(0, len(batch), batch_size)]
         mask = np.concatenate([o[0] for o in outs])
         probs = 1 / (1 + np.exp(-mask)) if cfg.multilabel else _softmax(mask.astype(np.float32, copy=False), 1)
-        heads.add(tiles, np.concatenate([o[1] for o in outs]), np.concatenate([o[2] for o in outs]))
+        heads.add(tiles, np.concatenate([o[1] for o in outs]), np.concatenate([o[2] for o in outs]),
+                  [(c0, min(c0 + tile, w)) for c0 in group])
         for j, c0 in enumerate(group):
             blender.add(probs[j * len(rows):(j + 1) * len(rows)], c0)
             ch = chans[j]
@@ -191,7 +209,9 @@ def infer_tiled(image: np.ndarray, src_pitch: tuple[float, float], cfg: Artifact
                 labels[:, p0:p0 + p.shape[2]], score[:, p0:p0 + p.shape[2]] = lb, sc
     logits, embedding = heads.means()
     return TiledResult(labels, score, a_high, a_low, logits, embedding, n_tiles=len(rows) * len(cols),
-                       threat_topk=topk)
+                       threat_topk=topk, windows=np.asarray(heads.windows, np.int64).reshape(-1, 2),
+                       window_logits=np.asarray(heads.window_logits, np.float64).reshape(len(heads.windows), -1),
+                       window_load=np.asarray(heads.window_load, np.float64))
 
 
 def _window_groups(image: np.ndarray, src_pitch: tuple[float, float], cfg: ArtifactConfig, h: int, w: int,
@@ -255,15 +275,19 @@ class _Blender:
 
 class _Heads:
     """The cargo-category logits and the encoder embedding, averaged over tiles weighted by the load in them
-    (:func:`cargoscan.data.tiling.load_weights`, as evaluate pools them), summed window group by group."""
+    (:func:`cargoscan.data.tiling.load_weights`, as evaluate pools them), summed window group by group; the
+    logits also kept per column window, for each unit's own category (:meth:`TiledResult.span_logits`)."""
 
     def __init__(self, names: tuple[str, ...], cfg: ArtifactConfig):
         self.ih = names.index("a_high") if "a_high" in names and "a_low" in names else None
         self.mean = float(cfg.norm_mean[self.ih]) if self.ih is not None else 0.0
         self.std = float(cfg.norm_std[self.ih]) if self.ih is not None else 1.0
         self.lsum, self.esum, self.nload = None, None, 0.0
+        self.windows, self.window_logits, self.window_load = [], [], []
 
-    def add(self, tiles: list[np.ndarray], label: np.ndarray, embedding: np.ndarray) -> None:
+    def add(self, tiles: list[np.ndarray], label: np.ndarray, embedding: np.ndarray,
+            windows: list[tuple[int, int]]) -> None:
+        """One group's tiles, window-major (each window's row tiles in turn), and each window's columns."""
         if self.ih is not None:  # the share of each tile's pixels that attenuate (data.tiling.load_weights)
             load = load_weights(np.stack([t[self.ih] for t in tiles]) * np.float32(self.std) + np.float32(self.mean))
         else:
@@ -271,6 +295,12 @@ class _Heads:
         self.lsum = (label * load[:, None]).sum(0) + (0 if self.lsum is None else self.lsum)
         self.esum = (embedding * load[:, None]).sum(0) + (0 if self.esum is None else self.esum)
         self.nload += load.sum()
+        per = len(tiles) // max(1, len(windows))
+        for j, cols in enumerate(windows):
+            part = slice(j * per, (j + 1) * per)
+            self.windows.append(cols)
+            self.window_logits.append((label[part] * load[part, None]).sum(0))
+            self.window_load.append(float(load[part].sum()))
 
     def means(self) -> tuple[np.ndarray, np.ndarray]:
         return self.lsum / self.nload, self.esum / self.nload

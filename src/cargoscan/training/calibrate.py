@@ -68,54 +68,67 @@ def inspect_archive(artifact: Path, root: Path, inspect_params=None, workers: in
     return df
 
 
-#: The fewest wagons of one true category a fusion is fitted on; fewer: the head decides alone.
-MIN_FUSION_WAGONS = 60
+#: The fewest units of known true category a fusion is fitted on; fewer: the head decides alone.
+MIN_FUSION_UNITS = 60
 
 
-def _true_categories(root: Path) -> dict[str, str]:
-    """scan_id → its one true category (wagons whose units carry two are left out)."""
+def true_units(root: Path) -> dict[tuple[str, str], str]:
+    """(scan_id, unit) → the unit's one true category, the unit named as the engine names it (its container
+    number, else the wagon number); and (scan_id, "") → the wagon's, for an inspection that judged the wagon as
+    one unit, where all its units share one. A unit whose rows disagree is left out."""
     from cargoscan.archive import ArchivePaths, read_table
 
-    cats: dict[str, set[str]] = {}
+    cats: dict[tuple[str, str], set[str]] = {}
     for row in read_table(ArchivePaths(root).table("truth.csv")):
-        cats.setdefault(row["scan_id"], set()).add(row.get("true_category") or "")
-    return {s: c.pop() for s, c in cats.items() if len(c) == 1 and "" not in c}
+        cat = row.get("true_category") or ""
+        unit = row.get("container_number") or row.get("wagon_number") or ""
+        cats.setdefault((row["scan_id"], unit), set()).add(cat)
+        cats.setdefault((row["scan_id"], ""), set()).add(cat)
+    return {k: c.pop() for k, c in cats.items() if len(c) == 1 and "" not in c}
 
 
 def category_fusion(df: pd.DataFrame, root: Path, head: list[str], p_rule: float, folds: int = 5, seed: int = 0
                     ) -> tuple[dict[str, Any] | None, np.ndarray | None]:
-    """The fusion fitted on every wagon of one true category (its record for config.json), and each wagon's cargo
-    evidence from a fusion fitted without its fold; (None, None) when too few wagons or categories."""
+    """The fusion fitted on every unit of known true category (inspect.units.unit_records: the blocks the engine
+    fuses per unit; its record for config.json), and each wagon's cargo evidence — its strongest unit's, as the
+    engine takes it — from a fusion fitted without the wagon's fold; (None, None) when too few units or
+    categories."""
     from cargoscan.inspect.engine import cargo_evidence
     from cargoscan.inspect.fusion import fit_fusion
+    from cargoscan.inspect.units import unit_records
 
-    truth = _true_categories(root)
-    docs = list(df["doc"])
-    known = [i for i, s in enumerate(df["scan_id"]) if s in truth and docs[i].get("cargo")]
-    if len(known) < MIN_FUSION_WAGONS or len({truth[df["scan_id"].iloc[i]] for i in known}) < 2 or not head:
-        log.warning("category fusion not fitted: %d wagons of one known category (need %d, two categories)",
-                    len(known), MIN_FUSION_WAGONS)
+    truth = true_units(root)
+    units = [(i, rec, declared, truth.get((df["scan_id"].iloc[i], name)))
+             for i, doc in enumerate(df["doc"]) for name, rec, declared in unit_records(doc)]
+    known = [k for k, u in enumerate(units) if u[3] is not None]
+    if len(known) < MIN_FUSION_UNITS or len({units[k][3] for k in known}) < 2 or not head:
+        log.warning("category fusion not fitted: %d units of known category (need %d, two categories)",
+                    len(known), MIN_FUSION_UNITS)
         return None, None
-    fold = np.random.default_rng(seed).integers(0, folds, len(df))
+    fold = np.random.default_rng(seed).integers(0, folds, len(df))     # by wagon: its units share a fold
 
     def fit(idx: list[int]):
-        return fit_fusion([docs[i] for i in idx], [truth[df["scan_id"].iloc[i]] for i in idx], head)
+        return fit_fusion([units[k][1] for k in idx], [units[k][3] for k in idx], head)
 
-    full, in_fit = fit(known), set(known)
+    full = fit(known)
     # a wagon the material check did not measure keeps the head's evidence, as the engine keeps the head for it
     evidence = (df["evidence_cargo"].to_numpy(np.float64).copy() if "evidence_cargo" in df
                 else np.full(len(df), np.nan))
+    fused: dict[int, list[float]] = {}
     for f in range(folds):
-        model = fit([i for i in known if fold[i] != f])
-        for i in np.flatnonzero(fold == f):
-            if not docs[i].get("cargo") or not docs[i].get("material") or not docs[i].get("mass"):
+        model = fit([k for k in known if fold[units[k][0]] != f])
+        for k, (i, rec, declared, true) in enumerate(units):
+            if fold[i] != f:
                 continue
-            probs = (model if i in in_fit else full).probabilities(docs[i])
-            declared = [c for c in set((docs[i].get("cargo") or {}).get("declared") or []) if c in probs]
-            if declared:
-                evidence[i] = cargo_evidence(sum(probs[c] for c in declared), p_rule)
-    log.info("category fusion fitted on %d wagons (C = %g)", len(known), full.c)
-    return {**full.to_dict(), "fitted_on": str(root), "n_wagons": len(known)}, evidence
+            probs = (model if true is not None else full).probabilities(rec)
+            mine = [c for c in set(declared) if c in probs]
+            if mine:
+                fused.setdefault(i, []).append(cargo_evidence(sum(probs[c] for c in mine), p_rule))
+    for i, e in fused.items():
+        evidence[i] = max(e)
+    log.info("category fusion fitted on %d units of %d wagons (C = %g)", len(known),
+             len({units[k][0] for k in known}), full.c)
+    return {**full.to_dict(), "fitted_on": str(root), "n_units": len(known)}, evidence
 
 
 def decision_point(df: pd.DataFrame, threshold: float, budget: float) -> dict[str, Any]:
