@@ -313,3 +313,12 @@ def test_the_conclusion_lists_each_container_with_its_category_and_mass(tmp_path
     mass = sections["Масса по контейнерам"]["rows"]
     assert [r[0] for r in cargo] == [r[0] for r in mass] == ["CSQU3054383", "MSKU1234565"]
     assert "изделия из чёрных металлов" in cargo[1][3] and "одежда" in cargo[0][3]
+
+
+def test_the_cargo_check_sums_every_form_a_declared_code_may_take(tmp_path, inspector):
+    """Methanol (2905) is a chemical by its code and a liquid in a tank: P(declared) is the sum of both."""
+    out = inspector.inspect(make_scan(tmp_path, 26), [declaration_row(true_net_kg(), hs="2905")])
+    (unit,) = out.cargo["units"]
+    assert unit["declared"] == ["chemicals"] and unit["accepted"] == ["chemicals", "liquids"]
+    p = unit["probabilities"]
+    assert unit["declared_probability"] == pytest.approx(p["chemicals"] + p["liquids"], abs=2e-4)

@@ -86,3 +86,9 @@ def test_a_unit_without_its_blocks_is_left_out(missing):
            "material": {"per_unit": [{"unit": A}]}, "mass": {"units": [{"unit": A}]}}
     doc[missing] = {}
     assert unit_records(doc) == []
+
+
+def test_a_unit_accepts_the_forms_its_declared_code_may_take():
+    rows = [declaration_row(100.0, hs="2905", container=A)]
+    (u,) = split(UnitSpans((A,), ((0, 90),), "extent"), rows, {"container_numbers": [A]}, load_categories())
+    assert u.declared == ("chemicals",) and u.accepted == ("chemicals", "liquids")

@@ -4,7 +4,8 @@ inspections beside the archive's truth.
 Read from each kept inspection (``<bench.out_dir>/inspections/<archive>/<scan_id>.json``, written by
 :func:`cargoscan.bench.score.score_archive`, so exactly what deployment decided):
 
-* ``cargo``: ``predicted``, ``probabilities`` (the category head's), ``declared`` (the declared categories);
+* ``cargo``: ``predicted``, ``probabilities``, ``declared`` (the declared categories), ``declared_probability``
+  (the engine's P(declared), used where recorded);
 * ``mass``: ``net_kg``, ``sigma_kg``, ``declared_net_kg``, ``difference_rel`` (``(net - declared) / declared``);
 * ``suspicious``, ``complete``, ``reasons`` (codes) and ``checks`` (name and status of each check).
 
@@ -94,11 +95,11 @@ def _views(doc: dict[str, Any]) -> list[dict[str, Any]]:
             declared = [declared] if isinstance(declared, str) else list(declared or [])
             out.append({"level": "unit", "unit": str(u["unit"]), "predicted": u.get("predicted"),
                         "probabilities": u.get("probabilities") or {}, "declared": declared,
-                        "mass": masses.get(u["unit"], {})})
+                        "declared_probability": u.get("declared_probability"), "mass": masses.get(u["unit"], {})})
         return out
     return [{"level": "wagon", "unit": "", "predicted": cargo.get("predicted"),
              "probabilities": cargo.get("probabilities") or {}, "declared": list(cargo.get("declared") or []),
-             "mass": mass}]
+             "declared_probability": cargo.get("declared_probability"), "mass": mass}]
 
 
 def _joined(values) -> str:
@@ -132,7 +133,9 @@ def inspection_rows(doc: dict[str, Any], truth: pd.DataFrame, archive: str, scan
         mine_loaded = mine[mine["true_category"] != "empty"]
         true_cat = (mine_loaded["true_category"].iloc[0] if len(mine_loaded) else "empty") if len(mine) else ""
         m = v["mass"] or {}
-        p = p_declared(v["probabilities"], v["declared"])
+        # the engine's own P(declared) where it records one (it counts the forms a declared code may take)
+        p = _float(v["declared_probability"])
+        p = p if math.isfinite(p) else p_declared(v["probabilities"], v["declared"])
         unit_kinds = [k for k in mine["mismatch"] if k not in HONEST]
         rows.append({**wagon, "level": v["level"], "unit": v["unit"], "true_category": true_cat,
                      "true_categories": _joined(mine["true_category"]), "predicted": v["predicted"] or "",

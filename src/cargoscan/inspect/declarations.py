@@ -29,6 +29,7 @@ class Category:
     materials: tuple[str, ...]
     packaging_fraction: float = 0.0
     packaging_sigma: float | None = None     # 1-σ spread of the packaging share over honest units; None: p/2
+    also_hs: tuple[str, ...] = ()            # codes whose goods may also travel as this category (their form)
 
 
 #: The table derived from the synthesiser's cargo definitions (``python -m cargoscan.bench.category_physics``).
@@ -65,7 +66,8 @@ def load_categories(path: str = "") -> dict[str, Category]:
             raise ValueError(f"category {name!r}: no {', '.join(missing)} in the table and none derived")
         out[name] = Category(name, r["ru"], tuple(str(h) for h in r["hs"]), tuple(r["density_g_cm3"]),
                              tuple(r["materials"]), float(r.get("packaging_fraction", 0.0)),
-                             None if r.get("packaging_sigma") is None else float(r["packaging_sigma"]))
+                             None if r.get("packaging_sigma") is None else float(r["packaging_sigma"]),
+                             tuple(str(h) for h in r.get("also_hs", ())))
     return out
 
 
@@ -77,6 +79,15 @@ def hs_category(hs_code: str, categories: dict[str, Category]) -> str | None:
             if hs_code.startswith(prefix) and len(prefix) > best:
                 best, name = len(prefix), cat.name
     return name
+
+
+def hs_alternatives(hs_code: str, categories: dict[str, Category]) -> list[str]:
+    """The categories other than :func:`hs_category`'s that goods under ``hs_code`` may also travel as: an HS code
+    names the goods, not their physical form (methanol, 2905, in drums is a chemical, in a tank wagon a liquid),
+    and the scanner sees the form. Each category's ``also_hs`` prefixes, in the table's order."""
+    primary = hs_category(hs_code, categories)
+    return [c.name for c in categories.values()
+            if c.name != primary and any(hs_code.startswith(p) for p in c.also_hs)]
 
 
 def read_declaration_file(path: str | Path) -> list[dict[str, str]]:
@@ -133,6 +144,7 @@ def summarise(rows: list[dict[str, str]], categories: dict[str, Category]) -> di
         "goods": [str(r.get("goods_description", "")) for r in rows],
         "categories": cats,
         "categories_ru": [categories[c].ru if c else None for c in cats],
+        "alternatives": [hs_alternatives(str(r.get("hs_code", "")), categories) for r in rows],
         "net_weight_kg": round(sum(_number(r.get("net_weight_kg")) for r in rows), 1),
         "gross_weight_kg": round(sum(_number(r.get("gross_weight_kg")) for r in rows), 1),
         "packages_count": sum(int(_number(r.get("packages_count"), integer=True)) for r in rows),

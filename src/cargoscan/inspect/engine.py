@@ -343,18 +343,20 @@ class Inspector:
         return list(fused), np.array(list(fused.values())), {"method": "fusion", "head_probabilities": head_probs}
 
     def _unit_cargo(self, ctx: _Context, unit: U.Unit) -> dict[str, Any]:
-        """One unit's category against its own declared categories, with the evidence against them."""
+        """One unit's category against its own declared categories (and the forms their HS codes may take:
+        declarations.hs_alternatives), with the evidence against them."""
         categories, probs, how = self._category_probabilities(ctx, unit)
         k = int(np.argmax(probs))
         pred, declared = categories[k], list(unit.declared)
-        comparable = [c for c in declared if c in categories]
+        accepted = list(unit.accepted or unit.declared)       # the declared codes' categories and their forms
+        comparable = [c for c in accepted if c in categories]
         p_declared = float(sum(probs[categories.index(c)] for c in set(comparable))) if comparable else None
         return {"unit": unit.name, "predicted": pred,
                 "predicted_ru": self.categories[pred].ru if pred in self.categories else pred,
                 "confidence": round(float(probs[k]), 4), "declared": declared,
-                "declared_ru": [self.categories[c].ru for c in declared],
+                "declared_ru": [self.categories[c].ru for c in declared], "accepted": accepted,
                 "probabilities": {c: round(float(p), 4) for c, p in zip(categories, probs)},
-                "match": (pred in declared) if declared else None, **how,
+                "match": (pred in accepted) if accepted else None, **how,
                 "declared_probability": None if p_declared is None else round(p_declared, 4),
                 "evidence": None if p_declared is None else round(cargo_evidence(
                     p_declared, self.params.category_max_declared_probability), 4)}
@@ -377,6 +379,7 @@ class Inspector:
         top = max(judged, key=lambda u: u["evidence"]) if judged else per_unit[0]
         matches = [u["match"] for u in per_unit if u["match"] is not None]
         ctx.out.cargo = {**top, "declared": ctx.declared, "declared_ru": [self.categories[c].ru for c in ctx.declared],
+                         "accepted": list(dict.fromkeys(c for u in per_unit for c in u["accepted"])),
                          "match": all(matches) if matches else None, "units": per_unit}
         if top["evidence"] is not None and top["evidence"] >= self.decision_thresholds.get("cargo", 1.0):
             where = f"{top['unit']}: " if len(per_unit) > 1 else ""

@@ -37,6 +37,7 @@ class Unit:
     rows: tuple[dict[str, str], ...]   # its declaration rows
     summary: dict[str, Any] | None     # declarations.summarise of those rows
     declared: tuple[str, ...]          # its declared categories (known ones only)
+    accepted: tuple[str, ...] = ()     # those and the forms their HS codes may also take (hs_alternatives)
 
     def columns(self, shape: tuple[int, int]) -> np.ndarray:
         """A boolean (H, W) map of the unit's columns."""
@@ -63,7 +64,9 @@ def split(spans, rows: list[dict[str, str]], meta: Mapping[str, Any], categories
         mine = unit_rows(str(name), rows, containers)
         summary = decl.summarise(mine, categories)
         declared = tuple(c for c in (summary or {}).get("categories", []) if c)
-        out.append(Unit(str(name), (int(c0), int(c1)), tuple(mine), summary, declared))
+        also = [c for cs in (summary or {}).get("alternatives", []) for c in cs]
+        out.append(Unit(str(name), (int(c0), int(c1)), tuple(mine), summary, declared,
+                        tuple(dict.fromkeys([*declared, *also]))))
     return out
 
 
@@ -85,7 +88,7 @@ def record(head_probabilities: Mapping[str, float], material: Mapping[str, Any],
 
 
 def unit_records(doc: Mapping[str, Any]) -> list[tuple[str, dict[str, Any], list[str]]]:
-    """``(unit, fusion record, declared categories)`` for each unit of one inspection document: its per-unit
+    """``(unit, fusion record, accepted categories)`` for each unit of one inspection document: its per-unit
     blocks (``cargo.units``, ``material.per_unit``, ``mass.units``) where it has them, else the wagon as one
     unit (``unit`` ""), as an inspection written before units were judged apart."""
     cargo, material, mass = doc.get("cargo") or {}, doc.get("material") or {}, doc.get("mass") or {}
@@ -100,7 +103,8 @@ def unit_records(doc: Mapping[str, Any]) -> list[tuple[str, dict[str, Any], list
             if name not in mats or name not in masses:
                 continue
             probs = u.get("head_probabilities") or u.get("probabilities") or {}
-            out.append((str(name), record(probs, mats[name], masses[name], meta), list(u.get("declared") or [])))
+            accepted = u.get("accepted") or u.get("declared") or []
+            out.append((str(name), record(probs, mats[name], masses[name], meta), list(accepted)))
         return out
     probs = cargo.get("head_probabilities") or cargo.get("probabilities") or {}
     if not material or not mass:
