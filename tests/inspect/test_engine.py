@@ -322,3 +322,5 @@ def test_the_cargo_check_sums_every_form_a_declared_code_may_take(tmp_path, insp
     assert unit["declared"] == ["chemicals"] and unit["accepted"] == ["chemicals", "liquids"]
     p = unit["probabilities"]
     assert unit["declared_probability"] == pytest.approx(p["chemicals"] + p["liquids"], abs=2e-4)
+    # the stub head finds neither form likelier: the physics judges by the code's own category
+    assert out.material["judged_as"] == ["chemicals"] and out.material["per_unit"][0]["judged_as"] == ["chemicals"]

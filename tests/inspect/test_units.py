@@ -9,7 +9,8 @@ import pytest
 from cargoscan.inspect.declarations import load_categories
 from cargoscan.inspect.findings import UnitSpans
 from cargoscan.inspect.tiling import TiledResult
-from cargoscan.inspect.units import split, unit_records, unit_rows
+from cargoscan.inspect.declarations import summarise
+from cargoscan.inspect.units import forms, split, unit_records, unit_rows
 from tests.inspect.conftest import declaration_row
 
 A, B = "CSQU3054383", "MSKU1234565"
@@ -92,3 +93,12 @@ def test_a_unit_accepts_the_forms_its_declared_code_may_take():
     rows = [declaration_row(100.0, hs="2905", container=A)]
     (u,) = split(UnitSpans((A,), ((0, 90),), "extent"), rows, {"container_numbers": [A]}, load_categories())
     assert u.declared == ("chemicals",) and u.accepted == ("chemicals", "liquids")
+
+
+def test_each_row_is_judged_as_the_form_the_image_shows_among_those_its_code_takes():
+    rows = [declaration_row(100.0, hs="2905", pi="1"), declaration_row(50.0, hs="6204", pi="2")]
+    summary = summarise(rows, load_categories())
+    assert forms(summary, {"liquids": 0.7, "chemicals": 0.1, "garments": 0.2}) == ("liquids", "garments")
+    assert forms(summary, {"liquids": 0.1, "chemicals": 0.3, "steel_products": 0.6}) == ("chemicals", "garments")
+    assert forms(summary, {}) == ("chemicals", "garments")        # a tie keeps the code's own category
+    assert forms(None, {"liquids": 1.0}) == ()

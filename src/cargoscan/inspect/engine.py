@@ -330,6 +330,10 @@ class Inspector:
         ctx.unit_list = U.split(ctx.units, rows, ctx.meta, self.categories)
         return [declaration_check(rows, summary, bool(ctx.declaration))]
 
+    def _head(self, logits: np.ndarray) -> dict[str, float]:
+        """The category head's probabilities from its logits, by category."""
+        return dict(zip(self.cfg.categories, map(float, _softmax(logits))))
+
     def _category_probabilities(self, ctx: _Context, unit: U.Unit) -> tuple[list[str], np.ndarray, dict[str, Any]]:
         """(categories, probabilities, what gave them) for one unit: the head over the unit's columns, fused with
         the unit's own physics when the artifact seals a fusion and the material check measured the unit."""
@@ -402,7 +406,7 @@ class Inspector:
         return checks
 
     def _material(self, ctx: _Context) -> list[Check]:
-        cfg, out, tiled, deadline, declared = self.cfg, ctx.out, ctx.tiled, ctx.deadline, ctx.declared
+        cfg, out, tiled, deadline = self.cfg, ctx.out, ctx.tiled, ctx.deadline
         try:
             decomposer = self.decomposer_factory(ctx.meta)
         except Exception as exc:
@@ -417,11 +421,13 @@ class Inspector:
         lam_m, dark, psf = material.native_maps(decomposer, ctx.image, ctx.meta, ctx.pitch, cfg.pitch_mm, load,
                                                 max_pixels=self.params.material_max_pixels,
                                                 check=lambda: deadline.check("материал"))
-        category, pf = U.declared_category(declared, self.categories), U.packaging_fraction(declared, self.categories)
+        judged = U.forms(ctx.summary, self._head(tiled.label_logits))   # the forms the declared codes take here
+        category, pf = U.declared_category(judged, self.categories), U.packaging_fraction(judged, self.categories)
         mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, ctx.meta,
                                                      self.params, decomposer, ctx.summary, category, pf, dark,
                                                      psf, lam_m, self.decision_thresholds)
         deadline.check("материал")
+        mat["judged_as"] = list(judged)
         self._unit_material(ctx, (lam, zeff, load, dark, psf, lam_m), decomposer, mass, mat)
         id_map = ctx.id_map
         slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
@@ -453,10 +459,12 @@ class Inspector:
                 m_u, mat_u = dict(mass), {k: v for k, v in mat.items() if k != "units"}
             else:
                 where = load & u.columns(load.shape)
+                judged = U.forms(u.summary, self._head(ctx.tiled.span_logits(*u.span)))
                 m_u, mat_u, _ = material.mass_and_density(
                     lam, zeff, ctx.tiled.a_high, where, pitch, ctx.meta, self.params, decomposer, u.summary,
-                    U.declared_category(u.declared, self.categories), U.packaging_fraction(u.declared, self.categories),
+                    U.declared_category(judged, self.categories), U.packaging_fraction(judged, self.categories),
                     dark, psf, lam_m, no_flags)
+                mat_u["judged_as"] = list(judged)
                 m_u.pop("flag", None)
                 mat_u.pop("density_flag", None)
             mat_u["units"] = {"method": ctx.units.method, "spans_m": [span_m], "names": [u.name]}

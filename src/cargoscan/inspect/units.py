@@ -80,6 +80,22 @@ def declared_category(declared: tuple[str, ...] | list[str], categories: dict[st
     return categories.get(declared[0]) if len(set(declared)) == 1 else None
 
 
+def forms(summary: Mapping[str, Any] | None, head: Mapping[str, float]) -> tuple[str, ...]:
+    """Each declared row's category as the physics judges it (the packaging share of its mass, its density
+    range): of the forms its HS code may take (its own category and ``hs_alternatives``), the one the category
+    head finds likeliest in the image — methanol in a tank wagon is judged as a liquid, in drums as a chemical; a
+    row without alternatives keeps its own category."""
+    if not summary:
+        return ()
+    cats = summary.get("categories") or []
+    alts = summary.get("alternatives") or [[] for _ in cats]
+    out = []
+    for cat, also in zip(cats, alts):
+        if cat:
+            out.append(max([cat, *also], key=lambda c: float(head.get(c, 0.0))) if also else cat)
+    return tuple(out)
+
+
 def record(head_probabilities: Mapping[str, float], material: Mapping[str, Any], mass: Mapping[str, Any],
            meta: Mapping[str, Any]) -> dict[str, Any]:
     """What the fusion reads for one unit (:func:`cargoscan.inspect.fusion.features`), shaped as an inspection."""
