@@ -190,7 +190,7 @@ def test_evidence_is_recorded_and_sealed_thresholds_tighten_the_checks(tmp_path,
 
 
 def test_cargo_evidence_grows_as_the_head_rules_the_declared_category_out():
-    from cargoscan.inspect.engine import cargo_evidence
+    from cargoscan.inspect.declared import cargo_evidence
 
     assert cargo_evidence(0.1, 0.1) == pytest.approx(1.0)
     assert cargo_evidence(0.5, 0.1) < 1.0 < cargo_evidence(0.01, 0.1) == pytest.approx(2.0)

@@ -93,7 +93,7 @@ def category_fusion(df: pd.DataFrame, root: Path, head: list[str], p_rule: float
     fuses per unit; its record for config.json), and each wagon's cargo evidence — its strongest unit's, as the
     engine takes it — from a fusion fitted without the wagon's fold; (None, None) when too few units or
     categories."""
-    from cargoscan.inspect.engine import cargo_evidence
+    from cargoscan.inspect.declared import cargo_evidence
     from cargoscan.inspect.fusion import fit_fusion
     from cargoscan.inspect.units import unit_records
 
