@@ -324,3 +324,16 @@ def test_the_cargo_check_sums_every_form_a_declared_code_may_take(tmp_path, insp
     assert unit["declared_probability"] == pytest.approx(p["chemicals"] + p["liquids"], abs=2e-4)
     # the stub head finds neither form likelier: the physics judges by the code's own category
     assert out.material["judged_as"] == ["chemicals"] and out.material["per_unit"][0]["judged_as"] == ["chemicals"]
+
+
+def test_a_unit_declared_empty_is_left_to_the_mass_check(tmp_path, artifact, library):
+    """A fusion that knows "empty" reads steel in a container declared empty: P(empty) is recorded, but no cargo
+    evidence is raised — the load in an empty container is the mass check's finding."""
+    from cargoscan.models.artifact import ArtifactConfig
+
+    art = _with_fusion(tmp_path, artifact, _steel_fusion(list(ArtifactConfig.load(artifact).categories)))
+    inspector = Inspector.load(art, InspectParams(references_dir=str(library)), decomposer_factory=fake_decomposer)
+    out = inspector.inspect(make_scan(tmp_path, 27), [declaration_row(0.0, hs="8609")])
+    (unit,) = out.cargo["units"]
+    assert unit["accepted"] == ["empty"] and unit["declared_probability"] < 0.01 and unit["evidence"] is None
+    assert "CARGO_MISMATCH" not in codes(out) and "MASS_MISMATCH" in codes(out) and out.suspicious

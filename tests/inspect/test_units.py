@@ -10,7 +10,7 @@ from cargoscan.inspect.declarations import load_categories
 from cargoscan.inspect.findings import UnitSpans
 from cargoscan.inspect.tiling import TiledResult
 from cargoscan.inspect.declarations import summarise
-from cargoscan.inspect.units import forms, split, unit_records, unit_rows
+from cargoscan.inspect.units import forms, judges_goods, split, unit_records, unit_rows
 from tests.inspect.conftest import declaration_row
 
 A, B = "CSQU3054383", "MSKU1234565"
@@ -102,3 +102,8 @@ def test_each_row_is_judged_as_the_form_the_image_shows_among_those_its_code_tak
     assert forms(summary, {"liquids": 0.1, "chemicals": 0.3, "steel_products": 0.6}) == ("chemicals", "garments")
     assert forms(summary, {}) == ("chemicals", "garments")        # a tie keeps the code's own category
     assert forms(None, {"liquids": 1.0}) == ()
+
+
+def test_only_goods_are_judged_by_their_look():
+    assert judges_goods(["garments"]) and judges_goods(["empty", "garments"])
+    assert not judges_goods(["empty"]) and not judges_goods([])

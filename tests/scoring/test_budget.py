@@ -58,3 +58,30 @@ def test_an_empty_budget_flags_no_honest_wagon_and_bad_input_is_refused():
         joint_thresholds({"a": np.zeros(3), "b": np.zeros(4)}, 0.03)
     with pytest.raises(ValueError):
         joint_thresholds(ev, 1.5)
+
+
+def test_wagons_already_red_count_in_the_union():
+    """Two of 100 honest wagons are red for the threat alarm: a 3 % budget leaves the checks one more."""
+    ev = {"cargo": np.r_[np.linspace(1.0, 4.0, 10), np.zeros(90)]}
+    threat = np.zeros(100, bool)
+    threat[50:52] = True
+    out = joint_thresholds(ev, 0.03, already=threat)
+    assert out["union_rate"] == pytest.approx(0.03) and out["per_check"]["cargo"] == pytest.approx(0.01)
+    assert joint_thresholds(ev, 0.03)["per_check"]["cargo"] == pytest.approx(0.03)
+    with pytest.raises(ValueError):
+        joint_thresholds(ev, 0.03, already=np.zeros(3, bool))
+
+
+def test_the_upper_bound_leaves_a_margin_for_choosing_on_few_wagons():
+    """On 400 wagons the observed rate may reach 3 % (12 wagons); its one-sided 95 % Wilson bound only 6."""
+    from cargoscan.scoring.budget import Z_ONE_SIDED_95
+    from cargoscan.scoring.intervals import wilson
+
+    ev = {"mass": np.r_[np.linspace(1.0, 9.0, 40), np.zeros(360)]}
+    observed = joint_thresholds(ev, 0.03)
+    bounded = joint_thresholds(ev, 0.03, z=Z_ONE_SIDED_95)
+    assert round(observed["union_rate"] * 400) == 12
+    k = round(bounded["union_rate"] * 400)
+    assert k == 6 and wilson(k, 400, Z_ONE_SIDED_95)[1] <= 0.03 < wilson(k + 1, 400, Z_ONE_SIDED_95)[1]
+    assert bounded["union_bound"] == pytest.approx(wilson(k, 400, Z_ONE_SIDED_95)[1])
+    assert bounded["thresholds"]["mass"] > observed["thresholds"]["mass"]

@@ -79,13 +79,17 @@ class DeclaredChecks:
 
     def _unit_cargo(self, ctx: Context, unit: U.Unit) -> dict[str, Any]:
         """One unit's category against its own declared categories (and the forms their HS codes may take:
-        declarations.hs_alternatives), with the evidence against them."""
+        declarations.hs_alternatives), with the evidence against them.
+
+        A unit declared empty carries no goods to compare: whether anything is in it is the mass check's question
+        (the physics of the load, not its look), so its P(empty) is recorded and no cargo evidence is raised."""
         categories, probs, how = self._category_probabilities(ctx, unit)
         k = int(np.argmax(probs))
         pred, declared = categories[k], list(unit.declared)
         accepted = list(unit.accepted or unit.declared)       # the declared codes' categories and their forms
         comparable = [c for c in accepted if c in categories]
         p_declared = float(sum(probs[categories.index(c)] for c in set(comparable))) if comparable else None
+        judged = p_declared is not None and U.judges_goods(accepted)
         return {"unit": unit.name, "predicted": pred,
                 "predicted_ru": self.categories[pred].ru if pred in self.categories else pred,
                 "confidence": round(float(probs[k]), 4), "declared": declared,
@@ -93,8 +97,8 @@ class DeclaredChecks:
                 "probabilities": {c: round(float(p), 4) for c, p in zip(categories, probs)},
                 "match": (pred in accepted) if accepted else None, **how,
                 "declared_probability": None if p_declared is None else round(p_declared, 4),
-                "evidence": None if p_declared is None else round(cargo_evidence(
-                    p_declared, self.params.category_max_declared_probability), 4)}
+                "evidence": round(cargo_evidence(p_declared, self.params.category_max_declared_probability), 4)
+                if judged else None}
 
     def _cargo_check(self, ctx: Context) -> list[Check]:
         """Each unit's cargo category against its own declared ones (into ``ctx.out.cargo``; inspect.units): the
@@ -211,7 +215,7 @@ class DeclaredChecks:
             if "references" in self.params.required_checks:
                 return [failed("references", "ANALYSIS_FAILED_REFERENCES", self.references_error or "нет")]
             return []
-        goods = [c for c in declared if c != "empty"]     # an empty unit has no typical image to compare
+        goods = [c for c in declared if c != U.EMPTY]     # an empty unit has no typical image to compare
         out.references = self.references.compare(tiled.embedding, goods, self.params.reference_top_k)
         sim, best = out.references["similarity_declared"], out.references["nearest_category"]
         if goods and sim is not None and sim < self.params.reference_min_similarity and best not in goods:

@@ -46,6 +46,16 @@ class Unit:
         return where
 
 
+#: The category of an empty container or wagon travelling as goods (8609, 8606).
+EMPTY = "empty"
+
+
+def judges_goods(accepted) -> bool:
+    """Whether the cargo check weighs a unit's look against these accepted categories: not for a unit declared
+    empty, which carries no goods to compare (whether anything is in it is the mass check's question)."""
+    return bool(accepted) and set(accepted) != {EMPTY}
+
+
 def unit_rows(name: str, rows: list[dict[str, str]], containers: list[str]) -> list[dict[str, str]]:
     """The declaration rows of one unit: those naming its container; for the wagon itself (``name`` not among
     ``containers``), every row."""

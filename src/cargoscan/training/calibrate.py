@@ -95,7 +95,7 @@ def category_fusion(df: pd.DataFrame, root: Path, head: list[str], p_rule: float
     categories."""
     from cargoscan.inspect.declared import cargo_evidence
     from cargoscan.inspect.fusion import fit_fusion
-    from cargoscan.inspect.units import unit_records
+    from cargoscan.inspect.units import judges_goods, unit_records
 
     truth = true_units(root)
     units = [(i, rec, declared, truth.get((df["scan_id"].iloc[i], name)))
@@ -122,7 +122,7 @@ def category_fusion(df: pd.DataFrame, root: Path, head: list[str], p_rule: float
                 continue
             probs = (model if true is not None else full).probabilities(rec)
             mine = [c for c in set(declared) if c in probs]
-            if mine:
+            if mine and judges_goods(declared):      # as the engine: a unit declared empty raises none
                 fused.setdefault(i, []).append(cargo_evidence(sum(probs[c] for c in mine), p_rule))
     for i, e in fused.items():
         evidence[i] = max(e)
@@ -131,16 +131,21 @@ def category_fusion(df: pd.DataFrame, root: Path, head: list[str], p_rule: float
     return {**full.to_dict(), "fitted_on": str(root), "n_units": len(known)}, evidence
 
 
-def decision_point(df: pd.DataFrame, threshold: float, budget: float) -> dict[str, Any]:
+def decision_point(df: pd.DataFrame, threshold: float, budget: float, confidence: float | None = 0.95
+                   ) -> dict[str, Any]:
     """The declaration checks' joint thresholds (:func:`cargoscan.scoring.budget.joint_thresholds`) for at most
-    ``budget`` honest clean wagons red for any reason: the threat alarm's own share on them first, the rest to the
-    checks."""
+    ``budget`` honest clean wagons red for any reason, the threat alarm's included, with one-sided
+    ``confidence`` (the union's Wilson upper bound on these wagons; None: its observed rate)."""
+    from statistics import NormalDist
+
     clean = df[df["clean"].astype(bool)]
-    threat_far = float((clean["score"].fillna(np.inf) >= threshold).mean()) if len(clean) else 0.0
+    threat = (clean["score"].fillna(np.inf) >= threshold).to_numpy()
     evidence = {c: clean[f"evidence_{c}"].to_numpy(np.float64) for c in BUDGET_CHECKS}
-    jt = joint_thresholds(evidence, max(0.0, budget - threat_far))
-    alarm = (clean["score"].fillna(np.inf) >= threshold).to_numpy() | flags(evidence, jt["thresholds"])
-    return {**jt, "budget_total": budget, "threat_false_alarm_rate": threat_far,
+    z = None if confidence is None else NormalDist().inv_cdf(confidence)
+    jt = joint_thresholds(evidence, budget, already=threat, z=z)
+    alarm = threat | flags(evidence, jt["thresholds"])
+    return {**jt, "budget_total": budget, "confidence": confidence,
+            "threat_false_alarm_rate": float(threat.mean()) if len(clean) else 0.0,
             "honest_clean_red_rate": rate(int(alarm.sum()), len(clean))}
 
 

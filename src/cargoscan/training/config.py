@@ -88,3 +88,6 @@ class ExportParams:
     # honest clean validation wagons sent red for any reason (threat alarm or declaration checks), at most: the
     # declaration checks' joint operating point (cargoscan.scoring.budget), chosen on bench's val archive
     decision_budget: float = 0.03
+    # the one-sided confidence with which that rate stays within the budget, judged on the validation wagons (a
+    # Wilson upper bound: a margin for choosing on a few hundred wagons); None: the observed rate
+    decision_confidence: float | None = 0.95

@@ -97,7 +97,8 @@ def export(p: ExportParams, bench=None, inspect_params=None) -> dict[str, Any]:
     out = Path(p.out_dir)
     data = {k: stats.get(k) for k in ("scans", "tiles", "channels")}
     cfg = write_artifact(module.model, cfg, out, metrics, data, p.opset, p.parity_atol)
-    cfg = seal_operating_point(cfg, out, bench, metrics, data, inspect_params, p.decision_budget)
+    cfg = seal_operating_point(cfg, out, bench, metrics, data, inspect_params, p.decision_budget,
+                               p.decision_confidence)
     reg = {}
     if p.register and record.get("run_id"):
         reg = register(cfg, out, record["run_id"], tracking_uri_of(record), p.champion_metric)
@@ -107,7 +108,8 @@ def export(p: ExportParams, bench=None, inspect_params=None) -> dict[str, Any]:
 
 
 def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[str, Any], data: dict[str, Any],
-                         inspect_params=None, decision_budget: float = 0.03) -> ArtifactConfig:
+                         inspect_params=None, decision_budget: float = 0.03,
+                         decision_confidence: float | None = 0.95) -> ArtifactConfig:
     """Calibrate the wagon score, choose its threshold and the declaration checks' joint thresholds on the
     validation archive, and seal them into the artifact (config.json and the model card); without the archive,
     keep evaluate's threshold and the checks' physical rules, and say so."""
@@ -129,7 +131,7 @@ def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[st
             df["evidence_cargo"] = cargo
         scores, truth = df["score"].to_numpy(np.float64), df["has_threat"].to_numpy(bool)
         op = operating_point(scores, truth, bench.target_far)
-        decision = decision_point(df, op["threshold"], decision_budget)
+        decision = decision_point(df, op["threshold"], decision_budget, decision_confidence)
         cfg = dataclasses.replace(
             cfg, wagon_threshold=op["threshold"], calibration=op["calibration"],
             extra={**cfg.extra, "target_far": bench.target_far,
