@@ -288,6 +288,11 @@ def test_each_container_is_judged_against_its_own_declaration_row(tmp_path, insp
     for m in masses.values():      # each container holds its own half of the load
         assert m["gross_in_beam_kg"] == pytest.approx(out.mass["gross_in_beam_kg"] / 2, rel=0.05)
     assert {m["unit"] for m in out.material["per_unit"]} == set(units)
+    # the mass is decided per unit: the container declared at half its weight, named; the wagon's evidence is its
+    mass_reasons = [r.text for r in out.reasons if r.code == "MASS_MISMATCH"]
+    assert out.mass["decided_by"] == "units" and len(mass_reasons) == 1 and "MSKU1234565: " in mass_reasons[0]
+    assert masses["MSKU1234565"]["flag"] and not masses["CSQU3054383"]["flag"]
+    assert out.mass["evidence"] == max(m["evidence"] for m in masses.values())
     # the same wagon with honest rows: neither unit is a mismatch
     honest = inspector.inspect(scan, [rows[0], declaration_row(each, container="MSKU1234565", pi="PI-0002")])
     assert "CARGO_MISMATCH" not in codes(honest) and all(u["match"] for u in honest.cargo["units"])
@@ -337,3 +342,13 @@ def test_a_unit_declared_empty_is_left_to_the_mass_check(tmp_path, artifact, lib
     (unit,) = out.cargo["units"]
     assert unit["accepted"] == ["empty"] and unit["declared_probability"] < 0.01 and unit["evidence"] is None
     assert "CARGO_MISMATCH" not in codes(out) and "MASS_MISMATCH" in codes(out) and out.suspicious
+
+
+def test_rows_that_name_no_container_leave_the_mass_to_the_whole_wagon(tmp_path, inspector):
+    """A wagon-level declaration row (no container number) belongs to no unit: the wagon's own mass decides."""
+    from tests.inspect.conftest import true_net_kg
+
+    each = true_net_kg((20, 20, 280, 90))
+    out = inspector.inspect(_two_containers(tmp_path, 28), [declaration_row(2 * each, container="")])
+    assert "decided_by" not in out.mass and "MASS_MISMATCH" not in codes(out)
+    assert [m["declared_net_kg"] for m in out.mass["units"]] == [None, None]

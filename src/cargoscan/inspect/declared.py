@@ -163,7 +163,7 @@ class DeclaredChecks:
                                                      psf, lam_m, self.decision_thresholds)
         deadline.check("материал")
         mat["judged_as"] = list(judged)
-        self._unit_material(ctx, (lam, zeff, load, dark, psf, lam_m), decomposer, mass, mat)
+        unit_flags = self._unit_material(ctx, (lam, zeff, load, dark, psf, lam_m), decomposer, mass, mat)
         id_map = ctx.id_map
         slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
         for a in out.risk_areas:
@@ -173,20 +173,26 @@ class DeclaredChecks:
             a.material, a.lambda_g_cm2 = m.get("class"), m.get("lambda_mean_g_cm2")
             a.material_ru = m.get("class_ru")
         out.mass, out.material = mass, mat
-        mflags = [reason(c, d) for c, d in flags if c == "MASS_MISMATCH"]
+        mflags = [reason(c, d) for c, d in flags if c == "MASS_MISMATCH"] if unit_flags is None else unit_flags
         dflags = [reason(c, d) for c, d in flags if c == "DENSITY_MISMATCH"]
         return [flagged("material", *dflags) if dflags else passed("material"),
                 flagged("mass", *mflags) if mflags else passed("mass")]
 
-    def _unit_material(self, ctx: Context, maps: tuple, decomposer, mass: dict, mat: dict) -> None:
+    def _unit_material(self, ctx: Context, maps: tuple, decomposer, mass: dict, mat: dict) -> list | None:
         """Each unit's own mass and material (into ``mass["units"]``, ``material["per_unit"]`` and
         ``ctx.unit_blocks``): the wagon's maps restricted to the unit's columns, against its own declaration.
-        A wagon of one unit is that unit. The wagon's blocks decide the mass and density checks: a split between
-        containers can move mass from one to the other, never out of the wagon."""
+        A wagon of one unit is that unit.
+
+        The mass check of a wagon of several units is decided per unit — each against its own declared weight,
+        so an understated container is not diluted by its honest neighbour — when every declaration row of the
+        wagon belongs to one of its units; the wagon's ``mass.evidence`` is then its strongest unit's (the
+        whole wagon's is kept as ``wagon_evidence``) and the MASS_MISMATCH reasons (returned) name the unit.
+        Otherwise (rows that name no container of the scan; a single unit) the wagon's own decides: None. The
+        density check stays the wagon's."""
         lam, zeff, load, dark, psf, lam_m = maps
         pitch = self.cfg.pitch_mm
-        no_flags = {"mass": math.inf, "material": math.inf}
-        per_mass, per_mat = [], []
+        decide = {"mass": self.decision_thresholds.get("mass", 1.0), "material": math.inf}
+        per_mass, per_mat, flags = [], [], []
         for u in ctx.unit_list:
             ctx.deadline.check("материал единиц")
             span_m = [round(u.span[0] * pitch[1] / 1000, 2), round(u.span[1] * pitch[1] / 1000, 2)]
@@ -195,18 +201,26 @@ class DeclaredChecks:
             else:
                 where = load & u.columns(load.shape)
                 judged = U.forms(u.summary, self._head(ctx.tiled.span_logits(*u.span)))
-                m_u, mat_u, _ = material.mass_and_density(
+                m_u, mat_u, f_u = material.mass_and_density(
                     lam, zeff, ctx.tiled.a_high, where, pitch, ctx.meta, self.params, decomposer, u.summary,
                     U.declared_category(judged, self.categories), U.packaging_fraction(judged, self.categories),
-                    dark, psf, lam_m, no_flags)
+                    dark, psf, lam_m, decide)
                 mat_u["judged_as"] = list(judged)
-                m_u.pop("flag", None)
-                mat_u.pop("density_flag", None)
+                mat_u.pop("density_flag", None)          # the density check is the wagon's
+                flags += [reason(c, f"{u.name}: {d}") for c, d in f_u if c == "MASS_MISMATCH"]
             mat_u["units"] = {"method": ctx.units.method, "spans_m": [span_m], "names": [u.name]}
             per_mass.append({"unit": u.name, **m_u})
             per_mat.append({"unit": u.name, **mat_u})
             ctx.unit_blocks[u.name] = (m_u, mat_u)
         mass["units"], mat["per_unit"] = per_mass, per_mat
+        rows = (ctx.summary or {}).get("rows") or []
+        if len(ctx.unit_list) < 2 or sum(len(u.rows) for u in ctx.unit_list) != len(rows):
+            return None
+        evidence = [float(m["evidence"]) for m in per_mass if m.get("evidence") is not None
+                    and not math.isnan(float(m["evidence"]))]
+        mass.update(wagon_evidence=mass.get("evidence"), evidence=max(evidence) if evidence else None,
+                    flag=bool(flags), decided_by="units")
+        return flags
 
     def _reference_checks(self, ctx: Context) -> list[Check]:
         """The load against the typical images of its declared categories (into ``ctx.out.references``)."""
