@@ -180,9 +180,35 @@ def test_ocr_eval_counts_identifiers_and_frames(tmp_path):
     frames = _two_camera_frames(tmp_path)
     m = evaluate(frames, None, FIXTURE_MODEL, clean_params())
     assert m["cameras"] == 2 and m["identifiers"] == 2 and m["frames"] == 4
-    assert m["wrong_accepted_ocr"] == 0 and m["wrong_accepted_frames"] == 0
+    assert m["wrong_accepted_ocr"] == 0 and m["wrong_accepted_frames"] == 0 and m["wrong_cases"] == []
     # With no view wrong, combining can only add readings: per identifier at least as good as per frame.
     assert m["ocr_accuracy_wagon"] >= m["frame_accuracy_wagon"] > 0
+
+
+def test_ocr_eval_lists_every_wrong_number_it_accepted(tmp_path):
+    """The frames show 45488855; the truth is set to another valid number, so every accepted reading of that
+    wagon is a wrong number: each frame and the combined reading are listed with the file, truth and reading."""
+    import csv
+
+    from cargoscan.ocr.evaluate import evaluate
+
+    frames = _two_camera_frames(tmp_path)
+    table = frames / "frames.csv"
+    with table.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        if row["wagon_number"] == "45488855":
+            row["wagon_number"] = "62345673"
+    with table.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    m = evaluate(frames, None, FIXTURE_MODEL, clean_params())
+    cases = m["wrong_cases"]
+    assert len(cases) == m["wrong_accepted_ocr"] + m["wrong_accepted_frames"] + m["wrong_accepted_fused"] > 0
+    assert {c["scope"] for c in cases} >= {"frame", "ocr"}
+    assert all(c["truth"] == "62345673" and c["read"] == "45488855" for c in cases)
+    assert all((frames / c["file"]).exists() for c in cases)
 
 
 @pytest.mark.parametrize("veto_text, accepted", [("CSQU3054383", True), ("CSQU3054388", False)])

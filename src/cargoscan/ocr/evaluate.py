@@ -7,6 +7,7 @@ code, read from all the frames the portal's cameras took of it):
 - ``frame_accuracy``: the same for each frame read alone (one camera);
 - ``fused_accuracy_rfid_present``: over wagons with at least one RFID read, the fused number equals the truth;
 - ``wrong_accepted``: accepted numbers (OCR alone or fused) that differ from the truth — the target is 0;
+  ``wrong_cases`` lists each one (scope, frame file, view, layout, truth, reading) for a reviewer to look at;
 - the status counts of the fused records, and frames/s of the OCR;
 - ``rates``: each accuracy again with its count and Wilson 95 % interval, and per layout on the scene sets.
 
@@ -60,6 +61,13 @@ def load_truth(frames_dir: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+def _wrong(scope: str, row: dict, target: str, read: str) -> dict:
+    """One wrong number accepted: where (one ``frame``, the ``ocr`` of all views, or ``fused`` with RFID), the
+    frame it came from, the truth and the reading."""
+    return {"scope": scope, "file": row["file"], "view": row["view"], "layout": row.get("layout", ""),
+            "truth": target, "read": read}
+
+
 def evaluate(frames_dir: str | Path, rfid_csv: str | Path | None, model_dir: str | Path,
              params: OcrParams = OcrParams(), baseline_frames: int = 0) -> dict:
     """Benchmark the OCR (and optionally the baseline) on a frames folder with ground truth.
@@ -91,6 +99,7 @@ def evaluate(frames_dir: str | Path, rfid_csv: str | Path | None, model_dir: str
     fused_ok = fused_n = wrong_fused = 0
     statuses = Counter()
     layout_ok, by_layout = Counter(), Counter()                     # per frame, scene sets only
+    wrong_cases: list[dict] = []                                    # every wrong number accepted, for review
     seen = set()
     for row in truth:
         key = (row["train_number"], int(row["position"]))
@@ -100,7 +109,9 @@ def evaluate(frames_dir: str | Path, rfid_csv: str | Path | None, model_dir: str
         single = r.get("views", {}).get((row["view"], int(row.get("camera") or 1)))
         n_frame[kind] += 1
         frame_ok[kind] += bool(single and single.number == target)
-        wrong_frame[kind] += bool(single and single.number is not None and single.number != target)
+        if single and single.number is not None and single.number != target:
+            wrong_frame[kind] += 1
+            wrong_cases.append(_wrong("frame", row, target, single.number))
         if row.get("layout"):
             by_layout[row["layout"]] += 1
             layout_ok[row["layout"]] += bool(single and single.number == target)
@@ -111,11 +122,15 @@ def evaluate(frames_dir: str | Path, rfid_csv: str | Path | None, model_dir: str
         n[kind] += 1
         number = res.number if res else None
         ocr_ok[kind] += number == target
-        wrong_ocr[kind] += number is not None and number != target
+        if number is not None and number != target:
+            wrong_ocr[kind] += 1
+            wrong_cases.append(_wrong("ocr", row, target, number))
         if kind == "wagon":
             rec = fused[key]["wagon"]
             statuses[rec["status"]] += 1
-            wrong_fused += rec["number"] is not None and rec["number"] != target
+            if rec["number"] is not None and rec["number"] != target:
+                wrong_fused += 1
+                wrong_cases.append(_wrong("fused", row, target, rec["number"]))
             if any(p.strip() for p in rfid.get(key, [])):
                 fused_n += 1
                 fused_ok += rec["number"] == target
@@ -131,7 +146,7 @@ def evaluate(frames_dir: str | Path, rfid_csv: str | Path | None, model_dir: str
         "fused_accuracy_rfid_present": round(fused_ok / max(1, fused_n), 4), "wagons_with_rfid": fused_n,
         "wrong_accepted_ocr": int(sum(wrong_ocr.values())), "wrong_accepted_fused": int(wrong_fused),
         "wrong_accepted_frames": int(sum(wrong_frame.values())),
-        "wagon_status": dict(statuses),
+        "wagon_status": dict(statuses), "wrong_cases": wrong_cases,
     }
     metrics["reader"] = params.reader
     metrics["rates"] = {
