@@ -54,3 +54,50 @@ def test_metal_parts_are_more_heterogeneous_than_soft_goods():
     cat = CATEGORIES["machinery"]
     assert cat.metal_grain > cat.grain[0]
     assert CATEGORIES["liquids"].grain[0] == 0.0
+
+
+def _packing_share(category, seed):
+    s, unit, rng = _unit(seed=seed)
+    ld = load_unit(s, unit, category, 0.9, rng)
+    pack = sum(ld.packing.mass_kg(m) for m in ld.packing.paths)
+    return pack / (pack + ld.goods_mass()), ld, unit
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_carton_board_weighs_what_real_board_weighs(seed):
+    """Double-wall board is ~1 kg/m²: cartons and pallets are a few per cent of a garments load, not a third
+    (the old walls were 6 mm of solid cellulose, ten times too heavy)."""
+    share, _, _ = _packing_share("garments", seed)
+    assert 0.01 < share < 0.15, share
+
+
+def test_package_edges_seen_edge_on_are_faint_lines_not_opaque_ones():
+    """The packages side by side along the beam stand a few cm apart, so no ray skims all their walls: the
+    packaging path in any pixel stays far below the unit's width (it was 0.9 × the width on one line)."""
+    _, ld, unit = _packing_share("garments", 4)
+    board = ld.packing.paths["cellulose"]
+    assert float(board.max()) < 0.2 * unit.width_m * 100, float(board.max())
+
+
+def test_dense_loads_are_packed_to_the_payload():
+    """A payload-packed load of dense goods draws its density from the top of the range and weighs more than
+    half its payload (pallets, margins and the gaps between stacks keep it below), never far above it."""
+    from cargoscan.synth.cargo import DENSE_QUANTILE
+
+    masses, densities = [], []
+    for seed in range(4):
+        s, unit, rng = _unit(seed=seed)
+        ld = load_unit(s, unit, "food", CATEGORIES["food"].fill[1], rng, dense=True)
+        lo, hi = CATEGORIES["food"].density
+        densities.append(ld.density)
+        assert lo + DENSE_QUANTILE * (hi - lo) <= ld.density <= hi
+        masses.append(ld.goods_mass())
+    assert 0.5 * PAYLOAD_KG[unit.kind] < min(masses) and max(masses) < 1.25 * PAYLOAD_KG[unit.kind], masses
+
+
+def test_paper_reels_are_wound_paper_not_solid_cellulose():
+    """λ through the middle of a reel: the reels' width × 0.6-0.8 g/cm³ (wound paper), never solid cellulose."""
+    s, unit, rng = _unit(seed=5)
+    ld = load_unit(s, unit, "paper", 0.9, rng)
+    lam = ld.goods.paths["cellulose"] * 1.5
+    assert float(np.percentile(lam[lam > 0], 99)) < 0.85 * unit.width_m * 100

@@ -12,7 +12,8 @@ the native pitch whose attenuation is also acquired with noise:
 
 * the wagon is drawn by :func:`cargoscan.synth.wagons.create_wagon` on a coarse :class:`~cargoscan.synth.scene.
   Scene` (:data:`PITCH_M`), each unit loaded by :func:`cargoscan.synth.cargo.load_unit` with the planner's fill
-  (``synth.manifest._unit``: a partial load 0.25–0.6 at ``LoadParams.partial_rate``, else the category's fill)
+  (``synth.manifest._unit``: a partial load 0.25–0.6 at ``LoadParams.partial_rate``, else the category's fill, of which
+  ``LoadParams.payload_rate`` packed dense to the payload)
   and merged as the generator merges it;
 * packaging share = packing-layer mass / (goods + packing mass) per unit, as the generator's truth weighs them
   (``net_mass_kg`` and ``gross_extra_kg``); ``packaging_fraction`` is its mean, ``packaging_sigma`` its standard
@@ -76,16 +77,19 @@ Z_MARGIN = 1.0
 
 
 def fingerprint() -> str:
-    """sha256 of what the derivation reads: the cargo definitions, payloads, the wagons' builders, material
-    densities and method."""
+    """sha256 of what the derivation reads: the cargo definitions and their builders (``synth.cargo``,
+    ``synth.contents``), payloads, the wagons' builders, material densities and method."""
     import inspect
 
     from cargoscan.physics.materials import MATERIALS
-    from cargoscan.synth import wagons
+    from cargoscan.synth import cargo, contents, wagons
     from cargoscan.synth.cargo import CATEGORIES, PAYLOAD_KG
 
+    def source(module) -> str:
+        return hashlib.sha256(inspect.getsource(module).encode()).hexdigest()
+
     doc = {"categories": {n: asdict(c) for n, c in CATEGORIES.items()}, "payload": PAYLOAD_KG,
-           "wagons": hashlib.sha256(inspect.getsource(wagons).encode()).hexdigest(),
+           "wagons": source(wagons), "cargo": source(cargo), "contents": source(contents),
            "materials": {n: [m.density_g_cm3, sorted(m.composition.items())] for n, m in MATERIALS.items()},
            "method": [SEED, SAMPLES, NOISY_SAMPLES, PITCH_M, NATIVE_PITCH_M, MODEL_PITCHES_MM, DENSITY_MARGIN,
                       Z_MARGIN]}
@@ -161,10 +165,11 @@ def sample_units(name: str, wagon: str, rng: np.random.Generator, scanner=None, 
     units = create_wagon(wagon, s, 0.75, ident, rng)
     lam_structure = sum(p * np.float32(_density(m)) for m, p in s.paths.items())   # the wagon alone, unloaded
     out = []
-    partial = LoadParams().partial_rate
+    partial, payload = LoadParams().partial_rate, LoadParams().payload_rate
     for u in units:
         fill = rng.uniform(0.25, 0.6) if rng.random() < partial else rng.uniform(*cat.fill)
-        ld = load_unit(s, u, name, float(fill), rng)
+        dense = bool(fill > 0.6 and rng.random() < payload)
+        ld = load_unit(s, u, name, float(cat.fill[1] if dense else fill), rng, dense)
         goods = ld.goods_mass()
         pack = sum(ld.packing.mass_kg(m) for m in ld.packing.paths)
         merge(s, ld)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from cargoscan.synth.contents import contents_field
 from cargoscan.synth.scene import Scene, _density, ellipse_template, heterogeneity, ring_template
 from cargoscan.synth.wagons import Unit
 
@@ -93,14 +94,26 @@ PAYLOAD_KG = {"container20": 21_700.0, "container40": 26_700.0, "covered_body": 
               "gondola_body": 69_500.0, "tank_barrel": 66_000.0}
 
 
-def payload_fill(unit: Unit, category: str, fill: float) -> float:
-    """``fill`` capped so that the goods, at the category's mid density, stay within the unit's payload."""
+def payload_fill(unit: Unit, category: str, fill: float, density: float | None = None) -> float:
+    """``fill`` capped so that the goods, at ``density`` kg/m³ (default: the category's mid density), stay within
+    the unit's payload."""
     cat = CATEGORIES[category]
     payload = PAYLOAD_KG.get(unit.kind)
     if payload is None or cat.packaging == "liquid":
         return fill
     volume = (unit.x1 - unit.x0) * (unit.z1 - unit.z0) * unit.width_m
-    return float(min(fill, payload / (volume * 0.5 * sum(cat.density))))
+    density = 0.5 * sum(cat.density) if density is None else density
+    return float(min(fill, payload / (volume * density)))
+
+
+def stowed_density(cat: Category, rng: np.random.Generator, dense: bool = False) -> float:
+    """A load's stowed density (kg/m³ of package) from the category's range; a ``dense`` load (packed to its
+    payload: shippers pay per container) from the top :data:`DENSE_QUANTILE` of it."""
+    lo, hi = cat.density
+    return float(rng.uniform(lo + (DENSE_QUANTILE * (hi - lo) if dense else 0.0), hi))
+
+
+DENSE_QUANTILE = 0.7
 
 
 def list_categories(wagon: str | None = None) -> list[str]:
@@ -119,6 +132,7 @@ class Load:
     packages: int = 0
     top: np.ndarray = field(default_factory=lambda: np.zeros(0))   # load height (m) per layer column
     goods_material: str = "textile"
+    density: float = 0.0                                            # stowed density drawn (kg/m³ of package)
 
     def goods_mass(self) -> float:
         return sum(self.goods.mass_kg(m) for m in self.goods.paths)
@@ -138,11 +152,71 @@ def _texture(rng: np.random.Generator, shape: tuple[int, int], cell: int, amp: f
     return cv2.resize(coarse, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def _solid(cat: Category, rng: np.random.Generator) -> float:
-    """Fraction of the package volume that is goods, averaged over the goods materials."""
-    rho = rng.uniform(*cat.density) / 1000.0
+def _solid(cat: Category, density: float) -> float:
+    """Fraction of the package volume that is goods at ``density`` kg/m³, averaged over the goods materials."""
+    rho = density / 1000.0
     mean_density = sum(share * _density(m) for m, share in cat.materials)
     return min(rho / mean_density, 0.95)
+
+
+#: Package walls: (material, thickness m, solid-equivalent path cm per face across the beam, solid share of the
+#: wall's thickness). A double-wall carton board is ~7 mm of fluted paper weighing ~1 kg/m² (0.067 cm of solid
+#: cellulose, 9.5 % of its thickness); a crate's sides are 2 cm boards with gaps between them.
+WALLS = {"cartons": ("cellulose", 0.007, 0.067, 0.095), "crates": ("wood", 0.02, 2.0, 0.6)}
+#: Package rows along the beam drawn apart. The n_y packages side by side across a unit never stand exactly in
+#: line (JITTER_M): their edges, seams and dense parts lie a few centimetres apart, so a grid of stacks is seen
+#: blurred, as on real scans, not as one sharp grid. Rows beyond these share their places.
+ROWS = 4
+JITTER_M = 0.04
+#: Where the items are drawn (contents_field), the fine clutter is only what they leave out: this share of the
+#: category's grain.
+ITEM_GRAIN = 0.2
+
+
+def _package(g: Scene, p: Scene, cat: Category, box: tuple[float, float, float, float], path: float, rows: int,
+             dy: float, rng: np.random.Generator) -> None:
+    """One stack level: ``rows`` package rows along the beam, ``path`` cm of goods in all, each row offset.
+
+    Goods fill each package less a 1 cm margin; dense parts (motors, castings, frames) are 1-3 boxes per
+    package; the walls' faces across the beam add their thickness to every ray, their faces along the beam are
+    seen edge-on (a ray that skims one crosses ``dy`` of it).
+    """
+    x, dx, z, dz = box
+    material, t, across_cm, solid = WALLS[cat.packaging]
+    share = dict(cat.materials)
+    n = max(1, min(rows, ROWS))
+    for _ in range(n):
+        m = rng.uniform(0.75, 1.2) if rows <= n else rng.uniform(0.9, 1.08)   # this package's own fill
+        jx, jz = rng.uniform(-JITTER_M, JITTER_M, 2) * np.array([1.0, 0.3])
+        x0, z0 = x + jx, z + max(jz, 0.0)
+        for mat, sh in cat.materials:
+            if mat not in cat.blobs:
+                g.box(mat, x0 + 0.005, x0 + dx - 0.005, z0 + 0.005, z0 + dz - 0.005, path / n * sh * m)
+        for mat in cat.blobs:
+            for _ in range(int(rng.integers(1, 4))):
+                bx, bz = rng.uniform(0.2, 0.45) * dx, rng.uniform(0.2, 0.45) * dz
+                cx, cz = x0 + rng.uniform(bx, dx - bx), z0 + rng.uniform(bz, dz - bz)
+                g.box(mat, cx - bx, cx + bx, cz - bz, cz + bz,
+                      path / n * share[mat] * m * (dx * dz) / (4 * bx * bz) / 2.5)
+        skim = dy * 100 * solid * rows / n
+        p.box(material, x0, x0 + dx, z0, z0 + dz, rows / n * 2 * across_cm)
+        for xe in (x0, x0 + dx - t):
+            p.box(material, xe, xe + t, z0, z0 + dz, skim)
+        p.box(material, x0, x0 + dx, z0 + dz - t, z0 + dz, skim)
+
+
+def _sacks(g: Scene, cat: Category, box: tuple[float, float, float, float], path: float, rows: int,
+           rng: np.random.Generator) -> None:
+    """One layer of sacks on a pallet: ``rows`` of them along the beam, each a rounded pillow of its own fill,
+    offset like packages (:data:`JITTER_M`). A pillow's chord profile holds 1/1.3 of its box's volume."""
+    x, dx, z, dz = box
+    n = max(1, min(rows, ROWS))
+    t = ellipse_template(dz / 2 / g.row_pitch_m, dx / 2 / g.col_pitch_m, "sphere")
+    for _ in range(n):
+        m = rng.uniform(0.75, 1.2) if rows <= n else rng.uniform(0.9, 1.08)
+        jx, jz = rng.uniform(-JITTER_M, JITTER_M), rng.uniform(0.0, 0.3 * JITTER_M)
+        for mat, share in cat.materials:
+            g.template(mat, t, x + dx / 2 + jx, z + dz / 2 + jz, path / n * share * m * 1.3)
 
 
 def _packages(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
@@ -152,7 +226,7 @@ def _packages(ld: Load, cat: Category, rng: np.random.Generator, fill: float) ->
     n_y = max(1, int(u.width_m / dy))
     pallet = cat.packaging in ("cartons", "bags") and rng.random() < 0.7
     height = u.z1 - u.z0 - 0.05
-    solid = _solid(cat, rng)
+    solid = _solid(cat, ld.density)
     across = n_y * dy * 100.0            # cm of packages along the beam
     x, xs, tops = u.x0 + rng.uniform(0.0, 0.1), [], []
     x_end = u.x0 + (u.x1 - u.x0) * min(1.0, fill * rng.uniform(1.0, 1.3))
@@ -166,32 +240,15 @@ def _packages(ld: Load, cat: Category, rng: np.random.Generator, fill: float) ->
         n_z = max(1, int(height * level * rng.uniform(0.85, 1.1) / dz))
         n_z = min(n_z, int((u.z1 - z) / dz))
         for _ in range(max(n_z, 0)):
-            m = rng.uniform(0.75, 1.2)
             if cat.packaging == "bags":
-                t = ellipse_template(dz / 2 / g.row_pitch_m, dx / 2 / g.col_pitch_m, "sphere")
-                for mat, share in cat.materials:
-                    g.template(mat, t, x + dx / 2, z + dz / 2, across * solid * share * m * 1.3)
+                _sacks(g, cat, (x, dx, z, dz), across * solid, n_y, rng)
             else:
-                for mat, share in cat.materials:
-                    if mat not in cat.blobs:
-                        g.box(mat, x + 0.01, x + dx - 0.01, z + 0.01, z + dz - 0.01, across * solid * share * m)
-                for mat in cat.blobs:       # dense parts: motors, castings, frames
-                    share = dict(cat.materials)[mat]
-                    for _ in range(int(rng.integers(1, 4))):
-                        bx, bz = rng.uniform(0.1, 0.45) * dx, rng.uniform(0.1, 0.45) * dz
-                        cx, cz = x + rng.uniform(bx, dx - bx), z + rng.uniform(bz, dz - bz)
-                        g.box(mat, cx - bx, cx + bx, cz - bz, cz + bz,
-                              across * solid * share * m * (dx * dz) / (4 * bx * bz) / 2.5)
-                wall = ("cellulose", 0.006, 0.5) if cat.packaging == "cartons" else ("wood", 0.02, 2.0)
-                p.box(wall[0], x, x + dx, z, z + dz, n_y * 2 * wall[2])                  # faces across the beam
-                for xe in (x, x + dx - wall[1]):                                         # faces along the beam
-                    p.box(wall[0], xe, xe + wall[1], z, z + dz, across * 0.9)
-                p.box(wall[0], x, x + dx, z + dz - wall[1], z + dz, across * 0.9)
+                _package(g, p, cat, (x, dx, z, dz), across * solid, n_y, dy, rng)
             ld.packages += n_y
             z += dz
         xs.append((x, x + dx))
         tops.append(z)
-        x += dx + rng.uniform(0.0, 0.06)
+        x += dx + rng.uniform(0.0, 0.02)      # stacks pushed together
 
 
 def _coils(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> None:
@@ -266,7 +323,8 @@ def _reels(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> No
     """Paper reels lying with their axes across the beam, one or two tiers."""
     u, g = ld.unit, ld.goods
     r = rng.uniform(0.45, 0.6)
-    width = u.width_m * 100 * rng.uniform(0.8, 0.95)
+    # wound paper is 0.6-0.8 g/cm³ (the reel's own density; cellulose itself is 1.5)
+    width = u.width_m * 100 * rng.uniform(0.8, 0.95) * rng.uniform(0.6, 0.8) / _density("cellulose")
     disc = ellipse_template(r / g.row_pitch_m, r / g.col_pitch_m)
     core = ellipse_template(0.05 / g.row_pitch_m, 0.05 / g.col_pitch_m)
     tiers = 2 if (u.z1 - u.z0) > 4 * r + 0.1 else 1
@@ -274,8 +332,8 @@ def _reels(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> No
     while x + 2 * r <= u.x0 + (u.x1 - u.x0) * fill:
         for k in range(tiers):
             zc = u.z0 + r + k * 2 * r
-            g.template("cellulose", disc, x + r, zc, width * 0.85)
-            g.template("cellulose", core, x + r, zc, -width * 0.85)
+            g.template("cellulose", disc, x + r, zc, width)
+            g.template("cellulose", core, x + r, zc, -width)
             ld.packages += 2
         x += 2 * r + rng.uniform(0.0, 0.05)
 
@@ -329,25 +387,35 @@ _DRAW = {"cartons": _packages, "crates": _packages, "bags": _packages, "coils": 
          "tyres": _tyres, "reels": _reels, "bulk": _bulk, "liquid": _liquid}
 
 
-def load_unit(s: Scene, unit: Unit, category: str | None, fill: float, rng: np.random.Generator) -> Load:
+def load_unit(s: Scene, unit: Unit, category: str | None, fill: float, rng: np.random.Generator,
+              dense: bool = False) -> Load:
     """Draw the cargo of one unit into cropped layers (not yet merged into ``s``).
 
     Args:
         category: a name from :data:`CATEGORIES`, or None for an empty unit.
-        fill: fraction of the unit that is loaded (0 empty, 1 full).
+        fill: fraction of the unit that is loaded (0 empty, 1 full), capped by the payload at the drawn density.
+        dense: packed to the payload from the top of the category's density range (:func:`stowed_density`).
     """
     ld = Load(unit, category, _layer(s, unit), _layer(s, unit))
     if category is None or fill <= 0:
         return ld
     cat = CATEGORIES[category]
     ld.goods_material = cat.materials[0][0]
-    _DRAW[cat.packaging](ld, cat, rng, payload_fill(unit, category, fill))
+    ld.density = stowed_density(cat, rng, dense)
+    _DRAW[cat.packaging](ld, cat, rng, payload_fill(unit, category, fill, ld.density))
     if cat.packaging not in ("liquid", "bulk"):
-        # goods are never uniform: a smooth ±12% stowage texture over the whole load, times the goods' own
-        # heterogeneity at the scale of their items. Metal parts are far more heterogeneous than the organic
-        # bulk of the goods, which is why σ(A) climbs so steeply with A on real scans of mixed cargo.
-        tex = _texture(rng, (s.rows, ld.goods.cols), 24, 0.12)
-        soft = tex * heterogeneity(rng, tex.shape, s.row_pitch_m, s.col_pitch_m, *cat.grain)
+        # goods are never uniform. A smooth stowage texture over the whole load (how tightly each stack is
+        # packed), times the geometry of the items inside the packages (contents_field: several package rows
+        # deep, so their edges are soft), times a fine clutter at the scale of the items' own parts (seams,
+        # fasteners, wiring). Metal parts among the goods are far less uniform than their organic bulk, which is
+        # why σ(A) climbs so steeply with A on real scans of mixed cargo.
+        tex = _texture(rng, (s.rows, ld.goods.cols), 24, 0.08)
+        n_y = max(1, int(unit.width_m / cat.package[2]))
+        items = contents_field(rng, tex.shape, (s.row_pitch_m, s.col_pitch_m), category, n_y)
+        if items is not None:
+            tex = tex * items
+        grain = (cat.grain[0] * (ITEM_GRAIN if items is not None else 1.0), cat.grain[1])
+        soft = tex * heterogeneity(rng, tex.shape, s.row_pitch_m, s.col_pitch_m, *grain)
         hard = None
         for m in sorted(ld.goods.paths):
             if m in METALS:

@@ -168,8 +168,7 @@ def _compartment(s: Scene, ld: Load, x0: float, x1: float, z0: float, z1: float,
     _cut(ld, x0, x1, z0, z1, 1.0)
     wx0, wx1, wz0, wz1 = wall
     s.box("steel", wx0, wx1, wz0, wz1, ld.unit.width_m * 100.0 * share)
-    wall_mass = s.mass_kg("steel", _box_mask(s, wx0, wx1, wz0, wz1)) * 0.0 + \
-        (wx1 - wx0) * (wz1 - wz0) * ld.unit.width_m * 7870 * share
+    wall_mass = (wx1 - wx0) * (wz1 - wz0) * ld.unit.width_m * share * _density("steel") * 1000.0   # as drawn
     mask = _box_mask(s, min(x0, wx0), max(x1, wx1), min(z0, wz0), max(z1, wz1))
     s.add_instance("hidden_compartment", mask, "steel", wall_mass, site, ld.unit.number)
     classes = ["hidden_compartment"]
@@ -226,8 +225,8 @@ def _sill_compartment(s: Scene, ld: Load, kind: str, spec: dict, rng: np.random.
     mask = _box_mask(s, xa, xa + span, za, zb)
     s.box("steel", xa, xa + c.sheet_m, za, zb, c.plate_cm)
     s.box("steel", xa + span - c.sheet_m, xa + span, za, zb, c.plate_cm)
-    s.add_instance("hidden_compartment", mask, "steel", span * c.height_m * c.across_m * 7870 * 0.03,
-                   "structure_compartment", u.number)
+    plates_kg = 2 * c.sheet_m * (zb - za) * c.plate_cm / 100.0 * _density("steel") * 1000.0   # the two drawn
+    s.add_instance("hidden_compartment", mask, "steel", plates_kg, "structure_compartment", u.number)
     classes = ["hidden_compartment"]
     what = spec.get("contents") or "drugs"
     if what == "cigarettes":

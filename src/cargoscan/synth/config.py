@@ -58,6 +58,7 @@ class LoadParams:
     two_20ft_rate: float = 0.4        # a flat wagon carries two 20 ft containers instead of one 40 ft
     empty_rate: float = 0.06          # unit travels empty
     partial_rate: float = 0.15        # unit partly loaded (fill ratio 0.25-0.6); the rest 0.6-1 or payload
+    payload_rate: float = 0.35        # of the others, packed to the payload from the top of the density range
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def validate(p: SynthParams) -> None:
         raise ConfigError(f"synth.train.devices = {list(t.devices)!r}: 'RF' + two digits each")
     _weights("train.directions", t.directions, ("import", "export", "transit"))
     _weights("load.wagon_types", p.load.wagon_types, KNOWN_WAGON_TYPES)
-    for name in ("two_20ft_rate", "empty_rate", "partial_rate"):
+    for name in ("two_20ft_rate", "empty_rate", "partial_rate", "payload_rate"):
         _rate(f"load.{name}", getattr(p.load, name))
     _rate("threats.wagon_rate", p.threats.wagon_rate)
     _rate("threats.second_threat_rate", p.threats.second_threat_rate)

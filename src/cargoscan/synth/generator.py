@@ -30,7 +30,8 @@ from cargoscan.synth.wagons import create_wagon, wagon_length
 log = logging.getLogger(__name__)
 
 GENERATOR_NAME = "cargoscan.synth"
-GENERATOR_VERSION = "1.2.0"   # 1.2.0: weapons weigh their catalogue mass
+GENERATOR_VERSION = "1.3.0"   # 1.2.0: weapons weigh their catalogue mass; 1.3.0: goods drawn as items (contents),
+                              # carton board at its real weight, package rows offset, payload-packed loads
 ENERGIES_MEV = [6.0, 4.0]
 
 
@@ -55,7 +56,7 @@ def build_scene(plan: ScanPlan, geom: GeometryParams) -> tuple[Scene, list[dict[
     s = Scene(rows, int(round(total / col_pitch)), plan.row_pitch_mm / 1000.0, col_pitch, geom.z_bottom_m)
     ident: list[str] | str = plan.container_numbers if plan.wagon_type == "flat" else plan.wagon_number
     units = create_wagon(plan.wagon_type, s, gap0 + 0.35, ident, rng)
-    loads = [load_unit(s, u, up.category, up.fill, rng) for u, up in zip(units, plan.units)]
+    loads = [load_unit(s, u, up.category, up.fill, rng, up.dense) for u, up in zip(units, plan.units)]
     threats: list[list[str]] = [[] for _ in units]
     for spec in plan.threats:
         k = spec["unit"] % len(units)

@@ -9,6 +9,8 @@ and from what the renderer reports back (the true net mass is weighed on the ren
 
 from __future__ import annotations
 
+import zlib
+
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -47,6 +49,7 @@ class UnitPlan:
     consignee: str = ""
     weight_factor: float = 1.0      # declared / true net mass
     package_delta: float = 0.0      # relative error of the declared package count
+    dense: bool = False             # packed to its payload from the top of the category's density range
 
 
 @dataclass
@@ -114,8 +117,14 @@ def _unit(rng: np.random.Generator, p: SynthParams, wagon: str, number: str, con
         fill = float(rng.uniform(0.25, 0.6))
     else:
         fill = float(rng.uniform(*CATEGORIES[category].fill))
+    # its own stream, keyed by the unit's number: every other draw of the plan stays what it was
+    dense_rng = np.random.default_rng(np.random.SeedSequence([p.seed, 11, zlib.crc32(number.encode())]))
+    dense = bool(category and fill > 0.6 and dense_rng.random() < p.load.payload_rate)
+    if dense:
+        fill = CATEGORIES[category].fill[1]
     goods = int(rng.integers(len(CATEGORIES[category].goods))) if category else 0
-    u = UnitPlan(number, container, category, fill, goods, declared_category=category, declared_goods_index=goods)
+    u = UnitPlan(number, container, category, fill, goods, declared_category=category, declared_goods_index=goods,
+                 dense=dense)
     u.consignor = CONSIGNORS[int(rng.integers(len(CONSIGNORS)))]
     u.consignee = CONSIGNEES[int(rng.integers(len(CONSIGNEES)))]
     if category is None:

@@ -8,7 +8,8 @@ quantities, the same way, on a synthetic scan, so tests and calibration can comp
 * σ(A) per band (adjacent-column differences): photon noise (``photons_high/low``, the compound-Poisson
   second moment) dominates the lowest band and the starved highest; in between, real σ grows faster with A
   than photon noise because adjacent rays through real cargo cross different items. That texture is
-  modelled in the scene, not in the noise: goods carry a log-normal heterogeneity field
+  modelled in the scene, not in the noise: the goods are drawn as the items their packages hold, several
+  package rows deep (:func:`cargoscan.synth.contents.contents_field`), with a finer log-normal clutter
   (:func:`cargoscan.synth.scene.heterogeneity`; organic bulk of the goods and their metal parts separately,
   per category), the running gear and underframe a clutter field. The system PSF (σ ≈ 1 px) blurs the
   signal before the noise, so it softens edges and texture but leaves the quantum noise white along columns.
