@@ -177,7 +177,7 @@ def _package(g: Scene, p: Scene, cat: Category, box: tuple[float, float, float, 
              dy: float, rng: np.random.Generator) -> None:
     """One stack level: ``rows`` package rows along the beam, ``path`` cm of goods in all, each row offset.
 
-    Goods fill each package less a 1 cm margin; dense parts (motors, castings, frames) are 1-3 boxes per
+    Goods fill each package less a 5 mm margin; dense parts (motors, castings, frames) are 1-3 boxes per
     package; the walls' faces across the beam add their thickness to every ray, their faces along the beam are
     seen edge-on (a ray that skims one crosses ``dy`` of it).
     """
