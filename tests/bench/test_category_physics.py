@@ -150,3 +150,10 @@ def test_engine_tare_is_the_derived_structure():
     assert table == cp.load_derived()["structure_g_cm2"]
     assert table["flat"] == 0.0 and 2.5 < table["container"] < 4.5
     assert table["container"] < table["covered"] < table["gondola"] < table["tank"]
+
+
+def test_the_fingerprint_reads_code_not_its_comments_or_docstrings():
+    code = 'def f(x):\n    """Twice x."""\n    return 2 * x  # doubled\n'
+    assert cp.code_digest(code) == cp.code_digest('def f(x):\n    """Two times x."""\n    return 2 * x\n')
+    assert cp.code_digest(code) != cp.code_digest('def f(x):\n    """Twice x."""\n    return 3 * x\n')
+    assert cp.code_digest('"""Module."""\nA = 1\n') == cp.code_digest("A = 1\n")
