@@ -24,7 +24,11 @@ from cargoscan.ocr.degrade import degrade
 from cargoscan.ocr.detect import crop_line, to_gray
 from cargoscan.ocr.frames import CONTAINER_COLOURS, SIZE_TYPES, WAGON_COLOURS, _ink_for, _paint
 from cargoscan.ocr.model import ALPHABET, BLANK, encode
+from cargoscan.ocr.lettering import compose, list_scene_fonts
 from cargoscan.ocr.stencil import list_fonts, render_line
+
+#: Prefix of a scene face's name among the training faces (the two modules name their faces independently).
+SCENE_FACE = "scene:"
 
 #: Random strings: letters four times as likely as digits (codes and wagon numbers bring digits enough).
 _LETTER_HEAVY = np.array([1.0] * 10 + [4.0] * 26) / (10 + 4 * 26)
@@ -65,6 +69,22 @@ def line_text(rng: np.random.Generator) -> tuple[str, bool]:
     return "".join(rng.choice(list(ALPHABET), size=n, p=_LETTER_HEAVY)), False
 
 
+def _faces() -> list[str]:
+    """The faces a training line is painted in: the archive frames' (:mod:`cargoscan.ocr.stencil`) and the
+    condensed faces of the realistic scenes (:mod:`cargoscan.ocr.lettering`), so the recogniser learns the digit
+    shapes it meets on real doors (trained on the archive's faces alone, it read a condensed 3 as 5, confidently,
+    and a double 3→5 substitution passes a wagon number's check digit)."""
+    return list_fonts() + [SCENE_FACE + name for name in list_scene_fonts()]
+
+
+def line_mask(text: str, font: str, height: int, spacing: float, stencil: bool, box_last: bool) -> np.ndarray:
+    """One painted line's ink mask in a face of :func:`_faces` (cap height ``height`` px)."""
+    if font.startswith(SCENE_FACE):
+        return compose(text, font[len(SCENE_FACE):], height, tracking=spacing, stencil=stencil,
+                       box_last=box_last).mask
+    return render_line(text, font, height, box_last=box_last, spacing=spacing, stencil=stencil)
+
+
 def render_line_patch(rng: np.random.Generator, text: str, params: OcrParams,
                       box_last: bool = False) -> tuple[np.ndarray, tuple[int, int, int, int], list[str]]:
     """A patch of painted body carrying one line of text, degraded like a camera frame.
@@ -73,10 +93,11 @@ def render_line_patch(rng: np.random.Generator, text: str, params: OcrParams,
         The (H, W, 3) uint8 patch, the line's box in it, and the degradations applied.
     """
     fp = params.frames
-    font = list_fonts()[int(rng.integers(len(list_fonts())))]
+    fonts = _faces()
+    font = fonts[int(rng.integers(len(fonts)))]
     height = int(rng.uniform(18, 38))
     style = dict(spacing=float(rng.uniform(0.02, 0.2)), stencil=bool(rng.random() < fp.p_stencil))
-    mask = render_line(text, font, height, box_last=box_last, **style)
+    mask = line_mask(text, font, height, box_last=box_last, **style)
     mh, mw = mask.shape
     H, W = 3 * mh, mw + int(rng.uniform(1.5, 3.0) * mh)
     body = _BODIES[int(rng.integers(len(_BODIES)))]
@@ -97,7 +118,7 @@ def render_line_patch(rng: np.random.Generator, text: str, params: OcrParams,
     for above in (True, False):   # neighbouring lines of a stacked code, flush left or right with this one
         if rng.random() < 0.3:
             other, boxed = line_text(rng)
-            m2 = render_line(other, font, height, box_last=boxed, **style)[:, : W - 1]
+            m2 = line_mask(other, font, height, box_last=boxed, **style)[:, : W - 1]
             lead = int(m2.shape[0] * rng.uniform(0.95, 1.3)) if above else int(mh * rng.uniform(0.95, 1.3))
             y = y0 - lead if above else y0 + lead
             x = x0 if rng.random() < 0.5 else max(0, x0 + mw - m2.shape[1])
