@@ -10,7 +10,8 @@ hand-held geometry, N wagons each, seed ``--seed`` or ``ocr.eval.scene_seed``) a
 (``--reader``, default ``ocr.reader``) on them: accuracy per kind and layout, wrong numbers, frames/s.
 
 Usage: ``python benchmarks/bench_ocr.py [--model data/ocr/model] [--wagons N] [--seed S] [--baseline N]
-[--reader cascade|ours|scene] [--scenes N]``.
+[--reader cascade|ours|scene] [--scenes N [--keep DIR]]``. The metrics list every wrong number accepted
+(``wrong_cases``: scope, frame file, truth, reading); ``--keep`` keeps the scene sets to look at those frames.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def main() -> None:
     ap.add_argument("--params", type=Path, default=Path("params.yaml"))
     ap.add_argument("--reader", default=None, help="Frame reader (default: ocr.reader).")
     ap.add_argument("--scenes", type=int, default=0, help="Benchmark on realistic scene sets of N wagons.")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="Write the scene sets here and keep them (to look at the frames of wrong_cases).")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(2)
@@ -66,9 +69,10 @@ def main() -> None:
 
         seed = params.eval.scene_seed if args.seed is None else args.seed
         with tempfile.TemporaryDirectory() as tmp:
+            sets = args.keep or Path(tmp)
             for geometry in list_geometries():
-                write_scene_set(Path(tmp) / geometry, geometry, args.scenes, seed)
-            print(json.dumps(evaluate_scene_sets(tmp, model, params), indent=1, sort_keys=True))
+                write_scene_set(sets / geometry, geometry, args.scenes, seed)
+            print(json.dumps(evaluate_scene_sets(sets, model, params), indent=1, sort_keys=True))
         return
     with tempfile.TemporaryDirectory() as tmp:
         frames, rfid = make_heldout(Path(tmp), params)
