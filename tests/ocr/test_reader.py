@@ -8,6 +8,7 @@ import pytest
 from cargoscan.ids.container import make_container_number
 from cargoscan.ids.wagon import make_wagon_number
 from cargoscan.ocr.fusion import OcrResult
+from cargoscan.ocr.policy import Reason
 from cargoscan.ocr.reader import CascadeReader, SceneTextReader
 from tests.ocr.ocr_helpers import confident, ctc_output
 
@@ -105,18 +106,47 @@ class CountingScene:
         return self.result
 
 
-def test_cascade_asks_the_scene_reader_only_after_a_refusal():
+def test_cascade_asks_the_scene_reader_after_a_refusal_and_trusts_a_plain_container_code():
     image = np.random.default_rng(0).integers(0, 255, (50, 50, 3), dtype=np.uint8)
-    accepted = OcrResult("12345678", "12345678", 0.99, "read")
+    accepted = OcrResult("CSQU3054383", "CSQU3054383", 0.99, "read")
     refused = OcrResult(None, "1234", 0.0, "no_valid_candidate")
     scene = CountingScene(OcrResult("87654321", "87654321", 0.9, "read"))
-    assert CascadeReader(CountingEngine(accepted), scene).read(image, "wagon").number == "12345678"
-    assert scene.calls == 0
+    assert CascadeReader(CountingEngine(accepted), scene).read(image, "container").number == "CSQU3054383"
+    assert scene.calls == 0                              # a container code read as it stands: no second look
     assert CascadeReader(CountingEngine(refused), scene).read(image, "wagon").number == "87654321"
     assert scene.calls == 1
     # Both refuse: the first refusal (our engine's reason) stands.
     both = CascadeReader(CountingEngine(refused), CountingScene(OcrResult(None, None, 0.0, "no_text")))
     assert both.read(image, "wagon").reason == "no_valid_candidate"
+
+
+IMAGE = np.random.default_rng(0).integers(0, 255, (50, 50, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("second, accepted", [("48481667", False), (None, False), ("84816677", True)])
+def test_a_correction_by_our_engine_stands_only_if_the_second_reader_reads_it_too(second, accepted):
+    """Our engine read 8481667T on a realistic frame (a line cut short) and corrected it to 84816677, which
+    passes the check digit; the scene-text reader read the wagon's real number. A correction has spent the check
+    digit, so only the same number from the second reader confirms it."""
+    ours = OcrResult("84816677", "8481667T", 0.9, "corrected")
+    scene = CountingScene(OcrResult(second, second, 0.9 if second else 0.0, "read" if second else "no_text"))
+    res = CascadeReader(CountingEngine(ours), scene).read(IMAGE, "wagon")
+    assert scene.calls == 1
+    assert res.number == ("84816677" if accepted else None)
+    assert res.reason == (Reason.CORRECTED if accepted else Reason.UNCONFIRMED)
+    assert res.trace[-1].rule == "second_reader" and res.trace[-1].passed == accepted
+
+
+@pytest.mark.parametrize("second, accepted", [("42989897", False), (None, True), ("42844035", True)])
+def test_a_wagon_number_read_as_it_stands_is_refused_when_the_second_reader_reads_another(second, accepted):
+    """Our engine read a wagon side's ОКПО code 42844035 (8 digits, and it passes the mod-10 check digit) where
+    the number is 42989897: a second reader that accepts another number refuses it; one that reads nothing
+    leaves it."""
+    ours = OcrResult("42844035", "42844035", 0.9, "read")
+    scene = CountingScene(OcrResult(second, second, 0.9 if second else 0.0, "read" if second else "no_text"))
+    res = CascadeReader(CountingEngine(ours), scene).read(IMAGE, "wagon")
+    assert res.number == ("42844035" if accepted else None)
+    assert res.reason == (Reason.READ if accepted else Reason.UNCONFIRMED)
 
 
 def test_a_word_coerced_into_a_number_is_not_accepted():

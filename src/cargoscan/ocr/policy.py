@@ -38,6 +38,7 @@ class Reason(StrEnum):
     NO_TEXT = "no_text"                        # nothing read (blank, corrupt or missing frame)
     VIEWS_AGREE = "views_agree"                # cameras refused alone, accepted summed
     VIEWS_DISAGREE = "views_disagree"          # cameras contradict each other: the operator decides
+    UNCONFIRMED = "unconfirmed"                # the second reader contradicted it, or did not confirm a correction
 
 
 class Status(StrEnum):
