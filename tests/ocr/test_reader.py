@@ -134,7 +134,9 @@ def test_a_correction_by_our_engine_stands_only_if_the_second_reader_reads_it_to
     assert scene.calls == 1
     assert res.number == ("84816677" if accepted else None)
     assert res.reason == (Reason.CORRECTED if accepted else Reason.UNCONFIRMED)
-    assert res.trace[-1].rule == "second_reader" and res.trace[-1].passed == accepted
+    check = res.trace[-1]
+    assert check.rule == "second_reader" and check.passed == accepted
+    assert check.achieved == {"48481667": -1.0, None: 0.0, "84816677": 1.0}[second] and check.needed == 1.0
 
 
 @pytest.mark.parametrize("second, accepted", [("42989897", False), (None, True), ("42844035", True)])
@@ -147,6 +149,7 @@ def test_a_wagon_number_read_as_it_stands_is_refused_when_the_second_reader_read
     res = CascadeReader(CountingEngine(ours), scene).read(IMAGE, "wagon")
     assert res.number == ("42844035" if accepted else None)
     assert res.reason == (Reason.READ if accepted else Reason.UNCONFIRMED)
+    assert res.trace[-1].needed == 0.0 and (res.trace[-1].achieved >= 0.0) == accepted
 
 
 def test_a_word_coerced_into_a_number_is_not_accepted():

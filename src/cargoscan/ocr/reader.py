@@ -257,10 +257,14 @@ class CascadeReader:
 
 def confirm(first: OcrResult, second: OcrResult, need_same: bool) -> OcrResult:
     """``first`` (our engine's accepted reading) as the second reader's ``second`` leaves it: refused when the
-    second accepts another number, or, with ``need_same``, when it does not accept the same one."""
-    same = second.number == first.number
-    passed = same or (not need_same and second.number is None)
-    check = Check("second_reader", float(same), 1.0 if need_same else 0.0, passed)
-    if passed:
+    second accepts another number, or, with ``need_same``, when it does not accept the same one.
+
+    The trace's check scores the second reading +1 (the same number), 0 (none) or −1 (another number) against
+    the 1 a correction needs, or the 0 a plain reading needs.
+    """
+    agreement = 1.0 if second.number == first.number else 0.0 if second.number is None else -1.0
+    needed = 1.0 if need_same else 0.0
+    check = Check("second_reader", agreement, needed, agreement >= needed)
+    if check.passed:
         return dataclasses.replace(first, trace=first.trace + (check,))
     return OcrResult(None, first.raw, 0.0, Reason.UNCONFIRMED, first.scores, first.logprobs, first.trace + (check,))

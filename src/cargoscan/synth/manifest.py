@@ -10,7 +10,6 @@ and from what the renderer reports back (the true net mass is weighed on the ren
 from __future__ import annotations
 
 import zlib
-
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
