@@ -61,7 +61,7 @@ def test_training_lines_are_painted_in_the_scene_faces_too(monkeypatch):
     from cargoscan.ocr.lettering import compose, list_scene_fonts
     from cargoscan.ocr.stencil import list_fonts
 
-    faces = lines._faces()
+    faces = lines.training_faces()
     assert set(list_fonts()) <= set(faces)
     assert {lines.SCENE_FACE + f for f in list_scene_fonts()} <= set(faces)
     for name in list_scene_fonts():

@@ -23,8 +23,8 @@ from cargoscan.ocr.config import OcrParams
 from cargoscan.ocr.degrade import degrade
 from cargoscan.ocr.detect import crop_line, to_gray
 from cargoscan.ocr.frames import CONTAINER_COLOURS, SIZE_TYPES, WAGON_COLOURS, _ink_for, _paint
-from cargoscan.ocr.model import ALPHABET, BLANK, encode
 from cargoscan.ocr.lettering import compose, list_scene_fonts
+from cargoscan.ocr.model import ALPHABET, BLANK, encode
 from cargoscan.ocr.stencil import list_fonts, render_line
 
 #: Prefix of a scene face's name among the training faces (the two modules name their faces independently).
@@ -69,7 +69,7 @@ def line_text(rng: np.random.Generator) -> tuple[str, bool]:
     return "".join(rng.choice(list(ALPHABET), size=n, p=_LETTER_HEAVY)), False
 
 
-def _faces() -> list[str]:
+def training_faces() -> list[str]:
     """The faces a training line is painted in: the archive frames' (:mod:`cargoscan.ocr.stencil`) and the
     condensed faces of the realistic scenes (:mod:`cargoscan.ocr.lettering`), so the recogniser learns the digit
     shapes it meets on real doors (trained on the archive's faces alone, it read a condensed 3 as 5, confidently,
@@ -78,7 +78,7 @@ def _faces() -> list[str]:
 
 
 def line_mask(text: str, font: str, height: int, spacing: float, stencil: bool, box_last: bool) -> np.ndarray:
-    """One painted line's ink mask in a face of :func:`_faces` (cap height ``height`` px)."""
+    """One painted line's ink mask in a face of :func:`training_faces` (cap height ``height`` px)."""
     if font.startswith(SCENE_FACE):
         return compose(text, font[len(SCENE_FACE):], height, tracking=spacing, stencil=stencil,
                        box_last=box_last).mask
@@ -93,7 +93,7 @@ def render_line_patch(rng: np.random.Generator, text: str, params: OcrParams,
         The (H, W, 3) uint8 patch, the line's box in it, and the degradations applied.
     """
     fp = params.frames
-    fonts = _faces()
+    fonts = training_faces()
     font = fonts[int(rng.integers(len(fonts)))]
     height = int(rng.uniform(18, 38))
     style = dict(spacing=float(rng.uniform(0.02, 0.2)), stencil=bool(rng.random() < fp.p_stencil))
