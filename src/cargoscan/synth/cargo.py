@@ -106,14 +106,14 @@ def payload_fill(unit: Unit, category: str, fill: float, density: float | None =
     return float(min(fill, payload / (volume * density)))
 
 
+DENSE_QUANTILE = 0.7
+
+
 def stowed_density(cat: Category, rng: np.random.Generator, dense: bool = False) -> float:
     """A load's stowed density (kg/m³ of package) from the category's range; a ``dense`` load (packed to its
     payload: shippers pay per container) from the top :data:`DENSE_QUANTILE` of it."""
     lo, hi = cat.density
     return float(rng.uniform(lo + (DENSE_QUANTILE * (hi - lo) if dense else 0.0), hi))
-
-
-DENSE_QUANTILE = 0.7
 
 
 def list_categories(wagon: str | None = None) -> list[str]:
@@ -173,6 +173,12 @@ JITTER_M = 0.04
 ITEM_GRAIN = 0.2
 
 
+def _row_fill(rng: np.random.Generator, rows: int, drawn: int) -> float:
+    """A drawn package row's fill relative to the mean. When ``drawn`` < ``rows`` one drawn row stands for
+    several packages side by side, whose fills average out: its spread is narrower."""
+    return float(rng.uniform(0.75, 1.2) if rows <= drawn else rng.uniform(0.9, 1.08))
+
+
 def _package(g: Scene, p: Scene, cat: Category, box: tuple[float, float, float, float], path: float, rows: int,
              dy: float, rng: np.random.Generator) -> None:
     """One stack level: ``rows`` package rows along the beam, ``path`` cm of goods in all, each row offset.
@@ -186,7 +192,7 @@ def _package(g: Scene, p: Scene, cat: Category, box: tuple[float, float, float, 
     share = dict(cat.materials)
     n = max(1, min(rows, ROWS))
     for _ in range(n):
-        m = rng.uniform(0.75, 1.2) if rows <= n else rng.uniform(0.9, 1.08)   # this package's own fill
+        m = _row_fill(rng, rows, n)
         jx, jz = rng.uniform(-JITTER_M, JITTER_M, 2) * np.array([1.0, 0.3])
         x0, z0 = x + jx, z + max(jz, 0.0)
         for mat, sh in cat.materials:
@@ -213,7 +219,7 @@ def _sacks(g: Scene, cat: Category, box: tuple[float, float, float, float], path
     n = max(1, min(rows, ROWS))
     t = ellipse_template(dz / 2 / g.row_pitch_m, dx / 2 / g.col_pitch_m, "sphere")
     for _ in range(n):
-        m = rng.uniform(0.75, 1.2) if rows <= n else rng.uniform(0.9, 1.08)
+        m = _row_fill(rng, rows, n)
         jx, jz = rng.uniform(-JITTER_M, JITTER_M), rng.uniform(0.0, 0.3 * JITTER_M)
         for mat, share in cat.materials:
             g.template(mat, t, x + dx / 2 + jx, z + dz / 2 + jz, path / n * share * m * 1.3)
