@@ -14,22 +14,12 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 from cargoscan.archive.classes import class_id
 from cargoscan.synth.config import LoadParams, SynthParams, ThreatParams
 from cargoscan.synth.generator import render
 from cargoscan.synth.manifest import plan_scans
-from cargoscan.synth.realism import load_targets, texture_stats
-
-STATS = ("std_A", "grad_p50", "grad_p90", "spec_slope_low", "spec_slope_high")
-
-
-def within(key: str, real: float, synthetic: float, tol: dict) -> bool:
-    """The issue's tolerance: slopes within ±slope_abs, everything else within ±relative of the real value."""
-    if key.startswith("spec_slope"):
-        return abs(synthetic - real) <= tol["slope_abs"]
-    return abs(synthetic - real) <= tol["relative"] * abs(real)
+from cargoscan.synth.realism import TEXTURE_KEYS as STATS
+from cargoscan.synth.realism import load_targets, texture_stats, within
 
 
 def main() -> None:
@@ -60,7 +50,7 @@ def main() -> None:
         cells = []
         for k in STATS:
             v = mine.get(k, float("nan"))
-            mark = " " if np.isfinite(v) and within(k, real[k], v, tol) else "*"
+            mark = " " if within(k, real[k], v, tol) else "*"
             cells.append(f"{real[k]:7.3g} / {v:7.3g}{mark}")
         print(f"{band:8s} {mine.get('n', 0):5d}  " + "  ".join(f"{c:>18s}" for c in cells))
     load, real_load = stats["load"], target["load"]

@@ -1,6 +1,11 @@
+"""The dataset report: its tables and figures on the report world and on a synthesised archive."""
+
+import dataclasses
+import json
 
 from cargoscan.reports import dataset as D
 from cargoscan.reports import sources as S
+from cargoscan.synth.realism import load_targets
 from tests.reports.report_world import MISMATCH, THREATS, TRAINS
 
 
@@ -51,3 +56,27 @@ def test_realism_missing_says_why(world, monkeypatch):
     monkeypatch.setattr(D, "realism_function", lambda: None)
     table, note = D.realism(S.read_archive(world["archive"]), 2)
     assert table is None and "not available" in note
+
+
+def test_texture_table_reads_the_archives_record(world, tmp_path):
+    arc = dataclasses.replace(S.read_archive(world["archive"]), root=tmp_path)
+    gates = [{"gate": "3.0-5.0/std_A", "real": 1.54, "synthetic": 2.4, "allowed": [1.155, 1.925], "passed": False},
+             {"gate": "load/blocked_share", "real": 0.034, "synthetic": None, "allowed": [0.0, 0.05],
+              "passed": False},
+             {"gate": "0.5-1.5/std_A", "real": 0.607, "synthetic": 0.6, "allowed": [0.455, 0.759], "passed": True}]
+    (tmp_path / "realism.json").write_text(json.dumps({"texture": {"n_patches": 17}, "gates": gates,
+                                                       "n_measured": 3, "measured_on": "loaded flats"}))
+    table, note = D.texture(arc, 2)
+    t = table.set_index("gate")
+    assert list(t["within"]) == ["NO", "NO", "yes"] and t.loc["load/blocked_share", "this archive"] == "—"
+    assert t.loc["3.0-5.0/std_A", "this archive"] == "2.4"
+    assert note.startswith("1 of 3 texture gates") and "17 patches" in note and "3 scans" in note
+
+
+def test_texture_crops_one_row_per_band(tiny_archive):
+    fig = D.texture_crops(S.read_archive(tiny_archive), 6, per_band=3)
+    bands = list(load_targets()["texture"]["bands"])
+    assert fig is not None and len(fig.axes) == 3 * len(bands)
+    shown = [len(ax.images) for ax in fig.axes]
+    assert sum(shown) >= 3 and set(shown) <= {0, 1}   # some load patches found, at most one image an axis
+    assert fig.axes[0].get_title(loc="left").startswith(f"A {bands[0]}: real std")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 
 import pytest
 import yaml
@@ -12,7 +13,9 @@ from typer.testing import CliRunner
 from cargoscan.config import ConfigError
 from cargoscan.cli import app
 from cargoscan.synth.config import LoadParams, validate
-from cargoscan.synth.generator import generate
+from cargoscan.synth.generator import REALISM_FILE, generate, like_targets
+from cargoscan.synth.manifest import plan_scans
+from cargoscan.synth.realism import texture_gates
 from tests.conftest import tiny_params
 
 
@@ -30,6 +33,16 @@ def test_same_seed_same_bytes_whatever_the_workers(tmp_path):
     assert a == b and len(a) >= 3 * 4 + 4
     generate(dataclasses.replace(p, seed=12), tmp_path / "c", workers=1, show_progress=False)
     assert _digest(tmp_path / "c") != a
+
+
+def test_every_archive_records_its_texture_gates(tiny_archive):
+    """realism.json: the scans like the targets' (loaded container flats) measured, and every gate judged."""
+    doc = json.loads((tiny_archive / REALISM_FILE).read_text(encoding="utf-8"))
+    plans = plan_scans(tiny_params())
+    assert doc["n_scans"] == len(plans) and doc["n_measured"] == sum(map(like_targets, plans))
+    assert 0 < doc["n_measured"] < len(plans)          # the tiny plan holds other wagons too
+    assert doc["gates"] == texture_gates(doc["texture"]) and doc["n_gates"] == 22
+    assert doc["passed"] == sum(g["passed"] for g in doc["gates"])
 
 
 def test_existing_archive_is_not_overwritten(tiny_archive):

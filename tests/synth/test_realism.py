@@ -17,7 +17,16 @@ import pytest
 from cargoscan.synth.config import LoadParams, SynthParams, ThreatParams
 from cargoscan.synth.generator import render
 from cargoscan.synth.manifest import plan_scans
-from cargoscan.synth.realism import load_targets, patch_texture, realism_stats, spectral_slope, texture_stats
+from cargoscan.synth.realism import (
+    aggregate_texture,
+    load_targets,
+    patch_texture,
+    realism_stats,
+    scan_texture,
+    spectral_slope,
+    texture_gates,
+    texture_stats,
+)
 
 WIDEN = 0.25
 TARGETS = load_targets()
@@ -148,3 +157,44 @@ def test_texture_stats_bands_load_and_blocked_share():
     mask = np.zeros((128, 192), bool)
     mask[:64, :64] = True
     assert texture_stats([image], [mask])["n_patches"] == 1
+
+
+def test_texture_stats_is_the_aggregate_of_per_scan_parts():
+    """The generator measures each scan in its worker and aggregates: the same figures as measuring them together."""
+    rng = np.random.default_rng(8)
+    images = [np.stack([65535 * np.exp(-rng.uniform(0.2, 7.0) - 0.3 * rng.standard_normal((128, 256)))] * 2)
+              .astype(np.uint16) for _ in range(3)]
+    together = texture_stats(images)
+    parts = aggregate_texture(scan_texture(im) for im in images)
+    assert parts["n_patches"] == together["n_patches"] > 0 and parts["n_scans"] == 3
+    assert parts["bands"] == together["bands"] and parts["load"] == together["load"]
+
+
+def _real_stats(scale: float = 1.0, slope_shift: float = 0.0) -> dict:
+    """Texture statistics equal to the real targets, the per-band values scaled and the slopes shifted."""
+    target = TARGETS["texture"]
+    bands = {b: {k: (v + slope_shift if k.startswith("spec_slope") else v * scale) for k, v in real.items()}
+             for b, real in target["bands"].items()}
+    return {"bands": bands, "load": {"share_A_gt_6": target["load"]["share_A_gt_6"],
+                                     "blocked_share": target["load"]["blocked_share"]}}
+
+
+def test_texture_gates_pass_at_the_targets_and_fail_outside_the_tolerance():
+    gates = {g["gate"]: g["passed"] for g in texture_gates(_real_stats())}
+    assert len(gates) == 4 * 5 + 2 and all(gates.values())
+    assert all(g["passed"] for g in texture_gates(_real_stats(scale=1.2, slope_shift=0.45)))
+    too_rough = {g["gate"]: g["passed"] for g in texture_gates(_real_stats(scale=1.3))}
+    assert not too_rough["3.0-5.0/std_A"] and too_rough["3.0-5.0/spec_slope_high"]
+    too_steep = {g["gate"]: g["passed"] for g in texture_gates(_real_stats(slope_shift=-0.6))}
+    assert not too_steep["5.0-7.0/spec_slope_high"] and too_steep["5.0-7.0/std_A"]
+
+
+def test_texture_gates_fail_an_unmeasured_band_and_the_load_shares():
+    stats = _real_stats()
+    del stats["bands"]["5.0-7.0"]
+    stats["load"] = {"share_A_gt_6": 0.19, "blocked_share": 0.095}   # the default archive of generator 1.2.0
+    gates = {g["gate"]: g for g in texture_gates(stats)}
+    assert not gates["5.0-7.0/std_A"]["passed"] and gates["5.0-7.0/std_A"]["synthetic"] is None
+    assert gates["1.5-3.0/grad_p90"]["passed"]
+    assert not gates["load/share_A_gt_6"]["passed"] and not gates["load/blocked_share"]["passed"]
+    assert gates["load/share_A_gt_6"]["allowed"] == [0.25, 0.6]

@@ -192,3 +192,74 @@ def realism(arc: Archive, n_scans: int) -> tuple[pd.DataFrame | None, str]:
                          "within": {True: "yes", False: "NO", None: "—"}[within]})
     note = f"{len(stats)} scans measured against: {targets.get('source', 'the packaged targets')}."
     return pd.DataFrame(rows), note
+
+
+# --- texture: the load as the real scanner's loads look (issue #17's gates) ----------------------------------
+
+def _texture_doc(arc: Archive, n_scans: int) -> dict[str, Any] | None:
+    """The archive's texture measurement: the synthesiser's ``realism.json`` when it wrote one, else measured
+    on up to ``n_scans`` scans (an imported real archive is measured the same way, labels-free)."""
+    path = arc.root / "realism.json"
+    if path.exists():
+        import json
+
+        return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        from cargoscan.synth.realism import aggregate_texture, scan_texture, texture_gates
+    except ImportError:
+        return None
+    ids = arc.scans["scan_id"].tolist()[:n_scans]
+    stats = aggregate_texture(scan_texture(load_scan(arc, sid)[0]) for sid in ids)
+    return {"texture": stats, "gates": texture_gates(stats), "n_measured": len(ids)}
+
+
+def texture(arc: Archive, n_scans: int) -> tuple[pd.DataFrame | None, str]:
+    """One row per texture gate: the real scanner's value, the archive's, the allowed range and the verdict."""
+    doc = _texture_doc(arc, n_scans)
+    if doc is None:
+        return None, "Texture statistics are not available in this build (cargoscan.synth.realism missing)."
+    rows = [{"gate": g["gate"], "real scanner": f"{g['real']:.3g}",
+             "this archive": "—" if g["synthetic"] is None else f"{g['synthetic']:.3g}",
+             "allowed": "{:.3g} – {:.3g}".format(*g["allowed"]), "within": "yes" if g["passed"] else "NO"}
+            for g in doc["gates"]]
+    passed = sum(g["passed"] for g in doc["gates"])
+    note = (f"{passed} of {len(doc['gates'])} texture gates within the real scanner's tolerance; "
+            f"{doc['texture']['n_patches']} patches of 64 px from {doc.get('n_measured', '?')} scans "
+            f"({doc.get('measured_on', 'every scan measured')}).")
+    return pd.DataFrame(rows), note
+
+
+def texture_crops(arc: Archive, n_scans: int, per_band: int = 5) -> plt.Figure | None:
+    """Crops of the load (64 px patches of A_high, as the gates measure them), one row per band of patch-mean A,
+    each row titled with the real scanner's statistics for that band; None without patches or targets."""
+    try:
+        from cargoscan.synth.realism import MAX_VALUE, load_patches, load_targets
+    except ImportError:
+        return None
+    bands = load_targets()["texture"]["bands"]
+    found: dict[str, list[np.ndarray]] = {b: [] for b in bands}
+    flat = arc.scans[arc.scans["wagon_type"] == "flat"] if "wagon_type" in arc.scans else arc.scans
+    for sid in (flat if len(flat) else arc.scans)["scan_id"].tolist()[:n_scans]:
+        image = load_scan(arc, sid)[0]
+        here: dict[str, list[np.ndarray]] = {b: [] for b in bands}
+        for q in load_patches(-np.log(np.maximum(image[0], 1).astype(np.float64) / MAX_VALUE)):
+            band = next((b for b in bands if float(b.split("-")[0]) <= q.mean() < float(b.split("-")[1])), None)
+            if band:
+                here[band].append(q)
+        for band, qs in here.items():   # one crop a scan and band (its middle one), so a row spans several loads
+            if qs and len(found[band]) < per_band:
+                found[band].append(qs[len(qs) // 2])
+    if not any(found.values()):
+        return None
+    fig, axes = plt.subplots(len(bands), per_band, figsize=(1.6 * per_band, 1.9 * len(bands)), squeeze=False)
+    for row, (band, real) in zip(axes, bands.items()):
+        lo, hi = (float(x) for x in band.split("-"))
+        for k, ax in enumerate(row):
+            ax.set_axis_off()
+            if k < len(found[band]):   # one grey scale per band, air white, so the rows compare
+                ax.imshow(found[band][k], cmap="gray_r", vmin=lo - 2.0, vmax=hi + 2.0)
+        row[0].set_title(f"A {band}: real std {real['std_A']:.2f}, |∇A| p90 {real['grad_p90']:.2f}",
+                         loc="left", fontsize=8)
+    fig.suptitle("Load crops of this archive, by band of patch-mean A", fontsize=9)
+    fig.tight_layout()
+    return fig

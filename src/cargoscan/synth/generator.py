@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,7 @@ from cargoscan.synth.cargo import load_unit, merge
 from cargoscan.synth.concealment import conceal
 from cargoscan.synth.config import GeometryParams, SynthParams, validate
 from cargoscan.synth.manifest import ScanPlan, UnitPlan, consignment_rows, plan_scans, rfid_rows, scans_table
+from cargoscan.synth.realism import ScanTexture, aggregate_texture, scan_texture, texture_gates
 from cargoscan.synth.scene import Scene
 from cargoscan.synth.wagons import create_wagon, wagon_length
 
@@ -33,6 +35,7 @@ GENERATOR_NAME = "cargoscan.synth"
 GENERATOR_VERSION = "1.3.0"   # 1.2.0: weapons weigh their catalogue mass; 1.3.0: goods drawn as items (contents),
                               # carton board at its real weight, package rows offset, payload-packed loads
 ENERGIES_MEV = [6.0, 4.0]
+REALISM_FILE = "realism.json"   # the archive against the real scanner's texture targets (write_realism)
 
 
 @lru_cache(maxsize=8)
@@ -94,8 +97,14 @@ def sidecar(plan: ScanPlan, s: Scene) -> dict[str, Any]:
                           "scanner": {k: round(v, 6) for k, v in plan.scanner.items()}}}
 
 
-def write_one(args: tuple[ScanPlan, GeometryParams, str]) -> tuple[str, list[dict[str, Any]]]:
-    """Render one scan and write its TIFF, sidecar and labels (run in a worker process)."""
+def like_targets(plan: ScanPlan) -> bool:
+    """Whether a scan is of the kind the texture targets were measured on: loaded containers on a flat wagon."""
+    return plan.wagon_type == "flat" and all(u.category for u in plan.units)
+
+
+def write_one(args: tuple[ScanPlan, GeometryParams, str]) -> tuple[str, list[dict[str, Any]], ScanTexture | None]:
+    """Render one scan and write its TIFF, sidecar and labels (run in a worker process); returns the scan ID,
+    the per-unit results and, for a scan :func:`like_targets`, its texture (labels-free, as a real scan's)."""
     plan, geom, out = args
     image, s, results = render(plan, geom)
     paths = ArchivePaths(Path(out))
@@ -107,7 +116,31 @@ def write_one(args: tuple[ScanPlan, GeometryParams, str]) -> tuple[str, list[dic
     write_scan(paths.scan_tiff(plan.scan_id), image)
     write_json(paths.sidecar(plan.scan_id), doc)
     write_labels(out, plan.scan_id, s.mask, labels)
-    return plan.scan_id, results
+    return plan.scan_id, results, scan_texture(image) if like_targets(plan) else None
+
+
+def write_realism(out: Path, parts: list[ScanTexture | None]) -> list[dict[str, Any]]:
+    """Measure the archive against the real scanner's texture targets: ``<out>/realism.json`` and the log.
+
+    ``parts`` holds one entry per scan, None for a scan unlike the targets' (they are measured on loaded
+    containers: a covered wagon's or a tank's texture is no evidence either way).
+
+    The gates are reported, not enforced: the stage writes the archive whatever they say, and the dataset
+    report shows them beside crops of the load (issue #17 lists what still falls outside).
+    """
+    measured = [part for part in parts if part is not None]
+    stats = aggregate_texture(measured)
+    gates = texture_gates(stats)
+    failed = [g["gate"] for g in gates if not g["passed"]]
+    write_json(out / REALISM_FILE, {"generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION},
+                                    "measured_on": "flat wagons with every container loaded",
+                                    "n_scans": len(parts), "n_measured": len(measured), "texture": stats,
+                                    "gates": gates, "passed": len(gates) - len(failed), "n_gates": len(gates)})
+    log.info("texture gates against the real scanner: %d of %d within, on %d of %d scans (%s)",
+             len(gates) - len(failed), len(gates), len(measured), len(parts), REALISM_FILE)
+    if failed:
+        log.warning("outside the real scanner's texture: %s", ", ".join(failed))
+    return gates
 
 
 def _prepare_out(out: Path, force: bool) -> None:
@@ -145,21 +178,18 @@ def generate(p: SynthParams, out: str | Path, workers: int | None = None, force:
     jobs = [(sp, p.geometry, str(out)) for sp in plans]
     with progress() as bar:
         task = bar.add_task("synth", total=len(jobs), visible=show_progress)
-        if workers == 1:
-            it = map(write_one, jobs)
-            for scan_id, res in it:
+        textures = []
+        with ProcessPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as ex:
+            for scan_id, res, texture in (ex.map(write_one, jobs, chunksize=1) if ex else map(write_one, jobs)):
                 results[scan_id] = {"units": res}
+                textures.append(texture)
                 bar.advance(task)
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as ex:
-                for scan_id, res in ex.map(write_one, jobs, chunksize=1):
-                    results[scan_id] = {"units": res}
-                    bar.advance(task)
     decl, truth = consignment_rows(plans, results)
     write_table(out / SCANS_TABLE, scans_table(plans))
     write_table(out / DECLARATIONS_TABLE, decl)
     write_table(out / RFID_TABLE, rfid_rows(plans, p))
     write_table(out / TRUTH_TABLE, truth)
+    write_realism(out, textures)
     write_json(out / "synth_params.json", {"generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION},
                                            "params": asdict(p)})
     if p.previews:
@@ -171,4 +201,5 @@ def generate(p: SynthParams, out: str | Path, workers: int | None = None, force:
     return plans
 
 
-__all__ = ["GENERATOR_NAME", "GENERATOR_VERSION", "UnitPlan", "build_scene", "generate", "render", "sidecar"]
+__all__ = ["GENERATOR_NAME", "GENERATOR_VERSION", "REALISM_FILE", "UnitPlan", "build_scene", "generate", "render",
+           "sidecar", "write_realism"]

@@ -28,6 +28,7 @@ not a realism target.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
@@ -105,6 +106,7 @@ PATCH = 64               # px: the patch side of the texture targets
 LOAD_A = 0.3             # a pixel is "in the load" above this A_high
 LOAD_SHARE = 0.95        # a patch is in the load when this share of its pixels is
 SLOPE_RANGES = {"spec_slope_low": (2, 8), "spec_slope_high": (8, 30)}   # cycles per patch
+TEXTURE_KEYS = ("std_A", "grad_p50", "grad_p90", *SLOPE_RANGES)       # the per-band statistics
 
 
 def _radial_spectrum(patch: np.ndarray) -> np.ndarray:
@@ -159,6 +161,47 @@ def load_patches(a_high: np.ndarray, mask: np.ndarray | None = None) -> list[np.
     return out
 
 
+@dataclass(frozen=True)
+class ScanTexture:
+    """One scan's share of the texture statistics: its patches' rows and the counts behind the load shares."""
+
+    rows: tuple[dict[str, float], ...]   # patch_texture() of each load patch
+    load_px: np.ndarray                  # A of those patches, subsampled every 8 px
+    blocked: int                         # pixels with T_high == 0 and A_high > LOAD_A
+    loaded: int                          # pixels with A_high > LOAD_A
+
+
+def scan_texture(image: np.ndarray, mask: np.ndarray | None = None) -> ScanTexture:
+    """Measure one (2, H, W) uint16 scan's load patches (``mask`` restricts them, see :func:`load_patches`)."""
+    a = -np.log(np.maximum(image[0], 1).astype(np.float64) / MAX_VALUE)
+    patches = load_patches(a, mask)
+    px = np.concatenate([q[::8, ::8].ravel() for q in patches]) if patches else np.zeros(0)
+    return ScanTexture(tuple(patch_texture(q) for q in patches), px.astype(np.float32),
+                       int(((image[0] == 0) & (a > LOAD_A)).sum()), int((a > LOAD_A).sum()))
+
+
+def aggregate_texture(parts) -> dict:
+    """The texture statistics of several scans from their :class:`ScanTexture` parts (see :func:`texture_stats`)."""
+    parts = list(parts)
+    rows = [r for part in parts for r in part.rows]
+    bands = load_targets()["texture"]["bands"]
+    out: dict = {"bands": {}, "n_patches": len(rows), "n_scans": len(parts)}
+    for name in bands:
+        lo, hi = (float(x) for x in name.split("-"))
+        sel = [r for r in rows if lo <= r["mean_A"] < hi]
+        if sel:
+            out["bands"][name] = {"n": len(sel), **{k: float(np.nanmedian([r[k] for r in sel]))
+                                                    for k in TEXTURE_KEYS}}
+    px = np.concatenate([part.load_px for part in parts]) if parts else np.zeros(0)
+    blocked, loaded = sum(part.blocked for part in parts), sum(part.loaded for part in parts)
+    out["load"] = {
+        "A_quantiles_10_50_90": [float(q) for q in np.percentile(px, [10, 50, 90])] if px.size else None,
+        "share_A_gt_6": float((px > 6).mean()) if px.size else None,
+        "blocked_share": blocked / loaded if loaded else None,
+    }
+    return out
+
+
 def texture_stats(images, masks=None) -> dict:
     """Texture statistics of one or more (2, H, W) uint16 scans, measured as the targets' ``texture`` were.
 
@@ -172,26 +215,46 @@ def texture_stats(images, masks=None) -> dict:
         percentiles of A over the patches subsampled every 8 px, the share above A = 6, and ``blocked_share``
         (T_high == 0 among pixels with A_high > 0.3, whole scans).
     """
-    bands = load_targets()["texture"]["bands"]
-    rows, load_px, blocked, loaded = [], [], 0, 0
-    for i, image in enumerate(images):
-        a = -np.log(np.maximum(image[0], 1).astype(np.float64) / MAX_VALUE)
-        blocked += int(((image[0] == 0) & (a > LOAD_A)).sum())
-        loaded += int((a > LOAD_A).sum())
-        for p in load_patches(a, None if masks is None else masks[i]):
-            rows.append(patch_texture(p))
-            load_px.append(p[::8, ::8].ravel())
-    out: dict = {"bands": {}, "n_patches": len(rows)}
-    for name in bands:
-        lo, hi = (float(x) for x in name.split("-"))
-        sel = [r for r in rows if lo <= r["mean_A"] < hi]
-        if sel:
-            out["bands"][name] = {"n": len(sel), **{k: float(np.nanmedian([r[k] for r in sel]))
-                                                    for k in ("std_A", "grad_p50", "grad_p90", *SLOPE_RANGES)}}
-    px = np.concatenate(load_px) if load_px else np.zeros(0)
-    out["load"] = {
-        "A_quantiles_10_50_90": [float(q) for q in np.percentile(px, [10, 50, 90])] if px.size else None,
-        "share_A_gt_6": float((px > 6).mean()) if px.size else None,
-        "blocked_share": blocked / loaded if loaded else None,
-    }
-    return out
+    return aggregate_texture(scan_texture(image, None if masks is None else masks[i])
+                             for i, image in enumerate(images))
+
+
+# --- the texture gates: the targets' tolerance, stated once ------------------------------------------------
+
+
+def within(key: str, real: float, synthetic: float | None, tol: dict) -> bool:
+    """The tolerance of issue #17: slopes within ±``slope_abs``, every other statistic within ±``relative`` of
+    the real value. A statistic that could not be measured (an empty band) does not pass."""
+    if synthetic is None or not np.isfinite(synthetic):
+        return False
+    if key.startswith("spec_slope"):
+        return abs(synthetic - real) <= tol["slope_abs"]
+    return abs(synthetic - real) <= tol["relative"] * abs(real)
+
+
+def texture_gates(stats: dict, targets: dict | None = None) -> list[dict]:
+    """Each texture gate of :func:`texture_stats`'s ``stats`` against the real targets.
+
+    Returns:
+        one row per gate: ``gate`` (``<band>/<statistic>`` or ``load/<statistic>``), ``real``, ``synthetic``
+        (None where unmeasured), ``allowed`` ([lo, hi]) and ``passed``.
+    """
+    target = (targets or load_targets())["texture"]
+    tol = target["tolerance"]
+    rows = []
+    for band, real in target["bands"].items():
+        mine = stats["bands"].get(band, {})
+        for key in TEXTURE_KEYS:
+            r, v = real[key], mine.get(key)
+            pad = tol["slope_abs"] if key.startswith("spec_slope") else tol["relative"] * abs(r)
+            rows.append({"gate": f"{band}/{key}", "real": r, "synthetic": v, "allowed": [r - pad, r + pad],
+                         "passed": within(key, r, v, tol)})
+    load = stats["load"]
+    share, blocked = load.get("share_A_gt_6"), load.get("blocked_share")
+    lo, hi = tol["share_A_gt_6"]
+    rows.append({"gate": "load/share_A_gt_6", "real": target["load"]["share_A_gt_6"], "synthetic": share,
+                 "allowed": [lo, hi], "passed": share is not None and lo <= share <= hi})
+    rows.append({"gate": "load/blocked_share", "real": target["load"]["blocked_share"], "synthetic": blocked,
+                 "allowed": [0.0, tol["blocked_share_max"]],
+                 "passed": blocked is not None and blocked <= tol["blocked_share_max"]})
+    return rows
