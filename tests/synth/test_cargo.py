@@ -101,3 +101,33 @@ def test_paper_reels_are_wound_paper_not_solid_cellulose():
     ld = load_unit(s, unit, "paper", 0.9, rng)
     lam = ld.goods.paths["cellulose"] * 1.5
     assert float(np.percentile(lam[lam > 0], 99)) < 0.85 * unit.width_m * 100
+
+
+def _with_hollows(category, seeds=range(12)):
+    """The first load of ``category`` (over ``seeds``) that records hiding places (a steel load may be bundles)."""
+    for seed in seeds:
+        s, unit, rng = _unit(seed=seed)
+        ld = load_unit(s, unit, category, 0.9, rng)
+        if ld.hollows:
+            return s, ld
+    raise AssertionError(f"no {category} load with hollows")
+
+
+@pytest.mark.parametrize("category,air", [("tyres", False), ("paper", False), ("chemicals", False),
+                                          ("steel_products", True)])
+def test_objects_record_their_hiding_places(category, air):
+    """Each hollow lies in the unit and in its own object: the goods' path runs through a tyre's casing, a reel's
+    body and a drum, while a coil's eye is air through the whole coil."""
+    s, ld = _with_hollows(category)
+    u, g = ld.unit, ld.goods
+    goods = sum(g.paths.values())
+    for h in ld.hollows:
+        assert u.x0 <= h.x0 < h.x1 <= u.x1 and u.z0 <= h.z0 < h.z1 <= u.z1
+        assert 0 < h.depth_m <= u.width_m and h.solid == (category in ("paper", "chemicals"))
+        r, c = int(g.row_of((h.z0 + h.z1) / 2)), int(g.col_of((h.x0 + h.x1) / 2))
+        assert (goods[r, c] == 0) == air, (h, goods[r, c])
+
+
+def test_boxed_goods_record_no_hollows():
+    s, unit, rng = _unit(seed=1)
+    assert load_unit(s, unit, "garments", 0.9, rng).hollows == []

@@ -121,6 +121,21 @@ def list_categories(wagon: str | None = None) -> list[str]:
     return [n for n, c in CATEGORIES.items() if wagon is None or wagon in c.wagons]
 
 
+@dataclass(frozen=True)
+class Hollow:
+    """A place inside one object of the load where contraband fits, as smugglers use them: a tyre's casing, a
+    coil's eye, the body of a paper reel, one drum. A box in the image plane, ``depth_m`` along the beam (the
+    one object's own depth); ``solid``: goods fill it (they are cut out to make room), else it is air inside the
+    object."""
+
+    x0: float
+    x1: float
+    z0: float
+    z1: float
+    depth_m: float
+    solid: bool
+
+
 @dataclass
 class Load:
     """A unit's cargo, drawn but not yet merged: goods and packaging layers cropped to the unit."""
@@ -133,6 +148,7 @@ class Load:
     top: np.ndarray = field(default_factory=lambda: np.zeros(0))   # load height (m) per layer column
     goods_material: str = "textile"
     density: float = 0.0                                            # stowed density drawn (kg/m³ of package)
+    hollows: list[Hollow] = field(default_factory=list)             # hiding places inside its objects
 
     def goods_mass(self) -> float:
         return sum(self.goods.mass_kg(m) for m in self.goods.paths)
@@ -266,9 +282,13 @@ def _coils(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> No
         if rng.random() < 0.65:
             r = rng.uniform(0.45, 0.8)
             width = rng.uniform(0.9, 1.5) * 100.0
-            t = ring_template(r / g.row_pitch_m, r / g.col_pitch_m, rng.uniform(0.3, 0.5))
+            inner = rng.uniform(0.3, 0.5)
+            t = ring_template(r / g.row_pitch_m, r / g.col_pitch_m, inner)
             g.template("steel", t, x + r, u.z0 + 0.12 + r, width)
             p.box("wood", x + 0.1, x + 2 * r - 0.1, u.z0, u.z0 + 0.15, 2 * 30.0)
+            eye = 0.7 * inner * r                              # a square inside the eye (radius inner·r)
+            ld.hollows.append(Hollow(x + r - eye, x + r + eye, u.z0 + 0.12 + r - eye, u.z0 + 0.12 + r + eye,
+                                     width / 100.0, solid=False))
             x += 2 * r + rng.uniform(0.3, 1.2)
         else:
             length, h = rng.uniform(1.5, 3.5), rng.uniform(0.3, 0.8)
@@ -304,6 +324,8 @@ def _drums(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> No
                 p.box("steel", x, x + 2 * r, zh, zh + 0.01, n_y * chord * 0.03)
             p.box("wood", x, x + 2 * r, z - 0.14, z, 2 * n_y * 2.0)
             ld.packages += n_y
+            ld.hollows.append(Hollow(x + 0.3 * r, x + 1.7 * r, z + 0.04, z + (h - 0.04) * level, 2 * r * 0.8,
+                                     solid=True))
         x += 2 * r + rng.uniform(0.0, 0.05)
 
 
@@ -322,6 +344,8 @@ def _tyres(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> No
             g.template("rubber", ring, x + r, zc, n_y * 3.5)
             g.template("steel", belt, x + r, zc, n_y * 0.25)
             ld.packages += n_y
+            # the casing's air between the bead (0.62 r) and the tread, below the hub: one tyre deep
+            ld.hollows.append(Hollow(x + 0.7 * r, x + 1.3 * r, zc - 0.93 * r, zc - 0.66 * r, tread, solid=False))
         x += 2 * r * rng.uniform(0.8, 1.0)   # rows lean into each other
 
 
@@ -334,6 +358,7 @@ def _reels(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> No
     disc = ellipse_template(r / g.row_pitch_m, r / g.col_pitch_m)
     core = ellipse_template(0.05 / g.row_pitch_m, 0.05 / g.col_pitch_m)
     tiers = 2 if (u.z1 - u.z0) > 4 * r + 0.1 else 1
+    n_reels = max(1, round(u.width_m / 1.2))   # reels ~1.2 m long side by side along the beam
     x = u.x0 + 0.02
     while x + 2 * r <= u.x0 + (u.x1 - u.x0) * fill:
         for k in range(tiers):
@@ -341,6 +366,9 @@ def _reels(ld: Load, cat: Category, rng: np.random.Generator, fill: float) -> No
             g.template("cellulose", disc, x + r, zc, width)
             g.template("cellulose", core, x + r, zc, -width)
             ld.packages += 2
+            # a cavity cut into one reel's body, off the core: that reel's depth along the beam
+            ld.hollows.append(Hollow(x + 0.3 * r, x + 0.85 * r, zc - 0.3 * r, zc + 0.3 * r,
+                                     0.9 * u.width_m / n_reels, solid=True))
         x += 2 * r + rng.uniform(0.0, 0.05)
 
 

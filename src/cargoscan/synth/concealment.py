@@ -73,8 +73,9 @@ def _block(s: Scene, material: str, x0: float, x1: float, z0: float, z1: float, 
 
 
 def _contents(s: Scene, ld: Load, what: str, x0: float, x1: float, z0: float, z1: float, depth: float,
-              spec: dict, site: str, rng: np.random.Generator) -> list[str]:
-    """Put contraband ``what`` in the box (``depth`` m along the beam), displacing goods; returns classes."""
+              spec: dict, site: str, rng: np.random.Generator, cut: bool = True) -> list[str]:
+    """Put contraband ``what`` in the box (``depth`` m along the beam), displacing goods (``cut``; not where the
+    box is air inside an object, or already cut); returns classes."""
     unit = ld.unit.number
     if what == "drugs":
         drug = spec.get("drug", "cocaine")
@@ -87,7 +88,8 @@ def _contents(s: Scene, ld: Load, what: str, x0: float, x1: float, z0: float, z1
             depth = min(ld.unit.width_m, vol / (length * h))
         xa = x0 + rng.uniform(0, max(x1 - x0 - length, 0))
         za = z0 + rng.uniform(0, max(z1 - z0 - h, 0)) * (site == "in_cargo")
-        _cut(ld, xa, xa + length, za, za + h, min(depth / ld.unit.width_m, 1.0))
+        if cut:
+            _cut(ld, xa, xa + length, za, za + h, min(depth / ld.unit.width_m, 1.0))
         mask = _block(s, drug, xa, xa + length, za, za + h, mass, seams=BRICK.face_m, wrap=BRICK.wrap)
         s.add_instance("drugs", mask, drug, mass, site, unit)
         return ["drugs"]
@@ -263,8 +265,30 @@ def _bulk_void(s: Scene, ld: Load, kind: str, spec: dict, rng: np.random.Generat
     return classes
 
 
+#: Share of the drugs hidden in or among a load of objects (tyres, coils, reels, drums) that go inside one of them
+#: (:attr:`Load.hollows`) rather than between them. Cigarette cases and firearms do not fit a tyre's casing or a
+#: coil's eye; they stay between the objects.
+IN_OBJECT_SHARE = 0.7
+
+
+def _in_object(s: Scene, ld: Load, what: str, site: str, spec: dict, rng: np.random.Generator) -> list[str]:
+    """Contraband ``what`` inside one object of the load: a hollow drawn at random (goods cut out of a solid one,
+    the object's air filled in a tyre casing or a coil's eye; a consignment bigger than one object's hollow
+    fills the same hollow in the objects behind it along the beam); returns the classes drawn."""
+    h = ld.hollows[int(rng.integers(len(ld.hollows)))]
+    if not (h.solid and site == "hollowed_goods"):   # goods displaced by the contents alone, if any
+        return _contents(s, ld, what, h.x0, h.x1, h.z0, h.z1, h.depth_m, spec, site, rng, cut=h.solid)
+    # hollowed: the whole cavity is cut out of the object, a void where the contents do not fill it
+    _cut(ld, h.x0, h.x1, h.z0, h.z1, min(h.depth_m / ld.unit.width_m, 1.0))
+    s.add_instance("void", _box_mask(s, h.x0, h.x1, h.z0, h.z1), "air", 0.0, site, ld.unit.number)
+    return ["void"] + _contents(s, ld, what, h.x0, h.x1, h.z0, h.z1, h.depth_m, spec, site, rng, cut=False)
+
+
 def _hollowed_goods(s: Scene, ld: Load, kind: str, spec: dict, rng: np.random.Generator) -> list[str]:
-    """Goods cut out of the lower part of the load, sometimes with contraband in their place."""
+    """Goods cut out of the lower part of the load, sometimes with contraband in their place; in a load of
+    objects, mostly one object hollowed (a reel, a drum) or filled (a tyre's casing, a coil's eye)."""
+    if spec.get("contents") == "drugs" and ld.hollows and rng.random() < IN_OBJECT_SHARE:
+        return _in_object(s, ld, "drugs", "hollowed_goods", spec, rng)
     u, v = ld.unit, create_cavity(kind)
     length, height = u.x1 - u.x0, u.z1 - u.z0
     lx, lz = rng.uniform(*v.along_m), rng.uniform(*v.up_m)
@@ -285,6 +309,8 @@ def _in_cargo(s: Scene, ld: Load, kind: str, spec: dict, rng: np.random.Generato
     u = ld.unit
     length = u.x1 - u.x0
     what = {"drugs_in_cargo": "drugs", "cigarettes_in_cargo": "cigarettes", "weapons_in_cargo": "weapons"}[kind]
+    if what == "drugs" and ld.hollows and rng.random() < IN_OBJECT_SHARE:
+        return _in_object(s, ld, what, "in_cargo", spec, rng)
     xa = u.x0 + rng.uniform(0.1, 0.5) * length
     return _contents(s, ld, what, xa, min(u.x1, xa + rng.uniform(1.0, 3.0)), u.z0 + 0.02,
                      min(u.z1, u.z0 + 1.8), u.width_m * rng.uniform(0.2, 0.6), spec, "in_cargo", rng)

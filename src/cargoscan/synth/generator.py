@@ -32,8 +32,9 @@ from cargoscan.synth.wagons import create_wagon, wagon_length
 log = logging.getLogger(__name__)
 
 GENERATOR_NAME = "cargoscan.synth"
-GENERATOR_VERSION = "1.3.0"   # 1.2.0: weapons weigh their catalogue mass; 1.3.0: goods drawn as items (contents),
-                              # carton board at its real weight, package rows offset, payload-packed loads
+GENERATOR_VERSION = "1.4.0"   # 1.2.0: weapons weigh their catalogue mass; 1.3.0: goods drawn as items (contents),
+                              # carton board at its real weight, package rows offset, payload-packed loads; 1.4.0:
+                              # drugs hidden inside the load's objects (tyres, coils, reels, drums: Load.hollows)
 ENERGIES_MEV = [6.0, 4.0]
 REALISM_FILE = "realism.json"   # the archive against the real scanner's texture targets (write_realism)
 
