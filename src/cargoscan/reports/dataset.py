@@ -199,15 +199,15 @@ def realism(arc: Archive, n_scans: int) -> tuple[pd.DataFrame | None, str]:
 def _texture_doc(arc: Archive, n_scans: int) -> dict[str, Any] | None:
     """The archive's texture measurement: the synthesiser's ``realism.json`` when it wrote one, else measured
     on up to ``n_scans`` scans (an imported real archive is measured the same way, labels-free)."""
-    path = arc.root / "realism.json"
+    try:
+        from cargoscan.synth.realism import REALISM_FILE, aggregate_texture, scan_texture, texture_gates
+    except ImportError:
+        return None
+    path = arc.root / REALISM_FILE
     if path.exists():
         import json
 
         return json.loads(path.read_text(encoding="utf-8"))
-    try:
-        from cargoscan.synth.realism import aggregate_texture, scan_texture, texture_gates
-    except ImportError:
-        return None
     ids = arc.scans["scan_id"].tolist()[:n_scans]
     stats = aggregate_texture(scan_texture(load_scan(arc, sid)[0]) for sid in ids)
     return {"texture": stats, "gates": texture_gates(stats), "n_measured": len(ids)}

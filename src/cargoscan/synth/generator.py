@@ -25,7 +25,7 @@ from cargoscan.synth.cargo import load_unit, merge
 from cargoscan.synth.concealment import conceal
 from cargoscan.synth.config import GeometryParams, SynthParams, validate
 from cargoscan.synth.manifest import ScanPlan, UnitPlan, consignment_rows, plan_scans, rfid_rows, scans_table
-from cargoscan.synth.realism import ScanTexture, aggregate_texture, scan_texture, texture_gates
+from cargoscan.synth.realism import REALISM_FILE, ScanTexture, aggregate_texture, scan_texture, texture_gates
 from cargoscan.synth.scene import Scene
 from cargoscan.synth.wagons import create_wagon, wagon_length
 
@@ -36,7 +36,6 @@ GENERATOR_VERSION = "1.4.0"   # 1.2.0: weapons weigh their catalogue mass; 1.3.0
                               # carton board at its real weight, package rows offset, payload-packed loads; 1.4.0:
                               # drugs hidden inside the load's objects (tyres, coils, reels, drums: Load.hollows)
 ENERGIES_MEV = [6.0, 4.0]
-REALISM_FILE = "realism.json"   # the archive against the real scanner's texture targets (write_realism)
 
 
 @lru_cache(maxsize=8)

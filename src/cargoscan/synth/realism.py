@@ -106,6 +106,7 @@ PATCH = 64               # px: the patch side of the texture targets
 LOAD_A = 0.3             # a pixel is "in the load" above this A_high
 LOAD_SHARE = 0.95        # a patch is in the load when this share of its pixels is
 SLOPE_RANGES = {"spec_slope_low": (2, 8), "spec_slope_high": (8, 30)}   # cycles per patch
+REALISM_FILE = "realism.json"   # in each archive the synthesiser writes: its texture gates (synth.generator)
 TEXTURE_KEYS = ("std_A", "grad_p50", "grad_p90", *SLOPE_RANGES)       # the per-band statistics
 
 
