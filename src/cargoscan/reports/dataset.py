@@ -233,7 +233,7 @@ def texture_crops(arc: Archive, n_scans: int, per_band: int = 5) -> plt.Figure |
     """Crops of the load (64 px patches of A_high, as the gates measure them), one row per band of patch-mean A,
     each row titled with the real scanner's statistics for that band; None without patches or targets."""
     try:
-        from cargoscan.synth.realism import MAX_VALUE, load_patches, load_targets
+        from cargoscan.synth.realism import attenuation_high, band_bounds, band_of, load_patches, load_targets
     except ImportError:
         return None
     bands = load_targets()["texture"]["bands"]
@@ -242,8 +242,8 @@ def texture_crops(arc: Archive, n_scans: int, per_band: int = 5) -> plt.Figure |
     for sid in (flat if len(flat) else arc.scans)["scan_id"].tolist()[:n_scans]:
         image = load_scan(arc, sid)[0]
         here: dict[str, list[np.ndarray]] = {b: [] for b in bands}
-        for q in load_patches(-np.log(np.maximum(image[0], 1).astype(np.float64) / MAX_VALUE)):
-            band = next((b for b in bands if float(b.split("-")[0]) <= q.mean() < float(b.split("-")[1])), None)
+        for q in load_patches(attenuation_high(image)):
+            band = band_of(float(q.mean()), bands)
             if band:
                 here[band].append(q)
         for band, qs in here.items():   # one crop a scan and band (its middle one), so a row spans several loads
@@ -253,7 +253,7 @@ def texture_crops(arc: Archive, n_scans: int, per_band: int = 5) -> plt.Figure |
         return None
     fig, axes = plt.subplots(len(bands), per_band, figsize=(1.6 * per_band, 1.9 * len(bands)), squeeze=False)
     for row, (band, real) in zip(axes, bands.items()):
-        lo, hi = (float(x) for x in band.split("-"))
+        lo, hi = band_bounds(band)
         for k, ax in enumerate(row):
             ax.set_axis_off()
             if k < len(found[band]):   # one grey scale per band, air white, so the rows compare

@@ -110,6 +110,22 @@ REALISM_FILE = "realism.json"   # in each archive the synthesiser writes: its te
 TEXTURE_KEYS = ("std_A", "grad_p50", "grad_p90", *SLOPE_RANGES)       # the per-band statistics
 
 
+def band_bounds(name: str) -> tuple[float, float]:
+    """A texture band's (lo, hi) of patch-mean A from its name in the targets (``"1.5-3.0"``)."""
+    lo, hi = name.split("-")
+    return float(lo), float(hi)
+
+
+def band_of(mean_a: float, bands) -> str | None:
+    """The name of the band (of ``bands``' names) whose [lo, hi) holds a patch's mean A, or None."""
+    return next((b for b in bands if band_bounds(b)[0] <= mean_a < band_bounds(b)[1]), None)
+
+
+def attenuation_high(image: np.ndarray) -> np.ndarray:
+    """A_high = −ln T_high of a (2, H, W) uint16 scan, a zero count read as one (float64)."""
+    return -np.log(np.maximum(image[0], 1).astype(np.float64) / MAX_VALUE)
+
+
 def _radial_spectrum(patch: np.ndarray) -> np.ndarray:
     """Radially averaged power spectrum of a mean-removed square patch, indexed by cycles per patch."""
     n = patch.shape[0]
@@ -174,7 +190,7 @@ class ScanTexture:
 
 def scan_texture(image: np.ndarray, mask: np.ndarray | None = None) -> ScanTexture:
     """Measure one (2, H, W) uint16 scan's load patches (``mask`` restricts them, see :func:`load_patches`)."""
-    a = -np.log(np.maximum(image[0], 1).astype(np.float64) / MAX_VALUE)
+    a = attenuation_high(image)
     patches = load_patches(a, mask)
     px = np.concatenate([q[::8, ::8].ravel() for q in patches]) if patches else np.zeros(0)
     return ScanTexture(tuple(patch_texture(q) for q in patches), px.astype(np.float32),
@@ -188,8 +204,7 @@ def aggregate_texture(parts) -> dict:
     bands = load_targets()["texture"]["bands"]
     out: dict = {"bands": {}, "n_patches": len(rows), "n_scans": len(parts)}
     for name in bands:
-        lo, hi = (float(x) for x in name.split("-"))
-        sel = [r for r in rows if lo <= r["mean_A"] < hi]
+        sel = [r for r in rows if band_of(r["mean_A"], (name,))]
         if sel:
             out["bands"][name] = {"n": len(sel), **{k: float(np.nanmedian([r[k] for r in sel]))
                                                     for k in TEXTURE_KEYS}}
@@ -223,14 +238,18 @@ def texture_stats(images, masks=None) -> dict:
 # --- the texture gates: the targets' tolerance, stated once ------------------------------------------------
 
 
+def allowed_range(key: str, real: float, tol: dict) -> tuple[float, float]:
+    """The tolerance of issue #17 around a real band statistic: slopes ±``slope_abs``, every other statistic
+    ±``relative`` of the real value."""
+    pad = tol["slope_abs"] if key.startswith("spec_slope") else tol["relative"] * abs(real)
+    return real - pad, real + pad
+
+
 def within(key: str, real: float, synthetic: float | None, tol: dict) -> bool:
-    """The tolerance of issue #17: slopes within ±``slope_abs``, every other statistic within ±``relative`` of
-    the real value. A statistic that could not be measured (an empty band) does not pass."""
-    if synthetic is None or not np.isfinite(synthetic):
-        return False
-    if key.startswith("spec_slope"):
-        return abs(synthetic - real) <= tol["slope_abs"]
-    return abs(synthetic - real) <= tol["relative"] * abs(real)
+    """Whether a synthetic band statistic lies in :func:`allowed_range`; an unmeasured one (an empty band) does
+    not."""
+    lo, hi = allowed_range(key, real, tol)
+    return synthetic is not None and bool(np.isfinite(synthetic)) and lo <= synthetic <= hi
 
 
 def texture_gates(stats: dict, targets: dict | None = None) -> list[dict]:
@@ -247,9 +266,8 @@ def texture_gates(stats: dict, targets: dict | None = None) -> list[dict]:
         mine = stats["bands"].get(band, {})
         for key in TEXTURE_KEYS:
             r, v = real[key], mine.get(key)
-            pad = tol["slope_abs"] if key.startswith("spec_slope") else tol["relative"] * abs(r)
-            rows.append({"gate": f"{band}/{key}", "real": r, "synthetic": v, "allowed": [r - pad, r + pad],
-                         "passed": within(key, r, v, tol)})
+            rows.append({"gate": f"{band}/{key}", "real": r, "synthetic": v,
+                         "allowed": list(allowed_range(key, r, tol)), "passed": within(key, r, v, tol)})
     load = stats["load"]
     share, blocked = load.get("share_A_gt_6"), load.get("blocked_share")
     lo, hi = tol["share_A_gt_6"]
