@@ -147,23 +147,24 @@ class DeclaredChecks:
         except Exception as exc:
             return [failed("material", "ANALYSIS_FAILED_PHYSICS", f"{type(exc).__name__}: {exc}"),
                     failed("mass", "ANALYSIS_FAILED_PHYSICS", "нет разложения (λ, Z_eff)")]
-        load_ids = [i for i, c in enumerate(cfg.classes) if c in LOAD_CLASSES] + list(np.flatnonzero(self.threat))
-        load = np.isin(tiled.labels, load_ids)
+        cargo = np.isin(tiled.labels, [i for i, c in enumerate(cfg.classes) if c in LOAD_CLASSES])
+        threats = np.isin(tiled.labels, np.flatnonzero(self.threat))
+        load, weighed = cargo | threats, material.mass_area(cargo, threats)   # the mass: the cargo's column hull
         lam, zeff = material.invert_map(decomposer, tiled.a_high, tiled.a_low, load,
                                         max_pixels=self.params.material_max_pixels,
                                         check=lambda: deadline.check("материал"))
         # λ for mass and density from the scan at native pitch, PSF deconvolved in T (material.native_maps).
-        lam_m, dark, psf = material.native_maps(decomposer, ctx.image, ctx.meta, ctx.pitch, cfg.pitch_mm, load,
+        lam_m, dark, psf = material.native_maps(decomposer, ctx.image, ctx.meta, ctx.pitch, cfg.pitch_mm, weighed,
                                                 max_pixels=self.params.material_max_pixels,
                                                 check=lambda: deadline.check("материал"))
         judged = U.forms(ctx.summary, self._head(tiled.label_logits))   # the forms the declared codes take here
         category, pf = U.declared_category(judged, self.categories), U.packaging_fraction(judged, self.categories)
         mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, ctx.meta,
                                                      self.params, decomposer, ctx.summary, category, pf, dark,
-                                                     psf, lam_m, self.decision_thresholds)
+                                                     psf, lam_m, self.decision_thresholds, weighed)
         deadline.check("материал")
         mat["judged_as"] = list(judged)
-        unit_flags = self._unit_material(ctx, (lam, zeff, load, dark, psf, lam_m), decomposer, mass, mat)
+        unit_flags = self._unit_material(ctx, (lam, zeff, load, weighed, dark, psf, lam_m), decomposer, mass, mat)
         id_map = ctx.id_map
         slices = ndimage.find_objects(id_map)   # each area's box: per-area work stays local
         for a in out.risk_areas:
@@ -189,7 +190,7 @@ class DeclaredChecks:
         whole wagon's is kept as ``wagon_evidence``) and the MASS_MISMATCH reasons (returned) name the unit.
         Otherwise (rows that name no container of the scan; a single unit) the wagon's own decides: None. The
         density check stays the wagon's."""
-        lam, zeff, load, dark, psf, lam_m = maps
+        lam, zeff, load, weighed, dark, psf, lam_m = maps
         pitch = self.cfg.pitch_mm
         decide = {"mass": self.decision_thresholds.get("mass", 1.0), "material": math.inf}
         per_mass, per_mat, flags = [], [], []
@@ -199,12 +200,13 @@ class DeclaredChecks:
             if len(ctx.unit_list) == 1:
                 m_u, mat_u = dict(mass), {k: v for k, v in mat.items() if k != "units"}
             else:
-                where = load & u.columns(load.shape)
+                cols = u.columns(load.shape)
+                where = load & cols
                 judged = U.forms(u.summary, self._head(ctx.tiled.span_logits(*u.span)))
                 m_u, mat_u, f_u = material.mass_and_density(
                     lam, zeff, ctx.tiled.a_high, where, pitch, ctx.meta, self.params, decomposer, u.summary,
                     U.declared_category(judged, self.categories), U.packaging_fraction(judged, self.categories),
-                    dark, psf, lam_m, decide)
+                    dark, psf, lam_m, decide, weighed & cols)
                 mat_u["judged_as"] = list(judged)
                 mat_u.pop("density_flag", None)          # the density check is the wagon's
                 flags += [reason(c, f"{u.name}: {d}") for c, d in f_u if c == "MASS_MISMATCH"]
