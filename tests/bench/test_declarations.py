@@ -123,6 +123,15 @@ def test_mass_errors_and_coverage_on_clean_loaded_units():
     assert r["within_10pct"]["k"] == 3
 
 
+def test_mass_report_keeps_the_reading_before_calibration():
+    rows = [{"true_category": "liquids", "net_kg": 1010.0, "net_read_kg": 1150.0, "calibrated": True},
+            {"true_category": "liquids", "net_kg": 990.0, "net_read_kg": 1140.0, "calibrated": True},
+            {"true_category": "garments", "net_kg": 1020.0, "net_read_kg": 1020.0, "calibrated": False}]
+    r = mass_report(table(rows))
+    assert r["n_calibrated"] == 2 and r["median_abs_rel_error"] == pytest.approx(0.01)
+    assert r["as_read"]["median_abs_rel_error"] == pytest.approx(0.14)
+
+
 def test_mismatch_aurocs_positives_negatives_and_counts():
     rows = [{"mismatch": "", "category_score": s, "difference_rel": dr}
             for s, dr in ((0.1, 0.0), (0.2, -0.05), (0.6, 0.12), (0.3, 0.02))]

@@ -197,17 +197,17 @@ def test_cargo_evidence_grows_as_the_head_rules_the_declared_category_out():
     assert np.isfinite(cargo_evidence(0.0, 0.1))
 
 
-def _with_fusion(tmp_path, artifact, record) -> Path:
-    """A copy of the test artifact with a category fusion sealed in its config.json."""
+def _with_fusion(tmp_path, artifact, record, key: str = "category_fusion") -> Path:
+    """A copy of the test artifact with a record sealed in its config.json (a category fusion by default)."""
     import dataclasses
     import shutil
 
     from cargoscan.models.artifact import ArtifactConfig
 
-    art = tmp_path / "fused"
+    art = tmp_path / "sealed"
     shutil.copytree(artifact, art)
     cfg = ArtifactConfig.load(art)
-    dataclasses.replace(cfg, extra={**cfg.extra, "category_fusion": record}).save(art)
+    dataclasses.replace(cfg, extra={**cfg.extra, key: record}).save(art)
     return art
 
 
@@ -250,6 +250,26 @@ def test_a_broken_fusion_record_fails_the_cargo_check_closed(tmp_path, artifact,
     assert inspector.fusion is None and "shapes disagree" in inspector.fusion_error
     out = inspector.inspect(make_scan(tmp_path, 22), [declaration_row(true_net_kg())])
     assert out.suspicious and "ANALYSIS_FAILED_MODEL" in codes(out)
+
+
+def test_a_sealed_mass_calibration_is_read_and_a_broken_one_fails_the_mass_check_closed(tmp_path, artifact,
+                                                                                         library):
+    """The mass blocks say whether they were calibrated and keep what was read; a calibration record that does
+    not read fails the mass check (never a lower bound passed off as measured)."""
+    params = InspectParams(references_dir=str(library))
+    good = _with_fusion(tmp_path / "good", artifact, {"beta": {"garments": 0.1}, "spread": {"garments": 0.02}},
+                        "mass_calibration")
+    inspector = Inspector.load(good, params, decomposer_factory=fake_decomposer)
+    assert inspector.mass_calibration.beta == {"garments": 0.1} and inspector.mass_calibration_error is None
+    out = inspector.inspect(make_scan(tmp_path, 23), [declaration_row(true_net_kg())])
+    assert out.mass["calibrated"] is False and out.mass["net_read_kg"] == out.mass["net_kg"]   # nothing dark
+    assert {"net_read_kg", "sigma_measured_kg", "category"} <= set(out.mass["units"][0])
+    broken = _with_fusion(tmp_path / "broken", artifact, {"beta": {"garments": 0.1}}, "mass_calibration")
+    inspector = Inspector.load(broken, params, decomposer_factory=fake_decomposer)
+    assert inspector.mass_calibration is None and "KeyError" in inspector.mass_calibration_error
+    out = inspector.inspect(make_scan(tmp_path, 24), [declaration_row(true_net_kg())])
+    assert out.suspicious and "ANALYSIS_FAILED_MODEL" in codes(out)
+    assert any(c.name == "mass" and c.status == "failed" for c in out.checks)
 
 
 def _two_containers(tmp_path, i: int) -> "Path":

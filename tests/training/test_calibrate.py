@@ -88,3 +88,49 @@ def test_fusion_is_fitted_on_units_and_a_wagon_reads_its_strongest_unit(tmp_path
     assert record is not None and record["n_units"] == 160
     assert np.isfinite(evidence).all()
     assert np.median(evidence[:16]) > 1.0 > np.median(evidence[16:])
+
+
+def weighed_archive(tmp_path, n: int, understated: int) -> tuple[pd.DataFrame, object]:
+    """n clean single-container wagons of liquids whose mass reads 15 % heavy at the dark level (90 % of it
+    there); the first ``understated`` declare 75 % of their true weight."""
+    from tests.inspect.test_mass_calibration import block
+
+    rng = np.random.default_rng(3)
+    ids, docs, rows = [scan_id_for(i) for i in range(n)], [], []
+    for i, sid in enumerate(ids):
+        true = float(rng.uniform(10000, 25000))
+        read = true * 1.15 * (1 + rng.normal(0, 0.01))
+        unit = {"unit": "CSQU3054383", **block(read, true * (0.75 if i < understated else 1.0))}
+        docs.append({"scan_id": sid, "mass": {**unit, "units": [unit]}})
+        rows.append({"scan_id": sid, "pi_number": f"32701/030225/{i:07d}", "wagon_number": "45488855",
+                     "container_number": "CSQU3054383", "true_category": "liquids", "true_hs_code": "2710",
+                     "true_goods_description": "oil", "true_net_weight_kg": f"{true:.1f}",
+                     "true_packages_count": "1", "mismatch": "none", "has_threat": "0", "threat_classes": ""})
+    root = tmp_path / "val"
+    paths = ArchivePaths(root)
+    paths.table("truth.csv").parent.mkdir(parents=True, exist_ok=True)
+    write_table(paths.table("truth.csv"), rows)
+    return pd.DataFrame({"scan_id": ids, "doc": docs, "clean": True, "evidence_mass": 0.0}), root
+
+
+def test_mass_calibration_is_fitted_on_weighed_units_and_rejudges_each_wagon_out_of_fold(tmp_path):
+    from cargoscan.inspect.config import InspectParams
+    from cargoscan.inspect.mass_calibration import MassCalibration
+    from cargoscan.training.calibrate import mass_calibration
+
+    df, root = weighed_archive(tmp_path, 80, understated=20)
+    record, evidence = mass_calibration(df, root, InspectParams())
+    cal = MassCalibration.from_dict(record)
+    assert cal.n == {"liquids": 80} and cal.beta["liquids"] == pytest.approx((1 - 1 / 1.15) / 0.9, abs=0.01)
+    assert record["fitted_on"] == str(root) and np.isfinite(evidence).all()
+    assert evidence[:20].min() > 1.0 > evidence[20:].max()       # seen once calibrated; honest ones pass
+    assert (df["evidence_mass"] == 0.0).all()                       # the frame is not changed in place
+
+
+def test_no_mass_calibration_without_enough_clean_units(tmp_path):
+    from cargoscan.inspect.config import InspectParams
+    from cargoscan.training.calibrate import mass_calibration
+
+    df, root = weighed_archive(tmp_path, 30, understated=0)
+    df["clean"] = np.arange(30) < 5
+    assert mass_calibration(df, root, InspectParams()) == (None, None)

@@ -6,7 +6,8 @@ Read from each kept inspection (``<bench.out_dir>/inspections/<archive>/<scan_id
 
 * ``cargo``: ``predicted``, ``probabilities``, ``declared`` (the declared categories), ``declared_probability``
   (the engine's P(declared), used where recorded);
-* ``mass``: ``net_kg``, ``sigma_kg``, ``declared_net_kg``, ``difference_rel`` (``(net - declared) / declared``);
+* ``mass``: ``net_kg``, ``sigma_kg`` (calibrated where the artifact holds a mass calibration: ``calibrated``;
+  ``net_read_kg`` as read), ``declared_net_kg``, ``difference_rel`` (``(net - declared) / declared``);
 * ``suspicious``, ``complete``, ``reasons`` (codes) and ``checks`` (name and status of each check).
 
 **Per unit where the inspection gives it.** When ``cargo["units"]`` (and ``mass["units"]``) are lists of per-unit
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 CHECKS = ("segmentation", "declaration", "cargo", "material", "mass", "references")
 HONEST = ("none", "")
 COLUMNS = ["archive", "scan_id", "level", "unit", "true_category", "true_categories", "predicted", "head_categories",
-           "declared_categories", "p_declared", "category_score", "true_net_kg", "net_kg", "sigma_kg",
+           "declared_categories", "p_declared", "category_score", "true_net_kg", "net_kg", "sigma_kg", "net_read_kg", "calibrated",
            "declared_net_kg", "difference_rel", "mismatch", "understatement", "honest", "wagon_mismatch",
            "wagon_honest", "has_threat", "suspicious", "complete", "failed", "reason_codes", "flagged_checks",
            "advisory_checks", "failed_checks", "inspected"]
@@ -144,6 +145,8 @@ def inspection_rows(doc: dict[str, Any], truth: pd.DataFrame, archive: str, scan
                      "category_score": 1.0 - p if math.isfinite(p) else math.nan,
                      "true_net_kg": float(mine["true_net_kg"].sum()) if len(mine) else math.nan,
                      "net_kg": _float(m.get("net_kg")), "sigma_kg": _float(m.get("sigma_kg")),
+                     "net_read_kg": _float(m.get("net_read_kg", m.get("net_kg"))),
+                     "calibrated": bool(m.get("calibrated", False)),
                      "declared_net_kg": _float(m.get("declared_net_kg")),
                      "difference_rel": _float(m.get("difference_rel")), "mismatch": _joined(unit_kinds),
                      "understatement": float(mine.loc[mine["mismatch"] == "weight_understated",

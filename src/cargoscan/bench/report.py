@@ -229,7 +229,8 @@ def category_report(decl: pd.DataFrame) -> dict[str, Any]:
 def mass_report(decl: pd.DataFrame) -> dict[str, Any]:
     """``mass``: the engine's net mass against ``truth.csv``'s on clean (no threat, honest) loaded units/wagons.
 
-    ``abs_rel_error = |net_kg - true| / true``; ``coverage_2sigma``: the truth within ``net_kg ± 2 sigma_kg``. Rows
+    ``abs_rel_error = |net_kg - true| / true``; ``coverage_2sigma``: the truth within ``net_kg ± 2 sigma_kg``;
+    ``n_calibrated`` the units whose mass the artifact's calibration corrected, ``as_read`` the errors before. Rows
     without an estimate (a failed analysis) are counted in ``n_missing`` and left out of the figures.
     """
     d = _bools(decl, ("has_threat", "wagon_honest"))
@@ -238,7 +239,12 @@ def mass_report(decl: pd.DataFrame) -> dict[str, Any]:
     true = est["true_net_kg"].astype(float)
     err = (est["net_kg"].astype(float) - true) / true
     within = (est["net_kg"].astype(float) - true).abs() <= 2.0 * est["sigma_kg"].astype(float).fillna(0.0)
+    read = ((est["net_read_kg"].astype(float) - true) / true).abs() if "net_read_kg" in est else err.abs()
+    calibrated = est["calibrated"].astype(bool) if "calibrated" in est else pd.Series(False, index=est.index)
     return {"level": str(decl["level"].iloc[0]) if len(decl) else None, "n": int(len(est)),
+            "n_calibrated": int(calibrated.sum()),
+            "as_read": {"median_abs_rel_error": float(read.median()) if len(read) else None,
+                        "p90_abs_rel_error": float(read.quantile(0.9)) if len(read) else None},
             "n_missing": int(len(pop) - len(est)),
             "median_abs_rel_error": float(err.abs().median()) if len(err) else None,
             "p90_abs_rel_error": float(err.abs().quantile(0.9)) if len(err) else None,

@@ -4,8 +4,8 @@ material, density and mass, and the typical images of the declared categories.
 :class:`DeclaredChecks` is the half of :class:`~cargoscan.inspect.engine.Inspector` that reads the declaration;
 the engine mixes it in and runs its steps in order over one :class:`Context` (material before cargo: the fused
 category reads the load's physics). It uses the inspector's ``cfg``, ``params``, ``categories``, ``fusion`` /
-``fusion_error``, ``decision_thresholds``, ``decomposer_factory``, ``threat`` and ``references`` /
-``references_error``.
+``fusion_error``, ``mass_calibration`` / ``mass_calibration_error``, ``decision_thresholds``,
+``decomposer_factory``, ``threat`` and ``references`` / ``references_error``.
 """
 
 from __future__ import annotations
@@ -147,6 +147,9 @@ class DeclaredChecks:
         except Exception as exc:
             return [failed("material", "ANALYSIS_FAILED_PHYSICS", f"{type(exc).__name__}: {exc}"),
                     failed("mass", "ANALYSIS_FAILED_PHYSICS", "нет разложения (λ, Z_eff)")]
+        if self.mass_calibration_error:
+            return [failed("material", "ANALYSIS_FAILED_MODEL", "калибровка массы не читается"),
+                    failed("mass", "ANALYSIS_FAILED_MODEL", f"калибровка массы: {self.mass_calibration_error}")]
         cargo = np.isin(tiled.labels, [i for i, c in enumerate(cfg.classes) if c in LOAD_CLASSES])
         threats = np.isin(tiled.labels, np.flatnonzero(self.threat))
         load, weighed = cargo | threats, material.mass_area(cargo, threats)   # the mass: the cargo's column hull
@@ -161,7 +164,8 @@ class DeclaredChecks:
         category, pf = U.declared_category(judged, self.categories), U.packaging_fraction(judged, self.categories)
         mass, mat, flags = material.mass_and_density(lam, zeff, tiled.a_high, load, cfg.pitch_mm, ctx.meta,
                                                      self.params, decomposer, ctx.summary, category, pf, dark,
-                                                     psf, lam_m, self.decision_thresholds, weighed)
+                                                     psf, lam_m, self.decision_thresholds, weighed,
+                                                     self.mass_calibration)
         deadline.check("материал")
         mat["judged_as"] = list(judged)
         unit_flags = self._unit_material(ctx, (lam, zeff, load, weighed, dark, psf, lam_m), decomposer, mass, mat)
@@ -206,7 +210,7 @@ class DeclaredChecks:
                 m_u, mat_u, f_u = material.mass_and_density(
                     lam, zeff, ctx.tiled.a_high, where, pitch, ctx.meta, self.params, decomposer, u.summary,
                     U.declared_category(judged, self.categories), U.packaging_fraction(judged, self.categories),
-                    dark, psf, lam_m, decide, weighed & cols)
+                    dark, psf, lam_m, decide, weighed & cols, self.mass_calibration)
                 mat_u["judged_as"] = list(judged)
                 mat_u.pop("density_flag", None)          # the density check is the wagon's
                 flags += [reason(c, f"{u.name}: {d}") for c, d in f_u if c == "MASS_MISMATCH"]

@@ -37,6 +37,7 @@ from cargoscan.inspect import findings, material, result
 from cargoscan.inspect.declared import Context, DeclaredChecks
 from cargoscan.inspect.config import MANDATORY_CHECKS, InspectParams, thresholds_version
 from cargoscan.inspect.fusion import CategoryFusion
+from cargoscan.inspect.mass_calibration import MassCalibration
 from cargoscan.inspect.references import ReferenceLibrary
 from cargoscan.inspect.result import Check, Inspection, failed, flagged, passed, reason
 from cargoscan.inspect.runtime import create_backend
@@ -83,6 +84,15 @@ class Inspector(DeclaredChecks):
                 self.fusion = CategoryFusion.from_dict(record)
             except (KeyError, TypeError, ValueError) as exc:
                 self.fusion_error = f"{type(exc).__name__}: {exc}"
+        # The mass read at the dark level, calibrated per category (inspect.mass_calibration), sealed at export;
+        # None: such a mass is a lower bound. A sealed record that does not read fails the mass check.
+        self.mass_calibration, self.mass_calibration_error = None, None
+        record = (cfg.extra or {}).get("mass_calibration") if cfg else None
+        if record:
+            try:
+                self.mass_calibration = MassCalibration.from_dict(record)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                self.mass_calibration_error = f"{type(exc).__name__}: {exc}"
 
     @classmethod
     def load(cls, artifact_dir: str | Path, params: InspectParams | None = None,

@@ -55,6 +55,7 @@ import numpy as np
 from cargoscan.data.channels import T_FLOOR, transmission
 from cargoscan.inspect.config import InspectParams
 from cargoscan.inspect.declarations import Category
+from cargoscan.inspect.mass_calibration import MassCalibration
 
 log = logging.getLogger(__name__)
 
@@ -416,7 +417,8 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
                      decomposer, declared: dict[str, Any] | None, category: Category | None,
                      packaging_fraction: float = 0.0, dark: np.ndarray | None = None,
                      psf: np.ndarray | None = None, lam_mass: np.ndarray | None = None,
-                     thresholds: dict[str, float] | None = None, mass_load: np.ndarray | None = None
+                     thresholds: dict[str, float] | None = None, mass_load: np.ndarray | None = None,
+                     calibration: MassCalibration | None = None
                      ) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]:
     """The ``mass`` and ``material`` blocks and the flags raised (code, detail).
 
@@ -443,12 +445,14 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
         thresholds: the operating point of the mass and material checks (the artifact's decision budget).
         mass_load: the pixels the mass is summed over (:func:`mass_area`; ``lam_mass`` must cover them); None:
             ``load``. The material and the bulk density stay on ``load``.
+        calibration: the mass read at the dark level, per category (:mod:`cargoscan.inspect.mass_calibration`,
+            sealed at export); None: such a mass is a lower bound.
     """
     thresholds = thresholds or {}
     kind = unit_type(meta)
     lam_z, lam = lam, (lam if lam_mass is None else lam_mass)
     mass, mass_flags = _mass(lam, a_high, load if mass_load is None else mass_load, pitch_mm, kind, params, declared, category, packaging_fraction,
-                             dark, psf, thresholds)
+                             dark, psf, thresholds, calibration)
     declared_empty = bool(declared) and declared.get("net_weight_kg") == 0
     judged = None if declared_empty else category       # an empty unit: its load is the mass check's
     material, material_flags = _material(lam_z, lam, zeff, a_high, load, kind, params, decomposer, judged,
@@ -458,8 +462,8 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
 
 def _mass(lam: np.ndarray, a_high: np.ndarray, load: np.ndarray, pitch_mm: tuple[float, float], kind: str,
           params: InspectParams, declared: dict[str, Any] | None, category: Category | None,
-          packaging_fraction: float, dark: np.ndarray | None, psf: np.ndarray | None, thresholds: dict[str, float]
-          ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+          packaging_fraction: float, dark: np.ndarray | None, psf: np.ndarray | None, thresholds: dict[str, float],
+          calibration: MassCalibration | None = None) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The ``mass`` block (net mass, its σ, the lower bound under starvation) and its flag against the
     declaration (see :func:`mass_and_density` for the arguments)."""
     px_cm2 = pitch_mm[0] * pitch_mm[1] / 100.0
@@ -485,24 +489,45 @@ def _mass(lam: np.ndarray, a_high: np.ndarray, load: np.ndarray, pitch_mm: tuple
                           + (params.structure_rel_uncertainty * structure_kg) ** 2
                           + (pack_sigma * loaded) ** 2 + bound_kg ** 2))
     starved = float((a_high[load] > STARVED_A).mean()) if n else 0.0
-    flags: list[tuple[str, str]] = []
     mass = {"net_kg": round(net, 1), "sigma_kg": round(sigma, 1), "gross_in_beam_kg": round(gross_kg, 1),
             "structure_kg": round(structure_kg, 1), "structure_type": kind, "psf_correction_kg": round(psf_kg, 1),
             "packaging_fraction": packaging_fraction, "load_area_m2": round(n * px_cm2 / 1e4, 3),
             "starved_fraction": round(starved, 4), "lower_bound": lower_bound, "lower_bound_kg": round(bound_kg, 1),
-            "lower_bound_fraction": round(dark_share, 4), "declared_net_kg": None, "difference_rel": None,
-            "flag": False, "tolerance_rel": params.mass_tolerance_rel}
+            "lower_bound_fraction": round(dark_share, 4), "category": getattr(category, "name", None),
+            "net_read_kg": round(net, 1), "sigma_read_kg": round(sigma, 1), "calibrated": False,
+            "sigma_measured_kg": round(float(np.sqrt(max(sigma ** 2 - bound_kg ** 2, 0.0))), 1),
+            "declared_net_kg": None, "difference_rel": None, "flag": False, "tolerance_rel": params.mass_tolerance_rel}
     if declared and declared.get("net_weight_kg") is not None:
-        d = float(declared["net_weight_kg"])
-        sigma_measured = float(np.sqrt(max(sigma ** 2 - bound_kg ** 2, 0.0)))
-        e = mass_evidence(net, d, sigma, sigma_measured, params, lower_bound, bound_kg)
-        flag = mass_flag(net, d, sigma, sigma_measured, params, lower_bound, thresholds.get("mass", 1.0), bound_kg)
-        mass.update(declared_net_kg=d, difference_rel=round((net - d) / d, 3) if d > 0 and np.isfinite(d) else None,
-                    evidence=round(e, 4) if np.isfinite(e) else e)
-        if flag:
-            mass["flag"] = True
-            flags.append(("MASS_MISMATCH", flag))
-    return mass, flags
+        mass["declared_net_kg"] = float(declared["net_weight_kg"])
+    flag = judge_mass(mass, params, thresholds.get("mass", 1.0), calibration)
+    return mass, [("MASS_MISMATCH", flag)] if flag else []
+
+
+def judge_mass(mass: dict[str, Any], params: InspectParams, threshold: float = 1.0,
+               calibration: MassCalibration | None = None) -> str | None:
+    """The mass block's estimate against its declaration, in place: from what was read (``net_read_kg``,
+    ``sigma_read_kg``, ``sigma_measured_kg`` (σ without the dark pixels' mass), ``lower_bound_kg``,
+    ``lower_bound``), calibrated for its ``category`` where ``calibration``
+    holds it (:mod:`cargoscan.inspect.mass_calibration`: ``net_kg``, ``sigma_kg``, ``calibrated``), and its
+    ``evidence``, ``difference_rel`` and ``flag``; returns the flag's reason, or None. The engine and export's
+    decision budget (re-judging the validation units out of fold) both judge a unit by it."""
+    net, sigma, bound = mass["net_read_kg"], mass["sigma_read_kg"], mass["lower_bound_kg"]
+    sigma_measured = mass["sigma_measured_kg"]
+    lower_bound, unseen = bool(mass["lower_bound"]), bound
+    fixed = calibration.correct(mass.get("category"), net, sigma_measured, bound) if calibration else None
+    if fixed is not None:      # calibrated: two-sided, nothing unseen left
+        net, sigma = fixed
+        sigma_measured, lower_bound, unseen = sigma, False, 0.0
+    mass.update(net_kg=round(net, 1), sigma_kg=round(sigma, 1), calibrated=fixed is not None, flag=False)
+    d = mass.get("declared_net_kg")
+    if d is None:
+        return None
+    d = float(d)
+    e = mass_evidence(net, d, sigma, sigma_measured, params, lower_bound, unseen)
+    flag = mass_flag(net, d, sigma, sigma_measured, params, lower_bound, threshold, unseen)
+    mass.update(difference_rel=round((net - d) / d, 3) if d > 0 and np.isfinite(d) else None,
+                evidence=round(e, 4) if np.isfinite(e) else e, flag=bool(flag))
+    return flag
 
 
 def _material(lam_z: np.ndarray, lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load: np.ndarray,

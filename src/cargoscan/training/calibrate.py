@@ -10,6 +10,8 @@ the same tiling, channels, wagon score and checks that deployment runs), then
   enough wagons, else Platt), so that a probability of 0.8 means a threat four times in five;
 * chooses the wagon threshold for ``target_far`` false alarms on its clean wagons
   (:func:`cargoscan.scoring.wagon.threshold_for_far`);
+* fits the mass calibration per category (:mod:`cargoscan.inspect.mass_calibration`) on its clean wagons'
+  weighed units, and re-judges every wagon's mass evidence out of fold (five folds, as the fusion below);
 * fits the cargo category's fusion of the head and the load's physics (:mod:`cargoscan.inspect.fusion`) on its
   wagons of one true category (``truth.csv``), and gives every wagon its cargo evidence *out of fold* (five folds:
   no wagon judged by a fusion fitted on it), so the budget below sees the evidence deployment will;
@@ -26,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +132,78 @@ def category_fusion(df: pd.DataFrame, root: Path, head: list[str], p_rule: float
     log.info("category fusion fitted on %d units of %d wagons (C = %g)", len(known),
              len({units[k][0] for k in known}), full.c)
     return {**full.to_dict(), "fitted_on": str(root), "n_units": len(known)}, evidence
+
+
+def true_weights(root: Path) -> dict[tuple[str, str], tuple[str, float]]:
+    """(scan_id, unit) → the unit's one true category and its true net weight (the sum of its rows), the unit
+    named as the engine names it; a unit whose rows disagree on the category is left out."""
+    from cargoscan.archive import ArchivePaths, read_table
+
+    rows: dict[tuple[str, str], tuple[set[str], float]] = {}
+    for row in read_table(ArchivePaths(root).table("truth.csv")):
+        key = (row["scan_id"], row.get("container_number") or row.get("wagon_number") or "")
+        cats, kg = rows.get(key, (set(), 0.0))
+        try:
+            kg += float(row.get("true_net_weight_kg") or "nan")
+        except ValueError:
+            kg = float("nan")
+        rows[key] = (cats | {row.get("true_category") or ""}, kg)
+    return {k: (c.pop(), kg) for k, (c, kg) in rows.items() if len(c) == 1 and "" not in c and np.isfinite(kg)}
+
+
+def _unit_blocks(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [u for u in ((doc.get("mass") or {}).get("units") or []) if "net_read_kg" in u]
+
+
+def mass_calibration(df: pd.DataFrame, root: Path, params, folds: int = 5, seed: int = 0
+                     ) -> tuple[dict[str, Any] | None, np.ndarray | None]:
+    """The mass calibration (:mod:`cargoscan.inspect.mass_calibration`) fitted on the clean wagons' weighed units
+    of known true category (its record for config.json), and each wagon's mass evidence re-judged by a
+    calibration fitted without the wagon's fold, as the engine will judge it; (None, None) when no category has
+    enough units."""
+    from cargoscan.inspect.mass_calibration import MassCalibration
+
+    truth = true_weights(root)
+    clean = df["clean"].to_numpy(bool) if "clean" in df else np.zeros(len(df), bool)
+    units = [(i, truth[(df["scan_id"].iloc[i], str(u.get("unit")))], u)
+             for i, doc in enumerate(df["doc"]) if clean[i] for u in _unit_blocks(doc)
+             if (df["scan_id"].iloc[i], str(u.get("unit"))) in truth]
+
+    def fit(keep) -> MassCalibration:
+        return MassCalibration.fit((cat, u["net_read_kg"], u["sigma_measured_kg"], u["lower_bound_kg"], kg)
+                                   for i, (cat, kg), u in units if keep(i))
+
+    full = fit(lambda i: True)
+    if not full.beta:
+        log.warning("mass calibration not fitted: no category with enough clean units read at the dark level")
+        return None, None
+    fold = np.random.default_rng(seed).integers(0, folds, len(df))
+    evidence = (df["evidence_mass"].to_numpy(np.float64).copy() if "evidence_mass" in df
+                else np.full(len(df), np.nan))
+    for f in range(folds):
+        cal = fit(lambda i: fold[i] != f)
+        for i in np.flatnonzero(fold == f):
+            evidence[i] = _judged_evidence(df["doc"].iloc[i], params, cal, evidence[i])
+    log.info("mass calibration fitted on %s units: %s", sum(full.n.values()),
+             {c: (full.beta[c], full.spread[c]) for c in full.beta})
+    return {**full.to_dict(), "fitted_on": str(root)}, evidence
+
+
+def _judged_evidence(doc: dict[str, Any], params, calibration, default: float) -> float:
+    """A wagon's mass evidence with its blocks re-judged under ``calibration``: its strongest unit's where its
+    units decided, else the wagon's own block's (as :meth:`DeclaredChecks._unit_material` takes it)."""
+    from cargoscan.inspect.material import judge_mass
+
+    mass = doc.get("mass") or {}
+    blocks = _unit_blocks(doc) if mass.get("decided_by") == "units" else [mass] if "net_read_kg" in mass else []
+    values = []
+    for block in blocks:
+        b = dict(block)
+        judge_mass(b, params, 1.0, calibration)
+        e = b.get("evidence")
+        if e is not None and not math.isnan(float(e)):
+            values.append(float(e))
+    return max(values) if values else default
 
 
 def decision_point(df: pd.DataFrame, threshold: float, budget: float, confidence: float | None = 0.95

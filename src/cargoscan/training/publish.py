@@ -117,7 +117,8 @@ def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[st
 
     from cargoscan.models.export import model_card
     from cargoscan.inspect.config import InspectParams
-    from cargoscan.training.calibrate import category_fusion, decision_point, inspect_archive, operating_point
+    from cargoscan.training.calibrate import (category_fusion, decision_point, inspect_archive,
+                                             mass_calibration, operating_point)
 
     val = Path(bench.out_dir) / "val" if bench is not None else None
     if val is None or not (val / "scans").is_dir():
@@ -125,6 +126,9 @@ def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[st
         cfg = dataclasses.replace(cfg, extra={**cfg.extra, "operating_point": {"chosen_on": "evaluate: val split"}})
     else:
         df = inspect_archive(out, val, inspect_params, bench.workers)
+        masses, mass_evidence = mass_calibration(df, val, inspect_params or InspectParams())
+        if masses is not None:      # the budget judges the mass check as deployment will: calibrated
+            df["evidence_mass"] = mass_evidence
         fusion, cargo = category_fusion(df, val, list(cfg.categories),
                                         (inspect_params or InspectParams()).category_max_declared_probability)
         if fusion is not None:      # the budget judges the cargo check as deployment will: by the fusion
@@ -137,7 +141,8 @@ def seal_operating_point(cfg: ArtifactConfig, out: Path, bench, metrics: dict[st
             extra={**cfg.extra, "target_far": bench.target_far,
                    "operating_point": {"chosen_on": str(val), **op["val"]},
                    "decision": {"chosen_on": str(val), **decision},
-                   **({"category_fusion": fusion} if fusion is not None else {})})
+                   **({"category_fusion": fusion} if fusion is not None else {}),
+                   **({"mass_calibration": masses} if masses is not None else {})})
         log.info("operating point on %s: threshold %.4f → false alarms %s, detection %s", val, op["threshold"],
                  op["val"]["false_alarm_rate"], op["val"]["detection_rate"])
         log.info("decision budget %.3f: check thresholds %s → honest clean wagons red %s", decision_budget,
