@@ -156,5 +156,8 @@ def test_export_seals_the_operating_point_chosen_on_a_validation_archive(run, ti
     assert insp.decision_thresholds == dec["thresholds"]
     # a few wagons are too few to fit the category fusion: the head decides alone, and the engine says so
     assert "category_fusion" not in cfg.extra and insp.fusion is None
+    # ... and too few weighed units read at the dark level to calibrate the mass: lower bounds, said so
+    assert "mass_calibration" not in cfg.extra and insp.mass_calibration is None
     card = (out / "model_card.md").read_text()
     assert "chosen on" in card and "Declaration checks** (sealed in config.json)" in card
+    assert "Mass at the dark level**: uncalibrated" in card

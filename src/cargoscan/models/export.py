@@ -106,6 +106,7 @@ pitch of {cfg.pitch_mm[0]} × {cfg.pitch_mm[1]} mm, normalised with mean {list(c
   {_r(op.get("detection_rate"))}. The 1,500-wagon benchmark (`reports/benchmark.json`) measures it on an archive
   of its own.
 - {_decision(cfg.extra.get("decision"))}
+- {_mass_calibration(cfg.extra.get("mass_calibration"))}
 - At that threshold on the small test split: detection {d.get("detection_rate")} of {d.get("n_positive")}
   threat wagons, false alarms {d.get("false_alarm_rate")} of {d.get("n_negative")} clean ones.
 - Cargo-category accuracy: {c.get("accuracy")} ({c.get("n")} wagons).
@@ -146,6 +147,16 @@ def _decision(dec: dict[str, Any] | None) -> str:
     return (f"**Declaration checks** (sealed in config.json): thresholds {th} × the physical rules, chosen jointly "
             f"on {dec.get('chosen_on')} for ≤ {dec.get('budget_total')} honest clean wagons red for any reason; "
             f"there {_r(dec.get('honest_clean_red_rate'))}.")
+
+
+def _mass_calibration(cal: dict[str, Any] | None) -> str:
+    """The model card's line on the mass read at the dark level (cargoscan.inspect.mass_calibration)."""
+    if not cal or not cal.get("beta"):
+        return "**Mass at the dark level**: uncalibrated (a unit read there is judged as a lower bound)."
+    per = ", ".join(f"{c} β {b:+.2f} ± {cal['spread'][c]:.0%} (n {(cal.get('n') or {}).get(c, '?')})"
+                    for c, b in cal["beta"].items())
+    return (f"**Mass at the dark level** (sealed in config.json), calibrated per category on "
+            f"{cal.get('fitted_on', 'the validation archive')}: {per}.")
 
 
 def _r(r: Any) -> str:
