@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 CHECKS = ("segmentation", "declaration", "cargo", "material", "mass", "references")
 HONEST = ("none", "")
 COLUMNS = ["archive", "scan_id", "level", "unit", "true_category", "true_categories", "predicted", "head_categories",
-           "declared_categories", "p_declared", "category_score", "true_net_kg", "net_kg", "sigma_kg", "net_read_kg", "calibrated",
-           "declared_net_kg", "difference_rel", "mismatch", "understatement", "honest", "wagon_mismatch",
+           "declared_categories", "p_declared", "category_score", "true_net_kg", "net_kg", "sigma_kg", "net_read_kg",
+           "calibrated", "declared_net_kg", "difference_rel", "mismatch", "understatement", "honest", "wagon_mismatch",
            "wagon_honest", "has_threat", "suspicious", "complete", "failed", "reason_codes", "flagged_checks",
            "advisory_checks", "failed_checks", "inspected"]
 

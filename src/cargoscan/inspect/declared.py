@@ -147,9 +147,6 @@ class DeclaredChecks:
         except Exception as exc:
             return [failed("material", "ANALYSIS_FAILED_PHYSICS", f"{type(exc).__name__}: {exc}"),
                     failed("mass", "ANALYSIS_FAILED_PHYSICS", "нет разложения (λ, Z_eff)")]
-        if self.mass_calibration_error:
-            return [failed("material", "ANALYSIS_FAILED_MODEL", "калибровка массы не читается"),
-                    failed("mass", "ANALYSIS_FAILED_MODEL", f"калибровка массы: {self.mass_calibration_error}")]
         cargo = np.isin(tiled.labels, [i for i, c in enumerate(cfg.classes) if c in LOAD_CLASSES])
         threats = np.isin(tiled.labels, np.flatnonzero(self.threat))
         load, weighed = cargo | threats, material.mass_area(cargo, threats)   # the mass: the cargo's column hull
@@ -180,8 +177,11 @@ class DeclaredChecks:
         out.mass, out.material = mass, mat
         mflags = [reason(c, d) for c, d in flags if c == "MASS_MISMATCH"] if unit_flags is None else unit_flags
         dflags = [reason(c, d) for c, d in flags if c == "DENSITY_MISMATCH"]
-        return [flagged("material", *dflags) if dflags else passed("material"),
-                flagged("mass", *mflags) if mflags else passed("mass")]
+        if self.mass_calibration_error:       # a sealed calibration that does not read: the mass is not judged
+            mass_check = failed("mass", "ANALYSIS_FAILED_MODEL", f"калибровка массы: {self.mass_calibration_error}")
+        else:
+            mass_check = flagged("mass", *mflags) if mflags else passed("mass")
+        return [flagged("material", *dflags) if dflags else passed("material"), mass_check]
 
     def _unit_material(self, ctx: Context, maps: tuple, decomposer, mass: dict, mat: dict) -> list | None:
         """Each unit's own mass and material (into ``mass["units"]``, ``material["per_unit"]`` and

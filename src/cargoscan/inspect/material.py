@@ -451,8 +451,8 @@ def mass_and_density(lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load
     thresholds = thresholds or {}
     kind = unit_type(meta)
     lam_z, lam = lam, (lam if lam_mass is None else lam_mass)
-    mass, mass_flags = _mass(lam, a_high, load if mass_load is None else mass_load, pitch_mm, kind, params, declared, category, packaging_fraction,
-                             dark, psf, thresholds, calibration)
+    mass, mass_flags = _mass(lam, a_high, load if mass_load is None else mass_load, pitch_mm, kind, params,
+                             declared, category, packaging_fraction, dark, psf, thresholds, calibration)
     declared_empty = bool(declared) and declared.get("net_weight_kg") == 0
     judged = None if declared_empty else category       # an empty unit: its load is the mass check's
     material, material_flags = _material(lam_z, lam, zeff, a_high, load, kind, params, decomposer, judged,
@@ -496,7 +496,8 @@ def _mass(lam: np.ndarray, a_high: np.ndarray, load: np.ndarray, pitch_mm: tuple
             "lower_bound_fraction": round(dark_share, 4), "category": getattr(category, "name", None),
             "net_read_kg": round(net, 1), "sigma_read_kg": round(sigma, 1), "calibrated": False,
             "sigma_measured_kg": round(float(np.sqrt(max(sigma ** 2 - bound_kg ** 2, 0.0))), 1),
-            "declared_net_kg": None, "difference_rel": None, "flag": False, "tolerance_rel": params.mass_tolerance_rel}
+            "declared_net_kg": None, "difference_rel": None, "flag": False,
+            "tolerance_rel": params.mass_tolerance_rel}
     if declared and declared.get("net_weight_kg") is not None:
         mass["declared_net_kg"] = float(declared["net_weight_kg"])
     flag = judge_mass(mass, params, thresholds.get("mass", 1.0), calibration)
@@ -507,9 +508,9 @@ def judge_mass(mass: dict[str, Any], params: InspectParams, threshold: float = 1
                calibration: MassCalibration | None = None) -> str | None:
     """The mass block's estimate against its declaration, in place: from what was read (``net_read_kg``,
     ``sigma_read_kg``, ``sigma_measured_kg`` (σ without the dark pixels' mass), ``lower_bound_kg``,
-    ``lower_bound``), calibrated for its ``category`` where ``calibration``
-    holds it (:mod:`cargoscan.inspect.mass_calibration`: ``net_kg``, ``sigma_kg``, ``calibrated``), and its
-    ``evidence``, ``difference_rel`` and ``flag``; returns the flag's reason, or None. The engine and export's
+    ``lower_bound``), calibrated for its ``category`` where ``calibration`` holds it
+    (:mod:`cargoscan.inspect.mass_calibration`: ``net_kg``, ``sigma_kg``, ``calibrated``), and its ``evidence``,
+    ``difference_rel`` and ``flag``; returns the flag's reason, or None. The engine and export's
     decision budget (re-judging the validation units out of fold) both judge a unit by it."""
     net, sigma, bound = mass["net_read_kg"], mass["sigma_read_kg"], mass["lower_bound_kg"]
     sigma_measured = mass["sigma_measured_kg"]

@@ -75,18 +75,27 @@ def inspect_archive(artifact: Path, root: Path, inspect_params=None, workers: in
 MIN_FUSION_UNITS = 60
 
 
-def true_units(root: Path) -> dict[tuple[str, str], str]:
-    """(scan_id, unit) → the unit's one true category, the unit named as the engine names it (its container
-    number, else the wagon number); and (scan_id, "") → the wagon's, for an inspection that judged the wagon as
-    one unit, where all its units share one. A unit whose rows disagree is left out."""
+def _truth_rows(root: Path):
+    """(scan_id, unit, true category, true net kg) of each ``truth.csv`` row, the unit named as the engine names
+    it (its container number, else the wagon number)."""
     from cargoscan.archive import ArchivePaths, read_table
 
-    cats: dict[tuple[str, str], set[str]] = {}
     for row in read_table(ArchivePaths(root).table("truth.csv")):
-        cat = row.get("true_category") or ""
+        try:
+            kg = float(row.get("true_net_weight_kg") or "nan")
+        except ValueError:
+            kg = float("nan")
         unit = row.get("container_number") or row.get("wagon_number") or ""
-        cats.setdefault((row["scan_id"], unit), set()).add(cat)
-        cats.setdefault((row["scan_id"], ""), set()).add(cat)
+        yield row["scan_id"], unit, row.get("true_category") or "", kg
+
+
+def true_units(root: Path) -> dict[tuple[str, str], str]:
+    """(scan_id, unit) → the unit's one true category; and (scan_id, "") → the wagon's, for an inspection that
+    judged the wagon as one unit, where all its units share one. A unit whose rows disagree is left out."""
+    cats: dict[tuple[str, str], set[str]] = {}
+    for scan_id, unit, cat, _ in _truth_rows(root):
+        cats.setdefault((scan_id, unit), set()).add(cat)
+        cats.setdefault((scan_id, ""), set()).add(cat)
     return {k: c.pop() for k, c in cats.items() if len(c) == 1 and "" not in c}
 
 
@@ -135,19 +144,12 @@ def category_fusion(df: pd.DataFrame, root: Path, head: list[str], p_rule: float
 
 
 def true_weights(root: Path) -> dict[tuple[str, str], tuple[str, float]]:
-    """(scan_id, unit) → the unit's one true category and its true net weight (the sum of its rows), the unit
-    named as the engine names it; a unit whose rows disagree on the category is left out."""
-    from cargoscan.archive import ArchivePaths, read_table
-
+    """(scan_id, unit) → the unit's one true category and its true net weight (the sum of its rows); a unit whose
+    rows disagree on the category, or without a weight, is left out."""
     rows: dict[tuple[str, str], tuple[set[str], float]] = {}
-    for row in read_table(ArchivePaths(root).table("truth.csv")):
-        key = (row["scan_id"], row.get("container_number") or row.get("wagon_number") or "")
-        cats, kg = rows.get(key, (set(), 0.0))
-        try:
-            kg += float(row.get("true_net_weight_kg") or "nan")
-        except ValueError:
-            kg = float("nan")
-        rows[key] = (cats | {row.get("true_category") or ""}, kg)
+    for scan_id, unit, cat, kg in _truth_rows(root):
+        cats, total = rows.get((scan_id, unit), (set(), 0.0))
+        rows[(scan_id, unit)] = (cats | {cat}, total + kg)
     return {k: (c.pop(), kg) for k, (c, kg) in rows.items() if len(c) == 1 and "" not in c and np.isfinite(kg)}
 
 
