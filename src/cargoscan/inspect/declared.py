@@ -222,9 +222,7 @@ class DeclaredChecks:
         rows = (ctx.summary or {}).get("rows") or []
         if len(ctx.unit_list) < 2 or sum(len(u.rows) for u in ctx.unit_list) != len(rows):
             return None
-        evidence = [float(m["evidence"]) for m in per_mass if m.get("evidence") is not None
-                    and not math.isnan(float(m["evidence"]))]
-        mass.update(wagon_evidence=mass.get("evidence"), evidence=max(evidence) if evidence else None,
+        mass.update(wagon_evidence=mass.get("evidence"), evidence=material.strongest_evidence(per_mass),
                     flag=bool(flags), decided_by="units")
         return flags
 

@@ -531,6 +531,14 @@ def judge_mass(mass: dict[str, Any], params: InspectParams, threshold: float = 1
     return flag
 
 
+def strongest_evidence(blocks: list[dict[str, Any]]) -> float | None:
+    """The largest finite ``evidence`` of mass blocks, or None: a wagon whose units decide the mass check takes
+    its strongest unit's (the engine, and export's budget re-judging the validation wagons)."""
+    values = [float(b["evidence"]) for b in blocks if b.get("evidence") is not None
+              and not np.isnan(float(b["evidence"]))]
+    return max(values) if values else None
+
+
 def _material(lam_z: np.ndarray, lam: np.ndarray, zeff: np.ndarray, a_high: np.ndarray, load: np.ndarray,
               kind: str, params: InspectParams, decomposer, category: Category | None, lower_bound: bool,
               thresholds: dict[str, float]) -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +98,12 @@ def true_units(root: Path) -> dict[tuple[str, str], str]:
     return {k: c.pop() for k, c in cats.items() if len(c) == 1 and "" not in c}
 
 
+def wagon_folds(n: int, folds: int = 5, seed: int = 0) -> np.ndarray:
+    """Each of ``n`` wagons' fold for an out-of-fold fit: by wagon, so a wagon's units share one (the category
+    fusion and the mass calibration draw the same folds)."""
+    return np.random.default_rng(seed).integers(0, folds, n)
+
+
 def category_fusion(df: pd.DataFrame, root: Path, head: list[str], p_rule: float, folds: int = 5, seed: int = 0
                     ) -> tuple[dict[str, Any] | None, np.ndarray | None]:
     """The fusion fitted on every unit of known true category (inspect.units.unit_records: the blocks the engine
@@ -117,7 +122,7 @@ def category_fusion(df: pd.DataFrame, root: Path, head: list[str], p_rule: float
         log.warning("category fusion not fitted: %d units of known category (need %d, two categories)",
                     len(known), MIN_FUSION_UNITS)
         return None, None
-    fold = np.random.default_rng(seed).integers(0, folds, len(df))     # by wagon: its units share a fold
+    fold = wagon_folds(len(df), folds, seed)
 
     def fit(idx: list[int]):
         return fit_fusion([units[k][1] for k in idx], [units[k][3] for k in idx], head)
@@ -167,9 +172,9 @@ def mass_calibration(df: pd.DataFrame, root: Path, params, folds: int = 5, seed:
 
     truth = true_weights(root)
     clean = df["clean"].to_numpy(bool) if "clean" in df else np.zeros(len(df), bool)
-    units = [(i, truth[(df["scan_id"].iloc[i], str(u.get("unit")))], u)
-             for i, doc in enumerate(df["doc"]) if clean[i] for u in _unit_blocks(doc)
-             if (df["scan_id"].iloc[i], str(u.get("unit"))) in truth]
+    keyed = [(i, (df["scan_id"].iloc[i], str(u.get("unit"))), u)
+             for i, doc in enumerate(df["doc"]) if clean[i] for u in _unit_blocks(doc)]
+    units = [(i, truth[key], u) for i, key, u in keyed if key in truth]
 
     def fit(keep) -> MassCalibration:
         return MassCalibration.fit((cat, u["net_read_kg"], u["sigma_measured_kg"], u["lower_bound_kg"], kg)
@@ -179,7 +184,7 @@ def mass_calibration(df: pd.DataFrame, root: Path, params, folds: int = 5, seed:
     if not full.beta:
         log.warning("mass calibration not fitted: no category with enough clean units read at the dark level")
         return None, None
-    fold = np.random.default_rng(seed).integers(0, folds, len(df))
+    fold = wagon_folds(len(df), folds, seed)
     evidence = (df["evidence_mass"].to_numpy(np.float64).copy() if "evidence_mass" in df
                 else np.full(len(df), np.nan))
     for f in range(folds):
@@ -194,18 +199,15 @@ def mass_calibration(df: pd.DataFrame, root: Path, params, folds: int = 5, seed:
 def _judged_evidence(doc: dict[str, Any], params, calibration, default: float) -> float:
     """A wagon's mass evidence with its blocks re-judged under ``calibration``: its strongest unit's where its
     units decided, else the wagon's own block's (as :meth:`DeclaredChecks._unit_material` takes it)."""
-    from cargoscan.inspect.material import judge_mass
+    from cargoscan.inspect.material import judge_mass, strongest_evidence
 
     mass = doc.get("mass") or {}
-    blocks = _unit_blocks(doc) if mass.get("decided_by") == "units" else [mass] if "net_read_kg" in mass else []
-    values = []
-    for block in blocks:
-        b = dict(block)
+    blocks = [dict(b) for b in (_unit_blocks(doc) if mass.get("decided_by") == "units"
+                                else [mass] if "net_read_kg" in mass else [])]
+    for b in blocks:
         judge_mass(b, params, 1.0, calibration)
-        e = b.get("evidence")
-        if e is not None and not math.isnan(float(e)):
-            values.append(float(e))
-    return max(values) if values else default
+    e = strongest_evidence(blocks)
+    return default if e is None else e
 
 
 def decision_point(df: pd.DataFrame, threshold: float, budget: float, confidence: float | None = 0.95
