@@ -179,8 +179,10 @@ def test_decision_budget_per_reason_and_per_check():
              {"suspicious": True, "has_threat": True, "reason_codes": "THREAT_DRUGS",
               "flagged_checks": "segmentation"}]                                           # not clean
     test = table(rows)
-    mm = table([{"wagon_honest": False, "suspicious": True}, {"wagon_honest": False, "suspicious": False},
-                {"wagon_honest": False, "suspicious": True, "failed": True}, {"suspicious": True}])
+    mm = table([{"wagon_honest": False, "suspicious": True, "wagon_mismatch": "package_count;wrong_goods"},
+                {"wagon_honest": False, "suspicious": False, "wagon_mismatch": "package_count"},
+                {"wagon_honest": False, "suspicious": True, "failed": True, "wagon_mismatch": "weight_understated"},
+                {"suspicious": True}])
     mm["archive"] = "mismatch"
     d = decision_extra(test, mm)
     assert d["clean_honest_suspicious_rate"] == {"n": 9, "k": 3, "red_rate": 1 / 3, "ci95": list(wilson(3, 9))}
@@ -198,6 +200,9 @@ def test_decision_budget_per_reason_and_per_check():
     assert d["clean_honest_failures"] == {"rate": {"n": 10, "k": 1, "failure_rate": 0.1, "ci95": list(wilson(1, 10))},
                                           "by_code": {"ANALYSIS_FAILED_TIMEOUT": 1}}
     assert d["mismatch_detection_rate"] == {"n": 3, "k": 2, "detection_rate": 2 / 3, "ci95": list(wilson(2, 3))}
+    # the package-count-only lie (not asserted) is left out of the rate, and only of it
+    assert d["mismatch_detection_rate_asserted"] == {"n": 2, "k": 2, "detection_rate": 1.0,
+                                                     "ci95": list(wilson(2, 2))}
     assert d["mismatch_detection_failures"] == 1 and d["mismatch_honest_suspicious_rate"]["k"] == 1
 
 

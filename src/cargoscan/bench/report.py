@@ -333,10 +333,15 @@ def decision_extra(decl_test: pd.DataFrame, decl_mismatch: pd.DataFrame | None) 
         m = _bools(_wagons(decl_mismatch), ("wagon_honest", "suspicious", "failed"))
         lying = m[~m["wagon_honest"]]
         out["mismatch_detection_rate"] = _rate(lying["suspicious"], "detection_rate")
+        # the target counts the lies a check asserts: a wagon whose only lie is a count-only kind (the
+        # package count, reported and not asserted) is left out here and still counted in the rate above
+        asserted = [bool(set(k) - set(COUNT_ONLY)) for k in _codes(lying["wagon_mismatch"])]
+        out["mismatch_detection_rate_asserted"] = _rate(lying.loc[asserted, "suspicious"], "detection_rate")
         out["mismatch_detection_failures"] = int(lying["failed"].sum())
         out["mismatch_honest_suspicious_rate"] = _rate(m.loc[m["wagon_honest"], "suspicious"], "red_rate")
     else:
         out["mismatch_detection_rate"] = rate(0, 0, "detection_rate")
+        out["mismatch_detection_rate_asserted"] = rate(0, 0, "detection_rate")
     return out
 
 

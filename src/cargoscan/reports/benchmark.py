@@ -139,6 +139,8 @@ DECLARATION_RATES = (
     ("honest clean wagons «под подозрением» (budget; failures apart)", ("decision", "clean_honest_suspicious_rate")),
     ("honest clean wagons whose analysis failed", ("decision", "clean_honest_failures", "rate")),
     ("mismatch archive: lying declarations «под подозрением»", ("decision", "mismatch_detection_rate")),
+    ("mismatch archive: lying declarations «под подозрением», package-count-only lies apart",
+     ("decision", "mismatch_detection_rate_asserted")),
     ("mismatch archive: honest declarations «под подозрением»", ("decision", "mismatch_honest_suspicious_rate")),
 )
 MISMATCH_KINDS = ("wrong_goods", "undeclared_goods", "weight_understated", "weight_overstated", "package_count")
