@@ -140,3 +140,35 @@ def test_datamodule_mixes_projected_samples_into_batches(clean_prepared):
     n = batch["meta"]["n_threats"]
     assert batch["image"].shape[0] == 8 and int((n > 0).sum()) >= 1
     assert torch.isfinite(batch["image"]).all()
+
+
+def _goods_under_threats(tiles: ProjectedTiles, keys: range) -> list[float]:
+    """Median A_high of the goods (the window before projection) under each placed threat's mask."""
+    out = []
+    for key in keys:
+        rng = np.random.default_rng([3, key])
+        s = tiles.scan(int(np.random.default_rng([3, key // 4, 0]).integers(len(tiles.pool))))
+        if s.envelope is None:
+            continue
+        got = tiles.project_native(s, Draw.identity(), rng)
+        if got is None:
+            continue
+        _, before, mask, _ = got
+        threat = np.isin(mask, threat_ids())
+        if threat.any():
+            out.append(float(np.median(-np.log(np.clip(before[0][threat].astype(float) / 65535, 1e-6, 1)))))
+    return out
+
+
+def test_dense_share_sets_contraband_into_dense_goods(clean_prepared):
+    """With ``dense_share`` 1 the drug bricks meant for the cargo go into the dense goods' region, so the goods
+    under them attenuate more than where they land with the share at 0 (anywhere in the body)."""
+    import dataclasses
+
+    def tiles(share: float) -> ProjectedTiles:
+        p = dataclasses.replace(OFF, threats=("drugs_bricks",), threats_per_tile=(1, 1), dense_share=share)
+        return ProjectedTiles(Prepared(clean_prepared), p, None, seed=3)
+
+    anywhere, dense = _goods_under_threats(tiles(0.0), range(32)), _goods_under_threats(tiles(1.0), range(32))
+    assert len(anywhere) >= 8 and len(dense) >= 8, (len(anywhere), len(dense))
+    assert np.median(dense) > 1.2 * np.median(anywhere), (np.median(dense), np.median(anywhere))

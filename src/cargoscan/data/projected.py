@@ -22,6 +22,7 @@ the losses) and only the projected threats and the air around the wagon are labe
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -57,6 +58,9 @@ class ProjectionParams:
     cache_scans: int = 96                          # native scans kept in memory per worker (~10 MB each)
     attempts: int = 6                              # windows tried before a sample stays clean
     negative_share: float = 0.5                    # of projected samples: the same pipeline, no threat (matched)
+    # of contraband drawn for the cargo (site in_cargo): the share set into dense goods (tip.placement's
+    # hollowed_goods region), where loads hide it; 0: anywhere in the body (scripts/detection_gap.py)
+    dense_share: float = 0.0
     randomize: RandomizeParams = field(default_factory=RandomizeParams)
 
 
@@ -231,6 +235,18 @@ class ProjectedTiles(Dataset):
         base = s.mask[y0:y1, x0:x1] if s.mask is not None else None
         return window, window, label_mask(window, [], base, PlacementParams().wall_level), 0
 
+    def _into_goods(self, patch, s: _Scan, rng: np.random.Generator):
+        """``patch``, or for ``dense_share`` of the contraband meant for the cargo, the same patch sited in dense
+        goods. Drawn uniformly over the body, nearly every projected threat lands on light goods, while a load
+        (and the synthesiser) hides most of them in dense ones: a model trained so finds projected drugs and not
+        the archive's (README, issue 14)."""
+        share = self.params.dense_share
+        if share <= 0 or patch.site != "in_cargo" or s.envelope.dense is None or not s.envelope.dense.any():
+            return patch                      # no draw: with the share at 0 every key gives what it gave before
+        if rng.random() >= share:
+            return patch
+        return dataclasses.replace(patch, site="hollowed_goods")
+
     def project_native(self, s: _Scan, d: Draw, rng: np.random.Generator
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
         """At the scan's own pitch: the window with threats projected, the same window before, its label mask
@@ -242,7 +258,7 @@ class ProjectedTiles(Dataset):
 
         lo, hi = self.params.threats_per_tile
         names = [str(rng.choice(self.names)) for _ in range(int(rng.integers(lo, hi + 1)))]
-        patches = [create_threat(name, rng, s.pitch) for name in names]
+        patches = [self._into_goods(create_threat(name, rng, s.pitch), s, rng) for name in names]
         y0, y1, x0, x1 = self._window(s, d, rng, patches[0].site)  # the first threat's site
         occupied = np.ones(s.image.shape[1:], bool)
         occupied[y0:y1, x0:x1] = False              # threats go inside the window only
