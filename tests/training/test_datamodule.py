@@ -82,21 +82,26 @@ def test_windows_are_centred_on_the_threats_site(clean_prepared, name):
     assert placed >= 12, f"{name}: placed in {placed} of 16 windows"
 
 
+def _projections(tiles: ProjectedTiles, keys: range):
+    """(window after, window before, label mask) at the scan's own pitch for each key that placed a threat, on
+    the background the key draws, without re-imaging."""
+    for key in keys:
+        rng = np.random.default_rng([3, key])
+        s = tiles.scan(int(np.random.default_rng([3, key // 4, 0]).integers(len(tiles.pool))))
+        if s.envelope is None:
+            continue
+        out = tiles.project_native(s, Draw.identity(), rng)
+        if out is not None:
+            yield out[:3]
+
+
 def test_masks_match_where_the_projection_attenuates(projected):
     """Labelled threat pixels are where the projected λ lies: the attenuation rose (or, for a void, fell) there,
     and nowhere beyond the scanner's PSF reach from them."""
     from scipy import ndimage
 
     checked = 0
-    for key in range(40):
-        rng = np.random.default_rng([3, key])
-        s = projected.scan(int(np.random.default_rng([3, key // 4, 0]).integers(len(projected.pool))))
-        if s.envelope is None:
-            continue
-        out = projected.project_native(s, Draw.identity(), rng)
-        if out is None:
-            continue
-        after, before, mask, _ = out
+    for after, before, mask in _projections(projected, range(40)):
         threat = np.isin(mask, threat_ids())
         if threat.sum() < 20:
             continue
@@ -145,15 +150,7 @@ def test_datamodule_mixes_projected_samples_into_batches(clean_prepared):
 def _goods_under_threats(tiles: ProjectedTiles, keys: range) -> list[float]:
     """Median A_high of the goods (the window before projection) under each placed threat's mask."""
     out = []
-    for key in keys:
-        rng = np.random.default_rng([3, key])
-        s = tiles.scan(int(np.random.default_rng([3, key // 4, 0]).integers(len(tiles.pool))))
-        if s.envelope is None:
-            continue
-        got = tiles.project_native(s, Draw.identity(), rng)
-        if got is None:
-            continue
-        _, before, mask, _ = got
+    for _, before, mask in _projections(tiles, keys):
         threat = np.isin(mask, threat_ids())
         if threat.any():
             out.append(float(np.median(-np.log(np.clip(before[0][threat].astype(float) / 65535, 1e-6, 1)))))
