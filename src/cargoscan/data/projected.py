@@ -238,8 +238,8 @@ class ProjectedTiles(Dataset):
     def _into_goods(self, patch, s: _Scan, rng: np.random.Generator):
         """``patch``, or for ``dense_share`` of the contraband meant for the cargo, the same patch sited in dense
         goods. Drawn uniformly over the body, nearly every projected threat lands on light goods, while a load
-        (and the synthesiser) hides most of them in dense ones: a model trained so finds projected drugs and not
-        the archive's (README, issue 14)."""
+        (and the synthesiser) hides most of them in dense ones: a model trained so finds projected weapons and
+        hardly the archive's (README, issue 14)."""
         share = self.params.dense_share
         if share <= 0 or patch.site != "in_cargo" or s.envelope.dense is None or not s.envelope.dense.any():
             return patch                      # no draw: with the share at 0 every key gives what it gave before
