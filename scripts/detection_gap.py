@@ -34,6 +34,7 @@ from cargoscan.config import load_section
 from cargoscan.training.config import TrainParams
 
 log = logging.getLogger("detection_gap")
+THREATS = tuple(class_names()[i] for i in threat_ids())
 
 
 def projected(prep: Prepared, params, split: str, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -55,11 +56,7 @@ def projected(prep: Prepared, params, split: str, n: int) -> tuple[np.ndarray, n
 def archive(root: str, split: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``n`` prepared tiles of ``split`` that hold a threat pixel (normalised, masks)."""
     ds = TileDataset(root, split)
-    t = pd.read_csv(f"{root}/tiles.csv")
-    t = t[t["split"] == split].reset_index(drop=True)
-    cols = [c for c in t.columns if c.startswith("n_") and c[2:] in THREATS]
-    idx = np.where(t[cols].sum(axis=1) > 0)[0][:n]
-    samples = [ds[int(i)] for i in idx]
+    samples = [ds[int(i)] for i in np.flatnonzero(ds.has_threat)[:n]]
     return (np.stack([s["image"].numpy() for s in samples]).astype(np.float32),
             np.stack([s["mask"].numpy() for s in samples]))
 
@@ -101,8 +98,6 @@ def main() -> None:
              df.pivot(index="class", columns="set", values="argmax_threat").round(2).to_string())
     log.info("mask pixels behind each share\n%s", df.pivot(index="class", columns="set", values="pixels").to_string())
 
-
-THREATS = tuple(class_names()[i] for i in threat_ids())
 
 if __name__ == "__main__":
     main()
