@@ -149,11 +149,13 @@ def test_datamodule_mixes_projected_samples_into_batches(clean_prepared):
 
 def _goods_under_threats(tiles: ProjectedTiles, keys: range) -> list[float]:
     """Median A_high of the goods (the window before projection) under each placed threat's mask."""
+    from cargoscan.tip.placement import attenuation_high
+
     out = []
     for _, before, mask in _projections(tiles, keys):
         threat = np.isin(mask, threat_ids())
         if threat.any():
-            out.append(float(np.median(-np.log(np.clip(before[0][threat].astype(float) / 65535, 1e-6, 1)))))
+            out.append(float(np.median(attenuation_high(before)[threat])))
     return out
 
 
