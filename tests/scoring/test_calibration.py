@@ -56,3 +56,17 @@ def test_auto_picks_platt_for_small_sets_and_refuses_one_class():
         Calibrator((0.0, 1.0), (0.9, 0.1))          # decreasing: not a calibration
     with pytest.raises(ValueError):
         Calibrator((0.0, 1.0), (0.0, float("nan")))
+
+
+@pytest.mark.parametrize("method", ["platt", "auto"])
+def test_scores_that_fall_with_the_threat_get_the_base_rate_not_an_error(method):
+    """An anti-informative score (an untrained model on a small validation set): no increasing sigmoid fits, so
+    the calibrator pools it by isotonic regression, monotone, at about the base rate, instead of failing."""
+    rng = np.random.default_rng(3)
+    y = rng.random(60) < 0.3
+    s = np.where(y, rng.uniform(0.0, 0.6, 60), rng.uniform(0.4, 1.0, 60))
+    cal = fit_calibrator(s, y, method)
+    assert cal.method == "isotonic"
+    assert np.all(np.diff(cal.y) >= 0) and np.all(np.diff(cal.x) >= 0)
+    p = cal(np.array([0.1, 0.5, 0.9]))
+    assert np.all((p >= 0) & (p <= 1)) and p[2] <= y.mean() + 0.05

@@ -8,9 +8,12 @@ small validation sets, where isotonic steps would over-fit.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,12 @@ def fit_calibrator(scores: np.ndarray, positive: np.ndarray, method: str = "auto
         from sklearn.linear_model import LogisticRegression
 
         lr = LogisticRegression(C=1e4).fit(s[:, None], y)
+        if lr.coef_[0, 0] <= 0:
+            # a higher score is no likelier a threat here (an untrained model, a tiny validation set): no
+            # increasing sigmoid fits; isotonic regression pools such scores into their base rate, monotone
+            log.warning("Platt scaling found no increasing fit (slope %.3g): calibrated by isotonic regression",
+                        lr.coef_[0, 0])
+            return fit_calibrator(s, y, "isotonic")
         grid = np.unique(np.r_[np.linspace(s.min(), s.max(), 64), np.quantile(s, np.linspace(0, 1, 65))])
         return Calibrator(tuple(map(float, grid)), tuple(map(float, lr.predict_proba(grid[:, None])[:, 1])), "platt")
     raise ValueError(f"unknown calibration method {method!r}: isotonic | platt | auto")
