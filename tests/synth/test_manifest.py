@@ -10,7 +10,8 @@ import pytest
 from cargoscan.archive.format import ScanId
 from cargoscan.archive.validate import validation_errors
 from cargoscan.ids import is_valid_container, is_valid_wagon, wagon_type
-from cargoscan.synth.config import RfidParams, SynthParams
+from cargoscan.synth.cargo import CATEGORIES, PAYLOAD_KG, list_categories, weighs_out
+from cargoscan.synth.config import LoadParams, RfidParams, SynthParams
 from cargoscan.synth.manifest import consignment_rows, plan_scans, rfid_rows, scans_table
 
 
@@ -88,3 +89,38 @@ def test_rfid_faults_at_the_configured_rates(plans):
     missed = 1 - len(counts) / slots
     dup = sum(c == 2 for c in counts.values()) / len(counts)
     assert missed == pytest.approx(0.1, abs=0.03) and dup == pytest.approx(0.08, abs=0.03)
+
+
+def test_weighs_out_splits_goods_at_a_40ft_containers_payload_density():
+    """Heavy: mid stowed density above a 40 ft container's payload over its volume (~395 kg/m³)."""
+    limit = PAYLOAD_KG["container40"] / 67.6
+    for name in list_categories("flat"):
+        assert weighs_out(name) == (sum(CATEGORIES[name].density) / 2 > limit), name
+    assert weighs_out("food") and weighs_out("machinery") and not weighs_out("garments") and not weighs_out("tyres")
+
+
+def _heavy_share(p: SynthParams) -> dict[str, float]:
+    """Share of loaded containers carrying heavy goods, per container size (20 ft: two on a wagon)."""
+    counts = {"20ft": [0, 0], "40ft": [0, 0]}
+    for plan in plan_scans(p):
+        if plan.wagon_type != "flat":
+            continue
+        size = "20ft" if len(plan.units) == 2 else "40ft"
+        for u in plan.units:
+            if u.category:
+                counts[size][0] += weighs_out(u.category)
+                counts[size][1] += 1
+    return {k: h / n for k, (h, n) in counts.items()}
+
+
+def test_heavy_goods_ride_in_20ft_containers_by_the_size_bias():
+    """With load.size_bias = 3, heavy goods are ~3x likelier (in odds) in a 20 ft container and light ones in a
+    40 ft one; with 1 the container size says nothing about the goods."""
+    load = dict(wagon_types={"flat": 1.0}, empty_rate=0.0)
+    biased = _heavy_share(SynthParams(n=1500, seed=8, load=LoadParams(**load, size_bias=3.0)))
+    plain = _heavy_share(SynthParams(n=1500, seed=8, load=LoadParams(**load, size_bias=1.0)))
+    prior = sum(map(weighs_out, list_categories("flat"))) / len(list_categories("flat"))
+    odds = lambda q: q / (1 - q)                                       # noqa: E731
+    assert odds(biased["20ft"]) / odds(prior) == pytest.approx(3.0, rel=0.2)
+    assert odds(prior) / odds(biased["40ft"]) == pytest.approx(3.0, rel=0.2)
+    assert plain["20ft"] == pytest.approx(prior, abs=0.05) and plain["40ft"] == pytest.approx(prior, abs=0.05)

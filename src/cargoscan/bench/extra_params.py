@@ -14,7 +14,7 @@ from typing import Any
 #: :data:`cargoscan.physics.scanner.DEFAULT_RANGES` (fewer photons, more blur and filtration, another ratio offset).
 SHIFT_SCANNER: dict[str, list[float]] = {
     "photons_high": [5000.0, 7000.0], "photons_low": [2500.0, 3500.0], "blur_row": [1.35, 1.8],
-    "blur_col": [1.25, 1.6], "filtration_mm": [43.0, 50.0], "ratio_offset": [-0.040, -0.030]}
+    "blur_col": [2.0, 2.5], "filtration_mm": [43.0, 50.0], "ratio_offset": [-0.040, -0.030]}
 
 #: Declaration mismatch rates of the mismatch archive (per loaded consignment; the rest honest).
 MISMATCH_RATES: dict[str, float] = {"undeclared_goods": 0.15, "wrong_goods": 0.15, "weight_understated": 0.15,

@@ -106,6 +106,17 @@ def payload_fill(unit: Unit, category: str, fill: float, density: float | None =
     return float(min(fill, payload / (volume * density)))
 
 
+#: Interior volume (m³) of a 40 ft container (ISO 668: 12.03 × 2.352 × 2.39 m).
+CONTAINER40_M3 = 67.6
+
+
+def weighs_out(category: str) -> bool:
+    """Whether a category's goods, at their mid stowed density, reach a 40 ft container's payload before they
+    fill it (> 395 kg/m³). The trade ships such goods in 20 ft containers, whose payload fills at about 650 kg/m³;
+    light, voluminous goods go in 40 ft ones (:func:`cargoscan.synth.manifest` draws by this)."""
+    return 0.5 * sum(CATEGORIES[category].density) > PAYLOAD_KG["container40"] / CONTAINER40_M3
+
+
 DENSE_QUANTILE = 0.7
 
 

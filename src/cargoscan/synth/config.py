@@ -59,6 +59,8 @@ class LoadParams:
     empty_rate: float = 0.06          # unit travels empty
     partial_rate: float = 0.15        # unit partly loaded (fill ratio 0.25-0.6); the rest 0.6-1 or payload
     payload_rate: float = 0.35        # of the others, packed to the payload from the top of the density range
+    size_bias: float = 3.0            # heavy goods (cargo.weighs_out) weigh this much more in a 20 ft container's
+                                      # category draw, light ones in a 40 ft's (1: the size says nothing)
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,8 @@ def validate(p: SynthParams) -> None:
     _weights("load.wagon_types", p.load.wagon_types, KNOWN_WAGON_TYPES)
     for name in ("two_20ft_rate", "empty_rate", "partial_rate", "payload_rate"):
         _rate(f"load.{name}", getattr(p.load, name))
+    if p.load.size_bias <= 0:
+        raise ConfigError(f"synth.load.size_bias = {p.load.size_bias}: must be positive")
     _rate("threats.wagon_rate", p.threats.wagon_rate)
     _rate("threats.second_threat_rate", p.threats.second_threat_rate)
     _rate("threats.compartment_filled_rate", p.threats.compartment_filled_rate)

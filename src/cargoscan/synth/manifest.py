@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from cargoscan.ids import make_container_number, make_wagon_number
-from cargoscan.synth.cargo import CATEGORIES, list_categories
+from cargoscan.synth.cargo import CATEGORIES, list_categories, weighs_out
 from cargoscan.synth.config import SynthParams
 from cargoscan.synth.threats import draw_contents, draw_drug, draw_drug_mass
 from cargoscan.synth.wagons import wagon_length
@@ -106,9 +106,21 @@ def device_scanners(p: SynthParams) -> dict[str, tuple[dict[str, float], float]]
     return out
 
 
-def _unit(rng: np.random.Generator, p: SynthParams, wagon: str, number: str, container: bool) -> UnitPlan:
+def _category(rng: np.random.Generator, p: SynthParams, wagon: str, size: str | None) -> str:
+    """A unit's category: uniform over what the wagon carries, except that on a flat wagon heavy goods
+    (:func:`~cargoscan.synth.cargo.weighs_out`) favour 20 ft containers and light ones 40 ft containers by
+    ``load.size_bias``, as shippers choose the box their goods fill before they reach its payload."""
     cats = list_categories(wagon)
-    category = cats[int(rng.integers(len(cats)))]
+    w = np.ones(len(cats))
+    if size is not None:
+        w[[weighs_out(c) == (size == "20ft") for c in cats]] = p.load.size_bias
+    return cats[int(np.searchsorted(np.cumsum(w / w.sum()), rng.random(), side="right").clip(max=len(cats) - 1))]
+
+
+def _unit(rng: np.random.Generator, p: SynthParams, wagon: str, number: str, container: str | None) -> UnitPlan:
+    """A unit's plan; ``container`` is its size ("20ft", "40ft") on a flat wagon, None for a wagon's own body."""
+    category = _category(rng, p, wagon, container)
+    cats = list_categories(wagon)
     r = rng.random()
     if r < p.load.empty_rate:
         category, fill = None, 0.0
@@ -122,7 +134,7 @@ def _unit(rng: np.random.Generator, p: SynthParams, wagon: str, number: str, con
     if dense:
         fill = CATEGORIES[category].fill[1]
     goods = int(rng.integers(len(CATEGORIES[category].goods))) if category else 0
-    u = UnitPlan(number, container, category, fill, goods, declared_category=category, declared_goods_index=goods,
+    u = UnitPlan(number, container is not None, category, fill, goods, declared_category=category, declared_goods_index=goods,
                  dense=dense)
     u.consignor = CONSIGNORS[int(rng.integers(len(CONSIGNORS)))]
     u.consignee = CONSIGNEES[int(rng.integers(len(CONSIGNEES)))]
@@ -192,9 +204,10 @@ def plan_scans(p: SynthParams) -> list[ScanPlan]:
             wagon = make_wagon_number(kind, rng)
             if kind == "flat":
                 k = 2 if rng.random() < p.load.two_20ft_rate else 1
-                units = [_unit(rng, p, kind, make_container_number(rng), True) for _ in range(k)]
+                size = "20ft" if k == 2 else "40ft"
+                units = [_unit(rng, p, kind, make_container_number(rng), size) for _ in range(k)]
             else:
-                units = [_unit(rng, p, kind, wagon, False)]
+                units = [_unit(rng, p, kind, wagon, None)]
             for u in units:
                 pi_counter += 1
                 u.pi_number = f"{p.train.post_code}/{t:%d%m%y}/{pi_counter:07d}"
