@@ -104,8 +104,9 @@ def _consistent(est: float, sigma: float, true_kg: float) -> bool:
 #: Goods of dense machine parts: the PSF averages the transmission of thick castings with their thin
 #: neighbours before the log (Jensen), and the estimate reads ~45 % low, beyond the reported σ (see below).
 DENSE_PARTS = {"auto_parts", "machinery"}
-#: A load at least this much at or next to the dark level (solid steel coils across a gondola: 55 % of it) is
-#: only bounded: what lies behind zero counts is unknown, so the estimate must read low and say so.
+#: A load at least this much at or next to the dark level (solid steel coils across a gondola were 55 % of it in
+#: one draw of the fixture, 2.8 t read against 9.0 t) is only bounded: what lies behind zero counts is unknown, so
+#: the estimate must read low and say so.
 MOSTLY_DARK = 0.5
 
 
@@ -139,8 +140,8 @@ def test_mass_of_dense_machine_parts(tiny_archive):
 def test_block_inversion_keeps_the_mass(tiny_archive):
     """Inverting on blocks (a model at full resolution, k = 3) changes the mass of every scan of the fixture by
     under 7 %, and typically by under 3 %, with the real physics: λ is not quite linear in A across the gaps
-    between packages (generator 1.5.0 fixture: 1.1-2.5 %, and 6.1 % for four drums of liquid across a container,
-    A 9-11 with air between the drums)."""
+    between packages (generator 1.5.0 fixture: 1.2-3.3 %; in another draw four drums of liquid across a
+    container, A 9-11 with air between the drums, changed by 6.1 %)."""
     from cargoscan.archive import ArchivePaths, load_sample
     from cargoscan.archive.classes import class_names, threat_ids
     from cargoscan.data.channels import input_channels

@@ -21,9 +21,10 @@ sampled ``misregistration_cols`` later, since the interlaced linac fires its low
 we shift the noiseless signal, so the noise stays white) → system PSF (focal spot ~1–2 mm seen at the object,
 geometric unsharpness, motion during the pulse, the collimator slit and the MeV crystals' own spread: σ ≈ 1–2
 px; it blurs the signal *and* its second moment, since each photon still counts once) → compound-Poisson quantum
-noise (Gaussian with the exact compound-Poisson variance, Swank factor included) + electronic noise → optical crosstalk between adjacent detector channels (rows only:
-pulses are independent in time, so the noise stays white along columns) → per-channel (row) gain streaks → dark-level subtraction and 16-bit quantisation with clipping: 65535 = air after the
-flat-field, and a signal below the dark level reads exactly 0 (photon starvation).
+noise (Gaussian with the exact compound-Poisson variance, Swank factor included) + electronic noise → optical
+crosstalk between adjacent detector channels (rows only: pulses are independent in time, so the noise stays white
+along columns) → per-channel (row) gain streaks → dark-level subtraction and 16-bit quantisation with clipping:
+65535 = air after the flat-field, and a signal below the dark level reads exactly 0 (photon starvation).
 """
 
 from __future__ import annotations

@@ -110,11 +110,8 @@ def _category(rng: np.random.Generator, p: SynthParams, wagon: str, size: str | 
     """A unit's category: uniform over what the wagon carries, except that on a flat wagon heavy goods
     (:func:`~cargoscan.synth.cargo.weighs_out`) favour 20 ft containers and light ones 40 ft containers by
     ``load.size_bias``, as shippers choose the box their goods fill before they reach its payload."""
-    cats = list_categories(wagon)
-    w = np.ones(len(cats))
-    if size is not None:
-        w[[weighs_out(c) == (size == "20ft") for c in cats]] = p.load.size_bias
-    return cats[int(np.searchsorted(np.cumsum(w / w.sum()), rng.random(), side="right").clip(max=len(cats) - 1))]
+    favoured = (lambda c: weighs_out(c) == (size == "20ft")) if size else (lambda c: False)
+    return _choice(rng, {c: p.load.size_bias if favoured(c) else 1.0 for c in list_categories(wagon)})
 
 
 def _unit(rng: np.random.Generator, p: SynthParams, wagon: str, number: str, container: str | None) -> UnitPlan:
@@ -134,8 +131,8 @@ def _unit(rng: np.random.Generator, p: SynthParams, wagon: str, number: str, con
     if dense:
         fill = CATEGORIES[category].fill[1]
     goods = int(rng.integers(len(CATEGORIES[category].goods))) if category else 0
-    u = UnitPlan(number, container is not None, category, fill, goods, declared_category=category, declared_goods_index=goods,
-                 dense=dense)
+    u = UnitPlan(number, container is not None, category, fill, goods, declared_category=category,
+                 declared_goods_index=goods, dense=dense)
     u.consignor = CONSIGNORS[int(rng.integers(len(CONSIGNORS)))]
     u.consignee = CONSIGNEES[int(rng.integers(len(CONSIGNEES)))]
     if category is None:
