@@ -110,8 +110,8 @@ def _category(rng: np.random.Generator, p: SynthParams, wagon: str, size: str | 
     """A unit's category: uniform over what the wagon carries, except that on a flat wagon heavy goods
     (:func:`~cargoscan.synth.cargo.weighs_out`) favour 20 ft containers and light ones 40 ft containers by
     ``load.size_bias``, as shippers choose the box their goods fill before they reach its payload."""
-    favoured = (lambda c: weighs_out(c) == (size == "20ft")) if size else (lambda c: False)
-    return _choice(rng, {c: p.load.size_bias if favoured(c) else 1.0 for c in list_categories(wagon)})
+    return _choice(rng, {c: p.load.size_bias if size and weighs_out(c) == (size == "20ft") else 1.0
+                         for c in list_categories(wagon)})
 
 
 def _unit(rng: np.random.Generator, p: SynthParams, wagon: str, number: str, container: str | None) -> UnitPlan:
